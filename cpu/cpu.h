@@ -1,0 +1,173 @@
+/*
+ * cpu.h - the architectural state of one IA-32 (i686) processor and the
+ * entry points the rest of softvm uses to drive it.
+ *
+ * Spec: Intel SDM Vol. 3A ch. 2 (system architecture), Vol. 1 ch. 3
+ * (basic execution environment).
+ *
+ * Contract fields (used by memory/, devices/, frontend/, translator/):
+ * regs, eip, seg[], cr0/cr2/cr3/cr4, efer, cpl, icount, mem, io, machine.
+ * Everything else is private to cpu/ and may change.
+ */
+#ifndef SOFTVM_CPU_CPU_H
+#define SOFTVM_CPU_CPU_H
+
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct machine;
+struct phys_mem;
+struct io_bus;
+
+/* General registers, in ModRM encoding order (SDM Vol. 2A table 2-2). */
+enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI };
+/* Segment registers, in ModRM sreg encoding order. */
+enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
+
+/* EFLAGS bits (SDM Vol. 1 3.4.3). */
+#define EFLAGS_CF   0x00000001u
+#define EFLAGS_FIXED1 0x00000002u /* bit 1 always reads 1 */
+#define EFLAGS_PF   0x00000004u
+#define EFLAGS_AF   0x00000010u
+#define EFLAGS_ZF   0x00000040u
+#define EFLAGS_SF   0x00000080u
+#define EFLAGS_TF   0x00000100u
+#define EFLAGS_IF   0x00000200u
+#define EFLAGS_DF   0x00000400u
+#define EFLAGS_OF   0x00000800u
+#define EFLAGS_IOPL 0x00003000u
+#define EFLAGS_NT   0x00004000u
+#define EFLAGS_RF   0x00010000u
+#define EFLAGS_VM   0x00020000u
+#define EFLAGS_AC   0x00040000u
+#define EFLAGS_VIF  0x00080000u
+#define EFLAGS_VIP  0x00100000u
+#define EFLAGS_ID   0x00200000u
+#define EFLAGS_ARITH (EFLAGS_CF | EFLAGS_PF | EFLAGS_AF | EFLAGS_ZF | EFLAGS_SF | EFLAGS_OF)
+
+/* CR0 / CR4 bits (SDM Vol. 3A 2.5). */
+#define CR0_PE 0x00000001u
+#define CR0_MP 0x00000002u
+#define CR0_EM 0x00000004u
+#define CR0_TS 0x00000008u
+#define CR0_ET 0x00000010u
+#define CR0_NE 0x00000020u
+#define CR0_WP 0x00010000u
+#define CR0_AM 0x00040000u
+#define CR0_NW 0x20000000u
+#define CR0_CD 0x40000000u
+#define CR0_PG 0x80000000u
+#define CR4_VME 0x00000001u
+#define CR4_PVI 0x00000002u
+#define CR4_TSD 0x00000004u
+#define CR4_DE  0x00000008u
+#define CR4_PSE 0x00000010u
+#define CR4_PAE 0x00000020u
+#define CR4_MCE 0x00000040u
+#define CR4_PGE 0x00000080u
+#define CR4_PCE 0x00000100u
+#define CR4_OSFXSR 0x00000200u
+#define CR4_OSXMMEXCPT 0x00000400u
+#define EFER_NXE (1ull << 11)
+
+/* Exception vectors (SDM Vol. 3A table 6-1). */
+enum {
+    EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4, EXC_BR = 5,
+    EXC_UD = 6, EXC_NM = 7, EXC_DF = 8, EXC_TS = 10, EXC_NP = 11, EXC_SS = 12,
+    EXC_GP = 13, EXC_PF = 14, EXC_MF = 16, EXC_AC = 17, EXC_MC = 18, EXC_XM = 19,
+};
+
+/*
+ * A segment register with its hidden descriptor cache (SDM Vol. 3A 3.4.3).
+ * flags holds bits 8..23 of the descriptor's high dword, shifted down by 8:
+ * bit 0-3 type, 4 S, 5-6 DPL, 7 P, 12 AVL, 14 D/B, 15 G.
+ */
+struct segment {
+    uint16_t sel;
+    uint32_t base;
+    uint32_t limit;     /* byte-granular, already expanded when G=1 */
+    uint32_t flags;
+};
+#define SEGF_TYPE(f) ((f) & 0xf)
+#define SEGF_S       0x0010u
+#define SEGF_DPL(f)  (((f) >> 5) & 3)
+#define SEGF_P       0x0080u
+#define SEGF_DB      0x4000u
+#define SEGF_G       0x8000u
+
+struct dtable {
+    uint32_t base;
+    uint16_t limit;
+};
+
+/* Why cpu_exec returned. */
+enum cpu_exit {
+    CPU_EXIT_BUDGET,     /* ran the requested number of instructions */
+    CPU_EXIT_HALT,       /* HLT with interrupts not pending: wait for an event */
+    CPU_EXIT_SHUTDOWN,   /* triple fault: the machine must reset */
+    CPU_EXIT_REQUEST,    /* someone called cpu_request_exit (device, frontend, debugger) */
+};
+
+#include "memory/tlb.h"        /* struct tlb: owned by memory/ */
+#include "cpu/cpu_private.h"   /* struct cpu_private: lazy flags, decoder scratch, MSRs, FPU */
+
+struct cpu {
+    uint32_t regs[8];
+    uint32_t eip;
+    uint32_t eflags;            /* arithmetic bits are stale while lazy flags are live:
+                                   read through cpu_get_eflags() */
+    struct segment seg[SEG_COUNT];
+    struct segment ldtr, tr;    /* tr.flags type: 9/11 = available/busy 32-bit TSS */
+    struct dtable gdtr, idtr;
+    uint32_t cr0, cr2, cr3, cr4;
+    uint32_t dr[8];
+    uint64_t efer;
+    int cpl;                    /* current privilege level (CS.RPL in protected mode) */
+
+    uint64_t icount;            /* instructions retired since power-on: drives the virtual clock */
+
+    /* Interrupt pins, driven by the interrupt controllers (see cpu_set_intr). */
+    bool intr;                  /* INTR line level */
+    bool nmi_pending;
+    int (*intr_ack)(void *opaque);   /* INTA cycle: returns the vector from the PIC */
+    void *intr_opaque;
+    volatile int exit_request;  /* set asynchronously to leave cpu_exec early */
+
+    struct cpu_private priv;    /* lazy flags, decoder/interpreter scratch, FPU, MSRs */
+    struct tlb tlb;             /* softMMU translation cache (memory/mmu.h) */
+
+    jmp_buf exc_jmp;            /* faults unwind here from deep inside helpers */
+
+    struct machine *machine;
+    struct phys_mem *mem;
+    struct io_bus *io;
+};
+
+/* --- lifecycle ------------------------------------------------------------- */
+void cpu_init(struct cpu *cpu, struct machine *m, struct phys_mem *mem, struct io_bus *io);
+void cpu_reset(struct cpu *cpu);            /* power-on/RESET state, SDM Vol. 3A 9.1.1 */
+
+/* Run until `budget` instructions have retired, HLT, shutdown or an exit request. */
+enum cpu_exit cpu_exec(struct cpu *cpu, uint64_t budget);
+
+/* INTR pin level from the interrupt controller. */
+void cpu_set_intr(struct cpu *cpu, bool level);
+void cpu_raise_nmi(struct cpu *cpu);
+void cpu_request_exit(struct cpu *cpu);
+
+/* Full EFLAGS with the lazily-kept arithmetic flags folded in. */
+uint32_t cpu_get_eflags(struct cpu *cpu);
+void cpu_set_eflags(struct cpu *cpu, uint32_t value);  /* raw write, no privilege checks */
+
+/*
+ * Raise a fault or trap from anywhere inside instruction execution: restores
+ * the state of the faulting instruction (precise exceptions), delivers the
+ * exception through the IDT/IVT and unwinds to cpu_exec. Never returns.
+ * has_error selects whether error_code is pushed (SDM Vol. 3A 6.13).
+ */
+_Noreturn void cpu_raise(struct cpu *cpu, int vector, bool has_error, uint32_t error_code);
+/* #PF: sets CR2 = linear, then cpu_raise(EXC_PF, error_code). */
+_Noreturn void cpu_raise_pf(struct cpu *cpu, uint32_t linear, uint32_t error_code);
+
+#endif

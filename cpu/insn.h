@@ -1,0 +1,67 @@
+/*
+ * insn.h - one decoded x86 instruction: what the decoder produces from the
+ * opcode table and what the interpreter, the JIT, the tracer and the tests
+ * consume. Owned by the decoder (cpu/decode.c); the fields below are the
+ * contract other files rely on.
+ */
+#ifndef SOFTVM_CPU_INSN_H
+#define SOFTVM_CPU_INSN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct cpu;
+struct op_desc;     /* a row of the opcode table (cpu/optable.h) */
+
+/* Prefix bits seen (SDM Vol. 2A 2.1.1). */
+#define PFX_LOCK  0x01
+#define PFX_REPNE 0x02   /* F2 */
+#define PFX_REP   0x04   /* F3 */
+#define PFX_OPSZ  0x08   /* 66 */
+#define PFX_ADSZ  0x10   /* 67 */
+#define PFX_SEG   0x20   /* a segment override was given (see seg) */
+
+struct insn {
+    uint32_t eip;           /* offset in CS of the first byte */
+    uint8_t len;            /* total length, prefixes included */
+    uint16_t opcode;        /* 0x00-0xff one-byte map, 0x1xx = 0F xx two-byte map */
+    uint8_t prefixes;       /* PFX_* */
+    uint8_t opsize;         /* operand size in bytes: 2 or 4 (1 for byte forms is in the table) */
+    uint8_t addrsize;       /* address size in bytes: 2 or 4 */
+    uint8_t seg;            /* segment of the memory operand: default or override (SEG_*) */
+
+    bool has_modrm;
+    uint8_t modrm, mod, reg, rm;
+
+    /* Memory operand (mod != 3): offset = base + (index << scale) + disp,
+     * truncated to addrsize. base/index are register numbers or -1. */
+    int8_t base, index;
+    uint8_t scale;
+    int32_t disp;
+
+    uint32_t imm;           /* first immediate (sign-extended where the table says) */
+    uint32_t imm2;          /* second immediate: ENTER level, far-pointer selector */
+
+    const struct op_desc *desc;
+};
+
+/* Effective offset of the memory operand (before segmentation). */
+uint32_t insn_ea(struct cpu *cpu, const struct insn *in);
+
+/* Segmented data accesses: limit/type checks (#GP/#SS), then the softMMU. */
+uint8_t  cpu_read8(struct cpu *cpu, int seg, uint32_t off);
+uint16_t cpu_read16(struct cpu *cpu, int seg, uint32_t off);
+uint32_t cpu_read32(struct cpu *cpu, int seg, uint32_t off);
+uint64_t cpu_read64(struct cpu *cpu, int seg, uint32_t off);
+void cpu_write8(struct cpu *cpu, int seg, uint32_t off, uint8_t v);
+void cpu_write16(struct cpu *cpu, int seg, uint32_t off, uint16_t v);
+void cpu_write32(struct cpu *cpu, int seg, uint32_t off, uint32_t v);
+void cpu_write64(struct cpu *cpu, int seg, uint32_t off, uint64_t v);
+
+/* Entry points the opcode table names for the instruction families that
+ * live in their own files (cpu/fpu*.c): they dispatch on in->opcode,
+ * in->reg/modrm and the 66/F2/F3 prefixes themselves. */
+void x87_execute(struct cpu *cpu, const struct insn *in);     /* D8-DF, 9B FWAIT */
+void simd_execute(struct cpu *cpu, const struct insn *in);    /* MMX/SSE/SSE2 in 0F xx, 0F AE */
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * memory.h - the guest physical address map: RAM, ROM, MMIO regions, the
+ * A20 gate, code-page tracking and bounds-checked DMA helpers.
+ *
+ * Physical accesses that are not RAM or ROM go to MMIO callbacks; addresses
+ * nobody claims read as all-ones and ignore writes (as on a PC bus).
+ * Nothing here lets a guest-chosen address or length reach host memory
+ * outside the RAM and ROM allocations.
+ */
+#ifndef SOFTVM_MEMORY_MEMORY_H
+#define SOFTVM_MEMORY_MEMORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* MMIO callbacks: size is 1, 2, 4 or 8; addr is the offset into the region. */
+struct mmio_ops {
+    uint64_t (*read)(void *opaque, uint64_t addr, unsigned size);
+    void (*write)(void *opaque, uint64_t addr, uint64_t value, unsigned size);
+};
+
+struct phys_mem;   /* defined in memory/physmem.h (private to memory/) */
+
+/* Create the map with ram_size bytes of RAM (below the PCI hole at 0xE0000000,
+ * the rest above 4 GiB). Returns NULL with errno set if RAM can't be had. */
+struct phys_mem *phys_mem_create(uint64_t ram_size);
+void phys_mem_destroy(struct phys_mem *pm);
+uint64_t phys_mem_ram_size(const struct phys_mem *pm);
+
+/* Map read-only bytes (copied) at [base, base+len): BIOS, option ROMs. */
+int phys_mem_add_rom(struct phys_mem *pm, uint64_t base, const void *data, size_t len);
+/* Map an MMIO region; later registrations take priority over RAM. */
+int phys_mem_add_mmio(struct phys_mem *pm, uint64_t base, uint64_t len,
+                      const struct mmio_ops *ops, void *opaque);
+
+void phys_mem_set_a20(struct phys_mem *pm, bool enabled);
+bool phys_mem_a20(const struct phys_mem *pm);
+
+/* Plain physical accesses (devices, loaders, page walker). */
+uint8_t  phys_read8(struct phys_mem *pm, uint64_t addr);
+uint16_t phys_read16(struct phys_mem *pm, uint64_t addr);
+uint32_t phys_read32(struct phys_mem *pm, uint64_t addr);
+uint64_t phys_read64(struct phys_mem *pm, uint64_t addr);
+void phys_write8(struct phys_mem *pm, uint64_t addr, uint8_t v);
+void phys_write16(struct phys_mem *pm, uint64_t addr, uint16_t v);
+void phys_write32(struct phys_mem *pm, uint64_t addr, uint32_t v);
+void phys_write64(struct phys_mem *pm, uint64_t addr, uint64_t v);
+
+/* DMA: copy between guest physical memory and a host buffer. Parts of the
+ * range outside RAM behave as the bus does (reads give 0xff, writes dropped).
+ * Writes invalidate translated code on the pages they touch.
+ * Returns the number of bytes that hit RAM. */
+size_t dma_read(struct phys_mem *pm, uint64_t addr, void *buf, size_t len);
+size_t dma_write(struct phys_mem *pm, uint64_t addr, const void *buf, size_t len);
+
+/* Host pointer to len bytes of RAM at addr, or NULL if any of it is not RAM
+ * (for loaders and fast paths; never for guest-chosen ranges without a check). */
+void *phys_ram_ptr(struct phys_mem *pm, uint64_t addr, size_t len);
+
+/* Code-page tracking for the translation cache: when a page marked as holding
+ * translated code is written (by the CPU or DMA), the hook is called with its
+ * physical page address and the mark is cleared. */
+void phys_mark_code_page(struct phys_mem *pm, uint64_t page_addr);
+void phys_set_code_write_hook(struct phys_mem *pm,
+                              void (*hook)(void *opaque, uint64_t page_addr), void *opaque);
+
+#endif
