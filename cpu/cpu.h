@@ -133,6 +133,15 @@ struct cpu {
     int (*intr_ack)(void *opaque);   /* INTA cycle: returns the vector from the PIC */
     void *intr_opaque;
     volatile int exit_request;  /* set asynchronously to leave cpu_exec early */
+    bool halted;                /* HLT executed; cleared by an interrupt or NMI */
+    bool shutdown;              /* triple fault: cpu_exec returns CPU_EXIT_SHUTDOWN */
+
+    /* The exception being raised (cpu_raise fills these before unwinding to
+     * exc_jmp; unit tests that call memory/ directly may setjmp on exc_jmp
+     * themselves and inspect them). */
+    int exc_vector;
+    bool exc_has_error;
+    uint32_t exc_error;
 
     struct cpu_private priv;    /* lazy flags, decoder/interpreter scratch, FPU, MSRs */
     struct tlb tlb;             /* softMMU translation cache (memory/mmu.h) */
@@ -161,9 +170,10 @@ uint32_t cpu_get_eflags(struct cpu *cpu);
 void cpu_set_eflags(struct cpu *cpu, uint32_t value);  /* raw write, no privilege checks */
 
 /*
- * Raise a fault or trap from anywhere inside instruction execution: restores
- * the state of the faulting instruction (precise exceptions), delivers the
- * exception through the IDT/IVT and unwinds to cpu_exec. Never returns.
+ * Raise a fault or trap from anywhere inside instruction execution: records
+ * exc_vector/exc_has_error/exc_error and longjmps to exc_jmp; cpu_exec then
+ * restores the state of the faulting instruction (precise exceptions) and
+ * delivers the exception through the IDT/IVT. Never returns.
  * has_error selects whether error_code is pushed (SDM Vol. 3A 6.13).
  */
 _Noreturn void cpu_raise(struct cpu *cpu, int vector, bool has_error, uint32_t error_code);
