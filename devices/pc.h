@@ -2,12 +2,40 @@
  * pc.h - the devices of the i440FX/PIIX3-class PC board, as one struct the
  * machine owns. Each device's state is private to its own file pair; this
  * struct only holds them so they live inside struct machine.
+ *
+ * Order for the frontend (machine_init): phys_mem_create, io_bus_init,
+ * vclock_init, cpu_init, then pc_devices_init (it installs cpu.intr_ack and
+ * the io_bus IRQ routing). Afterwards, attach host sides:
+ *   uart_set_sink(&m->dev.uart[0], stdout_writer, ...)   COM1 output
+ *   uart_can_receive / uart_receive_byte(&m->dev.uart[0], b)  at slice boundaries
+ *   debug_ports_set_sink(&m->dev.debug, file_writer, ...)      -debugcon
+ * On a machine reset request: pc_devices_reset, then cpu_reset.
  */
 #ifndef SOFTVM_DEVICES_PC_H
 #define SOFTVM_DEVICES_PC_H
 
+#include "devices/pic.h"
+#include "devices/pit.h"
+#include "devices/uart.h"
+#include "devices/debugport.h"
+#include "devices/sysctl.h"
+
+struct machine;
+
+#define PC_NUM_UARTS 4
+
 struct pc_devices {
-    int placeholder_;   /* replaced as devices are added */
+    struct pic pic;
+    struct pit pit;
+    struct uart uart[PC_NUM_UARTS];     /* COM1..COM4 */
+    struct debug_ports debug;
+    struct sys_ctrl sysctl;
 };
+
+/* Create and wire every board device. Returns 0, or -1 on a wiring error
+ * (a port claimed twice, out of timers). */
+int pc_devices_init(struct pc_devices *d, struct machine *m);
+/* Return every device to its power-on state (machine reset). */
+void pc_devices_reset(struct pc_devices *d);
 
 #endif

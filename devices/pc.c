@@ -1,0 +1,70 @@
+/*
+ * pc.c - builds the PC board: creates each device and connects it to the
+ * machine only through the I/O bus, the IRQ lines and small callbacks.
+ *
+ * ISA IRQ map: 0 PIT, 1 keyboard, 2 cascade, 3 COM2/COM4, 4 COM1/COM3,
+ * 8 RTC, 9 ACPI SCI, 12 PS/2 mouse.
+ */
+#include "devices/pc.h"
+
+#include "cpu/cpu.h"
+#include "frontend/machine.h"
+#include "memory/memory.h"
+
+static void pc_cpu_intr(void *opaque, bool level)
+{
+    struct machine *m = opaque;
+    cpu_set_intr(&m->cpu, level);
+}
+
+static void pc_stop(void *opaque, int status)
+{
+    machine_request_stop(opaque, status);
+}
+
+static void pc_reset_request(void *opaque)
+{
+    machine_request_reset(opaque);
+}
+
+static void pc_set_a20(void *opaque, bool enabled)
+{
+    struct machine *m = opaque;
+    if (m->mem)
+        phys_mem_set_a20(m->mem, enabled);
+}
+
+int pc_devices_init(struct pc_devices *d, struct machine *m)
+{
+    static const struct { uint16_t base; int irq; } com[PC_NUM_UARTS] = {
+        { 0x3f8, 4 }, { 0x2f8, 3 }, { 0x3e8, 4 }, { 0x2e8, 3 },
+    };
+    struct io_bus *bus = &m->io;
+
+    if (pic_init(&d->pic, bus, pc_cpu_intr, m))
+        return -1;
+    bus->irq_route = pic_set_irq;
+    bus->irq_opaque = &d->pic;
+    m->cpu.intr_ack = pic_intr_ack;
+    m->cpu.intr_opaque = &d->pic;
+
+    if (pit_init(&d->pit, bus, &m->clock))
+        return -1;
+    for (int i = 0; i < PC_NUM_UARTS; i++)
+        if (uart_init(&d->uart[i], bus, &m->clock, com[i].base, com[i].irq))
+            return -1;
+    if (debug_ports_init(&d->debug, bus, pc_stop, m))
+        return -1;
+    if (sys_ctrl_init(&d->sysctl, bus, pc_set_a20, m, pc_reset_request, m))
+        return -1;
+    return 0;
+}
+
+void pc_devices_reset(struct pc_devices *d)
+{
+    pic_reset(&d->pic);
+    pit_reset(&d->pit);
+    for (int i = 0; i < PC_NUM_UARTS; i++)
+        uart_reset(&d->uart[i]);
+    sys_ctrl_reset(&d->sysctl);
+}
