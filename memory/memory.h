@@ -34,8 +34,22 @@ int phys_mem_add_rom(struct phys_mem *pm, uint64_t base, const void *data, size_
 int phys_mem_add_mmio(struct phys_mem *pm, uint64_t base, uint64_t len,
                       const struct mmio_ops *ops, void *opaque);
 
+/* The A20 gate (port 0x92 and the 8042 output port): when disabled, CPU
+ * accesses have physical address bit 20 forced to 0 (wrap at 1 MiB).
+ * Enabled at creation. Device DMA is not affected (A20M# is a CPU pin). */
 void phys_mem_set_a20(struct phys_mem *pm, bool enabled);
 bool phys_mem_a20(const struct phys_mem *pm);
+
+/* i440FX PAM registers (datasheet 3.2.18): for 0xC0000-0xFFFFF, in 16 KiB
+ * chunks, whether reads come from RAM (else ROM/bus) and whether writes go
+ * to RAM (else they go to the bus: ROM ignores them). mode is the PAM
+ * nibble's low two bits: PAM_READ_RAM (RE) | PAM_WRITE_RAM (WE). At creation
+ * every chunk is 0: reads from ROM, writes ignored. The host bridge calls,
+ * e.g. for PAM0 (0x59) bits 5:4: phys_mem_set_pam(pm, 0xF0000, 0x10000, v >> 4). */
+#define PAM_READ_RAM  1u
+#define PAM_WRITE_RAM 2u
+void phys_mem_set_pam(struct phys_mem *pm, uint32_t base, uint32_t len, unsigned mode);
+unsigned phys_mem_pam(const struct phys_mem *pm, uint32_t addr);
 
 /* Plain physical accesses (devices, loaders, page walker). */
 uint8_t  phys_read8(struct phys_mem *pm, uint64_t addr);

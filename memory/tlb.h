@@ -1,6 +1,17 @@
 /*
  * tlb.h - the softMMU translation cache embedded in struct cpu.
  * Owned by memory/ (see mmu.h for how it is used).
+ *
+ * One direct-mapped table per privilege (supervisor, user) and access kind
+ * (read, write, execute), indexed by the low bits of the linear page number.
+ * An entry whose tag equals the 4 KiB-aligned linear page | TLB_VALID is a
+ * fast hit: the host address is lin + addend. Entries for pages that need the
+ * slow path (MMIO, ROM writes, code pages, unassigned) also set TLB_SLOW, so
+ * the fast compare misses while the slow path can still reuse the
+ * translation (paddr) without a page walk.
+ *
+ * The write table is only filled by a write walk, which sets the Dirty bit:
+ * so a page that is not dirty yet always misses for writes.
  */
 #ifndef SOFTVM_MEMORY_TLB_H
 #define SOFTVM_MEMORY_TLB_H
@@ -10,13 +21,38 @@
 #define TLB_BITS 8
 #define TLB_SIZE (1u << TLB_BITS)
 
+/* Low tag bits (a linear page has them all zero). An all-zero entry is
+ * invalid, so a zeroed struct cpu starts with an empty TLB. */
+#define TLB_VALID   0x001u   /* the entry holds a translation */
+#define TLB_SLOW    0x002u   /* translation valid, but use the slow path */
+
+/* Entry flags. */
+#define TLBF_GLOBAL 0x01u    /* from a G=1 leaf with CR4.PGE: survives MOV CR3 */
+
+enum { TLB_READ, TLB_WRITE, TLB_EXEC, TLB_KINDS };
+enum { TLB_SUPER, TLB_USER, TLB_PRIVS };
+
 struct tlb_entry {
-    uint32_t tag;       /* linear page number | flags; invalid when it can never match */
-    uintptr_t addend;   /* host pointer = linear address + addend (fast path) */
+    uint32_t tag;       /* linear page | TLB_VALID [| TLB_SLOW], or 0 */
+    uint32_t flags;     /* TLBF_* */
+    uintptr_t addend;   /* host pointer = linear address + addend (fast entries) */
+    uint64_t paddr;     /* physical page address (A20 applied) */
 };
 
+struct phys_mem;
+
 struct tlb {
-    struct tlb_entry read[TLB_SIZE], write[TLB_SIZE], exec[TLB_SIZE];
+    struct tlb_entry e[TLB_PRIVS][TLB_KINDS][TLB_SIZE];
+    /* Linear range covering every large (2/4 MiB) page entered since the last
+     * full flush: INVLPG inside it must flush everything (SDM 4.10.4.1). */
+    uint32_t large_base, large_mask;
+    int has_large;
+    struct phys_mem *registered; /* the map this TLB registered with */
 };
+
+/* Invalidate every entry (used by the tlb_flush_* functions and phys_mem). */
+void tlb_invalidate(struct tlb *tlb);
+/* Make write entries for the physical page slow (it became a code page). */
+void tlb_slow_down_writes(struct tlb *tlb, uint64_t paddr_page);
 
 #endif

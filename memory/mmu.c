@@ -1,0 +1,261 @@
+/*
+ * mmu.c - the softMMU slow path: TLB fills from page walks (paging.c), page
+ * crossing accesses, accesses to MMIO/ROM/code pages, alignment checks (#AC,
+ * SDM Vol. 3A 6.15 "Interrupt 17"), and TLB maintenance (SDM Vol. 3A 4.10).
+ */
+#include "memory/mmu.h"
+#include "memory/paging.h"
+#include "memory/physmem.h"
+
+#include <string.h>
+
+/* --- TLB maintenance ------------------------------------------------------ */
+
+void tlb_invalidate(struct tlb *tlb)
+{
+    memset(tlb->e, 0, sizeof(tlb->e));
+    tlb->has_large = 0;
+}
+
+void tlb_slow_down_writes(struct tlb *tlb, uint64_t paddr_page)
+{
+    for (int p = 0; p < TLB_PRIVS; p++)
+        for (unsigned i = 0; i < TLB_SIZE; i++) {
+            struct tlb_entry *e = &tlb->e[p][TLB_WRITE][i];
+            if ((e->tag & TLB_VALID) && e->paddr == paddr_page)
+                e->tag |= TLB_SLOW;
+        }
+}
+
+void tlb_flush_all(struct cpu *cpu)
+{
+    tlb_invalidate(&cpu->tlb);
+}
+
+void tlb_flush_nonglobal(struct cpu *cpu)
+{
+    for (int p = 0; p < TLB_PRIVS; p++)
+        for (int k = 0; k < TLB_KINDS; k++)
+            for (unsigned i = 0; i < TLB_SIZE; i++) {
+                struct tlb_entry *e = &cpu->tlb.e[p][k][i];
+                if (!(e->flags & TLBF_GLOBAL))
+                    e->tag = 0;
+            }
+}
+
+void tlb_flush_page(struct cpu *cpu, uint32_t lin)
+{
+    struct tlb *tlb = &cpu->tlb;
+    /* A large page is cached as many 4 KiB entries: INVLPG anywhere in it
+     * must drop them all (SDM 4.10.4.1), so flush everything in that case. */
+    if (tlb->has_large && (lin & tlb->large_mask) == tlb->large_base) {
+        tlb_invalidate(tlb);
+        return;
+    }
+    uint32_t page = lin & ~0xfffu;
+    unsigned idx = (lin >> 12) & (TLB_SIZE - 1);
+    for (int p = 0; p < TLB_PRIVS; p++)
+        for (int k = 0; k < TLB_KINDS; k++) {
+            struct tlb_entry *e = &tlb->e[p][k][idx];
+            if ((e->tag & ~0xfffu) == page)
+                e->tag = 0;
+        }
+}
+
+/* Grow the linear range that covers every large page in the TLB. */
+static void note_large_page(struct tlb *tlb, uint32_t lin, uint32_t page_size)
+{
+    uint32_t mask = ~(page_size - 1);
+    if (!tlb->has_large) {
+        tlb->has_large = 1;
+        tlb->large_mask = mask;
+        tlb->large_base = lin & mask;
+        return;
+    }
+    while (mask && ((lin ^ tlb->large_base) & mask & tlb->large_mask))
+        mask <<= 1;
+    tlb->large_mask &= mask;
+    tlb->large_base &= tlb->large_mask;
+}
+
+/* --- filling the TLB ------------------------------------------------------ */
+
+static const enum walk_access walk_kind[TLB_KINDS] = {
+    [TLB_READ] = WALK_READ, [TLB_WRITE] = WALK_WRITE, [TLB_EXEC] = WALK_EXEC,
+};
+
+/* Fill one entry for the 4 KiB linear page of lin from a physical page. */
+static struct tlb_entry *tlb_set(struct cpu *cpu, uint32_t lin, int priv, int kind,
+                                 uint64_t paddr_page, bool global)
+{
+    struct phys_mem *pm = cpu->mem;
+    struct tlb_entry *e = &cpu->tlb.e[priv][kind][(lin >> 12) & (TLB_SIZE - 1)];
+    uint32_t page = lin & ~0xfffu;
+    struct phys_target t;
+
+    phys_resolve(pm, paddr_page, kind == TLB_WRITE, &t);
+    bool fast = t.avail >= PHYS_PAGE_SIZE &&
+                (t.kind == PHYS_RAM || (t.kind == PHYS_ROM && kind != TLB_WRITE));
+    if (fast && kind == TLB_WRITE && phys_code_marked(pm, (uint64_t)(t.host - pm->ram)))
+        fast = false;     /* writes must reach phys_note_code_write */
+
+    e->tag = page | TLB_VALID | (fast ? 0 : TLB_SLOW);
+    e->flags = global ? TLBF_GLOBAL : 0;
+    e->paddr = paddr_page;
+    e->addend = fast ? (uintptr_t)t.host - (uintptr_t)page : 0;
+    return e;
+}
+
+/*
+ * The TLB entry for lin (page-aligned tag) for this kind and privilege,
+ * walking the page tables on a miss. user_access selects the U/S rules and
+ * the U bit of the error code. Raises #PF and does not return on a fault.
+ */
+static struct tlb_entry *tlb_get(struct cpu *cpu, uint32_t lin, int kind, bool user_access)
+{
+    int priv = user_access ? TLB_USER : TLB_SUPER;
+    struct tlb_entry *e = &cpu->tlb.e[priv][kind][(lin >> 12) & (TLB_SIZE - 1)];
+    if ((e->tag & ~TLB_SLOW) == ((lin & ~0xfffu) | TLB_VALID))
+        return e;
+
+    phys_register_tlb(cpu->mem, &cpu->tlb);
+    uint64_t paddr;
+    bool global = false;
+    if (!(cpu->cr0 & CR0_PG)) {
+        paddr = lin;
+    } else {
+        struct walk_result w;
+        uint32_t ec = paging_walk(cpu, lin, walk_kind[kind], user_access, false, &w);
+        if (ec & WALK_FAULT)
+            cpu_raise_pf(cpu, lin, ec & ~WALK_FAULT);
+        paddr = w.paddr;
+        global = w.global;
+        if (w.page_size > 4096)
+            note_large_page(&cpu->tlb, lin, w.page_size);
+    }
+    uint64_t paddr_page = (paddr & cpu->mem->a20_mask) & PHYS_PAGE_MASK;
+    /* A write walk also proved the page readable (and set A/D). */
+    if (kind == TLB_WRITE)
+        tlb_set(cpu, lin, priv, TLB_READ, paddr_page, global);
+    return tlb_set(cpu, lin, priv, kind, paddr_page, global);
+}
+
+/* --- slow-path accesses --------------------------------------------------- */
+
+static bool user_access(const struct cpu *cpu, unsigned flags)
+{
+    return !(flags & MMU_SYS) && cpu->cpl == 3;
+}
+
+/* #AC: CR0.AM, EFLAGS.AC, CPL 3 and a misaligned data access (SDM 6.15). */
+static void check_alignment(struct cpu *cpu, uint32_t lin, unsigned size, unsigned flags)
+{
+    if ((lin & (size - 1)) && !(flags & MMU_SYS) && cpu->cpl == 3 &&
+        (cpu->cr0 & CR0_AM) && (cpu->eflags & EFLAGS_AC))
+        cpu_raise(cpu, EXC_AC, true, 0);
+}
+
+static uint64_t read_via(struct cpu *cpu, const struct tlb_entry *e, uint32_t lin, unsigned size)
+{
+    if (!(e->tag & TLB_SLOW)) {
+        uint64_t v = 0;
+        memcpy(&v, (const uint8_t *)((uintptr_t)lin + e->addend), size);
+        return v;
+    }
+    return phys_read_n(cpu->mem, e->paddr | (lin & 0xfff), size);
+}
+
+static void write_via(struct cpu *cpu, const struct tlb_entry *e, uint32_t lin,
+                      uint64_t v, unsigned size)
+{
+    if (!(e->tag & TLB_SLOW)) {
+        memcpy((uint8_t *)((uintptr_t)lin + e->addend), &v, size);
+        return;
+    }
+    phys_write_n(cpu->mem, e->paddr | (lin & 0xfff), v, size);
+}
+
+uint64_t mmu_read_slow(struct cpu *cpu, uint32_t lin, unsigned size, unsigned flags)
+{
+    check_alignment(cpu, lin, size, flags);
+    bool user = user_access(cpu, flags);
+    unsigned first = 0x1000 - (lin & 0xfff);
+    if (first >= size)
+        return read_via(cpu, tlb_get(cpu, lin, TLB_READ, user), lin, size);
+
+    /* Crosses a page: translate both before reading either (both may fault). */
+    uint32_t lin2 = lin + first;
+    struct tlb_entry e1 = *tlb_get(cpu, lin, TLB_READ, user);
+    struct tlb_entry e2 = *tlb_get(cpu, lin2, TLB_READ, user);
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; i++) {
+        uint32_t a = lin + i;
+        v |= read_via(cpu, i < first ? &e1 : &e2, a, 1) << (8 * i);
+    }
+    return v;
+}
+
+void mmu_write_slow(struct cpu *cpu, uint32_t lin, uint64_t v, unsigned size, unsigned flags)
+{
+    check_alignment(cpu, lin, size, flags);
+    bool user = user_access(cpu, flags);
+    unsigned first = 0x1000 - (lin & 0xfff);
+    if (first >= size) {
+        write_via(cpu, tlb_get(cpu, lin, TLB_WRITE, user), lin, v, size);
+        return;
+    }
+    /* Both pages must be writable before the first byte is stored. */
+    uint32_t lin2 = lin + first;
+    struct tlb_entry e1 = *tlb_get(cpu, lin, TLB_WRITE, user);
+    struct tlb_entry e2 = *tlb_get(cpu, lin2, TLB_WRITE, user);
+    for (unsigned i = 0; i < size; i++)
+        write_via(cpu, i < first ? &e1 : &e2, lin + i, (v >> (8 * i)) & 0xff, 1);
+}
+
+uint8_t mmu_fetch_slow(struct cpu *cpu, uint32_t lin)
+{
+    return (uint8_t)read_via(cpu, tlb_get(cpu, lin, TLB_EXEC, cpu->cpl == 3), lin, 1);
+}
+
+static void probe(struct cpu *cpu, uint32_t lin, uint32_t len, int kind)
+{
+    if (len == 0)
+        return;
+    bool user = cpu->cpl == 3;
+    uint32_t last = lin + len - 1;
+    /* Every page in [lin, last], stepping by pages (the range may wrap at 4 GiB). */
+    uint32_t page = lin & ~0xfffu;
+    uint32_t npages = ((last & ~0xfffu) - page) / 0x1000 + 1;
+    for (uint32_t i = 0; i < npages; i++) {
+        uint32_t a = i == 0 ? lin : page + i * 0x1000;
+        tlb_get(cpu, a, kind, user);
+    }
+}
+
+void mmu_probe_write(struct cpu *cpu, uint32_t lin, uint32_t len)
+{
+    probe(cpu, lin, len, TLB_WRITE);
+}
+
+void mmu_probe_read(struct cpu *cpu, uint32_t lin, uint32_t len)
+{
+    probe(cpu, lin, len, TLB_READ);
+}
+
+uint64_t mmu_translate_exec(struct cpu *cpu, uint32_t lin)
+{
+    const struct tlb_entry *e = tlb_get(cpu, lin, TLB_EXEC, cpu->cpl == 3);
+    return e->paddr | (lin & 0xfff);
+}
+
+int64_t mmu_translate_debug(struct cpu *cpu, uint32_t lin)
+{
+    uint64_t paddr = lin;
+    if (cpu->cr0 & CR0_PG) {
+        struct walk_result w;
+        if (paging_walk(cpu, lin, WALK_READ, false, true, &w) & WALK_FAULT)
+            return -1;
+        paddr = w.paddr;
+    }
+    return (int64_t)(paddr & cpu->mem->a20_mask);
+}

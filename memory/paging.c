@@ -1,0 +1,154 @@
+/*
+ * paging.c - the guest page-table walker: linear -> physical, with the
+ * permission rules, Accessed/Dirty updates and #PF error codes of
+ * Intel SDM Vol. 3A ch. 4 (4.3 32-bit paging, 4.4 PAE paging, 4.6 access
+ * rights, 4.7 page-fault exceptions, 4.8 accessed and dirty flags).
+ *
+ * Simplification: the four PAE PDPTEs are read from memory at every walk
+ * instead of being loaded into registers at MOV CR3 (SDM 4.4.1). Guests
+ * that change a PDPTE without reloading CR3 see the change earlier than on
+ * hardware; a PDPTE with reserved bits set gives #PF(RSVD) at the walk
+ * instead of #GP at MOV CR3.
+ */
+#include "memory/paging.h"
+#include "memory/mmu.h"
+#include "memory/physmem.h"
+
+/* Physical-address bits an entry may hold: 51..12 limited to MAXPHYADDR. */
+#define PAE_ADDR_MASK (((1ull << MMU_PHYS_ADDR_BITS) - 1) & ~0xfffull)
+/* Bits 62..MAXPHYADDR are reserved in every PAE entry (SDM table 4-8..4-11). */
+#define PAE_RSVD_HIGH (((1ull << 63) - 1) & ~((1ull << MMU_PHYS_ADDR_BITS) - 1))
+/* PAE PDPTE: bits 2:1 and 8:5 are reserved too (SDM table 4-8). */
+#define PDPTE_RSVD    (PAE_RSVD_HIGH | PTE_XD | 0x1e6ull)
+/* A 2 MiB PDE: bits 20:13 reserved (bit 12 is PAT). */
+#define PDE2M_RSVD    0x1fe000ull
+
+static uint64_t read_entry(struct cpu *cpu, uint64_t addr, bool pae)
+{
+    addr &= cpu->mem->a20_mask;
+    return pae ? phys_read64(cpu->mem, addr) : phys_read32(cpu->mem, addr);
+}
+
+/* Set bits in the low dword of an entry (A and D live there in both formats).
+ * Hardware does this as a locked read-modify-write; there is one CPU here. */
+static void set_entry_bits(struct cpu *cpu, uint64_t addr, uint64_t entry, uint32_t bits)
+{
+    if (((uint32_t)entry & bits) != bits)
+        phys_write32(cpu->mem, addr & cpu->mem->a20_mask, (uint32_t)entry | bits);
+}
+
+static uint32_t fault(enum walk_access acc, bool user, bool nx_active, uint32_t bits)
+{
+    uint32_t ec = bits;
+    if (acc == WALK_WRITE)
+        ec |= PFEC_W;
+    if (user)
+        ec |= PFEC_U;
+    if (acc == WALK_EXEC && nx_active)
+        ec |= PFEC_I;   /* I/D only when execute-disable exists (SDM 4.7) */
+    return ec | WALK_FAULT;
+}
+
+uint32_t paging_walk(struct cpu *cpu, uint32_t lin, enum walk_access acc, bool user,
+                     bool debug, struct walk_result *out)
+{
+    const bool pae = cpu->cr4 & CR4_PAE;
+    const bool nxe = pae && (cpu->efer & EFER_NXE);
+    uint64_t ent_addr[2];   /* directory entry, table entry */
+    uint64_t ent[2];
+    int levels = 0;         /* how many of ent[] were used */
+    uint64_t leaf;
+    uint64_t paddr;
+    uint32_t page_size;
+
+    if (pae) {
+        /* Reserved bits in PAE entries, including XD when NXE is off. */
+        const uint64_t rsvd = PAE_RSVD_HIGH | (nxe ? 0 : PTE_XD);
+
+        uint64_t pdpte_addr = (cpu->cr3 & 0xffffffe0u) + ((lin >> 30) << 3);
+        uint64_t pdpte = read_entry(cpu, pdpte_addr, true);
+        if (!(pdpte & PTE_P))
+            return fault(acc, user, nxe, 0);
+        if (pdpte & PDPTE_RSVD)
+            return fault(acc, user, nxe, PFEC_P | PFEC_RSVD);
+
+        ent_addr[0] = (pdpte & PAE_ADDR_MASK) + (((lin >> 21) & 0x1ff) << 3);
+        ent[0] = read_entry(cpu, ent_addr[0], true);
+        levels = 1;
+        if (!(ent[0] & PTE_P))
+            return fault(acc, user, nxe, 0);
+        if ((ent[0] & rsvd) || ((ent[0] & PTE_PS) && (ent[0] & PDE2M_RSVD)))
+            return fault(acc, user, nxe, PFEC_P | PFEC_RSVD);
+        if (ent[0] & PTE_PS) {
+            page_size = 2u << 20;
+            paddr = (ent[0] & PAE_ADDR_MASK & ~0x1fffffull) | (lin & 0x1fffff);
+        } else {
+            ent_addr[1] = (ent[0] & PAE_ADDR_MASK) + (((lin >> 12) & 0x1ff) << 3);
+            ent[1] = read_entry(cpu, ent_addr[1], true);
+            levels = 2;
+            if (!(ent[1] & PTE_P))
+                return fault(acc, user, nxe, 0);
+            if (ent[1] & rsvd)
+                return fault(acc, user, nxe, PFEC_P | PFEC_RSVD);
+            page_size = 4096;
+            paddr = (ent[1] & PAE_ADDR_MASK) | (lin & 0xfff);
+        }
+    } else {
+        ent_addr[0] = (cpu->cr3 & 0xfffff000u) + ((lin >> 22) << 2);
+        ent[0] = read_entry(cpu, ent_addr[0], false);
+        levels = 1;
+        if (!(ent[0] & PTE_P))
+            return fault(acc, user, false, 0);
+        if ((ent[0] & PTE_PS) && (cpu->cr4 & CR4_PSE)) {
+            /* 4 MiB page; PSE-36: PDE bits 20:13 are physical bits 39:32,
+             * those at or above MAXPHYADDR and bit 21 are reserved (table 4-5). */
+            uint64_t high = (ent[0] >> 13) & 0xff;
+            if ((high >> (MMU_PHYS_ADDR_BITS - 32)) || (ent[0] & (1u << 21)))
+                return fault(acc, user, false, PFEC_P | PFEC_RSVD);
+            page_size = 4u << 20;
+            paddr = (ent[0] & 0xffc00000u) | (high << 32) | (lin & 0x3fffff);
+        } else {
+            ent_addr[1] = (ent[0] & 0xfffff000u) + (((lin >> 12) & 0x3ff) << 2);
+            ent[1] = read_entry(cpu, ent_addr[1], false);
+            levels = 2;
+            if (!(ent[1] & PTE_P))
+                return fault(acc, user, false, 0);
+            page_size = 4096;
+            paddr = (ent[1] & 0xfffff000u) | (lin & 0xfff);
+        }
+    }
+    leaf = ent[levels - 1];
+
+    if (!debug) {
+        /* Access rights combine over the levels (SDM 4.6): writable and
+         * user-accessible only if every level says so; XD if any level does. */
+        bool rw = true, us = true, xd = false;
+        for (int i = 0; i < levels; i++) {
+            rw = rw && (ent[i] & PTE_RW);
+            us = us && (ent[i] & PTE_US);
+            xd = xd || (nxe && (ent[i] & PTE_XD));
+        }
+        bool ok = true;
+        if (user && !us)
+            ok = false;
+        if (acc == WALK_WRITE && !rw && (user || (cpu->cr0 & CR0_WP)))
+            ok = false;
+        if (acc == WALK_EXEC && xd)
+            ok = false;
+        if (!ok)
+            return fault(acc, user, nxe, PFEC_P);
+
+        /* Accessed on every entry used, Dirty on the leaf for writes (4.8). */
+        for (int i = 0; i < levels; i++) {
+            uint32_t bits = PTE_A;
+            if (i == levels - 1 && acc == WALK_WRITE)
+                bits |= PTE_D;
+            set_entry_bits(cpu, ent_addr[i], ent[i], bits);
+        }
+    }
+
+    out->paddr = paddr;
+    out->page_size = page_size;
+    out->global = (cpu->cr4 & CR4_PGE) && (leaf & PTE_G);
+    return 0;
+}
