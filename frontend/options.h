@@ -1,14 +1,157 @@
 /*
  * options.h - the parsed command line (QEMU-style options).
+ *
+ * options_parse() is a pure function of argv: it fills a struct vm_options
+ * and reports problems on the FILE it is given, so the unit tests can call it
+ * directly. The strings in the struct point into argv (or into the fixed
+ * storage inside the struct), so argv must outlive the options.
+ *
+ * Exit status convention (docs/CLI.md): 2 for a bad command line or an option
+ * that is recognised but not implemented yet; 1 for a bad file (kernel, BIOS)
+ * found later by machine_init.
  */
 #ifndef SOFTVM_FRONTEND_OPTIONS_H
 #define SOFTVM_FRONTEND_OPTIONS_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#define VM_RAM_MIN   (1ull << 20)          /* 1 MiB: the BIOS needs at least this */
+#define VM_RAM_MAX   (3584ull << 20)       /* 3.5 GiB: below the PCI hole, no PAE yet */
+#define VM_RAM_DEFAULT (128ull << 20)
+
+#define VM_MAX_DRIVES   4
+#define VM_MAX_SERIAL   4
+#define VM_MAX_NETDEV   4
+#define VM_DEFAULT_GDB_PORT 1234
+
+/* What main() should do after parsing. */
+enum vm_action { VM_ACTION_RUN, VM_ACTION_HELP, VM_ACTION_VERSION, VM_ACTION_LOG_HELP };
+
+enum vm_accel { VM_ACCEL_INTERP, VM_ACCEL_JIT };
+
+/* A host-side character backend (-serial, -debugcon). */
+enum vm_chardev_kind {
+    VM_CHARDEV_DEFAULT,   /* not given on the command line */
+    VM_CHARDEV_NONE,      /* the device is absent */
+    VM_CHARDEV_NULL,      /* present, output discarded, no input */
+    VM_CHARDEV_STDIO,     /* the host terminal */
+    VM_CHARDEV_FILE,      /* output written to a file (truncated), no input */
+    VM_CHARDEV_CALLBACK,  /* not on the command line: tests capture output */
+};
+struct vm_chardev {
+    enum vm_chardev_kind kind;
+    const char *path;     /* VM_CHARDEV_FILE */
+    void (*write)(void *opaque, uint8_t byte);   /* VM_CHARDEV_CALLBACK */
+    void *opaque;
+};
+
+enum vm_display { VM_DISPLAY_DEFAULT, VM_DISPLAY_NONE, VM_DISPLAY_SDL, VM_DISPLAY_CURSES };
+
+enum vm_drive_if { VM_IF_IDE, VM_IF_NONE };
+enum vm_drive_media { VM_MEDIA_DISK, VM_MEDIA_CDROM };
+enum vm_drive_format { VM_FORMAT_RAW, VM_FORMAT_QCOW2 };
+
+#define VM_PATH_MAX 1024
+
+struct vm_drive {
+    const char *origin;   /* the option that made it: "-hda", "-drive", ... */
+    char file[VM_PATH_MAX];   /* "": empty (CD-ROM tray with no disc); a copy,
+                                 because -drive's file= is not NUL-terminated */
+    enum vm_drive_if interface;
+    enum vm_drive_media media;
+    enum vm_drive_format format;
+    int index;            /* IDE position 0..3 (primary master .. secondary slave) */
+    bool readonly;
+    bool snapshot;        /* writes go to a temporary overlay */
+};
+
+struct vm_netdev {
+    const char *spec;     /* the -nic / -netdev argument, kept verbatim for now */
+};
+
+enum vm_clock_mode {
+    VM_CLOCK_DETERMINISTIC,  /* virtual time = retired instructions * ns_per_insn (default) */
+    VM_CLOCK_REALTIME,       /* idle time follows the host clock (interactive use) */
+};
+
+enum vm_rtc_base { VM_RTC_UTC, VM_RTC_LOCALTIME, VM_RTC_FIXED };
+
+/* -d LIST: trace categories (frontend and tracer agree on the bits). */
+enum {
+    VM_LOG_INT     = 1u << 0,   /* interrupts and exceptions */
+    VM_LOG_EXEC    = 1u << 1,   /* every translation block executed */
+    VM_LOG_IN_ASM  = 1u << 2,   /* guest code disassembled when translated */
+    VM_LOG_CPU     = 1u << 3,   /* CPU registers before each block */
+    VM_LOG_PCALL   = 1u << 4,   /* protected-mode far calls, task switches */
+    VM_LOG_IOPORT  = 1u << 5,   /* port I/O */
+    VM_LOG_UNIMP   = 1u << 6,   /* unimplemented features the guest tried */
+    VM_LOG_GUEST_ERRORS = 1u << 7,  /* guest did something architecturally wrong */
+    VM_LOG_RESET   = 1u << 8,   /* machine resets */
+};
 
 struct vm_options {
-    uint64_t ram_size;
+    enum vm_action action;
+
+    uint64_t ram_size;                   /* bytes */
     const char *kernel, *initrd, *append, *bios;
+
+    struct vm_drive drive[VM_MAX_DRIVES];
+    int drive_count;
+    char boot_order[8];                  /* "c", "dc", "n"...: first tried first */
+
+    bool nographic;
+    enum vm_display display;
+    struct vm_chardev serial[VM_MAX_SERIAL];   /* COM1..COM4 */
+    int serial_count;                    /* how many -serial options were given */
+    struct vm_chardev debugcon;          /* port 0x402 (SeaBIOS log) */
+
+    enum vm_accel accel;
+    bool no_reboot;
+    bool snapshot;
+
+    struct vm_netdev netdev[VM_MAX_NETDEV];
+    int netdev_count;
+
+    bool gdb;                            /* -s or -gdb */
+    uint16_t gdb_port;
+    bool start_stopped;                  /* -S: wait for the debugger */
+
+    uint32_t log_mask;                   /* -d */
+    const char *log_file;                /* -D */
+
+    enum vm_clock_mode clock;            /* -clock deterministic|realtime */
+    uint64_t ns_per_insn;                /* -icount shift=N: 2^N ns per instruction */
+    enum vm_rtc_base rtc_base;           /* -rtc base= */
+    int64_t rtc_start;                   /* VM_RTC_FIXED: seconds since 1970 (UTC) */
+
+    bool stats;                          /* --stats: print counters at exit */
 };
+
+/* Fill *opt with the defaults (no options given). */
+void options_default(struct vm_options *opt);
+
+/*
+ * Parse argv[1..argc-1]. Returns 0 on success (see opt->action) or 2 after
+ * printing a one-line reason on err: unknown option, missing or malformed
+ * argument, or an option that exists but is not implemented yet.
+ */
+int options_parse(struct vm_options *opt, int argc, char **argv, FILE *err);
+
+/* The syntax half of options_parse: accepts options that are recognised but
+ * not implemented yet, so tests can check what they parse to. */
+int options_parse_syntax(struct vm_options *opt, int argc, char **argv, FILE *err);
+/* The other half: 2 (with "softvm: -X: not implemented yet") if opt asks for
+ * something that is not built yet, else 0. */
+int options_check_implemented(const struct vm_options *opt, FILE *err);
+
+/* Parse a memory size: "256" (MiB), "256M", "1G", "524288K". Returns false
+ * if malformed. */
+bool options_parse_size(const char *s, uint64_t *bytes);
+
+void options_print_help(FILE *out);
+void options_print_version(FILE *out);
+void options_print_log_help(FILE *out);   /* -d help */
 
 #endif

@@ -1,0 +1,34 @@
+/*
+ * chardev.h - where a guest character device (a UART, the 0x402 debug
+ * console) sends its bytes on the host and where its input comes from:
+ * the terminal (struct console), a file, nothing, or a test's callback.
+ */
+#ifndef SOFTVM_FRONTEND_CHARDEV_H
+#define SOFTVM_FRONTEND_CHARDEV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "frontend/console.h"
+#include "frontend/options.h"
+
+struct chardev {
+    enum vm_chardev_kind kind;
+    FILE *file;                          /* VM_CHARDEV_FILE */
+    struct console *console;             /* VM_CHARDEV_STDIO */
+    void (*write_cb)(void *opaque, uint8_t byte);   /* VM_CHARDEV_CALLBACK */
+    void *cb_opaque;
+};
+
+/* Open the backend described by spec; `what` names it in errors ("-serial").
+ * Returns 0, or prints why on stderr and returns -1. */
+int chardev_open(struct chardev *c, const struct vm_chardev *spec, struct console *con,
+                 const char *what);
+void chardev_close(struct chardev *c);
+/* Output one byte; opaque is the struct chardev (fits device tx callbacks). */
+void chardev_write(void *opaque, uint8_t byte);
+void chardev_flush(struct chardev *c);
+/* Does this backend deliver input (the terminal)? */
+bool chardev_has_input(const struct chardev *c);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * console.h - the host terminal as the guest's console (COM1 with
+ * -nographic / -serial stdio, or the debug console).
+ *
+ * When stdin is a terminal it is put in raw mode (no echo, no line editing,
+ * no signals: Ctrl-C goes to the guest) and restored on every exit path:
+ * console_close, exit() (atexit) and fatal signals. Ctrl-A is the escape key:
+ *   Ctrl-A x  quit softvm        Ctrl-A h  print this help
+ *   Ctrl-A a  send Ctrl-A        Ctrl-A c  reserved (monitor, not built yet)
+ * When stdin is not a terminal its bytes are passed through untouched.
+ */
+#ifndef SOFTVM_FRONTEND_CONSOLE_H
+#define SOFTVM_FRONTEND_CONSOLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONSOLE_INBUF 4096
+#define CONSOLE_ESCAPE 0x01   /* Ctrl-A */
+
+struct console {
+    int in_fd, out_fd;
+    bool open;
+    bool tty;             /* in_fd is a terminal (raw mode, escapes active) */
+    bool eof;             /* in_fd reached end of file */
+    bool escape;          /* the previous byte was Ctrl-A */
+    bool quit;            /* Ctrl-A x seen */
+    /* Bytes typed for the guest, not yet taken by the UART. */
+    uint8_t in[CONSOLE_INBUF];
+    size_t in_head, in_len;
+    /* Guest output, written out in batches. */
+    uint8_t out[4096];
+    size_t out_len;
+};
+
+/* Use in_fd/out_fd (normally 0 and 1). Enters raw mode if in_fd is a tty. */
+void console_open(struct console *c, int in_fd, int out_fd);
+void console_close(struct console *c);
+
+/* Read what is waiting on in_fd, waiting at most timeout_ms (0: don't wait,
+ * -1: forever). Handles the Ctrl-A escapes. Returns true if it read anything. */
+bool console_poll(struct console *c, int timeout_ms);
+/* Feed bytes to a pure function (tests): same escape handling as typing. */
+void console_feed(struct console *c, const uint8_t *buf, size_t len);
+
+/* Next byte for the guest; false if none. */
+bool console_peek(const struct console *c, uint8_t *byte);
+void console_pop(struct console *c);
+
+void console_putc(struct console *c, uint8_t byte);
+void console_flush(struct console *c);
+
+#endif

@@ -1,0 +1,412 @@
+/*
+ * machine.c - builds one PC from the options and runs it.
+ *
+ * The run loop is the heart of determinism (docs/ARCHITECTURE.md): the CPU
+ * runs in slices that end exactly at the next timer deadline on the virtual
+ * clock, timers fire between slices, and a halted CPU skips virtual time to
+ * the next deadline. Host input (the terminal) enters only at slice
+ * boundaries. In -clock realtime mode a halted CPU instead waits for the host
+ * clock to reach the deadline (or for input), for interactive use.
+ */
+#include "frontend/machine.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "frontend/linux_boot.h"
+#include "frontend/loader.h"
+#include "frontend/multiboot.h"
+#include "memory/memory.h"
+
+#define FOUR_GIB          0x100000000ull
+#define BIOS_MAX_SIZE     (16u << 20)        /* 16 MiB: the top-of-4G flash window */
+#define BIOS_ISA_WINDOW   (128u << 10)       /* its last 128 KiB also at 0xE0000 */
+#define KERNEL_MAX_SIZE   (256u << 20)
+
+static uint64_t host_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- requests from devices ----------------------------------------------------- */
+
+void machine_request_reset(struct machine *m)
+{
+    m->reset_request = 1;
+    cpu_request_exit(&m->cpu);
+}
+
+void machine_request_stop(struct machine *m, int exit_status)
+{
+    if (!m->stop)                     /* the first reason to stop wins */
+        m->exit_status = exit_status;
+    m->stop = 1;
+    cpu_request_exit(&m->cpu);
+}
+
+/* ---- firmware ---------------------------------------------------------------- */
+
+bool machine_find_firmware(const char *name, char *buf, size_t size)
+{
+    char dir[PATH_MAX];
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    const char *dirs[4];
+    int n = 0;
+    if (xdg && *xdg) {
+        snprintf(dir, sizeof(dir), "%s/softvm", xdg);
+        dirs[n++] = dir;
+    } else if (home && *home) {
+        snprintf(dir, sizeof(dir), "%s/.cache/softvm", home);
+        dirs[n++] = dir;
+    }
+    dirs[n++] = "/usr/share/seabios";
+    for (int i = 0; i < n; i++) {
+        /* the cache may keep firmware at its top or under firmware/ */
+        static const char *const sub[] = { "", "/firmware" };
+        for (int s = 0; s < 2; s++) {
+            snprintf(buf, size, "%s%s/%s", dirs[i], sub[s], name);
+            if (access(buf, R_OK) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Map the BIOS image at the top of the 4 GiB space (where the CPU's reset
+ * vector F000:FFF0 = physical 0xFFFFFFF0 lands) and its last 128 KiB also at
+ * 0xE0000-0xFFFFF, where real-mode code sees it (PAM shadowing, i440FX).
+ */
+static int load_bios(struct machine *m)
+{
+    char found[PATH_MAX];
+    const char *path = m->opt.bios;
+    if (!path || !strcmp(path, "default")) {
+        if (!machine_find_firmware("bios.bin", found, sizeof(found))) {
+            fprintf(stderr, "softvm: no firmware: bios.bin is neither in the cache "
+                    "(${XDG_CACHE_HOME:-~/.cache}/softvm) nor in /usr/share/seabios; "
+                    "install Debian's seabios package, give -bios FILE, or boot a "
+                    "kernel directly with -kernel\n");
+            return -1;
+        }
+        path = found;
+    }
+    uint8_t *img;
+    size_t len;
+    if (loader_read_file("-bios", path, BIOS_MAX_SIZE, &img, &len))
+        return -1;
+    if (len % 65536 != 0) {
+        fprintf(stderr, "softvm: -bios '%s': size %zu is not a multiple of 64 KiB "
+                "(truncated or not a BIOS image)\n", path, len);
+        free(img);
+        return -1;
+    }
+    size_t isa = len < BIOS_ISA_WINDOW ? len : BIOS_ISA_WINDOW;
+    if (phys_mem_add_rom(m->mem, FOUR_GIB - len, img, len) != 0 ||
+        phys_mem_add_rom(m->mem, 0x100000 - isa, img + len - isa, isa) != 0) {
+        fprintf(stderr, "softvm: -bios '%s': cannot map the image\n", path);
+        free(img);
+        return -1;
+    }
+    free(img);
+    return 0;
+}
+
+/* ---- direct kernel boot ---------------------------------------------------------- */
+
+static int load_kernel(struct machine *m)
+{
+    uint8_t *img;
+    size_t len;
+    uint64_t ram = phys_mem_ram_size(m->mem);
+    size_t max = ram < KERNEL_MAX_SIZE ? (size_t)ram : KERNEL_MAX_SIZE;
+    if (loader_read_file("-kernel", m->opt.kernel, max, &img, &len))
+        return -1;
+    int rc;
+    if (linux_boot_probe(img, len)) {
+        m->boot = BOOT_LINUX;
+        rc = linux_boot_load(m, img, len);
+    } else if (multiboot_find_header(img, len) >= 0) {
+        m->boot = BOOT_MULTIBOOT;
+        rc = multiboot_load(m, img, len);
+    } else {
+        fprintf(stderr, "softvm: -kernel '%s': not a kernel (neither a Linux bzImage "
+                "nor a Multiboot image)\n", m->opt.kernel);
+        rc = -1;
+    }
+    free(img);
+    return rc;
+}
+
+/* Put the machine in its starting state: the boot path's CPU state. */
+static int machine_boot(struct machine *m)
+{
+    if (m->boot == BOOT_FIRMWARE)
+        return 0;              /* cpu_reset already points at F000:FFF0 */
+    return load_kernel(m);
+}
+
+/* ---- host sides of the character devices ----------------------------------------- */
+
+static int open_chardevs(struct machine *m)
+{
+    bool use_console = m->opt.debugcon.kind == VM_CHARDEV_STDIO;
+    for (int i = 0; i < PC_NUM_UARTS; i++)
+        use_console |= m->opt.serial[i].kind == VM_CHARDEV_STDIO;
+    if (use_console) {
+        console_open(&m->console, STDIN_FILENO, STDOUT_FILENO);
+        m->console_used = true;
+    }
+    for (int i = 0; i < PC_NUM_UARTS; i++) {
+        if (chardev_open(&m->serial[i], &m->opt.serial[i], &m->console, "-serial"))
+            return -1;
+        if (m->serial[i].kind != VM_CHARDEV_DEFAULT && m->serial[i].kind != VM_CHARDEV_NONE)
+            uart_set_sink(&m->dev.uart[i], chardev_write, &m->serial[i]);
+    }
+    if (chardev_open(&m->debugcon, &m->opt.debugcon, &m->console, "-debugcon"))
+        return -1;
+    if (m->debugcon.kind != VM_CHARDEV_DEFAULT && m->debugcon.kind != VM_CHARDEV_NONE)
+        debug_ports_set_sink(&m->dev.debug, chardev_write, &m->debugcon);
+    return 0;
+}
+
+static void flush_chardevs(struct machine *m)
+{
+    for (int i = 0; i < PC_NUM_UARTS; i++)
+        chardev_flush(&m->serial[i]);
+    chardev_flush(&m->debugcon);
+}
+
+/* Index of the UART whose input is the terminal, or -1. */
+static int console_uart(const struct machine *m)
+{
+    for (int i = 0; i < PC_NUM_UARTS; i++)
+        if (m->serial[i].kind == VM_CHARDEV_STDIO)
+            return i;
+    return -1;
+}
+
+/* Move typed bytes into the UART as far as its FIFO takes them. */
+static void feed_console(struct machine *m)
+{
+    int u = console_uart(m);
+    uint8_t b;
+    if (u < 0) {
+        while (console_peek(&m->console, &b))   /* nobody listens: discard */
+            console_pop(&m->console);
+    } else {
+        while (uart_can_receive(&m->dev.uart[u]) && console_peek(&m->console, &b)) {
+            uart_receive_byte(&m->dev.uart[u], b);
+            console_pop(&m->console);
+        }
+    }
+    if (m->console.quit) {
+        m->console.quit = false;
+        machine_request_stop(m, 0);
+    }
+}
+
+/* ---- init / destroy ------------------------------------------------------------- */
+
+int machine_init(struct machine *m, const struct vm_options *opt)
+{
+    memset(m, 0, sizeof(*m));
+    m->opt = *opt;
+    m->boot = opt->kernel && !opt->bios ? BOOT_LINUX : BOOT_FIRMWARE;
+
+    m->mem = phys_mem_create(opt->ram_size);
+    if (!m->mem) {
+        fprintf(stderr, "softvm: cannot allocate %" PRIu64 " MiB of guest RAM: %s\n",
+                opt->ram_size >> 20, strerror(errno));
+        return 1;
+    }
+    io_bus_init(&m->io);
+    vclock_init(&m->clock, &m->cpu.icount, opt->ns_per_insn ? opt->ns_per_insn : 1);
+    cpu_init(&m->cpu, m, m->mem, &m->io);
+    if (pc_devices_init(&m->dev, m) != 0) {
+        fprintf(stderr, "softvm: internal error: device wiring failed\n");
+        machine_destroy(m);
+        return 1;
+    }
+
+    if (m->boot == BOOT_FIRMWARE) {
+        if (load_bios(m)) {
+            machine_destroy(m);
+            return 1;
+        }
+        if (opt->kernel) {
+            /* Through SeaBIOS: needs fw_cfg's kernel items and a linuxboot
+             * option ROM; not built yet. */
+            fprintf(stderr, "softvm: -kernel with -bios: booting a kernel through the "
+                    "firmware is not implemented yet (drop -bios for direct boot)\n");
+            machine_destroy(m);
+            return 1;
+        }
+    }
+    if (machine_boot(m)) {
+        machine_destroy(m);
+        return 1;
+    }
+    if (open_chardevs(m)) {
+        machine_destroy(m);
+        return 1;
+    }
+    return 0;
+}
+
+void machine_destroy(struct machine *m)
+{
+    for (int i = 0; i < PC_NUM_UARTS; i++)
+        chardev_close(&m->serial[i]);
+    chardev_close(&m->debugcon);
+    if (m->console_used) {
+        console_close(&m->console);
+        m->console_used = false;
+    }
+    if (m->mem) {
+        phys_mem_destroy(m->mem);
+        m->mem = NULL;
+    }
+}
+
+/* ---- the run loop ------------------------------------------------------------------ */
+
+static void machine_reset(struct machine *m)
+{
+    m->reset_request = 0;
+    m->resets++;
+    pc_devices_reset(&m->dev);
+    cpu_reset(&m->cpu);
+    phys_mem_set_a20(m->mem, true);
+    if (m->boot != BOOT_FIRMWARE && machine_boot(m) != 0)
+        machine_request_stop(m, 1);   /* the kernel file went bad under us */
+}
+
+/*
+ * The CPU is halted: let time pass until the next timer deadline. The
+ * deterministic clock jumps there at once; the realtime clock waits for the
+ * host clock (or for a key, which may wake the guest through the UART).
+ * Returns false if nothing can ever wake the CPU.
+ */
+static bool machine_idle(struct machine *m)
+{
+    uint64_t deadline = vclock_next_deadline(&m->clock);
+    bool input = m->console_used && !m->console.eof && console_uart(m) >= 0;
+
+    if (m->opt.clock == VM_CLOCK_REALTIME || (deadline == VCLOCK_NEVER && input)) {
+        uint64_t now = vclock_now(&m->clock);
+        int timeout_ms = -1;
+        if (deadline != VCLOCK_NEVER) {
+            uint64_t wait_ns = deadline > now ? deadline - now : 0;
+            timeout_ms = (int)(wait_ns / 1000000u < 1000 ? wait_ns / 1000000u : 1000);
+        } else if (!input) {
+            return false;
+        }
+        flush_chardevs(m);
+        uint64_t t0 = host_ns();
+        bool got = input ? console_poll(&m->console, timeout_ms)
+                         : (timeout_ms > 0 ? usleep((useconds_t)timeout_ms * 1000), false : false);
+        uint64_t slept = host_ns() - t0;
+        if (m->opt.clock == VM_CLOCK_REALTIME && deadline != VCLOCK_NEVER) {
+            /* advance virtual time by what passed, never beyond the deadline
+             * unless no input came (then exactly to it) */
+            uint64_t gap = deadline > now ? deadline - now : 0;
+            m->clock.idle_ns += got ? (slept < gap ? slept : gap) : gap;
+        }
+        feed_console(m);
+        return true;
+    }
+    if (deadline == VCLOCK_NEVER)
+        return false;
+    vclock_skip_to_next_deadline(&m->clock);
+    return true;
+}
+
+/* One slice: run the CPU up to the next deadline, then fire timers. */
+static void machine_slice(struct machine *m)
+{
+    if (m->reset_request) {
+        if (m->opt.no_reboot) {
+            machine_request_stop(m, 0);
+            return;
+        }
+        machine_reset(m);
+    }
+    uint64_t budget = vclock_insns_until_deadline(&m->clock);
+    if (budget > MACHINE_MAX_SLICE)
+        budget = MACHINE_MAX_SLICE;
+    enum cpu_exit why = cpu_exec(&m->cpu, budget);
+    vclock_run_timers(&m->clock);
+
+    switch (why) {
+    case CPU_EXIT_BUDGET:
+    case CPU_EXIT_REQUEST:
+        break;
+    case CPU_EXIT_SHUTDOWN:          /* triple fault: the board resets the CPU */
+        if (m->opt.no_reboot) {
+            fprintf(stderr, "softvm: triple fault (shutdown); exiting because of -no-reboot\n");
+            machine_request_stop(m, 0);
+        } else {
+            m->reset_request = 1;
+        }
+        break;
+    case CPU_EXIT_HALT:
+        if (!m->stop && !m->reset_request && !machine_idle(m)) {
+            fprintf(stderr, "softvm: the guest halted with nothing left to wake it "
+                    "(no timer armed, no input)\n");
+            machine_request_stop(m, 1);
+        }
+        vclock_run_timers(&m->clock);
+        break;
+    }
+
+    if (m->console_used && m->cpu.icount - m->last_poll_icount >= MACHINE_POLL_INSNS) {
+        m->last_poll_icount = m->cpu.icount;
+        console_poll(&m->console, 0);
+        feed_console(m);
+        flush_chardevs(m);
+    } else if (m->console_used && m->console.in_len) {
+        feed_console(m);
+    }
+}
+
+bool machine_run_slices(struct machine *m, uint64_t slices)
+{
+    for (uint64_t i = 0; i < slices && !m->stop; i++)
+        machine_slice(m);
+    flush_chardevs(m);
+    return m->stop != 0;
+}
+
+static void print_stats(struct machine *m)
+{
+    double host_s = (double)(host_ns() - m->host_start_ns) / 1e9;
+    double virt_s = (double)vclock_now(&m->clock) / 1e9;
+    fprintf(stderr, "softvm: stats: %" PRIu64 " instructions, %.3f s virtual "
+            "(%.3f s idle), %.3f s host, %.1f MIPS, %" PRIu64 " resets, exit status %d\n",
+            m->cpu.icount, virt_s, (double)m->clock.idle_ns / 1e9, host_s,
+            host_s > 0 ? (double)m->cpu.icount / host_s / 1e6 : 0.0, m->resets,
+            m->exit_status);
+}
+
+int machine_run(struct machine *m)
+{
+    m->host_start_ns = host_ns();
+    while (!m->stop)
+        machine_slice(m);
+    flush_chardevs(m);
+    if (m->console_used)
+        console_close(&m->console);   /* the terminal back to normal before any message */
+    if (m->opt.stats)
+        print_stats(m);
+    return m->exit_status;
+}

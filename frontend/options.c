@@ -1,0 +1,703 @@
+/*
+ * options.c - QEMU-style command-line parsing into struct vm_options.
+ *
+ * The option names and argument syntax follow qemu-system-i386 where softvm
+ * has the same feature, so existing command lines work. Parsing is a pure
+ * function of argv: nothing is opened or checked on disk here (machine_init
+ * does that and reports bad files with status 1).
+ */
+#include "frontend/options.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef SOFTVM_VERSION
+#define SOFTVM_VERSION "0.0.0"
+#endif
+
+void options_default(struct vm_options *opt)
+{
+    memset(opt, 0, sizeof(*opt));
+    opt->action = VM_ACTION_RUN;
+    opt->ram_size = VM_RAM_DEFAULT;
+    strcpy(opt->boot_order, "cad");  /* QEMU's default: floppy, disk, CD */
+    opt->display = VM_DISPLAY_DEFAULT;
+    opt->accel = VM_ACCEL_INTERP;
+    opt->gdb_port = VM_DEFAULT_GDB_PORT;
+    opt->clock = VM_CLOCK_DETERMINISTIC;
+    opt->ns_per_insn = 1;
+    opt->rtc_base = VM_RTC_UTC;
+}
+
+/* One "softvm: ..." line on err; always returns 2 so callers can `return fail(...)`. */
+static int fail(FILE *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("softvm: ", err);
+    vfprintf(err, fmt, ap);
+    fputc('\n', err);
+    va_end(ap);
+    return 2;
+}
+
+bool options_parse_size(const char *s, uint64_t *bytes)
+{
+    if (!s || !isdigit((unsigned char)*s))
+        return false;
+    errno = 0;
+    char *end;
+    unsigned long long n = strtoull(s, &end, 10);
+    if (errno)
+        return false;
+    unsigned shift;
+    switch (toupper((unsigned char)*end)) {
+    case '\0': shift = 20; break;           /* a bare number is MiB, as in QEMU */
+    case 'K': shift = 10; end++; break;
+    case 'M': shift = 20; end++; break;
+    case 'G': shift = 30; end++; break;
+    case 'T': shift = 40; end++; break;
+    default: return false;
+    }
+    if (toupper((unsigned char)*end) == 'B' && shift != 0)   /* "256MB" */
+        end++;
+    if (*end != '\0' || n > (UINT64_MAX >> shift))
+        return false;
+    *bytes = (uint64_t)n << shift;
+    return true;
+}
+
+/* Parse a whole decimal number in [lo, hi]. */
+static bool parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
+{
+    if (!s || !isdigit((unsigned char)*s))
+        return false;
+    errno = 0;
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end != '\0' || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* on/off switches in -drive and friends. */
+static bool parse_onoff(const char *s, bool *out)
+{
+    if (!strcmp(s, "on") || !strcmp(s, "yes") || !strcmp(s, "true")) { *out = true; return true; }
+    if (!strcmp(s, "off") || !strcmp(s, "no") || !strcmp(s, "false")) { *out = false; return true; }
+    return false;
+}
+
+/*
+ * Walk a "key=value,key=value" list. Calls fn for each pair with key and
+ * value copied into small NUL-terminated buffers. A leading bare word (no '=')
+ * is passed with key "" (for "-boot dc" style). fn returns 0 or 2.
+ */
+typedef int (*kv_fn)(struct vm_options *opt, const char *optname, const char *key,
+                     const char *value, FILE *err);
+
+static int parse_kv_list(struct vm_options *opt, const char *optname, const char *list,
+                         kv_fn fn, FILE *err)
+{
+    if (*list == '\0')
+        return fail(err, "%s: empty argument", optname);
+    const char *p = list;
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len == 0)
+            return fail(err, "%s: empty parameter in '%s'", optname, list);
+        char item[VM_PATH_MAX + 32];
+        if (len >= sizeof(item))
+            return fail(err, "%s: parameter too long", optname);
+        memcpy(item, p, len);
+        item[len] = '\0';
+        char *eq = strchr(item, '=');
+        int rc;
+        if (eq) {
+            *eq = '\0';
+            rc = fn(opt, optname, item, eq + 1, err);
+        } else {
+            rc = fn(opt, optname, "", item, err);
+        }
+        if (rc)
+            return rc;
+        p += len;
+        if (*p == ',')
+            p++;
+        if (comma && *p == '\0')
+            return fail(err, "%s: trailing comma in '%s'", optname, list);
+    }
+    return 0;
+}
+
+/* ---- -boot ---------------------------------------------------------------- */
+
+static int set_boot_order(struct vm_options *opt, const char *optname, const char *order,
+                          FILE *err)
+{
+    size_t n = strlen(order);
+    if (n == 0 || n >= sizeof(opt->boot_order))
+        return fail(err, "%s: boot order '%s' must be 1 to %zu devices",
+                    optname, order, sizeof(opt->boot_order) - 1);
+    for (size_t i = 0; i < n; i++) {
+        /* a,b floppy; c first hard disk; d first CD-ROM; n network (QEMU letters) */
+        if (!strchr("abcdn", order[i]))
+            return fail(err, "%s: invalid boot device '%c' (use a, b, c, d or n)",
+                        optname, order[i]);
+        if (memchr(order, order[i], i))
+            return fail(err, "%s: boot device '%c' given twice", optname, order[i]);
+    }
+    memcpy(opt->boot_order, order, n + 1);
+    return 0;
+}
+
+static int boot_kv(struct vm_options *opt, const char *optname, const char *key,
+                   const char *value, FILE *err)
+{
+    bool b;
+    if (!*key || !strcmp(key, "order") || !strcmp(key, "once"))
+        return set_boot_order(opt, optname, value, err);
+    if (!strcmp(key, "menu") || !strcmp(key, "strict")) {
+        if (!parse_onoff(value, &b))
+            return fail(err, "%s: %s= wants on or off, not '%s'", optname, key, value);
+        return 0;   /* accepted; SeaBIOS's defaults are fine */
+    }
+    return fail(err, "%s: unknown parameter '%s' (use order=, once=, menu=, strict=)",
+                optname, key);
+}
+
+/* ---- drives ----------------------------------------------------------------- */
+
+static int used_drive_index(const struct vm_options *opt, int index)
+{
+    for (int i = 0; i < opt->drive_count; i++)
+        if (opt->drive[i].interface == VM_IF_IDE && opt->drive[i].index == index)
+            return 1;
+    return 0;
+}
+
+static struct vm_drive *new_drive(struct vm_options *opt, const char *optname, FILE *err)
+{
+    if (opt->drive_count >= VM_MAX_DRIVES) {
+        fail(err, "%s: too many drives (at most %d)", optname, VM_MAX_DRIVES);
+        return NULL;
+    }
+    struct vm_drive *d = &opt->drive[opt->drive_count++];
+    memset(d, 0, sizeof(*d));
+    d->origin = optname;
+    d->interface = VM_IF_IDE;
+    d->media = VM_MEDIA_DISK;
+    d->format = VM_FORMAT_RAW;
+    d->index = -1;
+    return d;
+}
+
+static int set_drive_file(struct vm_drive *d, const char *optname, const char *file, FILE *err)
+{
+    size_t n = strlen(file);
+    if (n == 0)
+        return fail(err, "%s: empty file name", optname);
+    if (n >= sizeof(d->file))
+        return fail(err, "%s: file name too long", optname);
+    memcpy(d->file, file, n + 1);
+    return 0;
+}
+
+/* -hda, -hdb, -cdrom: fixed IDE positions, as in QEMU. */
+static int add_simple_drive(struct vm_options *opt, const char *optname, const char *file,
+                            int index, enum vm_drive_media media, FILE *err)
+{
+    if (used_drive_index(opt, index))
+        return fail(err, "%s: IDE position %d is already used", optname, index);
+    struct vm_drive *d = new_drive(opt, optname, err);
+    if (!d)
+        return 2;
+    d->index = index;
+    d->media = media;
+    d->readonly = media == VM_MEDIA_CDROM;
+    return set_drive_file(d, optname, file, err);
+}
+
+static int drive_kv(struct vm_options *opt, const char *optname, const char *key,
+                    const char *value, FILE *err)
+{
+    struct vm_drive *d = &opt->drive[opt->drive_count - 1];
+    unsigned long n;
+    if (!*key)
+        return fail(err, "%s: '%s' is not key=value", optname, value);
+    if (!strcmp(key, "file"))
+        return set_drive_file(d, optname, value, err);
+    if (!strcmp(key, "if")) {
+        if (!strcmp(value, "ide")) d->interface = VM_IF_IDE;
+        else if (!strcmp(value, "none")) d->interface = VM_IF_NONE;
+        else return fail(err, "%s: unsupported interface if=%s (use ide or none)", optname, value);
+        return 0;
+    }
+    if (!strcmp(key, "media")) {
+        if (!strcmp(value, "disk")) d->media = VM_MEDIA_DISK;
+        else if (!strcmp(value, "cdrom")) { d->media = VM_MEDIA_CDROM; d->readonly = true; }
+        else return fail(err, "%s: media=%s: use disk or cdrom", optname, value);
+        return 0;
+    }
+    if (!strcmp(key, "format")) {
+        if (!strcmp(value, "raw")) d->format = VM_FORMAT_RAW;
+        else if (!strcmp(value, "qcow2")) d->format = VM_FORMAT_QCOW2;
+        else return fail(err, "%s: format=%s: use raw or qcow2", optname, value);
+        return 0;
+    }
+    if (!strcmp(key, "index")) {
+        if (!parse_uint(value, 0, 3, &n))
+            return fail(err, "%s: index=%s: must be 0 to 3", optname, value);
+        d->index = (int)n;
+        return 0;
+    }
+    if (!strcmp(key, "readonly") || !strcmp(key, "snapshot")) {
+        bool b;
+        if (!parse_onoff(value, &b))
+            return fail(err, "%s: %s= wants on or off, not '%s'", optname, key, value);
+        if (key[0] == 'r') d->readonly = b; else d->snapshot = b;
+        return 0;
+    }
+    return fail(err, "%s: unknown parameter '%s' (use file, if, media, format, index, "
+                "readonly, snapshot)", optname, key);
+}
+
+static int add_drive(struct vm_options *opt, const char *optname, const char *spec, FILE *err)
+{
+    struct vm_drive *d = new_drive(opt, optname, err);
+    if (!d)
+        return 2;
+    int rc = parse_kv_list(opt, optname, spec, drive_kv, err);
+    if (rc)
+        return rc;
+    if (!d->file[0] && d->media != VM_MEDIA_CDROM)
+        return fail(err, "%s: a disk needs file=", optname);
+    if (d->interface == VM_IF_IDE) {
+        if (d->index < 0) {                 /* first free IDE position */
+            opt->drive_count--;             /* don't count itself */
+            for (int i = 0; i < 4 && d->index < 0; i++)
+                if (!used_drive_index(opt, i))
+                    d->index = i;
+            opt->drive_count++;
+            if (d->index < 0)
+                return fail(err, "%s: all four IDE positions are used", optname);
+        } else {
+            opt->drive_count--;
+            int used = used_drive_index(opt, d->index);
+            opt->drive_count++;
+            if (used)
+                return fail(err, "%s: IDE position %d is already used", optname, d->index);
+        }
+    }
+    return 0;
+}
+
+/* ---- character backends ----------------------------------------------------- */
+
+static int parse_chardev(struct vm_chardev *c, const char *optname, const char *spec,
+                         bool allow_none, FILE *err)
+{
+    if (!strcmp(spec, "stdio") || !strcmp(spec, "mon:stdio")) {
+        c->kind = VM_CHARDEV_STDIO;
+    } else if (!strcmp(spec, "null")) {
+        c->kind = VM_CHARDEV_NULL;
+    } else if (allow_none && !strcmp(spec, "none")) {
+        c->kind = VM_CHARDEV_NONE;
+    } else if (!strncmp(spec, "file:", 5)) {
+        if (spec[5] == '\0')
+            return fail(err, "%s: file: needs a path", optname);
+        c->kind = VM_CHARDEV_FILE;
+        c->path = spec + 5;
+    } else {
+        return fail(err, "%s: unknown backend '%s' (use stdio, null,%s file:PATH)",
+                    optname, spec, allow_none ? " none," : "");
+    }
+    return 0;
+}
+
+/* ---- -rtc ------------------------------------------------------------------- */
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static bool is_leap(unsigned y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+/* "YYYY-MM-DDTHH:MM:SS" or "YYYY-MM-DD" (midnight), UTC. */
+static bool parse_datetime(const char *s, int64_t *out)
+{
+    unsigned y, mo, d, h = 0, mi = 0, sec = 0;
+    int n = 0;
+    if (sscanf(s, "%4u-%2u-%2u%n", &y, &mo, &d, &n) != 3 || n != 10)
+        return false;
+    if (s[10] != '\0') {
+        int n2 = 0;
+        if (s[10] != 'T' || sscanf(s + 11, "%2u:%2u:%2u%n", &h, &mi, &sec, &n2) != 3 ||
+            n2 != 8 || s[19] != '\0')
+            return false;
+    }
+    static const unsigned char mdays[12] = {31,28,31,30,31,30,31,31,30,31,30,31};
+    /* The CMOS holds a two-digit year with a century byte: 1970..2099 is safe. */
+    if (y < 1970 || y > 2099 || mo < 1 || mo > 12 || h > 23 || mi > 59 || sec > 59)
+        return false;
+    unsigned maxd = mdays[mo - 1] + (mo == 2 && is_leap(y));
+    if (d < 1 || d > maxd)
+        return false;
+    *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+    return true;
+}
+
+static int rtc_kv(struct vm_options *opt, const char *optname, const char *key,
+                  const char *value, FILE *err)
+{
+    if (!strcmp(key, "base")) {
+        if (!strcmp(value, "utc")) opt->rtc_base = VM_RTC_UTC;
+        else if (!strcmp(value, "localtime")) opt->rtc_base = VM_RTC_LOCALTIME;
+        else if (parse_datetime(value, &opt->rtc_start)) opt->rtc_base = VM_RTC_FIXED;
+        else return fail(err, "%s: base=%s: use utc, localtime or YYYY-MM-DDTHH:MM:SS "
+                         "(years 1970-2099)", optname, value);
+        return 0;
+    }
+    return fail(err, "%s: unknown parameter '%s' (use base=)", optname, *key ? key : value);
+}
+
+/* ---- -icount ------------------------------------------------------------------ */
+
+static int icount_kv(struct vm_options *opt, const char *optname, const char *key,
+                     const char *value, FILE *err)
+{
+    unsigned long n;
+    if (!*key || !strcmp(key, "shift")) {
+        if (!strcmp(value, "auto"))
+            return fail(err, "%s: shift=auto is not supported (softvm's clock is always "
+                        "fixed-rate; give a number 0-10)", optname);
+        if (!parse_uint(value, 0, 10, &n))
+            return fail(err, "%s: shift=%s: must be 0 to 10 (2^N ns per instruction)",
+                        optname, value);
+        opt->ns_per_insn = 1ull << n;
+        opt->clock = VM_CLOCK_DETERMINISTIC;
+        return 0;
+    }
+    return fail(err, "%s: unknown parameter '%s' (use shift=N)", optname, key);
+}
+
+/* ---- -gdb ----------------------------------------------------------------------- */
+
+static int parse_gdb(struct vm_options *opt, const char *optname, const char *spec, FILE *err)
+{
+    /* tcp::PORT or tcp:HOST:PORT; we listen on localhost only. */
+    if (strncmp(spec, "tcp:", 4))
+        return fail(err, "%s: '%s': use tcp::PORT", optname, spec);
+    const char *colon = strrchr(spec + 4, ':');
+    if (!colon)
+        return fail(err, "%s: '%s': use tcp::PORT", optname, spec);
+    unsigned long port;
+    if (!parse_uint(colon + 1, 1, 65535, &port))
+        return fail(err, "%s: '%s': port must be 1 to 65535", optname, spec);
+    opt->gdb = true;
+    opt->gdb_port = (uint16_t)port;
+    return 0;
+}
+
+/* ---- -d ------------------------------------------------------------------------- */
+
+static const struct { const char *name; uint32_t bit; const char *help; } log_items[] = {
+    { "int",          VM_LOG_INT,          "interrupts and exceptions" },
+    { "exec",         VM_LOG_EXEC,         "each translation block executed" },
+    { "in_asm",       VM_LOG_IN_ASM,       "guest code, disassembled when translated" },
+    { "cpu",          VM_LOG_CPU,          "CPU registers before each block" },
+    { "pcall",        VM_LOG_PCALL,        "protected-mode far calls and task switches" },
+    { "ioport",       VM_LOG_IOPORT,       "port I/O" },
+    { "unimp",        VM_LOG_UNIMP,        "features the guest used that are not implemented" },
+    { "guest_errors", VM_LOG_GUEST_ERRORS, "architecturally invalid guest actions" },
+    { "reset",        VM_LOG_RESET,        "machine resets" },
+};
+
+void options_print_log_help(FILE *out)
+{
+    fprintf(out, "Log items for -d (comma-separated):\n");
+    for (size_t i = 0; i < sizeof(log_items) / sizeof(log_items[0]); i++)
+        fprintf(out, "  %-13s %s\n", log_items[i].name, log_items[i].help);
+}
+
+static int parse_log_list(struct vm_options *opt, const char *optname, const char *list,
+                          FILE *err)
+{
+    if (!strcmp(list, "help")) {
+        opt->action = VM_ACTION_LOG_HELP;
+        return 0;
+    }
+    const char *p = list;
+    uint32_t mask = 0;
+    for (;;) {
+        size_t len = strcspn(p, ",");
+        size_t i, n = sizeof(log_items) / sizeof(log_items[0]);
+        for (i = 0; i < n; i++)
+            if (strlen(log_items[i].name) == len && !strncmp(p, log_items[i].name, len))
+                break;
+        if (i == n)
+            return fail(err, "%s: unknown log item '%.*s' (see -d help)", optname,
+                        (int)len, p);
+        mask |= log_items[i].bit;
+        if (p[len] == '\0')
+            break;
+        p += len + 1;
+    }
+    opt->log_mask |= mask;
+    return 0;
+}
+
+/* ---- the option table ------------------------------------------------------------ */
+
+enum opt_id {
+    O_HELP, O_VERSION, O_M, O_KERNEL, O_INITRD, O_APPEND, O_BIOS, O_HDA, O_HDB, O_CDROM,
+    O_DRIVE, O_BOOT, O_NOGRAPHIC, O_SERIAL, O_DISPLAY, O_ACCEL, O_NO_REBOOT, O_SNAPSHOT,
+    O_NIC, O_NETDEV, O_S, O_GDB, O_BIG_S, O_D, O_BIG_D, O_DEBUGCON, O_RTC, O_ICOUNT,
+    O_CLOCK, O_STATS,
+};
+
+static const struct option_desc {
+    const char *name;      /* without the leading dash */
+    enum opt_id id;
+    const char *arg;       /* NULL: a flag */
+    const char *help;
+} option_table[] = {
+    { "help",      O_HELP,      NULL,   "print this help and exit" },
+    { "h",         O_HELP,      NULL,   NULL },
+    { "version",   O_VERSION,   NULL,   "print the version and exit" },
+    { "m",         O_M,         "SIZE", "guest RAM: 256, 256M, 1G (MiB if no suffix; 2M to 3584M)" },
+    { "kernel",    O_KERNEL,    "FILE", "boot a Linux bzImage or a Multiboot ELF kernel" },
+    { "initrd",    O_INITRD,    "FILE", "initial ramdisk (Linux) or modules, comma-separated (Multiboot)" },
+    { "append",    O_APPEND,    "CMDLINE", "kernel command line" },
+    { "bios",      O_BIOS,      "FILE", "firmware image (default: SeaBIOS bios.bin from the cache or /usr/share/seabios)" },
+    { "hda",       O_HDA,       "FILE", "IDE primary master disk image" },
+    { "hdb",       O_HDB,       "FILE", "IDE primary slave disk image" },
+    { "cdrom",     O_CDROM,     "FILE", "IDE secondary master CD-ROM image" },
+    { "drive",     O_DRIVE,     "SPEC", "file=F[,if=ide|none][,media=disk|cdrom][,format=raw|qcow2][,index=0-3][,readonly=on][,snapshot=on]" },
+    { "boot",      O_BOOT,      "ORDER", "[order=]LETTERS (c disk, d CD-ROM, n network)[,menu=on|off]" },
+    { "nographic", O_NOGRAPHIC, NULL,   "no display; COM1 on the terminal" },
+    { "serial",    O_SERIAL,    "DEV",  "next COM port: stdio, null, none, file:PATH" },
+    { "display",   O_DISPLAY,   "TYPE", "none, sdl or curses" },
+    { "accel",     O_ACCEL,     "TYPE", "interp (default) or jit" },
+    { "no-reboot", O_NO_REBOOT, NULL,   "exit instead of rebooting" },
+    { "snapshot",  O_SNAPSHOT,  NULL,   "discard writes to disk images" },
+    { "nic",       O_NIC,       "SPEC", "network card (none: no network)" },
+    { "netdev",    O_NETDEV,    "SPEC", "network backend" },
+    { "s",         O_S,         NULL,   "shorthand for -gdb tcp::1234" },
+    { "gdb",       O_GDB,       "tcp::PORT", "wait for a GDB connection on PORT" },
+    { "S",         O_BIG_S,     NULL,   "do not start the CPU until the debugger says so" },
+    { "d",         O_D,         "LIST", "log items, comma-separated (-d help lists them)" },
+    { "D",         O_BIG_D,     "FILE", "write the log to FILE instead of stderr" },
+    { "debugcon",  O_DEBUGCON,  "DEV",  "debug console, port 0x402 (SeaBIOS log): stdio, null, none, file:PATH" },
+    { "rtc",       O_RTC,       "base=B", "RTC start: utc, localtime or YYYY-MM-DDTHH:MM:SS (UTC)" },
+    { "icount",    O_ICOUNT,    "shift=N", "deterministic clock at 2^N ns per instruction (default 0)" },
+    { "clock",     O_CLOCK,     "MODE", "deterministic (default: idle time is skipped) or realtime (idle follows the host clock)" },
+    { "stats",     O_STATS,     NULL,   "print instruction and time counters at exit" },
+};
+#define OPTION_COUNT (sizeof(option_table) / sizeof(option_table[0]))
+
+void options_print_version(FILE *out)
+{
+    fprintf(out, "softvm %s - a software-only x86 PC emulator\n", SOFTVM_VERSION);
+}
+
+void options_print_help(FILE *out)
+{
+    fprintf(out, "usage: softvm [options]\n\n"
+            "Options (one or two leading dashes):\n");
+    for (size_t i = 0; i < OPTION_COUNT; i++) {
+        const struct option_desc *o = &option_table[i];
+        if (!o->help)
+            continue;
+        char lhs[32];
+        snprintf(lhs, sizeof(lhs), "-%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+        fprintf(out, "  %-20s %s\n", lhs, o->help);
+    }
+    fprintf(out, "\nConsole: Ctrl-A x quits, Ctrl-A h prints console help.\n"
+            "Exit status: the guest's (poweroff 0, debug-exit port 0xf4: (value<<1)|1);\n"
+            "1 for a bad kernel/initrd/BIOS file, 2 for a bad command line.\n");
+}
+
+static const struct option_desc *find_option(const char *arg)
+{
+    if (arg[0] != '-' || arg[1] == '\0')
+        return NULL;
+    const char *name = arg + 1;
+    if (*name == '-')                 /* --version == -version, as in QEMU */
+        name++;
+    for (size_t i = 0; i < OPTION_COUNT; i++)
+        if (!strcmp(option_table[i].name, name))
+            return &option_table[i];
+    return NULL;
+}
+
+static int apply_option(struct vm_options *opt, const struct option_desc *o, const char *on,
+                        const char *a, FILE *err)
+{
+    unsigned long n;
+    switch (o->id) {
+    case O_HELP: opt->action = VM_ACTION_HELP; return 0;
+    case O_VERSION: opt->action = VM_ACTION_VERSION; return 0;
+    case O_M: {
+        uint64_t size;
+        const char *s = !strncmp(a, "size=", 5) ? a + 5 : a;
+        if (!options_parse_size(s, &size))
+            return fail(err, "%s: '%s' is not a size (examples: 256, 256M, 1G)", on, a);
+        if (size < VM_RAM_MIN || size > VM_RAM_MAX)
+            return fail(err, "%s: %s is out of range (%llu MiB to %llu MiB)", on, a,
+                        (unsigned long long)(VM_RAM_MIN >> 20),
+                        (unsigned long long)(VM_RAM_MAX >> 20));
+        if (size & 0xfff)
+            return fail(err, "%s: %s is not a whole number of 4 KiB pages", on, a);
+        opt->ram_size = size;
+        return 0;
+    }
+    case O_KERNEL: opt->kernel = a; return 0;
+    case O_INITRD: opt->initrd = a; return 0;
+    case O_APPEND: opt->append = a; return 0;
+    case O_BIOS: opt->bios = a; return 0;
+    case O_HDA: return add_simple_drive(opt, on, a, 0, VM_MEDIA_DISK, err);
+    case O_HDB: return add_simple_drive(opt, on, a, 1, VM_MEDIA_DISK, err);
+    case O_CDROM: return add_simple_drive(opt, on, a, 2, VM_MEDIA_CDROM, err);
+    case O_DRIVE: return add_drive(opt, on, a, err);
+    case O_BOOT: return parse_kv_list(opt, on, a, boot_kv, err);
+    case O_NOGRAPHIC: opt->nographic = true; return 0;
+    case O_SERIAL:
+        if (opt->serial_count >= VM_MAX_SERIAL)
+            return fail(err, "%s: at most %d serial ports", on, VM_MAX_SERIAL);
+        return parse_chardev(&opt->serial[opt->serial_count++], on, a, true, err);
+    case O_DISPLAY:
+        if (!strcmp(a, "none")) opt->display = VM_DISPLAY_NONE;
+        else if (!strcmp(a, "sdl")) opt->display = VM_DISPLAY_SDL;
+        else if (!strcmp(a, "curses")) opt->display = VM_DISPLAY_CURSES;
+        else return fail(err, "%s: unknown display '%s' (use none, sdl or curses)", on, a);
+        return 0;
+    case O_ACCEL:
+        if (!strcmp(a, "interp")) opt->accel = VM_ACCEL_INTERP;
+        else if (!strcmp(a, "jit")) opt->accel = VM_ACCEL_JIT;
+        else return fail(err, "%s: unknown accelerator '%s' (use interp or jit)", on, a);
+        return 0;
+    case O_NO_REBOOT: opt->no_reboot = true; return 0;
+    case O_SNAPSHOT: opt->snapshot = true; return 0;
+    case O_NIC:
+    case O_NETDEV:
+        if (opt->netdev_count >= VM_MAX_NETDEV)
+            return fail(err, "%s: at most %d network devices", on, VM_MAX_NETDEV);
+        if (o->id == O_NIC && !strcmp(a, "none"))
+            return 0;                        /* no network: what we have anyway */
+        opt->netdev[opt->netdev_count++].spec = a;
+        return 0;
+    case O_S: opt->gdb = true; opt->gdb_port = VM_DEFAULT_GDB_PORT; return 0;
+    case O_GDB: return parse_gdb(opt, on, a, err);
+    case O_BIG_S: opt->start_stopped = true; return 0;
+    case O_D: return parse_log_list(opt, on, a, err);
+    case O_BIG_D: opt->log_file = a; return 0;
+    case O_DEBUGCON: return parse_chardev(&opt->debugcon, on, a, true, err);
+    case O_RTC: return parse_kv_list(opt, on, a, rtc_kv, err);
+    case O_ICOUNT: return parse_kv_list(opt, on, a, icount_kv, err);
+    case O_CLOCK:
+        if (!strcmp(a, "deterministic")) opt->clock = VM_CLOCK_DETERMINISTIC;
+        else if (!strcmp(a, "realtime")) opt->clock = VM_CLOCK_REALTIME;
+        else return fail(err, "%s: unknown clock mode '%s' (use deterministic or realtime)", on, a);
+        return 0;
+    case O_STATS: opt->stats = true; return 0;
+    }
+    (void)n;
+    return fail(err, "%s: internal error: unhandled option", on);
+}
+
+int options_parse_syntax(struct vm_options *opt, int argc, char **argv, FILE *err)
+{
+    options_default(opt);
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        const struct option_desc *o = find_option(arg);
+        if (!o) {
+            if (arg[0] != '-')
+                return fail(err, "'%s': unexpected argument (options start with '-'; "
+                            "try --help)", arg);
+            return fail(err, "%s: unknown option (try --help)", arg);
+        }
+        const char *value = NULL;
+        if (o->arg) {
+            if (i + 1 >= argc)
+                return fail(err, "%s: missing argument %s", arg, o->arg);
+            value = argv[++i];
+        }
+        int rc = apply_option(opt, o, arg, value, err);
+        if (rc)
+            return rc;
+        if (opt->action != VM_ACTION_RUN)
+            return 0;       /* --help, --version, -d help: the rest does not matter */
+    }
+
+    if (opt->append && !opt->kernel)
+        return fail(err, "-append: only allowed with -kernel");
+    if (opt->initrd && !opt->kernel)
+        return fail(err, "-initrd: only allowed with -kernel");
+
+    /* -nographic: no window; COM1 goes to the terminal unless -serial said otherwise. */
+    if (opt->nographic) {
+        if (opt->display == VM_DISPLAY_SDL || opt->display == VM_DISPLAY_CURSES)
+            return fail(err, "-nographic: conflicts with -display");
+        opt->display = VM_DISPLAY_NONE;
+    }
+    if (opt->serial_count == 0)
+        opt->serial[0].kind = VM_CHARDEV_STDIO;   /* headless by default: COM1 on stdio */
+    if (opt->debugcon.kind == VM_CHARDEV_DEFAULT)
+        opt->debugcon.kind = VM_CHARDEV_NONE;
+    if (opt->display == VM_DISPLAY_DEFAULT)
+        opt->display = VM_DISPLAY_NONE;           /* no display device is built yet */
+    return 0;
+}
+
+static int not_yet(FILE *err, const char *what)
+{
+    return fail(err, "%s: not implemented yet", what);
+}
+
+int options_check_implemented(const struct vm_options *opt, FILE *err)
+{
+    if (opt->drive_count > 0)
+        return not_yet(err, opt->drive[0].origin ? opt->drive[0].origin : "-drive");
+    if (opt->display == VM_DISPLAY_SDL)
+        return not_yet(err, "-display sdl");
+    if (opt->display == VM_DISPLAY_CURSES)
+        return not_yet(err, "-display curses");
+    /* The JIT tier does not exist yet. Refusing is clearer than silently
+     * running the interpreter: timing comparisons would be misleading. */
+    if (opt->accel == VM_ACCEL_JIT)
+        return not_yet(err, "-accel jit");
+    if (opt->netdev_count > 0)
+        return not_yet(err, "-nic/-netdev");
+    if (opt->gdb)
+        return not_yet(err, "-gdb/-s");
+    if (opt->start_stopped)
+        return not_yet(err, "-S");
+    if (opt->log_mask)
+        return not_yet(err, "-d");
+    if (opt->log_file)
+        return not_yet(err, "-D");
+    return 0;
+}
+
+int options_parse(struct vm_options *opt, int argc, char **argv, FILE *err)
+{
+    int rc = options_parse_syntax(opt, argc, argv, err);
+    if (rc || opt->action != VM_ACTION_RUN)
+        return rc;
+    return options_check_implemented(opt, err);
+}
