@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""A stand-in for softvm in the harness self-tests: prints a scripted console.
+
+    fake_guest.py MODE
+
+Each MODE imitates one way a guest run can go (see MODES below).
+"""
+
+import os
+import subprocess
+import sys
+import time
+
+GOOD = [
+    ("boot-ok", None),
+    ("shell-loop", "200000"),
+    ("md5-32M", "58f06dd588d8ffb3beb46ada6309436b"),
+    ("gzip-seq", "68381bd027e4ef480b46afd889f4af3a"),
+    ("done", None),
+]
+
+
+def say(text, end="\n"):
+    sys.stdout.write(text + end)
+    sys.stdout.flush()
+
+
+def marks(items, newline="\n"):
+    for i, (name, value) in enumerate(items):
+        say(f"[    {i}.000000] some kernel noise", end=newline)
+        say(f"MARK {name} {i + 1}.25" + (f" {value}" if value else ""), end=newline)
+
+
+def good():
+    marks(GOOD)
+
+
+def wrong_checksum():
+    bad = list(GOOD)
+    bad[2] = ("md5-32M", "00000000000000000000000000000000")
+    marks(bad)
+
+
+def hang():
+    marks(GOOD[:1])
+    time.sleep(3600)
+
+
+def hang_with_child():
+    # A child that keeps stdout open: the harness must end the whole group.
+    subprocess.Popen(["sleep", "3600"])
+    marks(GOOD[:1])
+    time.sleep(3600)
+
+
+def exit_3():
+    marks(GOOD)
+    sys.exit(3)
+
+
+def missing_mark():
+    marks(GOOD[:3])
+
+
+def out_of_order():
+    marks([GOOD[0], GOOD[2], GOOD[1], GOOD[3], GOOD[4]])
+
+
+def crlf():
+    # A serial console ends lines with \r\n; and a MARK may follow other text.
+    say("booting...\r")
+    say("noise MARK boot-ok 0.5\r")
+    marks(GOOD[1:], newline="\r\n")
+
+
+def interactive():
+    # A prompt without a newline; then echo one typed line back.
+    say("softvm:~# ", end="")
+    line = sys.stdin.readline()
+    say(line.rstrip("\n"))
+    say(f"got: {line.strip()}")
+    say("MARK done 9.0")
+
+
+def panic():
+    marks(GOOD[:2])
+    say("Kernel panic - not syncing: Attempted to kill init!")
+    time.sleep(3600)
+
+
+def no_exit():
+    marks(GOOD)
+    time.sleep(3600)
+
+
+def stderr_noise():
+    sys.stderr.write("softvm: warning: something on stderr\n")
+    sys.stderr.flush()
+    marks(GOOD)
+    sys.exit(1)
+
+
+MODES = {f.__name__.replace("_", "-"): f for f in (
+    good, wrong_checksum, hang, hang_with_child, exit_3, missing_mark, out_of_order,
+    crlf, interactive, panic, no_exit, stderr_noise)}
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2 or sys.argv[1] not in MODES:
+        sys.exit(f"usage: fake_guest.py {{{','.join(MODES)}}}")
+    MODES[sys.argv[1]]()

@@ -1,0 +1,14 @@
+#!/bin/sh
+# /init of test-initramfs.cpio.gz: boot, run the workloads, power off.
+# The console shows, in order:
+#   MARK boot-ok <uptime>
+#   MARK shell-loop <uptime> 200000
+#   MARK md5-32M <uptime> <md5>
+#   MARK gzip-seq <uptime> <md5>
+#   MARK done <uptime>
+. /lib/softvm/guest-lib.sh
+guest_setup
+mark boot-ok
+softvm-workloads
+mark done
+poweroff -f

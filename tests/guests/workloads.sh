@@ -1,0 +1,20 @@
+#!/bin/sh
+# The fixed test workloads, installed as /bin/softvm-workloads. Each prints
+# a MARK line when it finishes; the last field is the value a test checks
+# (expected values: tests/guests/expected-marks).
+. /lib/softvm/guest-lib.sh
+
+# shell-loop: 200000 iterations of shell arithmetic.
+i=0
+while [ "$i" -lt 200000 ]; do
+    i=$((i + 1))
+done
+mark shell-loop "$i"
+
+# md5-32M: 32 MiB of zeros through md5sum.
+sum=$(dd if=/dev/zero bs=1M count=32 2>/dev/null | md5sum)
+mark md5-32M "${sum%% *}"
+
+# gzip-seq: compress a generated text, checksum the compressed stream.
+sum=$(seq 1 300000 | gzip -6 | md5sum)
+mark gzip-seq "${sum%% *}"
