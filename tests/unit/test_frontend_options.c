@@ -1,0 +1,572 @@
+/*
+ * test_frontend_options.c - the command line: every option, good and bad.
+ */
+#include <criterion/criterion.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frontend/options.h"
+
+/* Parse a NULL-terminated list of arguments; the error text lands in errbuf. */
+struct parsed {
+    struct vm_options opt;
+    int rc;
+    char err[1024];
+};
+
+static struct parsed parse(const char *first, ...)
+{
+    struct parsed p;
+    va_list ap;
+    va_start(ap, first);
+    char *argv[64];
+    int argc = 0;
+    argv[argc++] = "softvm";
+    for (const char *a = first; a; a = va_arg(ap, const char *))
+        argv[argc++] = (char *)a;
+    va_end(ap);
+    argv[argc] = NULL;
+    memset(p.err, 0, sizeof(p.err));
+    FILE *err = fmemopen(p.err, sizeof(p.err) - 1, "w");
+    p.rc = options_parse(&p.opt, argc, argv, err);
+    fclose(err);
+    return p;
+}
+
+/* The syntax half only: options that are not implemented still parse. */
+static struct parsed syntax(const char *first, ...)
+{
+    struct parsed p;
+    va_list ap;
+    va_start(ap, first);
+    char *argv[64];
+    int argc = 0;
+    argv[argc++] = "softvm";
+    for (const char *a = first; a; a = va_arg(ap, const char *))
+        argv[argc++] = (char *)a;
+    va_end(ap);
+    argv[argc] = NULL;
+    memset(p.err, 0, sizeof(p.err));
+    FILE *err = fmemopen(p.err, sizeof(p.err) - 1, "w");
+    p.rc = options_parse_syntax(&p.opt, argc, argv, err);
+    fclose(err);
+    return p;
+}
+
+#define OK(p) cr_assert_eq((p).rc, 0, "rc %d, stderr: %s", (p).rc, (p).err)
+#define BAD(p, text) do { \
+        cr_assert_eq((p).rc, 2, "expected failure, rc %d", (p).rc); \
+        cr_assert(strstr((p).err, (text)) != NULL, "stderr '%s' lacks '%s'", (p).err, (text)); \
+        cr_assert(strncmp((p).err, "softvm: ", 8) == 0, "stderr '%s'", (p).err); \
+    } while (0)
+
+/* ---- defaults, help, version ---- */
+
+Test(options, defaults)
+{
+    struct parsed p = parse(NULL);
+    OK(p);
+    cr_assert_eq(p.opt.action, VM_ACTION_RUN);
+    cr_assert_eq(p.opt.ram_size, VM_RAM_DEFAULT);
+    cr_assert_null(p.opt.kernel);
+    cr_assert_null(p.opt.bios);
+    cr_assert_eq(p.opt.accel, VM_ACCEL_INTERP);
+    cr_assert_eq(p.opt.clock, VM_CLOCK_DETERMINISTIC);
+    cr_assert_eq(p.opt.ns_per_insn, 1);
+    cr_assert_eq(p.opt.serial[0].kind, VM_CHARDEV_STDIO);
+    cr_assert_eq(p.opt.serial[1].kind, VM_CHARDEV_DEFAULT);
+    cr_assert_eq(p.opt.debugcon.kind, VM_CHARDEV_NONE);
+    cr_assert_eq(p.opt.display, VM_DISPLAY_NONE);
+    cr_assert_str_eq(p.opt.boot_order, "cad");
+    cr_assert_eq(p.opt.rtc_base, VM_RTC_UTC);
+    cr_assert_not(p.opt.no_reboot);
+    cr_assert_not(p.opt.stats);
+    cr_assert_eq(p.err[0], '\0');
+}
+
+Test(options, help_and_version)
+{
+    struct parsed p = parse("--help", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.action, VM_ACTION_HELP);
+    p = parse("-h", NULL);
+    cr_assert_eq(p.opt.action, VM_ACTION_HELP);
+    p = parse("--version", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.action, VM_ACTION_VERSION);
+    p = parse("-version", NULL);
+    cr_assert_eq(p.opt.action, VM_ACTION_VERSION);
+    /* --help wins even before a bad option: the rest is not looked at */
+    p = parse("--help", "-bogus", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.action, VM_ACTION_HELP);
+}
+
+Test(options, help_text_lists_every_option)
+{
+    char buf[8192] = {0};
+    FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
+    options_print_help(f);
+    fclose(f);
+    static const char *const names[] = {
+        "-m ", "-kernel", "-initrd", "-append", "-bios", "-hda", "-hdb", "-cdrom", "-drive",
+        "-boot", "-nographic", "-serial", "-display", "-accel", "-no-reboot", "-snapshot",
+        "-nic", "-netdev", "-s ", "-gdb", "-S ", "-d ", "-D ", "-debugcon", "-rtc", "-icount",
+        "-clock", "-stats", "-help", "-version",
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        cr_assert(strstr(buf, names[i]), "help lacks %s", names[i]);
+    memset(buf, 0, sizeof(buf));
+    f = fmemopen(buf, sizeof(buf) - 1, "w");
+    options_print_version(f);
+    fclose(f);
+    cr_assert(strncmp(buf, "softvm ", 7) == 0);
+}
+
+/* ---- unknown and malformed ---- */
+
+Test(options, unknown_option)
+{
+    BAD(parse("-bogus", NULL), "-bogus: unknown option");
+    BAD(parse("--frobnicate", NULL), "unknown option");
+    BAD(parse("-", NULL), "unknown option");
+    BAD(parse("stray", NULL), "'stray': unexpected argument");
+}
+
+Test(options, missing_argument)
+{
+    BAD(parse("-m", NULL), "-m: missing argument");
+    BAD(parse("-kernel", NULL), "-kernel: missing argument");
+    BAD(parse("-serial", NULL), "-serial: missing argument");
+    BAD(parse("-drive", NULL), "-drive: missing argument");
+}
+
+/* ---- -m ---- */
+
+Test(options, memory_sizes)
+{
+    struct parsed p = parse("-m", "256", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.ram_size, 256ull << 20);
+    p = parse("-m", "256M", NULL);
+    cr_assert_eq(p.opt.ram_size, 256ull << 20);
+    p = parse("-m", "1G", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.ram_size, 1ull << 30);
+    p = parse("-m", "1g", NULL);
+    cr_assert_eq(p.opt.ram_size, 1ull << 30);
+    p = parse("-m", "65536K", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.ram_size, 64ull << 20);
+    p = parse("-m", "size=512M", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.ram_size, 512ull << 20);
+    p = parse("--m", "32MB", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.ram_size, 32ull << 20);
+    p = parse("-m", "3584", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.ram_size, VM_RAM_MAX);
+    /* the last one given wins */
+    p = parse("-m", "64", "-m", "96", NULL);
+    cr_assert_eq(p.opt.ram_size, 96ull << 20);
+}
+
+Test(options, memory_bad)
+{
+    BAD(parse("-m", "lots", NULL), "-m: 'lots' is not a size");
+    BAD(parse("-m", "256X", NULL), "not a size");
+    BAD(parse("-m", "-5", NULL), "not a size");
+    BAD(parse("-m", "", NULL), "not a size");
+    BAD(parse("-m", "0", NULL), "out of range");
+    BAD(parse("-m", "512K", NULL), "out of range");
+    BAD(parse("-m", "4G", NULL), "out of range");
+    BAD(parse("-m", "99999999999999999999", NULL), "not a size");
+    BAD(parse("-m", "1048577K", NULL), "4 KiB pages");
+}
+
+Test(options, size_parser)
+{
+    uint64_t v;
+    cr_assert(options_parse_size("2", &v));
+    cr_assert_eq(v, 2ull << 20);
+    cr_assert(options_parse_size("3T", &v));
+    cr_assert_eq(v, 3ull << 40);
+    cr_assert_not(options_parse_size("M", &v));
+    cr_assert_not(options_parse_size("1MM", &v));
+    cr_assert_not(options_parse_size(NULL, &v));
+    cr_assert_not(options_parse_size("20000000T", &v));
+}
+
+/* ---- kernel, initrd, append, bios ---- */
+
+Test(options, kernel_initrd_append_bios)
+{
+    struct parsed p = parse("-kernel", "bzImage", "-initrd", "initrd.gz", "-append",
+                            "console=ttyS0 quiet", "-bios", "bios.bin", NULL);
+    OK(p);
+    cr_assert_str_eq(p.opt.kernel, "bzImage");
+    cr_assert_str_eq(p.opt.initrd, "initrd.gz");
+    cr_assert_str_eq(p.opt.append, "console=ttyS0 quiet");
+    cr_assert_str_eq(p.opt.bios, "bios.bin");
+}
+
+Test(options, append_and_initrd_need_kernel)
+{
+    BAD(parse("-append", "quiet", NULL), "-append: only allowed with -kernel");
+    BAD(parse("-initrd", "x", NULL), "-initrd: only allowed with -kernel");
+}
+
+/* ---- drives ---- */
+
+Test(options, hda_hdb_cdrom_parse)
+{
+    struct parsed p = syntax("-hda", "a.img", "-hdb", "b.img", "-cdrom", "c.iso", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.drive_count, 3);
+    cr_assert_str_eq(p.opt.drive[0].file, "a.img");
+    cr_assert_eq(p.opt.drive[0].index, 0);
+    cr_assert_eq(p.opt.drive[0].media, VM_MEDIA_DISK);
+    cr_assert_str_eq(p.opt.drive[1].file, "b.img");
+    cr_assert_eq(p.opt.drive[1].index, 1);
+    cr_assert_str_eq(p.opt.drive[2].file, "c.iso");
+    cr_assert_eq(p.opt.drive[2].index, 2);
+    cr_assert_eq(p.opt.drive[2].media, VM_MEDIA_CDROM);
+    cr_assert(p.opt.drive[2].readonly);
+}
+
+Test(options, drives_not_implemented_yet)
+{
+    struct parsed p = parse("-hda", "a.img", NULL);
+    cr_assert_eq(p.rc, 2);
+    cr_assert_str_eq(p.err, "softvm: -hda: not implemented yet\n");
+    p = parse("-hdb", "b.img", NULL);
+    cr_assert_str_eq(p.err, "softvm: -hdb: not implemented yet\n");
+    p = parse("-cdrom", "c.iso", NULL);
+    cr_assert_str_eq(p.err, "softvm: -cdrom: not implemented yet\n");
+    p = parse("-drive", "file=x.img", NULL);
+    cr_assert_str_eq(p.err, "softvm: -drive: not implemented yet\n");
+}
+
+Test(options, drive_full_spec)
+{
+    struct parsed p = syntax("-drive", "file=disk.qcow2,if=ide,format=qcow2,media=disk,index=3,"
+                             "readonly=on,snapshot=off", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.drive_count, 1);
+    const struct vm_drive *d = &p.opt.drive[0];
+    cr_assert_str_eq(d->file, "disk.qcow2");
+    cr_assert_eq(d->interface, VM_IF_IDE);
+    cr_assert_eq(d->format, VM_FORMAT_QCOW2);
+    cr_assert_eq(d->media, VM_MEDIA_DISK);
+    cr_assert_eq(d->index, 3);
+    cr_assert(d->readonly);
+    cr_assert_not(d->snapshot);
+}
+
+Test(options, drive_index_allocation)
+{
+    struct parsed p = syntax("-hda", "a.img", "-drive", "file=b.img", "-drive",
+                             "media=cdrom", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.drive[1].index, 1);
+    cr_assert_eq(p.opt.drive[2].index, 2);
+    cr_assert_eq(p.opt.drive[2].media, VM_MEDIA_CDROM);
+    cr_assert_str_eq(p.opt.drive[2].file, "");          /* empty tray */
+}
+
+Test(options, drive_bad)
+{
+    BAD(syntax("-drive", "file=a,if=scsi", NULL), "unsupported interface if=scsi");
+    BAD(syntax("-drive", "file=a,media=tape", NULL), "media=tape");
+    BAD(syntax("-drive", "file=a,format=vmdk", NULL), "format=vmdk");
+    BAD(syntax("-drive", "file=a,index=4", NULL), "index=4: must be 0 to 3");
+    BAD(syntax("-drive", "file=a,index=x", NULL), "index=x");
+    BAD(syntax("-drive", "file=a,readonly=maybe", NULL), "readonly= wants on or off");
+    BAD(syntax("-drive", "file=a,cache=none", NULL), "unknown parameter 'cache'");
+    BAD(syntax("-drive", "a.img", NULL), "'a.img' is not key=value");
+    BAD(syntax("-drive", "if=ide", NULL), "a disk needs file=");
+    BAD(syntax("-drive", "file=", NULL), "empty file name");
+    BAD(syntax("-drive", "file=a,,b", NULL), "empty parameter");
+    BAD(syntax("-drive", "file=a,", NULL), "trailing comma");
+    BAD(syntax("-drive", "", NULL), "empty argument");
+    BAD(syntax("-hda", "a", "-drive", "file=b,index=0", NULL), "IDE position 0 is already used");
+    BAD(syntax("-hda", "a", "-hda", "b", NULL), "-hda: IDE position 0 is already used");
+    BAD(syntax("-hda", "", NULL), "empty file name");
+    BAD(syntax("-hda", "a", "-hdb", "b", "-cdrom", "c", "-drive", "file=d", "-drive",
+               "file=e", NULL), "too many drives");
+    BAD(syntax("-hda", "a", "-hdb", "b", "-cdrom", "c", "-drive", "file=d,index=3",
+               "-drive", "file=e,if=none", NULL), "too many drives");
+}
+
+Test(options, drive_long_path)
+{
+    char spec[VM_PATH_MAX + 16];
+    memset(spec, 'x', sizeof(spec));
+    memcpy(spec, "file=", 5);
+    spec[sizeof(spec) - 1] = '\0';
+    BAD(syntax("-drive", spec, NULL), "-drive");
+}
+
+/* ---- -boot ---- */
+
+Test(options, boot_order)
+{
+    struct parsed p = parse("-boot", "d", NULL);
+    OK(p);
+    cr_assert_str_eq(p.opt.boot_order, "d");
+    p = parse("-boot", "order=dcn", NULL);
+    OK(p);
+    cr_assert_str_eq(p.opt.boot_order, "dcn");
+    p = parse("-boot", "order=c,menu=on", NULL);
+    OK(p);
+    cr_assert_str_eq(p.opt.boot_order, "c");
+    p = parse("-boot", "once=n", NULL);
+    cr_assert_str_eq(p.opt.boot_order, "n");
+}
+
+Test(options, boot_bad)
+{
+    BAD(parse("-boot", "z", NULL), "invalid boot device 'z'");
+    BAD(parse("-boot", "cc", NULL), "boot device 'c' given twice");
+    BAD(parse("-boot", "order=", NULL), "boot order");
+    BAD(parse("-boot", "menu=perhaps", NULL), "menu= wants on or off");
+    BAD(parse("-boot", "splash=x.jpg", NULL), "unknown parameter 'splash'");
+    BAD(parse("-boot", "abcdnab", NULL), "given twice");
+}
+
+/* ---- display and serial ---- */
+
+Test(options, nographic)
+{
+    struct parsed p = parse("-nographic", NULL);
+    OK(p);
+    cr_assert(p.opt.nographic);
+    cr_assert_eq(p.opt.display, VM_DISPLAY_NONE);
+    cr_assert_eq(p.opt.serial[0].kind, VM_CHARDEV_STDIO);
+    /* -serial overrides where COM1 goes */
+    p = parse("-nographic", "-serial", "file:/tmp/x.log", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.serial[0].kind, VM_CHARDEV_FILE);
+    cr_assert_str_eq(p.opt.serial[0].path, "/tmp/x.log");
+    BAD(syntax("-nographic", "-display", "sdl", NULL), "conflicts with -display");
+}
+
+Test(options, serial_backends)
+{
+    struct parsed p = parse("-serial", "null", "-serial", "stdio", "-serial", "none",
+                            "-serial", "file:com4.txt", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.serial_count, 4);
+    cr_assert_eq(p.opt.serial[0].kind, VM_CHARDEV_NULL);
+    cr_assert_eq(p.opt.serial[1].kind, VM_CHARDEV_STDIO);
+    cr_assert_eq(p.opt.serial[2].kind, VM_CHARDEV_NONE);
+    cr_assert_eq(p.opt.serial[3].kind, VM_CHARDEV_FILE);
+    cr_assert_str_eq(p.opt.serial[3].path, "com4.txt");
+    p = parse("-serial", "mon:stdio", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.serial[0].kind, VM_CHARDEV_STDIO);
+}
+
+Test(options, serial_bad)
+{
+    BAD(parse("-serial", "tcp::4444", NULL), "-serial: unknown backend 'tcp::4444'");
+    BAD(parse("-serial", "file:", NULL), "file: needs a path");
+    BAD(parse("-serial", "null", "-serial", "null", "-serial", "null", "-serial", "null",
+              "-serial", "null", NULL), "at most 4 serial ports");
+}
+
+Test(options, display)
+{
+    struct parsed p = parse("-display", "none", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.display, VM_DISPLAY_NONE);
+    p = syntax("-display", "sdl", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.display, VM_DISPLAY_SDL);
+    p = syntax("-display", "curses", NULL);
+    cr_assert_eq(p.opt.display, VM_DISPLAY_CURSES);
+    cr_assert_str_eq(parse("-display", "sdl", NULL).err,
+                     "softvm: -display sdl: not implemented yet\n");
+    cr_assert_str_eq(parse("-display", "curses", NULL).err,
+                     "softvm: -display curses: not implemented yet\n");
+    BAD(parse("-display", "gtk", NULL), "unknown display 'gtk'");
+}
+
+/* ---- accel ---- */
+
+Test(options, accel)
+{
+    struct parsed p = parse("-accel", "interp", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.accel, VM_ACCEL_INTERP);
+    p = syntax("-accel", "jit", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.accel, VM_ACCEL_JIT);
+    p = parse("-accel", "jit", NULL);
+    cr_assert_eq(p.rc, 2);
+    cr_assert_str_eq(p.err, "softvm: -accel jit: not implemented yet\n");
+    BAD(parse("-accel", "kvm", NULL), "unknown accelerator 'kvm'");
+}
+
+/* ---- flags ---- */
+
+Test(options, flags)
+{
+    struct parsed p = parse("-no-reboot", "-snapshot", "--stats", NULL);
+    OK(p);
+    cr_assert(p.opt.no_reboot);
+    cr_assert(p.opt.snapshot);
+    cr_assert(p.opt.stats);
+    p = parse("-stats", NULL);
+    cr_assert(p.opt.stats);
+}
+
+/* ---- network ---- */
+
+Test(options, network)
+{
+    struct parsed p = syntax("-netdev", "user,id=n0", "-nic", "user,model=e1000", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.netdev_count, 2);
+    cr_assert_str_eq(p.opt.netdev[0].spec, "user,id=n0");
+    cr_assert_str_eq(p.opt.netdev[1].spec, "user,model=e1000");
+    cr_assert_str_eq(parse("-nic", "user", NULL).err,
+                     "softvm: -nic/-netdev: not implemented yet\n");
+    cr_assert_eq(parse("-netdev", "user,id=n0", NULL).rc, 2);
+    p = parse("-nic", "none", NULL);        /* no network is what we have */
+    OK(p);
+    cr_assert_eq(p.opt.netdev_count, 0);
+}
+
+/* ---- debugger ---- */
+
+Test(options, gdb)
+{
+    struct parsed p = syntax("-s", NULL);
+    OK(p);
+    cr_assert(p.opt.gdb);
+    cr_assert_eq(p.opt.gdb_port, 1234);
+    p = syntax("-gdb", "tcp::5555", "-S", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.gdb_port, 5555);
+    cr_assert(p.opt.start_stopped);
+    p = syntax("-gdb", "tcp:localhost:4321", NULL);
+    cr_assert_eq(p.opt.gdb_port, 4321);
+    cr_assert_str_eq(parse("-s", NULL).err, "softvm: -gdb/-s: not implemented yet\n");
+    cr_assert_str_eq(parse("-gdb", "tcp::1", NULL).err, "softvm: -gdb/-s: not implemented yet\n");
+    cr_assert_str_eq(parse("-S", NULL).err, "softvm: -S: not implemented yet\n");
+    BAD(parse("-gdb", "udp::1234", NULL), "use tcp::PORT");
+    BAD(parse("-gdb", "tcp::0", NULL), "port must be 1 to 65535");
+    BAD(parse("-gdb", "tcp::70000", NULL), "port must be 1 to 65535");
+    BAD(parse("-gdb", "tcp:", NULL), "use tcp::PORT");
+}
+
+/* ---- logging ---- */
+
+Test(options, log_items)
+{
+    struct parsed p = syntax("-d", "int,cpu", "-d", "in_asm", "-D", "trace.log", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.log_mask, VM_LOG_INT | VM_LOG_CPU | VM_LOG_IN_ASM);
+    cr_assert_str_eq(p.opt.log_file, "trace.log");
+    p = parse("-d", "help", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.action, VM_ACTION_LOG_HELP);
+    cr_assert_str_eq(parse("-d", "int", NULL).err, "softvm: -d: not implemented yet\n");
+    cr_assert_str_eq(parse("-D", "x.log", NULL).err, "softvm: -D: not implemented yet\n");
+    BAD(parse("-d", "int,bogus", NULL), "unknown log item 'bogus'");
+    BAD(parse("-d", "int,", NULL), "unknown log item ''");
+    char buf[2048] = {0};
+    FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
+    options_print_log_help(f);
+    fclose(f);
+    cr_assert(strstr(buf, "in_asm"));
+}
+
+/* ---- debug console ---- */
+
+Test(options, debugcon)
+{
+    struct parsed p = parse("-debugcon", "stdio", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.debugcon.kind, VM_CHARDEV_STDIO);
+    p = parse("-debugcon", "file:seabios.log", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.debugcon.kind, VM_CHARDEV_FILE);
+    cr_assert_str_eq(p.opt.debugcon.path, "seabios.log");
+    p = parse("-debugcon", "null", NULL);
+    cr_assert_eq(p.opt.debugcon.kind, VM_CHARDEV_NULL);
+    BAD(parse("-debugcon", "vc", NULL), "-debugcon: unknown backend 'vc'");
+}
+
+/* ---- clock ---- */
+
+Test(options, rtc_base)
+{
+    struct parsed p = parse("-rtc", "base=utc", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.rtc_base, VM_RTC_UTC);
+    p = parse("-rtc", "base=localtime", NULL);
+    cr_assert_eq(p.opt.rtc_base, VM_RTC_LOCALTIME);
+    p = parse("-rtc", "base=2026-01-01T00:00:00", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.rtc_base, VM_RTC_FIXED);
+    cr_assert_eq(p.opt.rtc_start, 1767225600);   /* date -u -d 2026-01-01 +%s */
+    p = parse("-rtc", "base=2000-02-29T12:34:56", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.rtc_start, 951827696);
+    p = parse("-rtc", "base=1970-01-01", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.rtc_start, 0);
+}
+
+Test(options, rtc_bad)
+{
+    BAD(parse("-rtc", "base=yesterday", NULL), "base=yesterday");
+    BAD(parse("-rtc", "base=2026-13-01T00:00:00", NULL), "use utc, localtime");
+    BAD(parse("-rtc", "base=2025-02-29", NULL), "use utc");   /* not a leap year */
+    BAD(parse("-rtc", "base=2026-01-01T24:00:00", NULL), "use utc");
+    BAD(parse("-rtc", "base=2026-01-01 00:00:00", NULL), "use utc");
+    BAD(parse("-rtc", "base=1969-12-31", NULL), "1970-2099");
+    BAD(parse("-rtc", "driftfix=slew", NULL), "unknown parameter 'driftfix'");
+    BAD(parse("-rtc", "utc", NULL), "unknown parameter 'utc'");
+}
+
+Test(options, clock_modes)
+{
+    struct parsed p = parse("-clock", "realtime", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.clock, VM_CLOCK_REALTIME);
+    p = parse("-clock", "deterministic", NULL);
+    cr_assert_eq(p.opt.clock, VM_CLOCK_DETERMINISTIC);
+    p = parse("-icount", "shift=3", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.ns_per_insn, 8);
+    cr_assert_eq(p.opt.clock, VM_CLOCK_DETERMINISTIC);
+    p = parse("-icount", "0", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.ns_per_insn, 1);
+    BAD(parse("-icount", "shift=auto", NULL), "shift=auto is not supported");
+    BAD(parse("-icount", "shift=11", NULL), "must be 0 to 10");
+    BAD(parse("-icount", "sleep=off", NULL), "unknown parameter 'sleep'");
+    BAD(parse("-clock", "fast", NULL), "unknown clock mode 'fast'");
+}
+
+/* ---- a realistic whole command line ---- */
+
+Test(options, typical_command_line)
+{
+    struct parsed p = parse("-m", "256M", "-kernel", "vmlinuz", "-initrd", "initrd.img",
+                            "-append", "console=ttyS0", "-nographic", "-no-reboot",
+                            "-rtc", "base=2026-01-01T00:00:00", "-debugcon", "file:dbg.log",
+                            NULL);
+    OK(p);
+    cr_assert_eq(p.opt.ram_size, 256ull << 20);
+    cr_assert_eq(p.opt.serial[0].kind, VM_CHARDEV_STDIO);
+    cr_assert(p.opt.no_reboot);
+    cr_assert_eq(p.opt.debugcon.kind, VM_CHARDEV_FILE);
+    cr_assert_eq(p.err[0], '\0');
+}
+
