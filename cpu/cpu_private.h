@@ -6,15 +6,48 @@
 #ifndef SOFTVM_CPU_CPU_PRIVATE_H
 #define SOFTVM_CPU_CPU_PRIVATE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "cpu/fpu_state.h"
+#include "cpu/sys_state.h"
+
+struct tb_cache;    /* translator/tb.h */
+
+/* Model-specific registers kept by the system half (cpu/sysregs.c). */
+struct cpu_msrs {
+    uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
+    uint64_t apic_base;
+    uint64_t pat;
+    uint64_t misc_enable;
+    uint64_t tsc_offset;            /* TSC = f(icount) + tsc_offset */
+    uint64_t mtrr_def_type;
+    uint64_t mtrr_fixed[11];
+    uint64_t mtrr_var[16];          /* base/mask pairs for 8 variable ranges */
+};
 
 struct cpu_private {
-    /* Lazy flags (design brief): the last flag-setting operation. */
+    /* Lazy flags (design brief, cpu/flags.h): the last flag-setting operation.
+     * lf_op == LF_NONE means EFLAGS holds the arithmetic flags itself. */
     uint32_t lf_op;
     uint32_t lf_dst, lf_src, lf_res;
 
     struct fpu_state fpu;       /* x87, MMX, SSE: cpu/fpu_state.h */
+    struct cpu_sys sys;         /* system half: NMI blocking, #DB trap, delivery: cpu/sys_state.h */
+    struct cpu_msrs msr;
+
+    /* Interpreter scratch. */
+    uint32_t insn_eip;          /* EIP of the instruction executing now */
+    uint32_t insn_esp;          /* ESP when it started: restored on a fault */
+    uint32_t saved_eflags;      /* EFLAGS and lazy flags when it started: restored on a fault */
+    uint32_t saved_lf[4];
+    bool inhibit_irq;           /* interrupt shadow (STI, MOV SS, POP SS) over the next insn */
+    bool tb_stop;               /* the running insn changed mode/code: leave the TB */
+    bool in_exec;               /* cpu_exec is running (exc_jmp is armed) */
+    bool sw_int;                /* the insn was INT n/INT3/INTO/BOUND-fault: no single-step trap */
+    bool nmi_blocked;           /* an NMI handler runs: NMIs wait for IRET */
+    int delivering;             /* vector being delivered by cpu_exec, or -1 */
+
+    struct tb_cache *tbs;       /* translator/tb.c: decoded blocks */
 };
 
 #endif

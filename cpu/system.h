@@ -61,4 +61,63 @@ void cpu_sysexit(struct cpu *cpu);
 /* IN/OUT/INS/OUTS permission: IOPL, then the TSS I/O bitmap (SDM Vol. 1 18.5). */
 void cpu_check_io(struct cpu *cpu, uint16_t port, unsigned size);
 
+/* ---- additions by the system half (cpu/seg.c ... cpu/msr.c) ------------------
+ *
+ * Reset: cpu_reset must call cpu_sys_reset (MSRs to their power-on values,
+ * NMI unblocked, EFER 0). */
+void cpu_sys_reset(struct cpu *cpu);
+
+/* There is no local APIC yet: IA32_APIC_BASE reads 0xFEE00100 (BSP, globally
+ * disabled) and CPUID.1:EDX.APIC is 0. With a LAPIC, set this to 1: reset
+ * value 0xFEE00900, and once software clears EN it stays clear until reset. */
+#define CPU_HAS_LAPIC 0
+
+/* RDTSC counts virtual nanoseconds (a 1 GHz TSC): vclock_now() of the
+ * machine, which includes time skipped while halted, so it is monotonic and
+ * deterministic. Without a machine (cpu->machine == NULL, unit tests) it is
+ * icount * CPU_TSC_PER_INSN. RDTSC raises #GP(0) at CPL>0 when CR4.TSD=1.
+ * WRMSR 0x10 sets an offset. */
+#define CPU_TSC_PER_NS 1u
+#define CPU_TSC_PER_INSN 1u
+
+/* CPUID: out[] = { EAX, EBX, ECX, EDX }. */
+
+/* NMI blocking (SDM Vol. 3A 6.7.1): delivering an NMI (INT_NMI) sets it,
+ * every IRET clears it. The interpreter delivers a pending NMI only when
+ * !cpu_nmi_blocked(cpu). */
+static inline bool cpu_nmi_blocked(const struct cpu *cpu) { return cpu->priv.sys.nmi_blocked; }
+
+/* Interrupt delivery also clears cpu->halted; on a triple fault it sets
+ * cpu->shutdown and returns (cpu_exec must then return CPU_EXIT_SHUTDOWN).
+ * A fault during delivery is handled inside cpu_deliver_interrupt (serially,
+ * as #DF, or as a triple fault): it does not unwind to the caller.
+ * Error codes carry EXT=1 for INT_EXCEPTION/INT_EXTERNAL/INT_NMI events.
+ * cpu_deliver_interrupt does NOT do the v86 IOPL check of INT n: the
+ * interpreter raises #GP(0) for INT n (CD ib) when VM=1 and IOPL<3 (INT3
+ * and INTO are not IOPL-sensitive; they go through the IDT with the gate
+ * DPL check). */
+
+/* Virtual-8086 mode (no CR4.VME): CLI, STI, PUSHF, POPF, INT n and IRET
+ * raise #GP(0) when IOPL < 3 (cpu_iret checks this itself). IN/OUT/INS/OUTS
+ * ignore IOPL in v86 and use only the I/O bitmap (cpu_check_io does this).
+ * With IOPL=3, POPF/IRET in v86 never change IOPL (cpu_iret keeps it).
+ * LLDT/LTR/LAR/LSL/VERR/VERW/ARPL raise #UD in real and v86 mode (the
+ * cpu_* functions here do it too). Privileged instructions (MOV CR/DR,
+ * CLTS, LMSW, LGDT/LIDT, HLT, INVLPG, RDMSR/WRMSR, WBINVD) raise #GP(0) in
+ * v86 mode like at CPL 3; cpu_write_cr/cpu_read_cr/cpu_*_dr/cpu_*msr check
+ * CPL themselves. SMSW is allowed at any CPL: read cpu->cr0 directly. */
+
+/* Debug registers (SDM Vol. 3A 17.2-17.3). Call when DR7 & 0xff (any L/G
+ * enable bit) is nonzero:
+ * - cpu_check_code_breakpoint(cpu, lin): before executing the instruction at
+ *   linear address lin; raises #DB (a fault, DR6.Bn set) unless EFLAGS.RF.
+ *   The interpreter clears RF after each instruction that completes.
+ * - cpu_check_data_breakpoint(cpu, lin, len, write): after a data access;
+ *   sets DR6.Bn and priv.sys.db_trap_pending and returns true on a hit.
+ *   At the end of the instruction, if db_trap_pending, the interpreter clears
+ *   it and raises #DB as a trap (return address = next instruction). */
+static inline bool cpu_breakpoints_armed(const struct cpu *cpu) { return cpu->dr[7] & 0xff; }
+void cpu_check_code_breakpoint(struct cpu *cpu, uint32_t lin);
+bool cpu_check_data_breakpoint(struct cpu *cpu, uint32_t lin, unsigned len, bool write);
+
 #endif

@@ -1,0 +1,87 @@
+/*
+ * cpuid.c - CPUID: an honest description of the virtual CPU. Only features
+ * softvm implements are reported; the x87/MMX/SSE/SSE2 bits, which the FPU
+ * code owns, sit behind CPUID_FPU_SIMD_FEATURES so they can be withdrawn
+ * in one place.
+ *
+ * Vendor "SoftVMSoftVM": our own string, so guests take their generic
+ * (vendor-neutral) paths instead of applying another vendor's errata.
+ *
+ * Spec: Intel SDM Vol. 2A CPUID (tables 3-8 to 3-20).
+ */
+#include <string.h>
+#include "cpu/sys_internal.h"
+
+/* Leaf 1 EDX bits (SDM Vol. 2A table 3-11). */
+#define F_FPU   (1u << 0)
+#define F_DE    (1u << 2)
+#define F_PSE   (1u << 3)
+#define F_TSC   (1u << 4)
+#define F_MSR   (1u << 5)
+#define F_PAE   (1u << 6)
+#define F_CX8   (1u << 8)
+#define F_APIC  (1u << 9)
+#define F_SEP   (1u << 11)
+#define F_MTRR  (1u << 12)
+#define F_PGE   (1u << 13)
+#define F_CMOV  (1u << 15)
+#define F_PAT   (1u << 16)
+#define F_PSE36 (1u << 17)
+#define F_MMX   (1u << 23)
+#define F_FXSR  (1u << 24)
+#define F_SSE   (1u << 25)
+#define F_SSE2  (1u << 26)
+#define F_NX    (1u << 20)   /* leaf 0x80000001 EDX */
+
+/* Implemented by cpu/ (integer core, system half) and memory/ (paging: PSE,
+ * PSE-36, PAE, PGE, NX all walk in memory/paging.c). */
+#define CPUID_CORE_FEATURES (F_DE | F_PSE | F_TSC | F_MSR | F_PAE | F_CX8 | F_SEP | \
+                             F_MTRR | F_PGE | F_CMOV | F_PAT | F_PSE36)
+/* Implemented by the FPU code: clear bits here if their tests fail. */
+#define CPUID_FPU_SIMD_FEATURES (F_FPU | F_MMX | F_FXSR | F_SSE | F_SSE2)
+
+/* Family 6, model 15, stepping 1 (an i686-class part; vendor-neutral). */
+#define CPUID_VERSION ((6u << 8) | (15u << 4) | 1u)
+
+static void put_string(uint32_t out[4], const char *s12_or_16, int words)
+{
+    memcpy(out, s12_or_16, (size_t)words * 4);
+}
+
+void cpu_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
+{
+    static const char brand[48] = "softvm virtual CPU";
+    out[0] = out[1] = out[2] = out[3] = 0;   /* EAX EBX ECX EDX */
+    switch (leaf) {
+    case 0: {
+        /* Vendor string in EBX, EDX, ECX order. */
+        static const char vendor[12] = { 'S','o','f','t','V','M','S','o','f','t','V','M' };
+        out[0] = 1;
+        memcpy(&out[1], vendor, 4);
+        memcpy(&out[3], vendor + 4, 4);
+        memcpy(&out[2], vendor + 8, 4);
+        return;
+    }
+    case 1: {
+        uint32_t edx = CPUID_CORE_FEATURES | CPUID_FPU_SIMD_FEATURES;
+        if (CPU_HAS_LAPIC && (cpu->priv.msr.apic_base & 0x800))
+            edx |= F_APIC;
+        out[0] = CPUID_VERSION;
+        out[1] = 1u << 16;   /* one logical processor, APIC ID 0 */
+        out[3] = edx;
+        return;
+    }
+    case 0x80000000u:
+        out[0] = 0x80000004u;
+        return;
+    case 0x80000001u:
+        out[3] = F_NX;
+        return;
+    case 0x80000002u: case 0x80000003u: case 0x80000004u:
+        put_string(out, brand + 16 * (leaf - 0x80000002u), 4);
+        return;
+    default:
+        (void)subleaf;
+        return;   /* unknown leaves: all zero */
+    }
+}

@@ -1,0 +1,186 @@
+/*
+ * msr.c - the model-specific registers softvm implements and the time
+ * stamp counter. Any other MSR index raises #GP(0), as do writes of
+ * reserved bits.
+ *
+ * Implemented: TSC (0x10), APIC_BASE (0x1B), SYSENTER_CS/ESP/EIP
+ * (0x174-0x176), MTRRCAP (0xFE), MISC_ENABLE (0x1A0), the variable MTRRs
+ * (0x200-0x20F), the fixed MTRRs (0x250, 0x258, 0x259, 0x268-0x26F),
+ * PAT (0x277), MTRR_DEF_TYPE (0x2FF) and EFER (0xC0000080, NXE only).
+ * The MTRRs and PAT are stored and validated but do not change how memory
+ * behaves (softvm has no caches to model).
+ *
+ * Spec: Intel SDM Vol. 4 table 2-2 (architectural MSRs), Vol. 3A 11.11
+ * (MTRRs), 11.12 (PAT), 10.4.4 (APIC_BASE), 17.17 (TSC).
+ */
+#include "cpu/sys_internal.h"
+#include "frontend/machine.h"
+
+enum {
+    MSR_TSC = 0x10, MSR_APIC_BASE = 0x1b, MSR_MTRRCAP = 0xfe,
+    MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176,
+    MSR_MISC_ENABLE = 0x1a0, MSR_MTRR_PHYS0 = 0x200, MSR_MTRR_FIX64K = 0x250,
+    MSR_MTRR_FIX16K_80000 = 0x258, MSR_MTRR_FIX16K_A0000 = 0x259,
+    MSR_MTRR_FIX4K_C0000 = 0x268, MSR_MTRR_FIX4K_F8000 = 0x26f,
+    MSR_PAT = 0x277, MSR_MTRR_DEF_TYPE = 0x2ff, MSR_EFER = 0xc0000080u,
+};
+
+/* Physical address bits beyond MAXPHYADDR (36, memory/mmu.h) are reserved. */
+#define PHYS_RSVD (~((1ull << MMU_PHYS_ADDR_BITS) - 1))
+
+/* IA32_APIC_BASE: BSP flag (bit 8), global enable (bit 11), base (bits 12+). */
+#define APIC_BASE_BSP 0x100ull
+#define APIC_BASE_EN  0x800ull
+#define APIC_BASE_RSVD (0x6ffull | PHYS_RSVD)
+/* MTRRCAP: 8 variable ranges, fixed ranges (bit 8), write-combining (bit 10). */
+#define MTRRCAP_VALUE 0x508ull
+/* MISC_ENABLE: fast strings (bit 0); BTS/PEBS unavailable (bits 11, 12) are read-only. */
+#define MISC_ENABLE_RESET 0x1801ull
+#define MISC_ENABLE_RO    0x1800ull
+#define PAT_RESET 0x0007040600070406ull
+
+void cpu_sys_reset(struct cpu *cpu)
+{
+    struct cpu_msrs *m = &cpu->priv.msr;
+    *m = (struct cpu_msrs){ 0 };
+    cpu->priv.sys = (struct cpu_sys){ 0 };
+    cpu->efer = 0;
+    /* No local APIC exists yet: the APIC is globally disabled (EN = 0), as
+     * hardware reports after software disables it, and CPUID leaf 1 does not
+     * report the APIC feature. */
+    m->apic_base = 0xfee00000ull | APIC_BASE_BSP | (CPU_HAS_LAPIC ? APIC_BASE_EN : 0);
+    m->pat = PAT_RESET;
+    m->misc_enable = MISC_ENABLE_RESET;
+}
+
+static bool mem_type_ok(unsigned t)   /* UC WC WT WP WB */
+{
+    return t == 0 || t == 1 || t == 4 || t == 5 || t == 6;
+}
+
+static bool mtrr_fixed_ok(uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        if (!mem_type_ok((v >> (8 * i)) & 0xff))
+            return false;
+    return true;
+}
+
+static int mtrr_fixed_index(uint32_t index)
+{
+    if (index == MSR_MTRR_FIX64K) return 0;
+    if (index == MSR_MTRR_FIX16K_80000) return 1;
+    if (index == MSR_MTRR_FIX16K_A0000) return 2;
+    if (index >= MSR_MTRR_FIX4K_C0000 && index <= MSR_MTRR_FIX4K_F8000)
+        return 3 + (int)(index - MSR_MTRR_FIX4K_C0000);
+    return -1;
+}
+
+static uint64_t tsc_raw(struct cpu *cpu)
+{
+    if (cpu->machine)
+        return vclock_now(&cpu->machine->clock) * CPU_TSC_PER_NS;
+    return cpu->icount * CPU_TSC_PER_INSN;
+}
+
+uint64_t cpu_rdtsc(struct cpu *cpu)
+{
+    if ((cpu->cr4 & CR4_TSD) && cpu_protected(cpu) && (cpu->cpl != 0 || cpu_vm86(cpu)))
+        cpu_raise(cpu, EXC_GP, true, 0);
+    return tsc_raw(cpu) + cpu->priv.msr.tsc_offset;
+}
+
+static void require_cpl0(struct cpu *cpu)
+{
+    if (cpu_protected(cpu) && (cpu->cpl != 0 || cpu_vm86(cpu)))
+        cpu_raise(cpu, EXC_GP, true, 0);
+}
+
+uint64_t cpu_rdmsr(struct cpu *cpu, uint32_t index)
+{
+    struct cpu_msrs *m = &cpu->priv.msr;
+    require_cpl0(cpu);
+    switch (index) {
+    case MSR_TSC: return tsc_raw(cpu) + m->tsc_offset;
+    case MSR_APIC_BASE: return m->apic_base;
+    case MSR_MTRRCAP: return MTRRCAP_VALUE;
+    case MSR_SYSENTER_CS: return m->sysenter_cs;
+    case MSR_SYSENTER_ESP: return m->sysenter_esp;
+    case MSR_SYSENTER_EIP: return m->sysenter_eip;
+    case MSR_MISC_ENABLE: return m->misc_enable;
+    case MSR_PAT: return m->pat;
+    case MSR_MTRR_DEF_TYPE: return m->mtrr_def_type;
+    case MSR_EFER: return cpu->efer;
+    }
+    if (index >= MSR_MTRR_PHYS0 && index < MSR_MTRR_PHYS0 + 16)
+        return m->mtrr_var[index - MSR_MTRR_PHYS0];
+    int fi = mtrr_fixed_index(index);
+    if (fi >= 0)
+        return m->mtrr_fixed[fi];
+    cpu_raise(cpu, EXC_GP, true, 0);
+}
+
+void cpu_wrmsr(struct cpu *cpu, uint32_t index, uint64_t value)
+{
+    struct cpu_msrs *m = &cpu->priv.msr;
+    require_cpl0(cpu);
+    switch (index) {
+    case MSR_TSC:
+        m->tsc_offset = value - tsc_raw(cpu);
+        return;
+    case MSR_APIC_BASE:
+        if (value & APIC_BASE_RSVD)
+            break;
+        /* Once globally disabled, the APIC stays off until reset (P6 family),
+         * and without a local APIC it can never be enabled. */
+        if (!CPU_HAS_LAPIC || !(m->apic_base & APIC_BASE_EN))
+            value &= ~APIC_BASE_EN;
+        m->apic_base = (value & ~APIC_BASE_BSP) | (m->apic_base & APIC_BASE_BSP);
+        return;
+    case MSR_SYSENTER_CS: m->sysenter_cs = (uint32_t)value; return;
+    case MSR_SYSENTER_ESP: m->sysenter_esp = (uint32_t)value; return;
+    case MSR_SYSENTER_EIP: m->sysenter_eip = (uint32_t)value; return;
+    case MSR_MISC_ENABLE:
+        m->misc_enable = (value & ~MISC_ENABLE_RO) | MISC_ENABLE_RESET;
+        m->misc_enable = (m->misc_enable & ~1ull) | (value & 1);
+        return;
+    case MSR_PAT:
+        for (int i = 0; i < 8; i++) {
+            unsigned t = (value >> (8 * i)) & 0xff;
+            if (t > 7 || t == 2 || t == 3)
+                cpu_raise(cpu, EXC_GP, true, 0);
+        }
+        m->pat = value;
+        return;
+    case MSR_MTRR_DEF_TYPE:
+        if ((value & ~0xcffull) || !mem_type_ok(value & 0xff))
+            break;
+        m->mtrr_def_type = value;
+        return;
+    case MSR_EFER:
+        if (value & ~EFER_NXE)   /* no long mode or SYSCALL: only NXE is writable */
+            break;
+        cpu->efer = value;
+        tlb_flush_all(cpu);
+        return;
+    case MSR_MTRRCAP:
+        break;   /* read-only */
+    default:
+        if (index >= MSR_MTRR_PHYS0 && index < MSR_MTRR_PHYS0 + 16) {
+            unsigned n = index - MSR_MTRR_PHYS0;
+            bool is_mask = n & 1;
+            uint64_t rsvd = PHYS_RSVD | (is_mask ? 0x7ffull : 0xf00ull);
+            if ((value & rsvd) || (!is_mask && !mem_type_ok(value & 0xff)))
+                break;
+            m->mtrr_var[n] = value;
+            return;
+        }
+        int fi = mtrr_fixed_index(index);
+        if (fi >= 0 && mtrr_fixed_ok(value)) {
+            m->mtrr_fixed[fi] = value;
+            return;
+        }
+        break;
+    }
+    cpu_raise(cpu, EXC_GP, true, 0);
+}

@@ -1,0 +1,238 @@
+/*
+ * sysregs.c - control and debug registers: MOV to/from CR0/CR2/CR3/CR4
+ * with the #GP rules and the TLB flushes they imply, DR0-DR7 with the
+ * breakpoint helpers the interpreter calls, the I/O permission check
+ * (IOPL and the TSS I/O bitmap) and SYSENTER/SYSEXIT.
+ *
+ * Spec: Intel SDM Vol. 3A 2.5 (control registers), 4.10.4 (TLB
+ * invalidation), 17.2 (debug registers), 5.8.7 (SYSENTER/SYSEXIT);
+ * Vol. 1 18.5 (I/O permission bit map); Vol. 2 MOV CR, MOV DR, CLTS.
+ */
+#include "cpu/sys_internal.h"
+
+/* CR0 bits that exist on an i686; the rest read as 0 (ET reads as 1). */
+#define CR0_VALID (CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP | \
+                   CR0_AM | CR0_NW | CR0_CD | CR0_PG)
+/* CR4 bits we implement; setting any other raises #GP(0). VME/PVI and MCE
+ * are not implemented (and not reported by CPUID). */
+#define CR4_VALID (CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCE | \
+                   CR4_OSFXSR | CR4_OSXMMEXCPT)
+
+/* MOV CR/DR, CLTS, RDMSR/WRMSR: CPL 0 only; #GP(0) from v86 mode (CPL 3). */
+static void require_cpl0(struct cpu *cpu)
+{
+    if (cpu_protected(cpu) && (cpu->cpl != 0 || cpu_vm86(cpu)))
+        cpu_raise(cpu, EXC_GP, true, 0);
+}
+
+void cpu_write_cr(struct cpu *cpu, int n, uint32_t value)
+{
+    require_cpl0(cpu);
+    switch (n) {
+    case 0: {
+        value = (value & CR0_VALID) | CR0_ET;
+        if ((value & CR0_PG) && !(value & CR0_PE))
+            cpu_raise(cpu, EXC_GP, true, 0);
+        if ((value & CR0_NW) && !(value & CR0_CD))
+            cpu_raise(cpu, EXC_GP, true, 0);
+        uint32_t changed = cpu->cr0 ^ value;
+        cpu->cr0 = value;
+        /* Paging, protection or write-protect changes alter every translation. */
+        if (changed & (CR0_PG | CR0_PE | CR0_WP))
+            tlb_flush_all(cpu);
+        return;
+    }
+    case 2:
+        cpu->cr2 = value;
+        return;
+    case 3:
+        cpu->cr3 = value;
+        tlb_flush_nonglobal(cpu);
+        return;
+    case 4: {
+        if (value & ~CR4_VALID)
+            cpu_raise(cpu, EXC_GP, true, 0);
+        uint32_t changed = cpu->cr4 ^ value;
+        cpu->cr4 = value;
+        if (changed & (CR4_PSE | CR4_PAE | CR4_PGE))
+            tlb_flush_all(cpu);
+        return;
+    }
+    default:
+        cpu_raise(cpu, EXC_UD, false, 0);
+    }
+}
+
+uint32_t cpu_read_cr(struct cpu *cpu, int n)
+{
+    require_cpl0(cpu);
+    switch (n) {
+    case 0: return cpu->cr0;
+    case 2: return cpu->cr2;
+    case 3: return cpu->cr3;
+    case 4: return cpu->cr4;
+    default: cpu_raise(cpu, EXC_UD, false, 0);
+    }
+}
+
+/* ---- debug registers ------------------------------------------------------ */
+
+#define DR6_FIXED1 0xffff0ff0u   /* reserved bits of DR6 read as 1 (P6 family) */
+#define DR6_BD 0x2000u
+#define DR6_BS 0x4000u
+#define DR7_FIXED1 0x00000400u
+#define DR7_GD 0x2000u
+#define DR7_VALID 0xffff23ffu
+
+/* DR4/DR5 alias DR6/DR7 unless CR4.DE makes them #UD. */
+static int dr_index(struct cpu *cpu, int n)
+{
+    if (n == 4 || n == 5) {
+        if (cpu->cr4 & CR4_DE)
+            cpu_raise(cpu, EXC_UD, false, 0);
+        return n + 2;
+    }
+    if (n < 0 || n > 7)
+        cpu_raise(cpu, EXC_UD, false, 0);
+    return n;
+}
+
+/* DR7.GD: any MOV DR raises #DB (fault) with DR6.BD, and clears GD so the
+ * handler can use the registers (SDM Vol. 3A 17.2.4). */
+static void check_general_detect(struct cpu *cpu)
+{
+    if (cpu->dr[7] & DR7_GD) {
+        cpu->dr[6] |= DR6_BD;
+        cpu->dr[7] &= ~DR7_GD;
+        cpu_raise(cpu, EXC_DB, false, 0);
+    }
+}
+
+void cpu_write_dr(struct cpu *cpu, int n, uint32_t value)
+{
+    require_cpl0(cpu);
+    n = dr_index(cpu, n);
+    check_general_detect(cpu);
+    if (n == 6)
+        value = (value & ~DR6_FIXED1) | DR6_FIXED1;
+    else if (n == 7)
+        value = (value & DR7_VALID) | DR7_FIXED1;
+    cpu->dr[n] = value;
+}
+
+uint32_t cpu_read_dr(struct cpu *cpu, int n)
+{
+    require_cpl0(cpu);
+    n = dr_index(cpu, n);
+    check_general_detect(cpu);
+    return cpu->dr[n];
+}
+
+/* Breakpoint i covers [addr, addr+len) aligned down to its length. */
+static bool bp_hits(struct cpu *cpu, int i, uint32_t lin, unsigned len)
+{
+    static const uint32_t bp_len[4] = { 1, 2, 8, 4 };   /* LEN encoding 00 01 10 11 */
+    uint32_t blen = bp_len[(cpu->dr[7] >> (18 + 4 * i)) & 3];
+    uint32_t bstart = cpu->dr[i] & ~(blen - 1);
+    uint32_t bend = bstart + blen - 1, end = lin + len - 1;
+    return lin <= bend && bstart <= end;
+}
+
+static bool bp_enabled(struct cpu *cpu, int i) { return (cpu->dr[7] >> (2 * i)) & 3; }
+static unsigned bp_rw(struct cpu *cpu, int i) { return (cpu->dr[7] >> (16 + 4 * i)) & 3; }
+
+void cpu_check_code_breakpoint(struct cpu *cpu, uint32_t lin)
+{
+    if (cpu->eflags & EFLAGS_RF)
+        return;
+    uint32_t hits = 0;
+    for (int i = 0; i < 4; i++)
+        if (bp_enabled(cpu, i) && bp_rw(cpu, i) == 0 && cpu->dr[i] == lin)
+            hits |= 1u << i;
+    if (hits) {
+        cpu->dr[6] = (cpu->dr[6] & ~0xfu) | hits;
+        cpu_raise(cpu, EXC_DB, false, 0);
+    }
+}
+
+bool cpu_check_data_breakpoint(struct cpu *cpu, uint32_t lin, unsigned len, bool write)
+{
+    uint32_t hits = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned rw = bp_rw(cpu, i);
+        /* RW 01 = writes, 11 = reads or writes; 10 (I/O) needs CR4.DE and is not modelled. */
+        if (!bp_enabled(cpu, i) || !(rw == 3 || (rw == 1 && write)))
+            continue;
+        if (bp_hits(cpu, i, lin, len))
+            hits |= 1u << i;
+    }
+    if (!hits)
+        return false;
+    if (!cpu->priv.sys.db_trap_pending)
+        cpu->dr[6] &= ~0xfu;
+    cpu->dr[6] |= hits;
+    cpu->priv.sys.db_trap_pending = true;
+    return true;
+}
+
+/* ---- I/O permission --------------------------------------------------------- */
+
+void cpu_check_io(struct cpu *cpu, uint16_t port, unsigned size)
+{
+    if (!cpu_protected(cpu))
+        return;
+    if (!cpu_vm86(cpu) && cpu->cpl <= (int)cpu_iopl(cpu))
+        return;
+    /* Only a 32-bit TSS has an I/O bitmap. */
+    if (!(cpu->tr.flags & SEGF_P) || (SEGF_TYPE(cpu->tr.flags) & 9) != 9 ||
+        cpu->tr.limit < 0x67)
+        cpu_raise(cpu, EXC_GP, true, 0);
+    uint32_t map = mmu_read16_sys(cpu, cpu->tr.base + 0x66);
+    uint32_t at = map + port / 8;
+    /* Two bytes are read so a multi-byte access straddling a byte boundary is covered. */
+    if (at + 1 > cpu->tr.limit || at < map)
+        cpu_raise(cpu, EXC_GP, true, 0);
+    uint32_t bits = mmu_read16_sys(cpu, cpu->tr.base + at);
+    uint32_t mask = ((1u << size) - 1) << (port & 7);
+    if (bits & mask)
+        cpu_raise(cpu, EXC_GP, true, 0);
+}
+
+/* ---- SYSENTER / SYSEXIT ---------------------------------------------------- */
+
+/* Flat 4 GiB segments SYSENTER/SYSEXIT load without reading the GDT. */
+#define FLAT_CODE(dpl) (SEGF_G | SEGF_DB | SEGF_P | SEGF_S | ((dpl) << 5) | 0xb)
+#define FLAT_DATA(dpl) (SEGF_G | SEGF_DB | SEGF_P | SEGF_S | ((dpl) << 5) | 0x3)
+
+static void set_flat(struct segment *s, uint16_t sel, uint32_t flags)
+{
+    s->sel = sel;
+    s->base = 0;
+    s->limit = 0xffffffffu;
+    s->flags = flags;
+}
+
+void cpu_sysenter(struct cpu *cpu)
+{
+    uint16_t cs = (uint16_t)cpu->priv.msr.sysenter_cs;
+    if (!cpu_protected(cpu) || (cs & 0xfffc) == 0)
+        cpu_raise(cpu, EXC_GP, true, 0);
+    cpu_set_eflags(cpu, cpu_get_eflags(cpu) & ~(EFLAGS_VM | EFLAGS_IF | EFLAGS_RF));
+    set_flat(&cpu->seg[SEG_CS], cs & 0xfffc, FLAT_CODE(0u));
+    set_flat(&cpu->seg[SEG_SS], (uint16_t)((cs & 0xfffc) + 8), FLAT_DATA(0u));
+    cpu->cpl = 0;
+    cpu->regs[R_ESP] = cpu->priv.msr.sysenter_esp;
+    cpu->eip = cpu->priv.msr.sysenter_eip;
+}
+
+void cpu_sysexit(struct cpu *cpu)
+{
+    uint16_t cs = (uint16_t)cpu->priv.msr.sysenter_cs;
+    if (!cpu_protected(cpu) || cpu_vm86(cpu) || cpu->cpl != 0 || (cs & 0xfffc) == 0)
+        cpu_raise(cpu, EXC_GP, true, 0);
+    set_flat(&cpu->seg[SEG_CS], (uint16_t)((cs + 16) | 3), FLAT_CODE(3u));
+    set_flat(&cpu->seg[SEG_SS], (uint16_t)((cs + 24) | 3), FLAT_DATA(3u));
+    cpu->cpl = 3;
+    cpu->regs[R_ESP] = cpu->regs[R_ECX];
+    cpu->eip = cpu->regs[R_EDX];
+}
