@@ -32,7 +32,7 @@ struct cpu_private {
     uint32_t lf_dst, lf_src, lf_res;
 
     struct fpu_state fpu;       /* x87, MMX, SSE: cpu/fpu_state.h */
-    struct cpu_sys sys;         /* system half: NMI blocking, #DB trap, delivery: cpu/sys_state.h */
+    struct cpu_sys sys;         /* system half: #DB trap, delivery state: cpu/sys_state.h */
     struct cpu_msrs msr;
 
     /* Interpreter scratch. */

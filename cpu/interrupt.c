@@ -239,7 +239,7 @@ void cpu_deliver_interrupt(struct cpu *cpu, int vector, enum int_kind kind,
                 deliver_protected(cpu, ev.vector, ev.kind, ev.has_error, ev.error_code,
                                   return_eip);
             if (ev.kind == INT_NMI)
-                cpu->priv.sys.nmi_blocked = true;
+                cpu->priv.nmi_blocked = true;
             break;
         }
         /* Delivery faulted: undo it and pick the next event (table 6-5). */

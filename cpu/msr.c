@@ -44,6 +44,7 @@ void cpu_sys_reset(struct cpu *cpu)
     struct cpu_msrs *m = &cpu->priv.msr;
     *m = (struct cpu_msrs){ 0 };
     cpu->priv.sys = (struct cpu_sys){ 0 };
+    cpu->priv.nmi_blocked = false;
     cpu->efer = 0;
     /* No local APIC exists yet: the APIC is globally disabled (EN = 0), as
      * hardware reports after software disables it, and CPUID leaf 1 does not

@@ -1,11 +1,13 @@
 /*
  * sys_state.h - system-side CPU state that is not in struct cpu's contract
- * fields: NMI blocking, pending data-breakpoint trap and the bookkeeping of
+ * fields: the pending data-breakpoint trap and the bookkeeping of
  * exception delivery. Lives in struct cpu_private as `sys`; owned by
  * cpu/seg.c, interrupt.c, task.c, sysregs.c. (The MSRs are in
  * struct cpu_msrs, cpu_private.h, kept by cpu/msr.c.)
  *
- * Spec: Intel SDM Vol. 3A 6.7.1 (NMI blocking), 6.15 table 6-5 (#DF).
+ * (NMI blocking is priv.nmi_blocked, shared with cpu/exec.c.)
+ *
+ * Spec: Intel SDM Vol. 3A 17.2 (debug traps), 6.15 table 6-5 (#DF).
  */
 #ifndef SOFTVM_CPU_SYS_STATE_H
 #define SOFTVM_CPU_SYS_STATE_H
@@ -14,8 +16,6 @@
 #include <stdint.h>
 
 struct cpu_sys {
-    /* NMI handler running: further NMIs wait until the next IRET. */
-    bool nmi_blocked;
     /* Data breakpoint hit during this instruction: #DB trap due at its end. */
     bool db_trap_pending;
     /* Depth of nested cpu_deliver_interrupt calls (for the EXT bit). */

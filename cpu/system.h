@@ -85,7 +85,7 @@ void cpu_sys_reset(struct cpu *cpu);
 /* NMI blocking (SDM Vol. 3A 6.7.1): delivering an NMI (INT_NMI) sets it,
  * every IRET clears it. The interpreter delivers a pending NMI only when
  * !cpu_nmi_blocked(cpu). */
-static inline bool cpu_nmi_blocked(const struct cpu *cpu) { return cpu->priv.sys.nmi_blocked; }
+static inline bool cpu_nmi_blocked(const struct cpu *cpu) { return cpu->priv.nmi_blocked; }
 
 /* Interrupt delivery also clears cpu->halted; on a triple fault it sets
  * cpu->shutdown and returns (cpu_exec must then return CPU_EXIT_SHUTDOWN).

@@ -365,7 +365,7 @@ void cpu_iret(struct cpu *cpu, int opsize)
         cpu_raise(cpu, EXC_GP, true, 0);
     if (cpu_protected(cpu) && !cpu_vm86(cpu) && (old & EFLAGS_NT)) {
         iret_task_return(cpu);
-        cpu->priv.sys.nmi_blocked = false;
+        cpu->priv.nmi_blocked = false;
         return;
     }
 
@@ -384,13 +384,13 @@ void cpu_iret(struct cpu *cpu, int opsize)
         seg_load_real(cpu, SEG_CS, cs);
         cpu->eip = eip;
         cpu_set_eflags(cpu, merge_flags(old, flags, mask, opsize));
-        cpu->priv.sys.nmi_blocked = false;
+        cpu->priv.nmi_blocked = false;
         return;
     }
 
     if (opsize == 4 && (flags & EFLAGS_VM) && cpu->cpl == 0) {
         iret_to_vm86(cpu, &st, eip, cs, flags);
-        cpu->priv.sys.nmi_blocked = false;
+        cpu->priv.nmi_blocked = false;
         return;
     }
 
@@ -413,5 +413,5 @@ void cpu_iret(struct cpu *cpu, int opsize)
         return_outer(cpu, &st, cs, d, eip, opsize, 0);
     }
     cpu_set_eflags(cpu, nflags);
-    cpu->priv.sys.nmi_blocked = false;
+    cpu->priv.nmi_blocked = false;
 }
