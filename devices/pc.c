@@ -7,6 +7,8 @@
  */
 #include "devices/pc.h"
 
+#include <time.h>
+
 #include "cpu/cpu.h"
 #include "frontend/machine.h"
 #include "memory/memory.h"
@@ -34,6 +36,23 @@ static void pc_set_a20(void *opaque, bool enabled)
         phys_mem_set_a20(m->mem, enabled);
 }
 
+/* The RTC's starting reading: the one host input the guest can see (-rtc base=). */
+static int64_t rtc_base(const struct vm_options *opt)
+{
+    time_t now = time(NULL);
+    switch (opt->rtc_base) {
+    case VM_RTC_FIXED:
+        return opt->rtc_start;
+    case VM_RTC_LOCALTIME: {
+        struct tm tm;
+        localtime_r(&now, &tm);
+        return (int64_t)now + tm.tm_gmtoff;
+    }
+    default:
+        return (int64_t)now;
+    }
+}
+
 int pc_devices_init(struct pc_devices *d, struct machine *m)
 {
     static const struct { uint16_t base; int irq; } com[PC_NUM_UARTS] = {
@@ -57,6 +76,14 @@ int pc_devices_init(struct pc_devices *d, struct machine *m)
         return -1;
     if (sys_ctrl_init(&d->sysctl, bus, pc_set_a20, m, pc_reset_request, m))
         return -1;
+    if (rtc_init(&d->rtc, bus, &m->clock, rtc_base(&m->opt)))
+        return -1;
+    uint64_t below_4g = m->opt.ram_size, above_4g = 0;
+    if (below_4g > 0xe0000000ull) {
+        above_4g = below_4g - 0xe0000000ull;
+        below_4g = 0xe0000000ull;
+    }
+    rtc_set_cmos_memory(&d->rtc, below_4g, above_4g, 1, m->opt.boot_order);
     return 0;
 }
 
@@ -67,4 +94,5 @@ void pc_devices_reset(struct pc_devices *d)
     for (int i = 0; i < PC_NUM_UARTS; i++)
         uart_reset(&d->uart[i]);
     sys_ctrl_reset(&d->sysctl);
+    rtc_reset(&d->rtc);
 }

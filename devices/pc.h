@@ -19,6 +19,7 @@
 #include "devices/uart.h"
 #include "devices/debugport.h"
 #include "devices/sysctl.h"
+#include "devices/rtc.h"
 
 struct machine;
 
@@ -30,6 +31,7 @@ struct pc_devices {
     struct uart uart[PC_NUM_UARTS];     /* COM1..COM4 */
     struct debug_ports debug;
     struct sys_ctrl sysctl;
+    struct rtc rtc;
 };
 
 /* Create and wire every board device. Returns 0, or -1 on a wiring error
