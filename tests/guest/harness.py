@@ -304,9 +304,11 @@ def run(args):
         print(f"FAIL: {state.failure} ({elapsed:.1f} s)")
         return 1
 
-    timings = " ".join(f"{name}@{uptime or '?'}s" for name, uptime, _ in state.marks)
-    print(f"PASS: {len(state.marks)} marks in order ({elapsed:.1f} s wall)"
-          + (f": {timings}" if timings else ""))
+    if state.marks:
+        timings = " ".join(f"{name}@{uptime or '?'}s" for name, uptime, _ in state.marks)
+        print(f"PASS: {len(state.marks)} marks in order ({elapsed:.1f} s wall): {timings}")
+    else:
+        print(f"PASS ({elapsed:.1f} s wall)")
     return 0
 
 

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The README's main command boots this: the interactive initramfs must reach
+# a shell prompt on the serial console, run a typed command, and power off
+# when the shell exits.
+#
+# Opt-in until softvm boots Linux: set SOFTVM_GUEST_LINUX=1 to run it.
+set -uo pipefail
+
+if [[ ${SOFTVM_GUEST_LINUX:-0} != 1 ]]; then
+    echo "skip: Linux boot not enabled yet (set SOFTVM_GUEST_LINUX=1)"
+    exit 77
+fi
+[[ -x $SOFTVM ]] || { echo "skip: no $SOFTVM (build first)"; exit 77; }
+[[ -f $GUEST_KERNEL && -f $GUEST_INTERACTIVE_INITRD ]] ||
+    { echo "missing guest images: bash tests/guests/build.sh"; exit 1; }
+
+python3 "$HARNESS" --timeout 300 --fail-on "Kernel panic" \
+    --send 'softvm:~# ' 'echo answer=$((6 * 7)); tty\n' \
+    --send 'answer=42' 'exit\n' \
+    --expect-text 'answer=42' --expect-text '/dev/ttyS0' --expect-text 'powering off' -- \
+    "$SOFTVM" -m 256 -kernel "$GUEST_KERNEL" -initrd "$GUEST_INTERACTIVE_INITRD" \
+    -append "console=ttyS0 quiet" -nographic -no-reboot

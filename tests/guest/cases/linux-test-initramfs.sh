@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Boot Debian's stock i686 kernel with the test initramfs: every workload MARK
+# must appear in order with its expected value, and softvm must exit 0 after
+# the guest powers off. Runs once per accelerator in $SOFTVM_ACCELS.
+#
+# Opt-in until softvm boots Linux: set SOFTVM_GUEST_LINUX=1 to run it.
+# (Once Linux boots, drop this gate so the case always runs.)
+set -uo pipefail
+
+if [[ ${SOFTVM_GUEST_LINUX:-0} != 1 ]]; then
+    echo "skip: Linux boot not enabled yet (set SOFTVM_GUEST_LINUX=1)"
+    exit 77
+fi
+[[ -x $SOFTVM ]] || { echo "skip: no $SOFTVM (build first)"; exit 77; }
+[[ -f $GUEST_KERNEL && -f $GUEST_TEST_INITRD ]] ||
+    { echo "missing guest images: bash tests/guests/build.sh"; exit 1; }
+
+status=0
+for accel in ${SOFTVM_ACCELS:-interp}; do
+    echo "accel $accel:"
+    python3 "$HARNESS" --timeout 500 --fail-on "Kernel panic" \
+        --expect-file "$GUEST_EXPECTED_MARKS" -- \
+        "$SOFTVM" -accel "$accel" -m 256 -kernel "$GUEST_KERNEL" -initrd "$GUEST_TEST_INITRD" \
+        -append "console=ttyS0 quiet" -nographic -no-reboot || status=1
+done
+exit $status
