@@ -78,6 +78,8 @@ int pc_devices_init(struct pc_devices *d, struct machine *m)
         return -1;
     if (rtc_init(&d->rtc, bus, &m->clock, rtc_base(&m->opt)))
         return -1;
+    if (i8042_init(&d->kbc, bus, pc_set_a20, m, pc_reset_request, m))
+        return -1;
     uint64_t below_4g = m->opt.ram_size, above_4g = 0;
     if (below_4g > 0xe0000000ull) {
         above_4g = below_4g - 0xe0000000ull;
@@ -95,4 +97,5 @@ void pc_devices_reset(struct pc_devices *d)
         uart_reset(&d->uart[i]);
     sys_ctrl_reset(&d->sysctl);
     rtc_reset(&d->rtc);
+    i8042_reset(&d->kbc);
 }

@@ -20,6 +20,7 @@
 #include "devices/debugport.h"
 #include "devices/sysctl.h"
 #include "devices/rtc.h"
+#include "devices/i8042.h"
 
 struct machine;
 
@@ -32,6 +33,7 @@ struct pc_devices {
     struct debug_ports debug;
     struct sys_ctrl sysctl;
     struct rtc rtc;
+    struct i8042 kbc;                   /* keyboard controller, PS/2 keyboard + mouse */
 };
 
 /* Create and wire every board device. Returns 0, or -1 on a wiring error
