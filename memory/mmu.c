@@ -27,6 +27,13 @@ void tlb_slow_down_writes(struct tlb *tlb, uint64_t paddr_page)
         }
 }
 
+void mmu_detach(struct cpu *cpu)
+{
+    if (cpu->mem)
+        phys_unregister_tlb(cpu->mem, &cpu->tlb);
+    tlb_invalidate(&cpu->tlb);
+}
+
 void tlb_flush_all(struct cpu *cpu)
 {
     tlb_invalidate(&cpu->tlb);

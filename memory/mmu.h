@@ -137,6 +137,11 @@ uint64_t mmu_translate_exec(struct cpu *cpu, uint32_t lin);
 /* Translate without faulting or setting A/D (debugger, tracer): -1 if unmapped. */
 int64_t mmu_translate_debug(struct cpu *cpu, uint32_t lin);
 
+/* A CPU's TLB registers with cpu->mem at its first miss, so that map changes
+ * (PAM, MMIO, ROM, A20, new code pages) can flush it. Call mmu_detach before
+ * freeing a struct cpu whose phys_mem lives on (not needed when both go). */
+void mmu_detach(struct cpu *cpu);
+
 /* TLB maintenance (SDM Vol. 3A 4.10.4). */
 void tlb_flush_all(struct cpu *cpu);              /* CR0/CR4 paging changes */
 void tlb_flush_nonglobal(struct cpu *cpu);        /* MOV to CR3 */

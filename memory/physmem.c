@@ -56,9 +56,6 @@ void phys_mem_destroy(struct phys_mem *pm)
         return;
     for (int i = 0; i < pm->nroms; i++)
         free(pm->roms[i].data);
-    for (int i = 0; i < pm->ntlbs; i++)
-        if (pm->tlbs[i]->registered == pm)
-            pm->tlbs[i]->registered = NULL;
     free(pm->code_bitmap);
     munmap(pm->ram, pm->ram_size);
     free(pm);
@@ -78,16 +75,22 @@ static void map_changed(struct phys_mem *pm)
 
 void phys_register_tlb(struct phys_mem *pm, struct tlb *tlb)
 {
-    if (tlb->registered == pm)
-        return;
-    tlb->registered = pm;
     for (int i = 0; i < pm->ntlbs; i++)
         if (pm->tlbs[i] == tlb)
             return;
     if (pm->ntlbs < PHYS_MAX_TLBS)
         pm->tlbs[pm->ntlbs++] = tlb;
     else
-        pm->tlbs[PHYS_MAX_TLBS - 1] = tlb;  /* stale CPUs beyond the limit: drop the oldest */
+        pm->tlbs[PHYS_MAX_TLBS - 1] = tlb;  /* more CPUs than slots: the newest wins */
+}
+
+void phys_unregister_tlb(struct phys_mem *pm, struct tlb *tlb)
+{
+    for (int i = 0; i < pm->ntlbs; i++)
+        if (pm->tlbs[i] == tlb) {
+            pm->tlbs[i] = pm->tlbs[--pm->ntlbs];
+            return;
+        }
 }
 
 int phys_mem_add_rom(struct phys_mem *pm, uint64_t base, const void *data, size_t len)
@@ -394,7 +397,8 @@ void phys_write_n(struct phys_mem *pm, uint64_t addr, uint64_t v, unsigned size)
 
 /* --- DMA ------------------------------------------------------------------ */
 
-/* Bytes from addr to the end of its 4 KiB page, capped at len. */
+/* Bytes from addr to the end of its 4 KiB page, capped at len. The caller
+ * stops at the top of the 64-bit space: a bus transfer does not wrap to 0. */
 static size_t page_chunk(uint64_t addr, size_t len)
 {
     size_t left = PHYS_PAGE_SIZE - (size_t)(addr & (PHYS_PAGE_SIZE - 1));
@@ -406,6 +410,10 @@ size_t dma_read(struct phys_mem *pm, uint64_t addr, void *buf, size_t len)
     uint8_t *out = buf;
     size_t hit = 0;
     while (len) {
+        if (addr == 0 && out != (uint8_t *)buf) {   /* wrapped past 2^64 */
+            memset(out, 0xff, len);
+            break;
+        }
         size_t n = page_chunk(addr, len);
         struct phys_target t;
         phys_resolve(pm, addr, false, &t);
@@ -427,6 +435,8 @@ size_t dma_write(struct phys_mem *pm, uint64_t addr, const void *buf, size_t len
     const uint8_t *in = buf;
     size_t hit = 0;
     while (len) {
+        if (addr == 0 && in != (const uint8_t *)buf)   /* wrapped past 2^64 */
+            break;
         size_t n = page_chunk(addr, len);
         struct phys_target t;
         phys_resolve(pm, addr, true, &t);

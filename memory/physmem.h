@@ -107,7 +107,9 @@ void phys_note_code_write(struct phys_mem *pm, uint64_t ram_off);
 uint64_t phys_read_n(struct phys_mem *pm, uint64_t addr, unsigned size);
 void phys_write_n(struct phys_mem *pm, uint64_t addr, uint64_t v, unsigned size);
 
-/* Remember a TLB to flush when the map changes (memory/mmu.c). */
+/* Remember a TLB to flush when the map changes (memory/mmu.c registers a
+ * CPU's TLB at its first miss; mmu_detach forgets it). */
 void phys_register_tlb(struct phys_mem *pm, struct tlb *tlb);
+void phys_unregister_tlb(struct phys_mem *pm, struct tlb *tlb);
 
 #endif

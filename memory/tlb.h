@@ -39,15 +39,12 @@ struct tlb_entry {
     uint64_t paddr;     /* physical page address (A20 applied) */
 };
 
-struct phys_mem;
-
 struct tlb {
     struct tlb_entry e[TLB_PRIVS][TLB_KINDS][TLB_SIZE];
     /* Linear range covering every large (2/4 MiB) page entered since the last
      * full flush: INVLPG inside it must flush everything (SDM 4.10.4.1). */
     uint32_t large_base, large_mask;
     int has_large;
-    struct phys_mem *registered; /* the map this TLB registered with */
 };
 
 /* Invalidate every entry (used by the tlb_flush_* functions and phys_mem). */

@@ -1,0 +1,385 @@
+/*
+ * test_mem_phys.c - the physical address map: RAM, unassigned space, ROM,
+ * MMIO dispatch widths, the A20 gate, i440FX PAM shadowing the way SeaBIOS
+ * uses it (src/fw/shadow.c), DMA bounds, phys_ram_ptr and code-page tracking.
+ */
+#include <string.h>
+#include "mem_harness.h"
+
+static struct phys_mem *pm;
+static struct cpu *cpu;
+
+static void setup(void)
+{
+    pm = phys_mem_create(MT_RAM);
+    cr_assert(pm);
+    cpu = mt_cpu(pm);
+}
+
+static void teardown(void)
+{
+    free(cpu);
+    phys_mem_destroy(pm);
+}
+
+TestSuite(mem_phys, .init = setup, .fini = teardown);
+
+Test(mem_phys, ram_little_endian_widths)
+{
+    phys_write64(pm, 0x2000, 0x0807060504030201ull);
+    cr_assert_eq(phys_read8(pm, 0x2000), 0x01);
+    cr_assert_eq(phys_read16(pm, 0x2001), 0x0302);
+    cr_assert_eq(phys_read32(pm, 0x2003), 0x07060504);
+    cr_assert_eq(phys_read64(pm, 0x2000), 0x0807060504030201ull);
+    phys_write16(pm, 0x2002, 0xaabb);
+    cr_assert_eq(phys_read32(pm, 0x2000), 0xaabb0201);
+    cr_assert_eq(phys_mem_ram_size(pm), MT_RAM);
+}
+
+Test(mem_phys, unassigned_reads_ones_and_ignores_writes)
+{
+    cr_assert_eq(phys_read32(pm, MT_RAM), 0xffffffffu);           /* past RAM */
+    cr_assert_eq(phys_read64(pm, 0xfee00000), ~0ull);
+    phys_write32(pm, MT_RAM + 4, 0);
+    cr_assert_eq(phys_read32(pm, MT_RAM + 4), 0xffffffffu);
+    /* The VGA window is not RAM unless a device claims it. */
+    phys_write8(pm, 0xb8000, 0x41);
+    cr_assert_eq(phys_read8(pm, 0xb8000), 0xff);
+    /* A read straddling the end of RAM: RAM bytes, then all-ones. */
+    phys_write16(pm, MT_RAM - 2, 0x1234);
+    cr_assert_eq(phys_read32(pm, MT_RAM - 2), 0xffff1234u);
+    /* Through the CPU too. */
+    cr_assert_eq(mmu_read32(cpu, 0xc0000000), 0xffffffffu);
+}
+
+Test(mem_phys, rom_reads_and_ignores_writes)
+{
+    uint8_t rom[0x8000];
+    for (unsigned i = 0; i < sizeof(rom); i++)
+        rom[i] = (uint8_t)(i * 7);
+    cr_assert_eq(phys_mem_add_rom(pm, 0xfffe0000, rom, sizeof(rom)), 0);
+    cr_assert_eq(phys_read8(pm, 0xfffe0003), 21);
+    cr_assert_eq(phys_read32(pm, 0xfffe0100), (uint32_t)(rom[0x100] | rom[0x101] << 8 |
+                                                         rom[0x102] << 16 | (uint32_t)rom[0x103] << 24));
+    phys_write32(pm, 0xfffe0100, 0);
+    cr_assert_eq(phys_read8(pm, 0xfffe0100), rom[0x100]);
+    /* CPU writes are ignored as well, fast-path reads work. */
+    cr_assert_eq(mmu_read8(cpu, 0xfffe0005), 35);
+    mmu_write8(cpu, 0xfffe0005, 0);
+    cr_assert_eq(mmu_read8(cpu, 0xfffe0005), 35);
+    /* The source buffer was copied. */
+    rom[5] = 0;
+    cr_assert_eq(phys_read8(pm, 0xfffe0005), 35);
+}
+
+/* --- MMIO ---------------------------------------------------------------- */
+
+struct mmio_log {
+    int reads, writes;
+    uint64_t last_addr, last_value;
+    unsigned last_size;
+};
+
+static uint64_t log_read(void *opaque, uint64_t addr, unsigned size)
+{
+    struct mmio_log *l = opaque;
+    l->reads++;
+    l->last_addr = addr;
+    l->last_size = size;
+    return 0x1122334455667788ull;
+}
+
+static void log_write(void *opaque, uint64_t addr, uint64_t value, unsigned size)
+{
+    struct mmio_log *l = opaque;
+    l->writes++;
+    l->last_addr = addr;
+    l->last_value = value;
+    l->last_size = size;
+}
+
+static const struct mmio_ops log_ops = { .read = log_read, .write = log_write };
+
+Test(mem_phys, mmio_dispatch_widths)
+{
+    struct mmio_log l = {0};
+    cr_assert_eq(phys_mem_add_mmio(pm, 0xfebf0000, 0x1000, &log_ops, &l), 0);
+    static const unsigned sizes[] = { 1, 2, 4, 8 };
+    for (int i = 0; i < 4; i++) {
+        unsigned s = sizes[i];
+        uint64_t v = s == 1 ? phys_read8(pm, 0xfebf0010) : s == 2 ? phys_read16(pm, 0xfebf0010)
+                   : s == 4 ? phys_read32(pm, 0xfebf0010) : phys_read64(pm, 0xfebf0010);
+        cr_assert_eq(l.last_size, s);
+        cr_assert_eq(l.last_addr, 0x10);
+        uint64_t mask = s == 8 ? ~0ull : (1ull << (8 * s)) - 1;
+        cr_assert_eq(v, 0x1122334455667788ull & mask);
+    }
+    cr_assert_eq(l.reads, 4);
+    phys_write8(pm, 0xfebf0001, 0xab);
+    cr_assert_eq(l.last_size, 1); cr_assert_eq(l.last_value, 0xab); cr_assert_eq(l.last_addr, 1);
+    phys_write16(pm, 0xfebf0002, 0xabcd);
+    cr_assert_eq(l.last_size, 2); cr_assert_eq(l.last_value, 0xabcd);
+    phys_write32(pm, 0xfebf0004, 0x89abcdef);
+    cr_assert_eq(l.last_size, 4); cr_assert_eq(l.last_value, 0x89abcdef);
+    phys_write64(pm, 0xfebf0008, 0x0123456789abcdefull);
+    cr_assert_eq(l.last_size, 8); cr_assert_eq(l.last_value, 0x0123456789abcdefull);
+    cr_assert_eq(l.writes, 4);
+
+    /* CPU accesses reach the callbacks with their width, on every access. */
+    mmu_write32(cpu, 0xfebf0020, 0x5a5a5a5a);
+    mmu_write32(cpu, 0xfebf0024, 0x5a5a5a5b);
+    cr_assert_eq(l.writes, 6);
+    cr_assert_eq(l.last_size, 4); cr_assert_eq(l.last_addr, 0x24); cr_assert_eq(l.last_value, 0x5a5a5a5b);
+    (void)mmu_read16(cpu, 0xfebf0030);
+    (void)mmu_read16(cpu, 0xfebf0030);
+    cr_assert_eq(l.reads, 6);
+    cr_assert_eq(l.last_size, 2);
+    /* An access straddling the end of the region is split into bytes. */
+    (void)phys_read32(pm, 0xfebf0ffe);
+    cr_assert_eq(l.last_size, 1);
+    cr_assert_eq(l.last_addr, 0xfff);
+}
+
+Test(mem_phys, mmio_overrides_ram_and_vga_window)
+{
+    struct mmio_log l = {0};
+    phys_write32(pm, 0x800000, 0x12345678);
+    cr_assert_eq(mmu_read32(cpu, 0x800000), 0x12345678);       /* fills the TLB */
+    cr_assert_eq(phys_mem_add_mmio(pm, 0x800000, 0x1000, &log_ops, &l), 0);
+    cr_assert_eq(mmu_read32(cpu, 0x800000), 0x55667788, "map change flushes the TLB");
+    cr_assert_eq(l.reads, 1);
+    cr_assert_eq(phys_read32(pm, 0x801000), 0);                 /* next page still RAM */
+
+    struct mmio_log v = {0};
+    phys_mem_add_mmio(pm, 0xa0000, 0x20000, &log_ops, &v);
+    mmu_write16(cpu, 0xb8000, 0x0741);
+    cr_assert_eq(v.writes, 1);
+    cr_assert_eq(v.last_addr, 0x18000);
+    cr_assert_eq(v.last_value, 0x0741);
+}
+
+Test(mem_phys, dma_partial_outside_ram)
+{
+    uint8_t buf[300];
+    memset(buf, 0x5a, sizeof(buf));
+    /* 100 bytes of RAM, 200 past the end: only RAM is written. */
+    cr_assert_eq(dma_write(pm, MT_RAM - 100, buf, sizeof(buf)), 100);
+    cr_assert_eq(phys_read8(pm, MT_RAM - 1), 0x5a);
+    cr_assert_eq(phys_read8(pm, MT_RAM - 100), 0x5a);
+    cr_assert_eq(phys_read8(pm, MT_RAM - 101), 0);
+    memset(buf, 0, sizeof(buf));
+    cr_assert_eq(dma_read(pm, MT_RAM - 100, buf, sizeof(buf)), 100);
+    for (int i = 0; i < 100; i++)
+        cr_assert_eq(buf[i], 0x5a);
+    for (int i = 100; i < 300; i++)
+        cr_assert_eq(buf[i], 0xff, "byte %d past RAM reads 0xff", i);
+    /* Wildly out of range, and wrapping past 2^64: no RAM hit, nothing written. */
+    cr_assert_eq(dma_write(pm, ~0ull - 10, buf, sizeof(buf)), 0);
+    cr_assert_eq(phys_read8(pm, 0), 0, "no wrap to address 0");
+    memset(buf, 0, sizeof(buf));
+    cr_assert_eq(dma_read(pm, ~0ull - 10, buf, sizeof(buf)), 0);
+    for (int i = 0; i < 300; i++)
+        cr_assert_eq(buf[i], 0xff);
+    cr_assert_eq(dma_read(pm, 0x123456789abcull, buf, 16), 0);
+    /* A transfer across the VGA window hits only the RAM around it. */
+    static uint8_t big[0x30000];
+    memset(big, 1, sizeof(big));
+    cr_assert_eq(dma_write(pm, 0x90000, big, sizeof(big)), 0x10000);
+    cr_assert_eq(phys_read8(pm, 0x9ffff), 1);
+    cr_assert_eq(phys_read8(pm, 0xa0000), 0xff);
+}
+
+Test(mem_phys, ram_ptr_bounds)
+{
+    uint8_t *p = phys_ram_ptr(pm, 0x1000, 16);
+    cr_assert(p);
+    p[0] = 0x77;
+    cr_assert_eq(phys_read8(pm, 0x1000), 0x77);
+    cr_assert_not_null(phys_ram_ptr(pm, MT_RAM - 16, 16));
+    cr_assert_null(phys_ram_ptr(pm, MT_RAM - 16, 17));
+    cr_assert_null(phys_ram_ptr(pm, MT_RAM, 1));
+    cr_assert_null(phys_ram_ptr(pm, 0x9ff00, 0x200), "runs into the VGA window");
+    cr_assert_null(phys_ram_ptr(pm, 0xf0000, 16), "PAM region reads ROM at reset");
+    phys_mem_set_pam(pm, 0xf0000, 0x10000, PAM_READ_RAM | PAM_WRITE_RAM);
+    cr_assert_not_null(phys_ram_ptr(pm, 0xf0000, 0x10000));
+    cr_assert_null(phys_ram_ptr(pm, ~0ull - 4, 16));
+}
+
+Test(mem_phys, a20_gate_wraps_cpu_accesses)
+{
+    cr_assert(phys_mem_a20(pm));
+    mmu_write8(cpu, 0x100005, 0xaa);              /* fills the TLB with A20 on */
+    cr_assert_eq(phys_read8(pm, 0x100005), 0xaa);
+    cr_assert_eq(phys_read8(pm, 0x5), 0);
+    phys_mem_set_a20(pm, false);
+    cr_assert_not(phys_mem_a20(pm));
+    mmu_write8(cpu, 0x100005, 0xbb);              /* stale entry must be gone */
+    cr_assert_eq(phys_read8(pm, 0x5), 0xbb);
+    cr_assert_eq(phys_read8(pm, 0x100005), 0xaa);
+    phys_write8(pm, 0x200005, 0xcc);
+    cr_assert_eq(mmu_read8(cpu, 0x300005), 0xcc, "bit 20 masked: 0x300005 -> 0x200005");
+    phys_mem_set_a20(pm, true);
+    cr_assert_eq(mmu_read8(cpu, 0x100005), 0xaa);
+}
+
+/*
+ * PAM the way SeaBIOS's make_bios_writable/make_bios_readonly use it: at
+ * reset 0xE0000-0xFFFFF reads the BIOS ROM; the BIOS sets PAM to RAM
+ * read/write, copies itself from the high alias below 4 GiB into the shadow
+ * RAM, then sets read-only (RE=1, WE=0) so writes are dropped.
+ */
+Test(mem_phys, pam_shadowing_like_seabios)
+{
+    static uint8_t bios[0x20000];
+    for (unsigned i = 0; i < sizeof(bios); i++)
+        bios[i] = (uint8_t)(i ^ (i >> 8));
+    cr_assert_eq(phys_mem_add_rom(pm, 0x100000000ull - sizeof(bios), bios, sizeof(bios)), 0);
+    cr_assert_eq(phys_mem_add_rom(pm, 0xe0000, bios, sizeof(bios)), 0);
+
+    /* Reset: reads hit ROM, writes go nowhere. */
+    cr_assert_eq(phys_mem_pam(pm, 0xf0000), 0);
+    cr_assert_eq(mmu_read8(cpu, 0xffff0), bios[0x1fff0]);
+    mmu_write8(cpu, 0xf0000, (uint8_t)~bios[0x10000]);
+    cr_assert_eq(mmu_read8(cpu, 0xf0000), bios[0x10000]);
+
+    /* Writable shadow: RAM underneath is still zero until the copy. */
+    phys_mem_set_pam(pm, 0xe0000, 0x10000, PAM_READ_RAM | PAM_WRITE_RAM);
+    phys_mem_set_pam(pm, 0xf0000, 0x10000, PAM_READ_RAM | PAM_WRITE_RAM);
+    cr_assert_eq(phys_mem_pam(pm, 0xf4000), PAM_READ_RAM | PAM_WRITE_RAM);
+    cr_assert_eq(mmu_read8(cpu, 0xffff0), 0, "shadow RAM, not ROM");
+    for (uint32_t off = 0; off < sizeof(bios); off += 4)
+        mmu_write32(cpu, 0xe0000 + off, mmu_read32(cpu, 0xfffe0000u + off));
+    cr_assert_eq(mmu_read8(cpu, 0xffff0), bios[0x1fff0]);
+    mmu_write8(cpu, 0xf1234, 0x99);                  /* BIOS variables in the f-segment */
+    cr_assert_eq(mmu_read8(cpu, 0xf1234), 0x99);
+
+    /* Read-only: reads RAM, writes dropped (through a TLB filled while writable). */
+    phys_mem_set_pam(pm, 0xe0000, 0x20000, PAM_READ_RAM);
+    mmu_write8(cpu, 0xf1234, 0x11);
+    phys_write8(pm, 0xe0010, 0x11);
+    cr_assert_eq(mmu_read8(cpu, 0xf1234), 0x99);
+    cr_assert_eq(phys_read8(pm, 0xe0010), bios[0x10]);
+
+    /* Write-only (WE=1, RE=0): reads come from ROM, writes land in RAM. */
+    phys_mem_set_pam(pm, 0xc0000, 0x4000, PAM_WRITE_RAM);
+    phys_mem_set_pam(pm, 0xf0000, 0x10000, PAM_WRITE_RAM);
+    mmu_write8(cpu, 0xf1234, 0x42);
+    cr_assert_eq(mmu_read8(cpu, 0xf1234), bios[0x11234]);
+    phys_mem_set_pam(pm, 0xf0000, 0x10000, PAM_READ_RAM);
+    cr_assert_eq(mmu_read8(cpu, 0xf1234), 0x42);
+    /* 0xC0000 with no ROM and RE=0 is the bus; writes reached RAM. */
+    phys_write8(pm, 0xc0001, 0x66);
+    cr_assert_eq(phys_read8(pm, 0xc0001), 0xff);
+    phys_mem_set_pam(pm, 0xc0000, 0x4000, PAM_READ_RAM);
+    cr_assert_eq(phys_read8(pm, 0xc0001), 0x66);
+    /* Chunks are 16 KiB: the neighbour kept its mode. */
+    cr_assert_eq(phys_mem_pam(pm, 0xc4000), 0);
+}
+
+/* --- code-page tracking ---------------------------------------------------- */
+
+struct hook_log {
+    int calls;
+    uint64_t pages[8];
+};
+
+static void code_hook(void *opaque, uint64_t page)
+{
+    struct hook_log *h = opaque;
+    if (h->calls < 8)
+        h->pages[h->calls] = page;
+    h->calls++;
+}
+
+Test(mem_phys, code_hook_on_cpu_write)
+{
+    struct hook_log h = {0};
+    phys_set_code_write_hook(pm, code_hook, &h);
+    mmu_write32(cpu, 0x5010, 1);                 /* fast write entry exists now */
+    phys_mark_code_page(pm, 0x5000);
+    mmu_write32(cpu, 0x5010, 2);
+    cr_assert_eq(h.calls, 1);
+    cr_assert_eq(h.pages[0], 0x5000);
+    cr_assert_eq(phys_read32(pm, 0x5010), 2);
+    mmu_write32(cpu, 0x5014, 3);                 /* mark cleared: no second call */
+    cr_assert_eq(h.calls, 1);
+    /* Reads and fetches of a code page don't fire it. */
+    phys_mark_code_page(pm, 0x5000);
+    (void)mmu_read32(cpu, 0x5010);
+    (void)mmu_fetch8(cpu, 0x5010);
+    cr_assert_eq(h.calls, 1);
+    /* A write crossing from one marked page into another fires for both. */
+    phys_mark_code_page(pm, 0x6000);
+    mmu_write32(cpu, 0x5ffe, 0xffffffff);
+    cr_assert_eq(h.calls, 3);
+    cr_assert_eq(h.pages[1], 0x5000);
+    cr_assert_eq(h.pages[2], 0x6000);
+    cr_assert_eq(phys_read32(pm, 0x5ffe), 0xffffffff);
+    /* phys_write* too. */
+    phys_write8(pm, 0x5000, 1);
+    cr_assert_eq(h.calls, 3);
+    phys_mark_code_page(pm, 0x5000);
+    phys_write8(pm, 0x5000, 1);
+    cr_assert_eq(h.calls, 4);
+    cr_assert_eq(h.pages[3], 0x5000);
+}
+
+Test(mem_phys, code_hook_on_cpu_write_through_paging)
+{
+    struct hook_log h = {0};
+    phys_set_code_write_hook(pm, code_hook, &h);
+    paging32_on(cpu);
+    map32(cpu, 0x80000000, 0x907000, P_ | RW_, P_ | RW_);
+    mmu_write8(cpu, 0x80000000, 0x90);
+    phys_mark_code_page(pm, mmu_translate_exec(cpu, 0x80000000) & ~0xfffull);
+    mmu_write8(cpu, 0x80000001, 0xc3);
+    cr_assert_eq(h.calls, 1);
+    cr_assert_eq(h.pages[0], 0x907000);
+}
+
+Test(mem_phys, code_hook_on_dma_write)
+{
+    struct hook_log h = {0};
+    phys_set_code_write_hook(pm, code_hook, &h);
+    phys_mark_code_page(pm, 0x8000);
+    phys_mark_code_page(pm, 0x9000);
+    phys_mark_code_page(pm, 0xb000);
+    uint8_t buf[0x1800];
+    memset(buf, 0xcc, sizeof(buf));
+    cr_assert_eq(dma_write(pm, 0x8800, buf, sizeof(buf)), sizeof(buf));
+    cr_assert_eq(h.calls, 2);
+    cr_assert_eq(h.pages[0], 0x8000);
+    cr_assert_eq(h.pages[1], 0x9000);
+    /* dma_read leaves marks alone. */
+    dma_read(pm, 0xb000, buf, 16);
+    cr_assert_eq(h.calls, 2);
+    dma_write(pm, 0xbfff, buf, 1);
+    cr_assert_eq(h.calls, 3);
+    cr_assert_eq(h.pages[2], 0xb000);
+}
+
+Test(mem_phys, ram_above_4g)
+{
+    /* 3.5 GiB below the hole + 1 MiB above 4 GiB (host pages are untouched
+     * until used: the mmap is MAP_NORESERVE). */
+    struct phys_mem *big = phys_mem_create(0xe0000000ull + 0x100000);
+    cr_assert(big);
+    phys_write32(big, 0xdffffffc, 0x01020304);
+    phys_write32(big, 0x100000000ull, 0x05060708);
+    phys_write32(big, 0x1000ffffcull, 0x090a0b0c);
+    cr_assert_eq(phys_read32(big, 0xdffffffc), 0x01020304);
+    cr_assert_eq(phys_read32(big, 0xe0000000), 0xffffffffu);
+    cr_assert_eq(phys_read32(big, 0x100000000ull), 0x05060708);
+    cr_assert_eq(phys_read32(big, 0x1000ffffcull), 0x090a0b0c);
+    cr_assert_eq(phys_read32(big, 0x100100000ull), 0xffffffffu);
+    uint8_t b[8];
+    cr_assert_eq(dma_read(big, 0x1000ffffcull, b, 8), 4);
+    cr_assert_eq(b[4], 0xff);
+    phys_mem_destroy(big);
+}
+
+Test(mem_phys, create_rejects_bad_sizes)
+{
+    cr_assert_null(phys_mem_create(0));
+    cr_assert_null(phys_mem_create(4097));
+}
