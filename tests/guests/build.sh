@@ -129,12 +129,12 @@ say "kernel:  $kernel_pkg $kernel_version"
 say "busybox: busybox-static $busybox_version"
 
 # The inputs: both packages (name, version, checksum), the module list and
-# every file of this directory. A change to any of them rebuilds.
+# every file of this directory but the *.md docs. A change to any of them rebuilds.
 inputs=$(
     echo "kernel $kernel_pkg $kernel_version $kernel_sha256"
     echo "busybox $busybox_version $busybox_sha256"
     echo "modules ${MODULES[*]}"
-    cd "$HERE" && find . -type f -printf '%P\n' | LC_ALL=C sort | xargs sha256sum
+    cd "$HERE" && find . -type f ! -name '*.md' -printf '%P\n' | LC_ALL=C sort | xargs sha256sum
 )
 inputs_sha=$(sha256sum <<<"$inputs" | cut -d ' ' -f 1)
 
