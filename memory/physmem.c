@@ -66,6 +66,8 @@ uint64_t phys_mem_ram_size(const struct phys_mem *pm)
     return pm->ram_size;
 }
 
+static void code_range_changed(struct phys_mem *pm, uint64_t base, uint64_t len);
+
 /* The map changed: cached translations may point at the wrong thing. */
 static void map_changed(struct phys_mem *pm)
 {
@@ -117,6 +119,7 @@ int phys_mem_add_mmio(struct phys_mem *pm, uint64_t base, uint64_t len,
     }
     pm->mmio[pm->nmmio++] = (struct mmio_region){
         .base = base, .len = len, .ops = ops, .opaque = opaque };
+    code_range_changed(pm, base, len);   /* it may cover RAM holding code */
     map_changed(pm);
     return 0;
 }
@@ -135,6 +138,24 @@ bool phys_mem_a20(const struct phys_mem *pm)
     return pm->a20_mask == ~0ull;
 }
 
+/* What [base, base+len) shows changed (PAM switch, MMIO overlay): translated
+ * code from those pages is stale, so treat it like a write to each page. */
+static void code_range_changed(struct phys_mem *pm, uint64_t base, uint64_t len)
+{
+    uint64_t end = base + len < base ? ~0ull : base + len;
+    /* Only the parts that are RAM can hold marks: low RAM, then high RAM. */
+    const uint64_t ram[2][2] = {
+        { 0, pm->ram_low },
+        { HIGH_RAM_START, HIGH_RAM_START + (pm->ram_size - pm->ram_low) },
+    };
+    for (int r = 0; r < 2; r++) {
+        uint64_t lo = base > ram[r][0] ? base : ram[r][0];
+        uint64_t hi = end < ram[r][1] ? end : ram[r][1];
+        for (uint64_t a = lo & PHYS_PAGE_MASK; a < hi; a += PHYS_PAGE_SIZE)
+            phys_note_code_write(pm, (uint64_t)phys_ram_offset(pm, a));
+    }
+}
+
 void phys_mem_set_pam(struct phys_mem *pm, uint32_t base, uint32_t len, unsigned mode)
 {
     bool changed = false;
@@ -144,6 +165,10 @@ void phys_mem_set_pam(struct phys_mem *pm, uint32_t base, uint32_t len, unsigned
         unsigned i = (unsigned)((a - PAM_START) / PAM_CHUNK);
         uint8_t m = mode & (PAM_READ_RAM | PAM_WRITE_RAM);
         if (pm->pam[i] != m) {
+            /* Code translated from this chunk came from what reads used to
+             * show (ROM or RAM): drop it if the read source changes. */
+            if ((pm->pam[i] ^ m) & PAM_READ_RAM)
+                code_range_changed(pm, a, PAM_CHUNK);
             pm->pam[i] = m;
             changed = true;
         }

@@ -383,3 +383,21 @@ Test(mem_phys, create_rejects_bad_sizes)
     cr_assert_null(phys_mem_create(0));
     cr_assert_null(phys_mem_create(4097));
 }
+
+Test(mem_phys, pam_read_switch_invalidates_translated_code)
+{
+    struct hook_log h = {0};
+    phys_set_code_write_hook(pm, code_hook, &h);
+    phys_mark_code_page(pm, 0xf3000);   /* code translated while reads hit ROM */
+    phys_mem_set_pam(pm, 0xf0000, 0x10000, PAM_WRITE_RAM);
+    cr_assert_eq(h.calls, 0, "reads still come from ROM");
+    phys_mem_set_pam(pm, 0xf0000, 0x10000, PAM_READ_RAM | PAM_WRITE_RAM);
+    cr_assert_eq(h.calls, 1);
+    cr_assert_eq(h.pages[0], 0xf3000);
+    /* An MMIO region laid over RAM holding code. */
+    struct mmio_log l = {0};
+    phys_mark_code_page(pm, 0x700000);
+    phys_mem_add_mmio(pm, 0x6ff800, 0x1000, &log_ops, &l);
+    cr_assert_eq(h.calls, 2);
+    cr_assert_eq(h.pages[1], 0x700000);
+}
