@@ -29,6 +29,8 @@ struct insn {
     uint8_t opsize;         /* operand size in bytes: 2 or 4 (1 for byte forms is in the table) */
     uint8_t addrsize;       /* address size in bytes: 2 or 4 */
     uint8_t seg;            /* segment of the memory operand: default or override (SEG_*) */
+    uint8_t size;           /* operand size of this form: 1 for byte forms, else opsize */
+    uint8_t rep;            /* 0, PFX_REP or PFX_REPNE: the last of F2/F3 given */
 
     bool has_modrm;
     uint8_t modrm, mod, reg, rm;
@@ -57,6 +59,8 @@ void cpu_write8(struct cpu *cpu, int seg, uint32_t off, uint8_t v);
 void cpu_write16(struct cpu *cpu, int seg, uint32_t off, uint16_t v);
 void cpu_write32(struct cpu *cpu, int seg, uint32_t off, uint32_t v);
 void cpu_write64(struct cpu *cpu, int seg, uint32_t off, uint64_t v);
+/* Raise the fault a write of len bytes at seg:off would raise, without writing. */
+void cpu_probe_write(struct cpu *cpu, int seg, uint32_t off, uint32_t len);
 
 /* Entry points the opcode table names for the instruction families that
  * live in their own files (cpu/fpu*.c): they dispatch on in->opcode,

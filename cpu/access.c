@@ -1,0 +1,100 @@
+/*
+ * access.c - effective addresses and segmented data accesses.
+ *
+ * Every data access an instruction makes goes through cpu_readN/cpu_writeN:
+ * the segment's limit and type are checked here (SDM Vol. 3A 5.3 limit
+ * checking, 5.4 type checking; #SS(0) for SS, #GP(0) otherwise), then the
+ * linear address base + offset goes to the softMMU (memory/mmu.h).
+ */
+#include "cpu/cpu.h"
+#include "cpu/insn.h"
+#include "memory/mmu.h"
+
+uint32_t insn_ea(struct cpu *cpu, const struct insn *in)
+{
+    uint32_t ea = (uint32_t)in->disp;
+    if (in->base >= 0)
+        ea += cpu->regs[in->base];
+    if (in->index >= 0)
+        ea += cpu->regs[in->index] << in->scale;
+    if (in->addrsize == 2)
+        ea &= 0xffff;
+    return ea;
+}
+
+static _Noreturn void seg_fault(struct cpu *cpu, int seg)
+{
+    cpu_raise(cpu, seg == SEG_SS ? EXC_SS : EXC_GP, true, 0);
+}
+
+/*
+ * Limit and rights check of an access of `size` bytes at off. The common
+ * case (expand-up, inside the limit, in real mode or with the right type)
+ * costs two compares.
+ */
+static inline uint32_t seg_check(struct cpu *cpu, int seg, uint32_t off, unsigned size, bool write)
+{
+    const struct segment *s = &cpu->seg[seg];
+    uint32_t f = s->flags;
+    bool pm = (cpu->cr0 & CR0_PE) && !(cpu->eflags & EFLAGS_VM);
+    if (pm) {
+        if (!(f & SEGF_P))                      /* null or not-present (unusable) */
+            seg_fault(cpu, seg);
+        if (f & 0x8) {                          /* code: never writable, readable if R */
+            if (write || !(f & 0x2))
+                seg_fault(cpu, seg);
+        } else if (write && !(f & 0x2)) {       /* data: writable if W */
+            seg_fault(cpu, seg);
+        }
+        if ((f & 0xc) == 0x4) {                 /* expand-down data segment */
+            uint32_t upper = (f & SEGF_DB) ? 0xffffffffu : 0xffffu;
+            if (off <= s->limit || off > upper - (size - 1))
+                seg_fault(cpu, seg);
+            return s->base + off;
+        }
+    }
+    if (off > s->limit || s->limit - off < size - 1)
+        seg_fault(cpu, seg);
+    return s->base + off;
+}
+
+uint8_t cpu_read8(struct cpu *cpu, int seg, uint32_t off)
+{
+    return mmu_read8(cpu, seg_check(cpu, seg, off, 1, false));
+}
+uint16_t cpu_read16(struct cpu *cpu, int seg, uint32_t off)
+{
+    return mmu_read16(cpu, seg_check(cpu, seg, off, 2, false));
+}
+uint32_t cpu_read32(struct cpu *cpu, int seg, uint32_t off)
+{
+    return mmu_read32(cpu, seg_check(cpu, seg, off, 4, false));
+}
+uint64_t cpu_read64(struct cpu *cpu, int seg, uint32_t off)
+{
+    return mmu_read64(cpu, seg_check(cpu, seg, off, 8, false));
+}
+void cpu_write8(struct cpu *cpu, int seg, uint32_t off, uint8_t v)
+{
+    mmu_write8(cpu, seg_check(cpu, seg, off, 1, true), v);
+}
+void cpu_write16(struct cpu *cpu, int seg, uint32_t off, uint16_t v)
+{
+    mmu_write16(cpu, seg_check(cpu, seg, off, 2, true), v);
+}
+void cpu_write32(struct cpu *cpu, int seg, uint32_t off, uint32_t v)
+{
+    mmu_write32(cpu, seg_check(cpu, seg, off, 4, true), v);
+}
+void cpu_write64(struct cpu *cpu, int seg, uint32_t off, uint64_t v)
+{
+    mmu_write64(cpu, seg_check(cpu, seg, off, 8, true), v);
+}
+
+/* Check that a write of len bytes at seg:off would pass segmentation and
+ * paging, without writing (multi-part writes that must be all-or-nothing). */
+void cpu_probe_write(struct cpu *cpu, int seg, uint32_t off, uint32_t len)
+{
+    uint32_t lin = seg_check(cpu, seg, off, len, true);
+    mmu_probe_write(cpu, lin, len);
+}

@@ -1,0 +1,161 @@
+/*
+ * exec.c - cpu_exec, the main loop: instruction boundaries, interrupts,
+ * exceptions, the retired-instruction count.
+ *
+ * At each instruction boundary (SDM Vol. 3A 6.9 priorities, simplified to
+ * what a single i686 without SMI sees): a pending NMI, then INTR when IF=1,
+ * both held off for one instruction by the STI / MOV SS shadow. Faults
+ * unwind with longjmp to here; the faulting instruction's EIP and ESP are
+ * restored (precise exceptions) and the exception is delivered through
+ * cpu_deliver_interrupt. Traps (INT n, single-step) push the next EIP.
+ */
+#include "cpu/cpu.h"
+#include "cpu/decode.h"
+#include "cpu/flags.h"
+#include "cpu/optable.h"
+#include "cpu/system.h"
+#include "translator/tb.h"
+
+/* Remember what a fault must put back: EIP, ESP, EFLAGS and lazy flags
+ * as they are at this instruction boundary. */
+static inline void checkpoint(struct cpu *cpu)
+{
+    struct cpu_private *p = &cpu->priv;
+    p->insn_eip = cpu->eip;
+    p->insn_esp = cpu->regs[R_ESP];
+    p->saved_eflags = cpu->eflags;
+    p->saved_lf[0] = p->lf_op;
+    p->saved_lf[1] = p->lf_dst;
+    p->saved_lf[2] = p->lf_src;
+    p->saved_lf[3] = p->lf_res;
+}
+
+/* Execute one decoded instruction: the handler sees cpu->eip = next EIP. */
+static inline void exec_insn(struct cpu *cpu, const struct insn *in)
+{
+    struct cpu_private *p = &cpu->priv;
+    bool tf = cpu->eflags & EFLAGS_TF;
+    cpu->eip = in->eip;
+    checkpoint(cpu);
+    uint32_t next = in->eip + in->len;
+    if (!(cpu->seg[SEG_CS].flags & SEGF_DB))
+        next &= 0xffff;
+    cpu->eip = next;
+    p->sw_int = false;
+    in->desc->fn(cpu, in);
+    cpu->icount++;
+    if (tf && !p->sw_int && !p->inhibit_irq) {
+        /* single-step trap after the instruction (SDM Vol. 3A 17.3.1.4) */
+        cpu->dr[6] |= 0x4000;
+        checkpoint(cpu);
+        cpu_deliver_interrupt(cpu, EXC_DB, INT_EXCEPTION, false, 0, cpu->eip);
+    }
+}
+
+/* After a longjmp from cpu_raise: restore and deliver. */
+static void deliver_exception(struct cpu *cpu)
+{
+    struct cpu_private *p = &cpu->priv;
+    int vector = cpu->exc_vector;
+    bool has_error = cpu->exc_has_error;
+    uint32_t error = cpu->exc_error;
+    cpu->eip = p->insn_eip;
+    cpu->regs[R_ESP] = p->insn_esp;
+    cpu->eflags = p->saved_eflags;
+    p->lf_op = p->saved_lf[0];
+    p->lf_dst = p->saved_lf[1];
+    p->lf_src = p->saved_lf[2];
+    p->lf_res = p->saved_lf[3];
+    p->inhibit_irq = false;
+    p->tb_stop = false;
+    if (p->delivering >= 0) {
+        /* A fault while delivering one that cpu_deliver_interrupt did not
+         * handle itself: escalate (SDM Vol. 3A table 6-5, coarsely). */
+        if (p->delivering == EXC_DF) {
+            cpu->shutdown = true;
+            p->delivering = -1;
+            return;
+        }
+        vector = EXC_DF;
+        has_error = true;
+        error = 0;
+    }
+    p->delivering = vector;
+    cpu_deliver_interrupt(cpu, vector, INT_EXCEPTION, has_error, error, cpu->eip);
+    p->delivering = -1;
+}
+
+/* NMI or INTR at an instruction boundary; true if one was delivered. */
+static bool check_interrupts(struct cpu *cpu)
+{
+    struct cpu_private *p = &cpu->priv;
+    if (p->inhibit_irq) {
+        p->inhibit_irq = false;
+        return false;
+    }
+    if (cpu->nmi_pending && !p->nmi_blocked) {
+        cpu->nmi_pending = false;
+        p->nmi_blocked = true;
+        cpu->halted = false;
+        checkpoint(cpu);
+        cpu_deliver_interrupt(cpu, EXC_NMI, INT_NMI, false, 0, cpu->eip);
+        return true;
+    }
+    if (cpu->intr && (cpu->eflags & EFLAGS_IF) && cpu->intr_ack) {
+        cpu->halted = false;
+        int vector = cpu->intr_ack(cpu->intr_opaque);
+        if (vector < 0)
+            return false;   /* spurious: nothing to deliver */
+        checkpoint(cpu);
+        cpu_deliver_interrupt(cpu, vector & 0xff, INT_EXTERNAL, false, 0, cpu->eip);
+        return true;
+    }
+    return false;
+}
+
+enum cpu_exit cpu_exec(struct cpu *cpu, uint64_t budget)
+{
+    struct cpu_private *p = &cpu->priv;
+    uint64_t end = cpu->icount + budget;
+    p->delivering = -1;
+
+    if (setjmp(cpu->exc_jmp)) {
+        p->tbs->running_page = ~0ull;
+        deliver_exception(cpu);
+    }
+
+    for (;;) {
+        if (cpu->shutdown)
+            return CPU_EXIT_SHUTDOWN;
+        if (cpu->exit_request) {
+            cpu->exit_request = 0;
+            return CPU_EXIT_REQUEST;
+        }
+        if (cpu->icount >= end)
+            return CPU_EXIT_BUDGET;
+        if (p->inhibit_irq || cpu->nmi_pending || cpu->intr)
+            check_interrupts(cpu);
+        if (cpu->halted)
+            return CPU_EXIT_HALT;
+
+        struct tb *tb = tb_lookup(cpu);
+        if (!tb) {
+            struct insn in;
+            decode_at(cpu, cpu->eip, &in);
+            exec_insn(cpu, &in);
+            continue;
+        }
+        struct tb_cache *c = p->tbs;
+        c->running_page = tb->phys_pc & ~0xfffull;
+        p->tb_stop = false;
+        const struct insn *in = tb->insns, *last = in + tb->n_insns;
+        for (;;) {
+            exec_insn(cpu, in);
+            if (++in == last || p->tb_stop || cpu->icount >= end || cpu->halted
+                || cpu->intr || cpu->nmi_pending || p->inhibit_irq || cpu->exit_request
+                || cpu->eip != in->eip)
+                break;
+        }
+        c->running_page = ~0ull;
+    }
+}

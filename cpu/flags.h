@@ -1,0 +1,100 @@
+/*
+ * flags.h - lazy arithmetic flags (design brief "Lazy flags").
+ *
+ * The common flag setters (ADD, ADC, SUB, SBB, CMP, NEG, INC, DEC, AND, OR,
+ * XOR, TEST) record the operation, its operands and its result in
+ * cpu->priv.lf_*; CF/PF/AF/ZF/SF/OF are computed only when something reads
+ * them (Jcc, SETcc, PUSHF, ...). Everything else (shifts, multiplies, BCD,
+ * bit tests) computes its flags eagerly with flags_set().
+ *
+ * lf_op encodes kind << 2 | size (0 = 8, 1 = 16, 2 = 32 bits).
+ * Flag definitions: SDM Vol. 1 3.4.3.1 and appendix A; each instruction's
+ * "Flags Affected" in Vol. 2.
+ */
+#ifndef SOFTVM_CPU_FLAGS_H
+#define SOFTVM_CPU_FLAGS_H
+
+#include <stdint.h>
+#include "cpu/cpu.h"
+
+enum lazy_kind {
+    LF_NONE = 0,  /* EFLAGS holds the arithmetic flags */
+    LF_ADD,       /* res = dst + src */
+    LF_ADC,       /* res = dst + src + 1 (ADC with CF=1; ADC with CF=0 is LF_ADD) */
+    LF_SUB,       /* res = dst - src (also CMP, NEG with dst = 0) */
+    LF_SBB,       /* res = dst - src - 1 */
+    LF_LOGIC,     /* AND/OR/XOR/TEST: CF=OF=0; AF=0 as Intel hardware leaves it */
+    LF_INC,       /* res = dst + 1, CF kept in EFLAGS */
+    LF_DEC,       /* res = dst - 1, CF kept in EFLAGS */
+};
+
+/* Operand size in bytes (1, 2, 4) -> size code. */
+static inline uint32_t lf_size_code(int size) { return size == 1 ? 0 : size == 2 ? 1 : 2; }
+static inline uint32_t size_mask(int size) { return size == 1 ? 0xffu : size == 2 ? 0xffffu : 0xffffffffu; }
+static inline uint32_t size_sign(int size) { return size == 1 ? 0x80u : size == 2 ? 0x8000u : 0x80000000u; }
+
+/* Compute the six arithmetic flags of the lazily recorded operation. */
+uint32_t flags_compute(const struct cpu *cpu);
+
+static inline uint32_t flags_arith(const struct cpu *cpu)
+{
+    if (cpu->priv.lf_op == LF_NONE)
+        return cpu->eflags & EFLAGS_ARITH;
+    return flags_compute(cpu);
+}
+
+/* Fold the lazy flags into cpu->eflags. */
+static inline void flags_materialize(struct cpu *cpu)
+{
+    if (cpu->priv.lf_op != LF_NONE) {
+        cpu->eflags = (cpu->eflags & ~EFLAGS_ARITH) | flags_compute(cpu);
+        cpu->priv.lf_op = LF_NONE;
+    }
+}
+
+/* Set the flags in mask to value (eager flag setters). */
+static inline void flags_set(struct cpu *cpu, uint32_t mask, uint32_t value)
+{
+    if ((mask & EFLAGS_ARITH) != EFLAGS_ARITH)
+        flags_materialize(cpu);
+    cpu->priv.lf_op = LF_NONE;
+    cpu->eflags = (cpu->eflags & ~mask) | (value & mask);
+}
+
+static inline void flags_lazy(struct cpu *cpu, enum lazy_kind kind, int size,
+                              uint32_t dst, uint32_t src, uint32_t res)
+{
+    cpu->priv.lf_op = ((uint32_t)kind << 2) | lf_size_code(size);
+    cpu->priv.lf_dst = dst;
+    cpu->priv.lf_src = src;
+    cpu->priv.lf_res = res;
+}
+
+/* INC/DEC keep CF: fold it into EFLAGS first. */
+static inline void flags_lazy_incdec(struct cpu *cpu, enum lazy_kind kind, int size,
+                                     uint32_t dst, uint32_t res)
+{
+    uint32_t cf = flags_arith(cpu) & EFLAGS_CF;
+    cpu->eflags = (cpu->eflags & ~EFLAGS_CF) | cf;
+    flags_lazy(cpu, kind, size, dst, 1, res);
+}
+
+static inline bool flags_cf(const struct cpu *cpu) { return flags_arith(cpu) & EFLAGS_CF; }
+
+/* Parity flag of the low byte: set when the number of 1 bits is even. */
+static inline uint32_t flag_pf(uint32_t res)
+{
+    return __builtin_parity(res & 0xff) ? 0 : EFLAGS_PF;
+}
+/* ZF, SF and PF of a result of `size` bytes. */
+static inline uint32_t flags_szp(uint32_t res, int size)
+{
+    res &= size_mask(size);
+    return (res == 0 ? EFLAGS_ZF : 0) | ((res & size_sign(size)) ? EFLAGS_SF : 0) | flag_pf(res);
+}
+
+/* Condition codes tttn (SDM Vol. 1 appendix B): 0 O, 1 NO, 2 B, 3 AE, 4 E,
+ * 5 NE, 6 BE, 7 A, 8 S, 9 NS, A P, B NP, C L, D GE, E LE, F G. */
+bool cond_eval(const struct cpu *cpu, int cc);
+
+#endif

@@ -1,0 +1,192 @@
+/*
+ * ops.h - what the instruction handlers (cpu/ops_*.c) share: register and
+ * ModRM operand access, the stack, branch targets, and every handler's
+ * declaration (the opcode table in optable.c names them).
+ */
+#ifndef SOFTVM_CPU_OPS_H
+#define SOFTVM_CPU_OPS_H
+
+#include "cpu/cpu.h"
+#include "cpu/flags.h"
+#include "cpu/insn.h"
+#include "cpu/optable.h"
+#include "cpu/system.h"
+
+/* --- registers ------------------------------------------------------------ */
+
+/* 8-bit registers: AL CL DL BL AH CH DH BH (SDM Vol. 2A table 2-2). */
+static inline uint8_t reg_read8(const struct cpu *cpu, int r)
+{
+    return r < 4 ? (uint8_t)cpu->regs[r] : (uint8_t)(cpu->regs[r - 4] >> 8);
+}
+static inline void reg_write8(struct cpu *cpu, int r, uint8_t v)
+{
+    if (r < 4)
+        cpu->regs[r] = (cpu->regs[r] & ~0xffu) | v;
+    else
+        cpu->regs[r - 4] = (cpu->regs[r - 4] & ~0xff00u) | ((uint32_t)v << 8);
+}
+static inline uint32_t reg_read(const struct cpu *cpu, int r, int size)
+{
+    if (size == 1)
+        return reg_read8(cpu, r);
+    return size == 2 ? (cpu->regs[r] & 0xffff) : cpu->regs[r];
+}
+static inline void reg_write(struct cpu *cpu, int r, int size, uint32_t v)
+{
+    if (size == 1)
+        reg_write8(cpu, r, (uint8_t)v);
+    else if (size == 2)
+        cpu->regs[r] = (cpu->regs[r] & 0xffff0000u) | (v & 0xffff);
+    else
+        cpu->regs[r] = v;
+}
+
+/* --- memory operands ------------------------------------------------------- */
+
+static inline uint32_t mem_read(struct cpu *cpu, int seg, uint32_t off, int size)
+{
+    switch (size) {
+    case 1: return cpu_read8(cpu, seg, off);
+    case 2: return cpu_read16(cpu, seg, off);
+    default: return cpu_read32(cpu, seg, off);
+    }
+}
+static inline void mem_write(struct cpu *cpu, int seg, uint32_t off, int size, uint32_t v)
+{
+    switch (size) {
+    case 1: cpu_write8(cpu, seg, off, (uint8_t)v); break;
+    case 2: cpu_write16(cpu, seg, off, (uint16_t)v); break;
+    default: cpu_write32(cpu, seg, off, v); break;
+    }
+}
+
+/* The r/m operand: a register when mod = 3, else memory at insn_ea. */
+static inline uint32_t rm_read(struct cpu *cpu, const struct insn *in, int size)
+{
+    if (in->mod == 3)
+        return reg_read(cpu, in->rm, size);
+    return mem_read(cpu, in->seg, insn_ea(cpu, in), size);
+}
+static inline void rm_write(struct cpu *cpu, const struct insn *in, int size, uint32_t v)
+{
+    if (in->mod == 3)
+        reg_write(cpu, in->rm, size, v);
+    else
+        mem_write(cpu, in->seg, insn_ea(cpu, in), size, v);
+}
+
+/* --- stack (SS.B selects ESP or SP, SDM Vol. 1 6.2.3) ---------------------- */
+
+static inline bool stack32(const struct cpu *cpu) { return cpu->seg[SEG_SS].flags & SEGF_DB; }
+
+static inline uint32_t sp_get(const struct cpu *cpu)
+{
+    return stack32(cpu) ? cpu->regs[R_ESP] : (cpu->regs[R_ESP] & 0xffff);
+}
+static inline void sp_set(struct cpu *cpu, uint32_t v)
+{
+    if (stack32(cpu))
+        cpu->regs[R_ESP] = v;
+    else
+        cpu->regs[R_ESP] = (cpu->regs[R_ESP] & 0xffff0000u) | (v & 0xffff);
+}
+static inline uint32_t sp_mask(const struct cpu *cpu) { return stack32(cpu) ? 0xffffffffu : 0xffffu; }
+
+/* Push/pop of 2 or 4 bytes: the memory access comes before ESP changes, so
+ * a fault leaves ESP as it was. */
+static inline void push(struct cpu *cpu, int size, uint32_t v)
+{
+    uint32_t sp = (sp_get(cpu) - size) & sp_mask(cpu);
+    mem_write(cpu, SEG_SS, sp, size, v);
+    sp_set(cpu, sp);
+}
+static inline uint32_t pop(struct cpu *cpu, int size)
+{
+    uint32_t sp = sp_get(cpu);
+    uint32_t v = mem_read(cpu, SEG_SS, sp, size);
+    sp_set(cpu, sp + size);
+    return v;
+}
+/* Read the stack at offset `at` from the top without popping. */
+static inline uint32_t stack_peek(struct cpu *cpu, int size, uint32_t at)
+{
+    return mem_read(cpu, SEG_SS, (sp_get(cpu) + at) & sp_mask(cpu), size);
+}
+
+/* --- control transfer ------------------------------------------------------ */
+
+/* Near branch to target (already truncated by operand size): #GP(0) past the
+ * CS limit (SDM Vol. 2A JMP). */
+static inline void branch_to(struct cpu *cpu, uint32_t target, int opsize)
+{
+    if (opsize == 2)
+        target &= 0xffff;
+    if (target > cpu->seg[SEG_CS].limit)
+        cpu_raise(cpu, EXC_GP, true, 0);
+    cpu->eip = target;
+}
+
+static inline bool cpu_pm(const struct cpu *cpu) { return (cpu->cr0 & CR0_PE) && !(cpu->eflags & EFLAGS_VM); }
+static inline int cpu_iopl(const struct cpu *cpu) { return (cpu->eflags >> 12) & 3; }
+
+static inline _Noreturn void raise_ud(struct cpu *cpu) { cpu_raise(cpu, EXC_UD, false, 0); }
+static inline _Noreturn void raise_gp0(struct cpu *cpu) { cpu_raise(cpu, EXC_GP, true, 0); }
+
+/* The address-size register view for string ops, LOOP, JCXZ. */
+static inline uint32_t areg_get(const struct cpu *cpu, int r, int asize)
+{
+    return asize == 2 ? (cpu->regs[r] & 0xffff) : cpu->regs[r];
+}
+static inline void areg_set(struct cpu *cpu, int r, int asize, uint32_t v)
+{
+    if (asize == 2)
+        cpu->regs[r] = (cpu->regs[r] & 0xffff0000u) | (v & 0xffff);
+    else
+        cpu->regs[r] = v;
+}
+
+/* --- handlers ----------------------------------------------------------------
+ * Named op_<what>; each is a row's fn in optable.c. */
+#define OP(name) void op_##name(struct cpu *cpu, const struct insn *in)
+
+/* ops_alu.c */
+OP(alu_rm_r); OP(alu_r_rm); OP(alu_acc_imm); OP(alu_rm_imm);
+OP(test_rm_r); OP(test_acc_imm); OP(test_rm_imm);
+OP(inc_r); OP(dec_r); OP(inc_rm); OP(dec_rm); OP(not_rm); OP(neg_rm);
+OP(mul_rm); OP(imul_rm); OP(div_rm); OP(idiv_rm); OP(imul_r_rm); OP(imul_r_rm_imm);
+OP(daa); OP(das); OP(aaa); OP(aas); OP(aam); OP(aad); OP(salc);
+OP(cbw); OP(cwd);
+/* ops_shift.c */
+OP(shift_rm_1); OP(shift_rm_cl); OP(shift_rm_imm); OP(shld_imm); OP(shld_cl); OP(shrd_imm); OP(shrd_cl);
+/* ops_bit.c */
+OP(bt_rm_r); OP(bts_rm_r); OP(btr_rm_r); OP(btc_rm_r); OP(bt_grp_imm);
+OP(bsf); OP(bsr); OP(setcc); OP(cmovcc); OP(bswap);
+/* ops_mov.c */
+OP(mov_rm_r); OP(mov_r_rm); OP(mov_r_imm); OP(mov_rm_imm); OP(mov_acc_moffs); OP(mov_moffs_acc);
+OP(mov_rm_sreg); OP(mov_sreg_rm); OP(lea); OP(movzx); OP(movsx);
+OP(xchg_rm_r); OP(xchg_acc_r); OP(xadd); OP(cmpxchg); OP(cmpxchg8b);
+OP(les); OP(lds); OP(lss); OP(lfs); OP(lgs); OP(xlat); OP(lahf); OP(sahf);
+OP(nop); OP(nop_rm);
+/* ops_stack.c */
+OP(push_r); OP(pop_r); OP(push_imm); OP(push_rm); OP(pop_rm); OP(push_sreg); OP(pop_sreg);
+OP(pusha); OP(popa); OP(pushf); OP(popf); OP(enter); OP(leave);
+/* ops_control.c */
+OP(jcc); OP(jmp_rel); OP(call_rel); OP(jmp_rm); OP(call_rm); OP(ret); OP(ret_imm);
+OP(jmpf_ptr); OP(callf_ptr); OP(jmpf_rm); OP(callf_rm); OP(retf); OP(retf_imm); OP(iret);
+OP(loop); OP(loope); OP(loopne); OP(jcxz);
+OP(int3); OP(int_imm); OP(into); OP(int1); OP(bound);
+OP(clc); OP(stc); OP(cmc); OP(cld); OP(std); OP(cli); OP(sti); OP(hlt);
+OP(ud); OP(fpu); OP(simd); OP(fwait);
+/* ops_string.c */
+OP(movs); OP(cmps); OP(stos); OP(lods); OP(scas); OP(ins); OP(outs);
+/* ops_io.c */
+OP(in_imm); OP(in_dx); OP(out_imm); OP(out_dx);
+/* ops_system.c */
+OP(sldt); OP(str); OP(lldt); OP(ltr); OP(verr); OP(verw);
+OP(sgdt); OP(sidt); OP(lgdt); OP(lidt); OP(smsw); OP(lmsw); OP(invlpg);
+OP(lar); OP(lsl); OP(clts); OP(invd); OP(wbinvd); OP(mov_r_cr); OP(mov_cr_r);
+OP(mov_r_dr); OP(mov_dr_r); OP(wrmsr); OP(rdtsc); OP(rdmsr); OP(rdpmc);
+OP(sysenter); OP(sysexit); OP(cpuid); OP(arpl);
+
+#endif

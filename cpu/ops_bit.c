@@ -1,0 +1,108 @@
+/*
+ * ops_bit.c - BT/BTS/BTR/BTC, BSF/BSR, SETcc, CMOVcc, BSWAP
+ * (SDM Vol. 2A/2B per instruction).
+ *
+ * Undefined flags: BT* leave OF/SF/AF/PF unchanged; BSF/BSR leave
+ * CF/OF/SF/AF/PF unchanged and, for a zero source, the destination too
+ * (what Intel processors do); BSWAP of a 16-bit register clears it.
+ */
+#include "cpu/ops.h"
+
+enum { BT_TEST, BT_SET, BT_RESET, BT_COMPLEMENT };
+
+static inline uint32_t bt_apply(int kind, uint32_t v, uint32_t bit)
+{
+    switch (kind) {
+    case BT_SET: return v | bit;
+    case BT_RESET: return v & ~bit;
+    case BT_COMPLEMENT: return v ^ bit;
+    default: return v;
+    }
+}
+
+static void set_cf(struct cpu *cpu, bool cf)
+{
+    flags_set(cpu, EFLAGS_CF, cf ? EFLAGS_CF : 0);
+}
+
+/* offset: for the register forms a signed bit offset that may reach beyond
+ * the addressed operand (SDM Vol. 2A "BT": bit base addressing). */
+static void bt_common(struct cpu *cpu, const struct insn *in, int kind, uint32_t offset, bool from_reg)
+{
+    int size = in->opsize, bits = size * 8;
+    if (in->mod == 3) {
+        uint32_t v = reg_read(cpu, in->rm, size);
+        uint32_t bit = 1u << (offset & (bits - 1));
+        if (kind != BT_TEST)
+            reg_write(cpu, in->rm, size, bt_apply(kind, v, bit));
+        set_cf(cpu, v & bit);
+        return;
+    }
+    uint32_t ea = insn_ea(cpu, in);
+    if (from_reg) {
+        int32_t soff = size == 2 ? (int16_t)offset : (int32_t)offset;
+        int32_t words = soff >> (size == 2 ? 4 : 5);     /* arithmetic: may be negative */
+        ea += (uint32_t)words * size;
+        if (in->addrsize == 2)
+            ea &= 0xffff;
+    }
+    uint32_t bit = 1u << (offset & (bits - 1));
+    uint32_t v = mem_read(cpu, in->seg, ea, size);
+    if (kind != BT_TEST)
+        mem_write(cpu, in->seg, ea, size, bt_apply(kind, v, bit));
+    set_cf(cpu, v & bit);
+}
+
+OP(bt_rm_r) { bt_common(cpu, in, BT_TEST, reg_read(cpu, in->reg, in->opsize), true); }
+OP(bts_rm_r) { bt_common(cpu, in, BT_SET, reg_read(cpu, in->reg, in->opsize), true); }
+OP(btr_rm_r) { bt_common(cpu, in, BT_RESET, reg_read(cpu, in->reg, in->opsize), true); }
+OP(btc_rm_r) { bt_common(cpu, in, BT_COMPLEMENT, reg_read(cpu, in->reg, in->opsize), true); }
+/* 0F BA /4-/7 */
+OP(bt_grp_imm) { bt_common(cpu, in, in->reg - 4, in->imm & 0xff, false); }
+
+OP(bsf)
+{
+    int size = in->opsize;
+    uint32_t src = rm_read(cpu, in, size);
+    if (src == 0) {
+        flags_set(cpu, EFLAGS_ZF, EFLAGS_ZF);
+        return;
+    }
+    flags_set(cpu, EFLAGS_ZF, 0);
+    reg_write(cpu, in->reg, size, (uint32_t)__builtin_ctz(src));
+}
+
+OP(bsr)
+{
+    int size = in->opsize;
+    uint32_t src = rm_read(cpu, in, size);
+    if (src == 0) {
+        flags_set(cpu, EFLAGS_ZF, EFLAGS_ZF);
+        return;
+    }
+    flags_set(cpu, EFLAGS_ZF, 0);
+    reg_write(cpu, in->reg, size, 31u - (uint32_t)__builtin_clz(src));
+}
+
+OP(setcc)
+{
+    rm_write(cpu, in, 1, cond_eval(cpu, in->opcode & 0xf) ? 1 : 0);
+}
+
+/* The source is read (and may fault) even when the condition is false. */
+OP(cmovcc)
+{
+    int size = in->opsize;
+    uint32_t v = rm_read(cpu, in, size);
+    if (cond_eval(cpu, in->opcode & 0xf))
+        reg_write(cpu, in->reg, size, v);
+}
+
+OP(bswap)
+{
+    int r = in->opcode & 7;
+    if (in->opsize == 2)
+        reg_write(cpu, r, 2, 0);
+    else
+        cpu->regs[r] = __builtin_bswap32(cpu->regs[r]);
+}

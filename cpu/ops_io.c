@@ -1,0 +1,24 @@
+/*
+ * ops_io.c - IN and OUT (SDM Vol. 2A "IN", Vol. 2B "OUT"). The permission
+ * check (IOPL, then the TSS I/O bitmap) is cpu_check_io's; the port access
+ * goes to the I/O bus (devices/iobus.h).
+ */
+#include "cpu/ops.h"
+#include "devices/iobus.h"
+
+static void do_in(struct cpu *cpu, const struct insn *in, uint16_t port)
+{
+    cpu_check_io(cpu, port, in->size);
+    reg_write(cpu, R_EAX, in->size, io_read(cpu->io, port, in->size));
+}
+
+static void do_out(struct cpu *cpu, const struct insn *in, uint16_t port)
+{
+    cpu_check_io(cpu, port, in->size);
+    io_write(cpu->io, port, reg_read(cpu, R_EAX, in->size), in->size);
+}
+
+OP(in_imm) { do_in(cpu, in, in->imm & 0xff); }
+OP(in_dx) { do_in(cpu, in, cpu->regs[R_EDX] & 0xffff); }
+OP(out_imm) { do_out(cpu, in, in->imm & 0xff); }
+OP(out_dx) { do_out(cpu, in, cpu->regs[R_EDX] & 0xffff); }

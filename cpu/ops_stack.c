@@ -1,0 +1,161 @@
+/*
+ * ops_stack.c - PUSH/POP (registers, memory, immediates, segment
+ * registers), PUSHA/POPA, PUSHF/POPF with the IOPL and VM rules,
+ * ENTER/LEAVE. SDM Vol. 2B per instruction.
+ *
+ * Memory is accessed before ESP changes; if anything faults cpu_exec puts
+ * ESP back, so every stack instruction is restartable.
+ */
+#include "cpu/ops.h"
+
+OP(push_r) { push(cpu, in->opsize, reg_read(cpu, in->opcode & 7, in->opsize)); }
+
+OP(pop_r)
+{
+    uint32_t v = pop(cpu, in->opsize);
+    reg_write(cpu, in->opcode & 7, in->opsize, v);   /* POP eSP: the popped value wins */
+}
+
+OP(push_imm) { push(cpu, in->opsize, in->imm); }
+
+OP(push_rm) { push(cpu, in->opsize, rm_read(cpu, in, in->opsize)); }
+
+/* 8F /0: POP r/m. An ESP-based address is computed after ESP is
+ * incremented (SDM Vol. 2B "POP"). */
+OP(pop_rm)
+{
+    int size = in->opsize;
+    uint32_t v = stack_peek(cpu, size, 0);
+    sp_set(cpu, sp_get(cpu) + size);
+    rm_write(cpu, in, size, v);
+}
+
+static int sreg_of(const struct insn *in)
+{
+    switch (in->opcode) {
+    case 0x1a0: case 0x1a1: return SEG_FS;
+    case 0x1a8: case 0x1a9: return SEG_GS;
+    default: return (in->opcode >> 3) & 3;   /* 06 ES, 0E CS, 16 SS, 1E DS */
+    }
+}
+
+/* PUSH Sreg with 32-bit operand size moves ESP by 4 but writes only the
+ * low 16 bits (Intel processors since the Pentium Pro). */
+OP(push_sreg)
+{
+    uint16_t sel = cpu->seg[sreg_of(in)].sel;
+    if (in->opsize == 2) {
+        push(cpu, 2, sel);
+        return;
+    }
+    uint32_t sp = (sp_get(cpu) - 4) & sp_mask(cpu);
+    cpu_write16(cpu, SEG_SS, sp, sel);
+    sp_set(cpu, sp);
+}
+
+OP(pop_sreg)
+{
+    int s = sreg_of(in);
+    uint16_t sel = stack_peek(cpu, in->opsize, 0);
+    seg_load(cpu, s, sel);
+    sp_set(cpu, sp_get(cpu) + in->opsize);
+    if (s == SEG_SS)
+        cpu->priv.inhibit_irq = true;
+}
+
+OP(pusha)
+{
+    int size = in->opsize;
+    uint32_t sp0 = reg_read(cpu, R_ESP, size);
+    for (int r = R_EAX; r <= R_EDI; r++)
+        push(cpu, size, r == R_ESP ? sp0 : reg_read(cpu, r, size));
+}
+
+OP(popa)
+{
+    int size = in->opsize;
+    uint32_t v[8];
+    for (int i = 0; i < 8; i++)
+        v[7 - i] = stack_peek(cpu, size, (uint32_t)(i * size));
+    for (int r = R_EAX; r <= R_EDI; r++)
+        if (r != R_ESP)
+            reg_write(cpu, r, size, v[r]);
+    sp_set(cpu, sp_get(cpu) + 8 * size);
+}
+
+/* PUSHF: #GP(0) in v86 mode with IOPL < 3; VM and RF read as 0 in the image. */
+OP(pushf)
+{
+    if (cpu_vm86(cpu) && cpu_iopl(cpu) < 3)
+        raise_gp0(cpu);
+    uint32_t f = cpu_get_eflags(cpu) & ~(EFLAGS_VM | EFLAGS_RF);
+    push(cpu, in->opsize, f);
+}
+
+/* POPF (SDM Vol. 2B "POPF"): in real mode and at CPL 0 everything but VM,
+ * RF, VIF, VIP may change; IOPL only at CPL 0; IF only when CPL <= IOPL;
+ * in v86 mode (IOPL 3) IOPL stays. */
+OP(popf)
+{
+    if (cpu_vm86(cpu) && cpu_iopl(cpu) < 3)
+        raise_gp0(cpu);
+    int size = in->opsize;
+    uint32_t v = stack_peek(cpu, size, 0);
+    uint32_t changeable = EFLAGS_ARITH | EFLAGS_TF | EFLAGS_DF | EFLAGS_NT | EFLAGS_IF | EFLAGS_IOPL;
+    if (size == 4)
+        changeable |= EFLAGS_AC | EFLAGS_ID;
+    if (cpu_vm86(cpu)) {
+        changeable &= ~EFLAGS_IOPL;
+    } else if (cpu_protected(cpu)) {
+        if (cpu->cpl > 0)
+            changeable &= ~EFLAGS_IOPL;
+        if (cpu->cpl > cpu_iopl(cpu))
+            changeable &= ~EFLAGS_IF;
+    }
+    sp_set(cpu, sp_get(cpu) + size);
+    flags_materialize(cpu);
+    cpu->eflags = ((cpu->eflags & ~changeable) | (v & changeable)) & ~EFLAGS_RF;
+    cpu->eflags |= EFLAGS_FIXED1;
+}
+
+/* ENTER imm16, imm8 (SDM Vol. 2A "ENTER"): the level is taken mod 32. */
+OP(enter)
+{
+    int size = in->opsize;
+    bool s32 = stack32(cpu);
+    uint32_t alloc = in->imm & 0xffff;
+    unsigned level = in->imm2 & 31;
+    uint32_t mask = sp_mask(cpu);
+    uint32_t sp = sp_get(cpu);
+    uint32_t bp = s32 ? cpu->regs[R_EBP] : (cpu->regs[R_EBP] & 0xffff);
+
+    sp = (sp - size) & mask;
+    mem_write(cpu, SEG_SS, sp, size, reg_read(cpu, R_EBP, size));
+    uint32_t frame = sp;
+    if (level > 0) {
+        for (unsigned i = 1; i < level; i++) {
+            bp = (bp - size) & mask;
+            uint32_t v = mem_read(cpu, SEG_SS, bp, size);
+            sp = (sp - size) & mask;
+            mem_write(cpu, SEG_SS, sp, size, v);
+        }
+        sp = (sp - size) & mask;
+        mem_write(cpu, SEG_SS, sp, size, frame);
+    }
+    sp = (sp - alloc) & mask;
+    /* the new stack top must be writable: #SS/#PF now, not at the next push */
+    if (alloc)
+        cpu_probe_write(cpu, SEG_SS, sp, 1);
+    reg_write(cpu, R_EBP, s32 ? 4 : 2, frame);
+    sp_set(cpu, sp);
+}
+
+/* LEAVE: eSP = eBP, then pop eBP. */
+OP(leave)
+{
+    int size = in->opsize;
+    uint32_t bp = stack32(cpu) ? cpu->regs[R_EBP] : (cpu->regs[R_EBP] & 0xffff);
+    uint32_t v = mem_read(cpu, SEG_SS, bp, size);
+    sp_set(cpu, bp + size);
+    reg_write(cpu, R_EBP, size, v);
+}

@@ -1,0 +1,109 @@
+/*
+ * ops_string.c - MOVS, CMPS, STOS, LODS, SCAS, INS, OUTS with the REP,
+ * REPE and REPNE prefixes (SDM Vol. 2B "REP/REPE/REPZ/REPNE/REPNZ").
+ *
+ * SI/DI/CX are 16- or 32-bit by address size and wrap at that size. A
+ * repeated instruction runs at most STRING_CHUNK iterations per execution
+ * and then restarts itself (EIP stays on it), so interrupts are taken
+ * between chunks and the retired-instruction count stays deterministic.
+ * Registers are updated after every element, so a fault in the middle
+ * leaves them at the element that faulted: restarting resumes it.
+ */
+#include "cpu/ops.h"
+#include "devices/iobus.h"
+
+#define STRING_CHUNK 1024
+
+enum str_kind { STR_MOVS, STR_CMPS, STR_STOS, STR_LODS, STR_SCAS, STR_INS, STR_OUTS };
+
+static inline void index_step(struct cpu *cpu, int r, int asize, int32_t delta)
+{
+    areg_set(cpu, r, asize, areg_get(cpu, r, asize) + (uint32_t)delta);
+}
+
+/* One element; returns false when a REPE/REPNE condition ends the loop. */
+static inline void string_element(struct cpu *cpu, const struct insn *in, enum str_kind kind,
+                                  int32_t delta)
+{
+    int size = in->size, asize = in->addrsize;
+    uint32_t si = areg_get(cpu, R_ESI, asize), di = areg_get(cpu, R_EDI, asize);
+    uint32_t a, b;
+    uint16_t port = cpu->regs[R_EDX] & 0xffff;
+    switch (kind) {
+    case STR_MOVS:
+        a = mem_read(cpu, in->seg, si, size);
+        mem_write(cpu, SEG_ES, di, size, a);
+        index_step(cpu, R_ESI, asize, delta);
+        index_step(cpu, R_EDI, asize, delta);
+        break;
+    case STR_CMPS:
+        a = mem_read(cpu, in->seg, si, size);
+        b = mem_read(cpu, SEG_ES, di, size);
+        flags_lazy(cpu, LF_SUB, size, a, b, (a - b) & size_mask(size));
+        index_step(cpu, R_ESI, asize, delta);
+        index_step(cpu, R_EDI, asize, delta);
+        break;
+    case STR_STOS:
+        mem_write(cpu, SEG_ES, di, size, reg_read(cpu, R_EAX, size));
+        index_step(cpu, R_EDI, asize, delta);
+        break;
+    case STR_LODS:
+        reg_write(cpu, R_EAX, size, mem_read(cpu, in->seg, si, size));
+        index_step(cpu, R_ESI, asize, delta);
+        break;
+    case STR_SCAS:
+        a = reg_read(cpu, R_EAX, size);
+        b = mem_read(cpu, SEG_ES, di, size);
+        flags_lazy(cpu, LF_SUB, size, a, b, (a - b) & size_mask(size));
+        index_step(cpu, R_EDI, asize, delta);
+        break;
+    case STR_INS:
+        /* the destination must be writable before the port is read */
+        cpu_probe_write(cpu, SEG_ES, di, size);
+        a = io_read(cpu->io, port, size);
+        mem_write(cpu, SEG_ES, di, size, a);
+        index_step(cpu, R_EDI, asize, delta);
+        break;
+    case STR_OUTS:
+        a = mem_read(cpu, in->seg, si, size);
+        io_write(cpu->io, port, a, size);
+        index_step(cpu, R_ESI, asize, delta);
+        break;
+    }
+}
+
+static void string_op(struct cpu *cpu, const struct insn *in, enum str_kind kind)
+{
+    int32_t delta = (cpu->eflags & EFLAGS_DF) ? -(int32_t)in->size : (int32_t)in->size;
+    if (kind == STR_INS || kind == STR_OUTS)
+        cpu_check_io(cpu, cpu->regs[R_EDX] & 0xffff, in->size);
+    if (!in->rep) {
+        string_element(cpu, in, kind, delta);
+        return;
+    }
+    int asize = in->addrsize;
+    bool conditional = kind == STR_CMPS || kind == STR_SCAS;
+    uint32_t count = areg_get(cpu, R_ECX, asize);
+    for (int n = 0; count != 0; n++) {
+        if (n == STRING_CHUNK) {
+            cpu->eip = cpu->priv.insn_eip;   /* more to do: run this instruction again */
+            return;
+        }
+        string_element(cpu, in, kind, delta);
+        count--;
+        areg_set(cpu, R_ECX, asize, count);
+        if (conditional) {
+            bool zf = flags_arith(cpu) & EFLAGS_ZF;
+            if (in->rep == PFX_REP ? !zf : zf)
+                return;
+        }
+    }
+}
+
+OP(movs) { string_op(cpu, in, STR_MOVS); }
+OP(cmps) { string_op(cpu, in, STR_CMPS); }
+OP(stos) { string_op(cpu, in, STR_STOS); }
+OP(lods) { string_op(cpu, in, STR_LODS); }
+OP(scas) { string_op(cpu, in, STR_SCAS); }
+OP(ins) { string_op(cpu, in, STR_INS); }
+OP(outs) { string_op(cpu, in, STR_OUTS); }

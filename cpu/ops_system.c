@@ -1,0 +1,253 @@
+/*
+ * ops_system.c - system instructions: operand fetching and the privilege
+ * checks of each instruction's SDM page; the semantics are the system
+ * half's (cpu/system.h). Descriptor-table registers (LGDT/SGDT/...) are
+ * plain register moves and live here.
+ */
+#include "cpu/ops.h"
+#include "memory/mmu.h"
+
+/* CPL 0 only: #GP(0) at CPL > 0 and in v86 mode (real mode is CPL 0). */
+static void require_cpl0(struct cpu *cpu)
+{
+    if (cpu_protected(cpu) && (cpu->cpl != 0 || cpu_vm86(cpu)))
+        raise_gp0(cpu);
+}
+
+/* Store a selector-like 16-bit value: zero-extended to a 32-bit register,
+ * 16 bits to memory. */
+static void store_sel(struct cpu *cpu, const struct insn *in, uint16_t v)
+{
+    if (in->mod == 3)
+        reg_write(cpu, in->rm, in->opsize, v);
+    else
+        cpu_write16(cpu, in->seg, insn_ea(cpu, in), v);
+}
+
+OP(sldt) { store_sel(cpu, in, cpu->ldtr.sel); }
+OP(str) { store_sel(cpu, in, cpu->tr.sel); }
+
+OP(lldt)
+{
+    require_cpl0(cpu);
+    cpu_lldt(cpu, rm_read(cpu, in, 2));
+}
+
+OP(ltr)
+{
+    require_cpl0(cpu);
+    cpu_ltr(cpu, rm_read(cpu, in, 2));
+}
+
+OP(verr)
+{
+    uint16_t sel = rm_read(cpu, in, 2);
+    flags_set(cpu, EFLAGS_ZF, cpu_verr(cpu, sel) ? EFLAGS_ZF : 0);
+}
+
+OP(verw)
+{
+    uint16_t sel = rm_read(cpu, in, 2);
+    flags_set(cpu, EFLAGS_ZF, cpu_verw(cpu, sel) ? EFLAGS_ZF : 0);
+}
+
+/* SGDT/SIDT store the 16-bit limit and the full 32-bit base. */
+static void store_dtable(struct cpu *cpu, const struct insn *in, const struct dtable *t)
+{
+    uint32_t ea = insn_ea(cpu, in);
+    uint32_t ea2 = ea + 2;
+    if (in->addrsize == 2)
+        ea2 &= 0xffff;
+    cpu_probe_write(cpu, in->seg, ea, 6);
+    cpu_write16(cpu, in->seg, ea, t->limit);
+    cpu_write32(cpu, in->seg, ea2, t->base);
+}
+
+/* LGDT/LIDT: with 16-bit operand size only 24 bits of base are loaded. */
+static void load_dtable(struct cpu *cpu, const struct insn *in, struct dtable *t)
+{
+    require_cpl0(cpu);
+    uint32_t ea = insn_ea(cpu, in);
+    uint32_t ea2 = ea + 2;
+    if (in->addrsize == 2)
+        ea2 &= 0xffff;
+    uint16_t limit = cpu_read16(cpu, in->seg, ea);
+    uint32_t base = cpu_read32(cpu, in->seg, ea2);
+    if (in->opsize == 2)
+        base &= 0x00ffffffu;
+    t->limit = limit;
+    t->base = base;
+}
+
+OP(sgdt) { store_dtable(cpu, in, &cpu->gdtr); }
+OP(sidt) { store_dtable(cpu, in, &cpu->idtr); }
+OP(lgdt) { load_dtable(cpu, in, &cpu->gdtr); }
+OP(lidt) { load_dtable(cpu, in, &cpu->idtr); }
+
+/* SMSW: to a register the whole CR0 (operand size), to memory 16 bits. */
+OP(smsw)
+{
+    uint32_t cr0 = cpu_read_cr(cpu, 0);
+    if (in->mod == 3)
+        reg_write(cpu, in->rm, in->opsize, cr0);
+    else
+        cpu_write16(cpu, in->seg, insn_ea(cpu, in), (uint16_t)cr0);
+}
+
+/* LMSW: loads PE, MP, EM, TS; cannot clear PE. */
+OP(lmsw)
+{
+    require_cpl0(cpu);
+    uint32_t v = rm_read(cpu, in, 2) & 0xf;
+    uint32_t cr0 = cpu->cr0;
+    uint32_t n = (cr0 & ~0xeu) | (v & 0xe) | ((cr0 | v) & CR0_PE);
+    cpu_write_cr(cpu, 0, n);
+    cpu->priv.tb_stop = true;
+}
+
+OP(invlpg)
+{
+    require_cpl0(cpu);
+    uint32_t lin = cpu->seg[in->seg].base + insn_ea(cpu, in);
+    tlb_flush_page(cpu, lin);
+}
+
+OP(lar)
+{
+    uint32_t out;
+    uint16_t sel = rm_read(cpu, in, 2);
+    if (cpu_lar(cpu, sel, &out)) {
+        reg_write(cpu, in->reg, in->opsize, out);
+        flags_set(cpu, EFLAGS_ZF, EFLAGS_ZF);
+    } else {
+        flags_set(cpu, EFLAGS_ZF, 0);
+    }
+}
+
+OP(lsl)
+{
+    uint32_t out;
+    uint16_t sel = rm_read(cpu, in, 2);
+    if (cpu_lsl(cpu, sel, &out)) {
+        reg_write(cpu, in->reg, in->opsize, out);
+        flags_set(cpu, EFLAGS_ZF, EFLAGS_ZF);
+    } else {
+        flags_set(cpu, EFLAGS_ZF, 0);
+    }
+}
+
+OP(clts)
+{
+    require_cpl0(cpu);
+    cpu->cr0 &= ~CR0_TS;
+}
+
+OP(invd) { require_cpl0(cpu); }
+OP(wbinvd) { require_cpl0(cpu); }
+
+/* MOV r32, CRn / MOV CRn, r32: ModRM.mod is ignored (always a register).
+ * CR1, CR5-CR7 are #UD. */
+static void check_cr(struct cpu *cpu, int n)
+{
+    if (n == 1 || n > 4)
+        raise_ud(cpu);
+    require_cpl0(cpu);
+}
+
+OP(mov_r_cr)
+{
+    check_cr(cpu, in->reg);
+    cpu->regs[in->rm] = cpu_read_cr(cpu, in->reg);
+}
+
+OP(mov_cr_r)
+{
+    check_cr(cpu, in->reg);
+    cpu_write_cr(cpu, in->reg, cpu->regs[in->rm]);
+    cpu->priv.tb_stop = true;
+}
+
+OP(mov_r_dr)
+{
+    require_cpl0(cpu);
+    cpu->regs[in->rm] = cpu_read_dr(cpu, in->reg);
+}
+
+OP(mov_dr_r)
+{
+    require_cpl0(cpu);
+    cpu_write_dr(cpu, in->reg, cpu->regs[in->rm]);
+}
+
+OP(wrmsr)
+{
+    require_cpl0(cpu);
+    cpu_wrmsr(cpu, cpu->regs[R_ECX], ((uint64_t)cpu->regs[R_EDX] << 32) | cpu->regs[R_EAX]);
+}
+
+OP(rdmsr)
+{
+    require_cpl0(cpu);
+    uint64_t v = cpu_rdmsr(cpu, cpu->regs[R_ECX]);
+    cpu->regs[R_EAX] = (uint32_t)v;
+    cpu->regs[R_EDX] = (uint32_t)(v >> 32);
+}
+
+/* RDTSC: #GP(0) when CR4.TSD is set and CPL > 0. */
+OP(rdtsc)
+{
+    if ((cpu->cr4 & CR4_TSD) && cpu_protected(cpu) && (cpu->cpl != 0 || cpu_vm86(cpu)))
+        raise_gp0(cpu);
+    uint64_t v = cpu_rdtsc(cpu);
+    cpu->regs[R_EAX] = (uint32_t)v;
+    cpu->regs[R_EDX] = (uint32_t)(v >> 32);
+}
+
+/* RDPMC: no performance counters are implemented: #GP(0). */
+OP(rdpmc) { raise_gp0(cpu); }
+
+OP(sysenter)
+{
+    flags_materialize(cpu);
+    cpu_sysenter(cpu);
+}
+
+OP(sysexit)
+{
+    flags_materialize(cpu);
+    cpu_sysexit(cpu);
+}
+
+OP(cpuid)
+{
+    uint32_t out[4];
+    cpu_cpuid(cpu, cpu->regs[R_EAX], cpu->regs[R_ECX], out);
+    cpu->regs[R_EAX] = out[0];
+    cpu->regs[R_EBX] = out[1];
+    cpu->regs[R_ECX] = out[2];
+    cpu->regs[R_EDX] = out[3];
+}
+
+/* ARPL r/m16, r16: raise the RPL of the destination to the source's. */
+OP(arpl)
+{
+    uint32_t ea = 0;
+    uint16_t dst;
+    if (in->mod == 3) {
+        dst = reg_read(cpu, in->rm, 2);
+    } else {
+        ea = insn_ea(cpu, in);
+        dst = cpu_read16(cpu, in->seg, ea);
+    }
+    uint16_t src = reg_read(cpu, in->reg, 2);
+    if ((dst & 3) < (src & 3)) {
+        dst = (dst & ~3) | (src & 3);
+        if (in->mod == 3)
+            reg_write(cpu, in->rm, 2, dst);
+        else
+            cpu_write16(cpu, in->seg, ea, dst);
+        flags_set(cpu, EFLAGS_ZF, EFLAGS_ZF);
+    } else {
+        flags_set(cpu, EFLAGS_ZF, 0);
+    }
+}

@@ -1,0 +1,32 @@
+/*
+ * support_cpu.h - a CPU-only test machine for the interpreter tests: RAM, an
+ * I/O bus with nothing on it, one CPU (no devices, no clock).
+ */
+#ifndef SOFTVM_TESTS_SUPPORT_CPU_H
+#define SOFTVM_TESTS_SUPPORT_CPU_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "cpu/cpu.h"
+#include "devices/iobus.h"
+#include "memory/memory.h"
+
+struct support_cpu {
+    struct phys_mem *mem;
+    struct io_bus *io;
+    struct cpu *cpu;
+};
+
+/* RAM of ram_size bytes, A20 on, CPU in real mode with CS=DS=ES=SS=0,
+ * EIP=0, ESP=0xfffe. Returns NULL if memory can't be had. */
+struct support_cpu *support_cpu_create(uint64_t ram_size);
+void support_cpu_destroy(struct support_cpu *m);
+/* Copy bytes into guest physical memory. */
+void support_cpu_load(struct support_cpu *m, uint64_t addr, const void *data, size_t len);
+/* Flat 32-bit protected mode without descriptor tables: every segment
+ * cache base 0, limit 4 GiB, CPL 0 (paging off). */
+void support_cpu_flat32(struct support_cpu *m);
+/* Run until HLT (or budget); returns the exit reason. */
+enum cpu_exit support_cpu_run(struct support_cpu *m, uint64_t budget);
+
+#endif

@@ -1,0 +1,132 @@
+/*
+ * test_cpu_exec.c - the main loop: running guest code through the TB cache,
+ * self-modifying code, HLT, exact instruction budgets, exceptions delivered
+ * through the real-mode IVT, REP string resumption.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <criterion/criterion.h>
+
+#include "cpu/cpu.h"
+#include "memory/memory.h"
+#include "tests/unit/support_cpu.h"
+#include "translator/tb.h"
+
+static struct support_cpu *load_asm32(const char *name, uint32_t at)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s.bin", SOFTVM_ASM_DIR, name);
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "missing %s", path);
+    static uint8_t buf[65536];
+    size_t n = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    struct support_cpu *m = support_cpu_create(16 << 20);
+    cr_assert(m);
+    support_cpu_flat32(m);
+    support_cpu_load(m, at, buf, n);
+    m->cpu->eip = at;
+    m->cpu->regs[R_ESP] = 0x80000;
+    return m;
+}
+
+Test(cpu_exec, self_modifying_code)
+{
+    struct support_cpu *m = load_asm32("cpu_smc", 0x1000);
+    enum cpu_exit e = support_cpu_run(m, 10000);
+    cr_assert_eq(e, CPU_EXIT_HALT);
+    uint32_t base = 0x103c;   /* result1 (see the listing: align 4 after hlt) */
+    cr_assert_eq(phys_read32(m->mem, base), 42);
+    cr_assert_eq(phys_read32(m->mem, base + 4), 15);
+    cr_assert_eq(phys_read32(m->mem, base + 8), 2);
+    support_cpu_destroy(m);
+}
+
+/* Real mode: code at 0x7c00, a tight loop; the budget stops exactly. */
+Test(cpu_exec, exact_budget)
+{
+    struct support_cpu *m = support_cpu_create(1 << 20);
+    static const uint8_t code[] = {
+        0x31, 0xc0,         /* xor ax, ax */
+        0x40,               /* inc ax        <- loop */
+        0xeb, 0xfd,         /* jmp loop */
+    };
+    support_cpu_load(m, 0x7c00, code, sizeof(code));
+    m->cpu->eip = 0x7c00;
+    cr_assert_eq(support_cpu_run(m, 1), CPU_EXIT_BUDGET);
+    cr_assert_eq(m->cpu->icount, 1);
+    cr_assert_eq(support_cpu_run(m, 1000), CPU_EXIT_BUDGET);
+    cr_assert_eq(m->cpu->icount, 1001);
+    /* 1000 instructions after xor: 500 incs */
+    cr_assert_eq(m->cpu->regs[R_EAX] & 0xffff, 500);
+    cr_assert_eq(m->cpu->eip, 0x7c02);
+    support_cpu_destroy(m);
+}
+
+/* #DE in real mode goes through IVT entry 0 with the faulting IP pushed. */
+Test(cpu_exec, divide_error_real_mode)
+{
+    struct support_cpu *m = support_cpu_create(1 << 20);
+    static const uint8_t code[] = {
+        0xb8, 0x34, 0x12,   /* mov ax, 0x1234 */
+        0x31, 0xdb,         /* xor bx, bx */
+        0xf7, 0xf3,         /* div bx        (at 0x7c05) */
+        0xf4,
+    };
+    static const uint8_t handler[] = { 0xf4 };   /* hlt at 0x0500 */
+    support_cpu_load(m, 0x7c00, code, sizeof(code));
+    support_cpu_load(m, 0x500, handler, 1);
+    phys_write16(m->mem, 0, 0x0500);     /* IVT[0] = 0000:0500 */
+    phys_write16(m->mem, 2, 0x0000);
+    m->cpu->eip = 0x7c00;
+    cr_assert_eq(support_cpu_run(m, 100), CPU_EXIT_HALT);
+    cr_assert_eq(m->cpu->eip, 0x501);
+    cr_assert_eq(m->cpu->regs[R_ESP] & 0xffff, 0xfffe - 6);
+    cr_assert_eq(phys_read16(m->mem, 0xfff8), 0x7c05, "pushed IP %x", phys_read16(m->mem, 0xfff8));
+    cr_assert_eq(m->cpu->regs[R_EAX] & 0xffff, 0x1234);
+    support_cpu_destroy(m);
+}
+
+/* REP MOVSB over more than one chunk, with a budget that interrupts it. */
+Test(cpu_exec, rep_movsb_resumes)
+{
+    struct support_cpu *m = support_cpu_create(1 << 20);
+    static const uint8_t code[] = {
+        0xfc,                   /* cld */
+        0xb9, 0x00, 0x30,       /* mov cx, 0x3000 */
+        0xbe, 0x00, 0x10,       /* mov si, 0x1000 */
+        0xbf, 0x00, 0x80,       /* mov di, 0x8000 */
+        0xf3, 0xa4,             /* rep movsb */
+        0xf4,
+    };
+    for (uint32_t i = 0; i < 0x3000; i++)
+        phys_write8(m->mem, 0x1000 + i, (uint8_t)(i * 7));
+    support_cpu_load(m, 0x7c00, code, sizeof(code));
+    m->cpu->eip = 0x7c00;
+    cr_assert_eq(support_cpu_run(m, 5), CPU_EXIT_BUDGET);   /* 4 + the first chunk */
+    cr_assert_eq(m->cpu->eip, 0x7c0a);
+    cr_assert_lt(m->cpu->regs[R_ECX] & 0xffff, 0x3000);
+    cr_assert_gt(m->cpu->regs[R_ECX] & 0xffff, 0);
+    cr_assert_eq(support_cpu_run(m, 1000), CPU_EXIT_HALT);
+    cr_assert_eq(m->cpu->regs[R_ECX] & 0xffff, 0);
+    cr_assert_eq(m->cpu->regs[R_ESI] & 0xffff, 0x4000);
+    cr_assert_eq(m->cpu->regs[R_EDI] & 0xffff, 0xb000);
+    for (uint32_t i = 0; i < 0x3000; i++)
+        cr_assert_eq(phys_read8(m->mem, 0x8000 + i), (uint8_t)(i * 7));
+    support_cpu_destroy(m);
+}
+
+/* An undefined opcode raises #UD (IVT entry 6) with IP at the opcode. */
+Test(cpu_exec, undefined_opcode)
+{
+    struct support_cpu *m = support_cpu_create(1 << 20);
+    static const uint8_t code[] = { 0x90, 0x0f, 0x0b };   /* nop; ud2 */
+    support_cpu_load(m, 0x7c00, code, sizeof(code));
+    phys_write8(m->mem, 0x600, 0xf4);
+    phys_write16(m->mem, 6 * 4, 0x0600);
+    phys_write16(m->mem, 6 * 4 + 2, 0);
+    m->cpu->eip = 0x7c00;
+    cr_assert_eq(support_cpu_run(m, 100), CPU_EXIT_HALT);
+    cr_assert_eq(phys_read16(m->mem, 0xfff8), 0x7c01);
+    support_cpu_destroy(m);
+}

@@ -1,0 +1,153 @@
+/*
+ * tb.c - the translation-block cache (see tb.h): lookup, building a block
+ * with the table-driven decoder, and invalidation on code writes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "translator/tb.h"
+#include "cpu/cpu.h"
+#include "cpu/decode.h"
+#include "cpu/optable.h"
+#include "memory/memory.h"
+#include "memory/mmu.h"
+
+#define PAGE_SIZE 4096u
+
+static void code_write_hook(void *opaque, uint64_t page_addr)
+{
+    tb_invalidate_page(opaque, page_addr);
+}
+
+void tb_cache_init(struct cpu *cpu)
+{
+    struct tb_cache *c = calloc(1, sizeof(*c));
+    if (!c)
+        abort();
+    c->running_page = ~0ull;
+    cpu->priv.tbs = c;
+    if (cpu->mem)
+        phys_set_code_write_hook(cpu->mem, code_write_hook, cpu);
+}
+
+void tb_cache_destroy(struct cpu *cpu)
+{
+    free(cpu->priv.tbs);
+    cpu->priv.tbs = NULL;
+}
+
+void tb_flush_all(struct cpu *cpu)
+{
+    struct tb_cache *c = cpu->priv.tbs;
+    if (!c)
+        return;
+    memset(c->hash, 0, sizeof(c->hash));
+    memset(c->page_hash, 0, sizeof(c->page_hash));
+    c->n_tbs = 0;
+    c->n_insns = 0;
+    c->n_flushes++;
+}
+
+static inline unsigned hash_pc(uint64_t phys) { return (unsigned)((phys ^ (phys >> 13)) & (TB_HASH_SIZE - 1)); }
+static inline unsigned hash_page(uint64_t page) { return (unsigned)((page >> 12) & (TB_PAGE_HASH_SIZE - 1)); }
+
+void tb_invalidate_page(struct cpu *cpu, uint64_t page_addr)
+{
+    struct tb_cache *c = cpu->priv.tbs;
+    if (!c)
+        return;
+    page_addr &= ~(uint64_t)(PAGE_SIZE - 1);
+    struct tb **pp = &c->page_hash[hash_page(page_addr)];
+    while (*pp) {
+        struct tb *tb = *pp;
+        if ((tb->phys_pc & ~(uint64_t)(PAGE_SIZE - 1)) != page_addr) {
+            pp = &tb->page_next;
+            continue;
+        }
+        *pp = tb->page_next;
+        /* unlink from the lookup chain; the memory stays until a full flush,
+         * so a block that is running now can finish its instruction */
+        struct tb **hp = &c->hash[hash_pc(tb->phys_pc)];
+        while (*hp && *hp != tb)
+            hp = &(*hp)->hash_next;
+        if (*hp)
+            *hp = tb->hash_next;
+        tb->valid = false;
+        c->n_invalidated++;
+    }
+    /* a write into the block being executed: stop after this instruction */
+    if (c->running_page == page_addr)
+        cpu->priv.tb_stop = true;
+}
+
+static struct tb *tb_build(struct cpu *cpu, uint64_t phys, uint32_t eip, unsigned mode,
+                           const uint8_t *code, unsigned avail)
+{
+    struct tb_cache *c = cpu->priv.tbs;
+    if (c->n_tbs >= TB_POOL_SIZE || c->n_insns + TB_MAX_INSNS > TB_INSN_POOL_SIZE)
+        tb_flush_all(cpu);
+    struct tb *tb = &c->pool[c->n_tbs];
+    struct insn *insns = &c->insn_pool[c->n_insns];
+    unsigned pos = 0, n = 0;
+    while (n < TB_MAX_INSNS) {
+        struct insn *in = &insns[n];
+        int len = decode_insn(code + pos, avail - pos, mode, in);
+        if (len <= 0)
+            break;      /* crosses the page or the CS limit, or too long: next time alone */
+        in->eip = eip + pos;
+        pos += len;
+        n++;
+        if (in->desc->form & OPF_END_BB)
+            break;
+        if (!(mode & DECODE_CODE32) && eip + pos > 0xffff)
+            break;      /* IP wraps */
+    }
+    if (n == 0)
+        return NULL;
+    c->n_tbs++;
+    c->n_insns += n;
+    tb->phys_pc = phys;
+    tb->eip = eip;
+    tb->mode = mode;
+    tb->end_eip = eip + pos;
+    tb->n_insns = n;
+    tb->valid = true;
+    tb->insns = insns;
+    unsigned h = hash_pc(phys);
+    tb->hash_next = c->hash[h];
+    c->hash[h] = tb;
+    uint64_t page = phys & ~(uint64_t)(PAGE_SIZE - 1);
+    unsigned ph = hash_page(page);
+    tb->page_next = c->page_hash[ph];
+    c->page_hash[ph] = tb;
+    phys_mark_code_page(cpu->mem, page);
+    c->n_built++;
+    return tb;
+}
+
+struct tb *tb_lookup(struct cpu *cpu)
+{
+    struct tb_cache *c = cpu->priv.tbs;
+    const struct segment *cs = &cpu->seg[SEG_CS];
+    uint32_t eip = cpu->eip;
+    if (eip > cs->limit)
+        cpu_raise(cpu, EXC_GP, true, 0);
+    uint64_t phys = mmu_translate_exec(cpu, cs->base + eip);
+    unsigned mode = decode_mode(cpu);
+    for (struct tb *tb = c->hash[hash_pc(phys)]; tb; tb = tb->hash_next) {
+        if (tb->phys_pc == phys && tb->eip == eip && tb->mode == mode) {
+            if (tb->end_eip - 1 > cs->limit)
+                return NULL;    /* the limit shrank: decode one by one, faulting right */
+            return tb;
+        }
+    }
+    /* Miss: decode from RAM up to the page end and the CS limit. */
+    unsigned avail = PAGE_SIZE - (unsigned)(phys & (PAGE_SIZE - 1));
+    uint32_t to_limit = cs->limit - eip;   /* bytes after the first one */
+    if (to_limit < avail - 1)
+        avail = to_limit + 1;
+    const uint8_t *code = phys_ram_ptr(cpu->mem, phys, avail);
+    if (!code)
+        return NULL;
+    return tb_build(cpu, phys, eip, mode, code, avail);
+}
