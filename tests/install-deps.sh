@@ -50,7 +50,7 @@ if ! dpkg --print-foreign-architectures | grep -qx i386; then
     need_update=1
 fi
 # ...and must have the i386 package lists (an update may never have run since).
-if [[ $need_update -eq 0 ]] && ! apt-cache show busybox-static:i386 >/dev/null 2>&1; then
+if [[ $need_update -eq 0 ]] && ! compgen -G '/var/lib/apt/lists/*_binary-i386_Packages*' >/dev/null; then
     say "the i386 package lists are missing"
     need_update=1
 fi
