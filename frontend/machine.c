@@ -57,11 +57,15 @@ void machine_request_stop(struct machine *m, int exit_status)
 bool machine_find_firmware(const char *name, char *buf, size_t size)
 {
     char dir[PATH_MAX];
+    const char *own = getenv("SOFTVM_CACHE");
     const char *xdg = getenv("XDG_CACHE_HOME");
     const char *home = getenv("HOME");
     const char *dirs[4];
     int n = 0;
-    if (xdg && *xdg) {
+    if (own && *own) {
+        snprintf(dir, sizeof(dir), "%s", own);
+        dirs[n++] = dir;
+    } else if (xdg && *xdg) {
         snprintf(dir, sizeof(dir), "%s/softvm", xdg);
         dirs[n++] = dir;
     } else if (home && *home) {
@@ -222,6 +226,12 @@ int machine_init(struct machine *m, const struct vm_options *opt)
     memset(m, 0, sizeof(*m));
     m->opt = *opt;
     m->boot = opt->kernel && !opt->bios ? BOOT_LINUX : BOOT_FIRMWARE;
+    if (m->opt.clock == VM_CLOCK_AUTO) {
+        bool tty_console = isatty(STDIN_FILENO) &&
+                           (opt->serial[0].kind == VM_CHARDEV_STDIO ||
+                            opt->debugcon.kind == VM_CHARDEV_STDIO);
+        m->opt.clock = tty_console ? VM_CLOCK_REALTIME : VM_CLOCK_DETERMINISTIC;
+    }
 
     m->mem = phys_mem_create(opt->ram_size);
     if (!m->mem) {

@@ -28,7 +28,7 @@ void options_default(struct vm_options *opt)
     opt->display = VM_DISPLAY_DEFAULT;
     opt->accel = VM_ACCEL_INTERP;
     opt->gdb_port = VM_DEFAULT_GDB_PORT;
-    opt->clock = VM_CLOCK_DETERMINISTIC;
+    opt->clock = VM_CLOCK_AUTO;
     opt->ns_per_insn = 1;
     opt->rtc_base = VM_RTC_UTC;
 }
@@ -504,7 +504,7 @@ static const struct option_desc {
     { "debugcon",  O_DEBUGCON,  "DEV",  "debug console, port 0x402 (SeaBIOS log): stdio, null, none, file:PATH" },
     { "rtc",       O_RTC,       "base=B", "RTC start: utc, localtime or YYYY-MM-DDTHH:MM:SS (UTC)" },
     { "icount",    O_ICOUNT,    "shift=N", "deterministic clock at 2^N ns per instruction (default 0)" },
-    { "clock",     O_CLOCK,     "MODE", "deterministic (default: idle time is skipped) or realtime (idle follows the host clock)" },
+    { "clock",     O_CLOCK,     "MODE", "deterministic (idle time is skipped: same input, same run), realtime (idle time follows the host clock) or auto (default: realtime when the console is a terminal)" },
     { "stats",     O_STATS,     NULL,   "print instruction and time counters at exit" },
 };
 #define OPTION_COUNT (sizeof(option_table) / sizeof(option_table[0]))
@@ -609,9 +609,10 @@ static int apply_option(struct vm_options *opt, const struct option_desc *o, con
     case O_RTC: return parse_kv_list(opt, on, a, rtc_kv, err);
     case O_ICOUNT: return parse_kv_list(opt, on, a, icount_kv, err);
     case O_CLOCK:
-        if (!strcmp(a, "deterministic")) opt->clock = VM_CLOCK_DETERMINISTIC;
+        if (!strcmp(a, "auto")) opt->clock = VM_CLOCK_AUTO;
+        else if (!strcmp(a, "deterministic")) opt->clock = VM_CLOCK_DETERMINISTIC;
         else if (!strcmp(a, "realtime")) opt->clock = VM_CLOCK_REALTIME;
-        else return fail(err, "%s: unknown clock mode '%s' (use deterministic or realtime)", on, a);
+        else return fail(err, "%s: unknown clock mode '%s' (use auto, deterministic or realtime)", on, a);
         return 0;
     case O_STATS: opt->stats = true; return 0;
     }

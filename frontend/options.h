@@ -72,6 +72,7 @@ struct vm_netdev {
 };
 
 enum vm_clock_mode {
+    VM_CLOCK_AUTO,           /* realtime if the console is a terminal, else deterministic */
     VM_CLOCK_DETERMINISTIC,  /* virtual time = retired instructions * ns_per_insn (default) */
     VM_CLOCK_REALTIME,       /* idle time follows the host clock (interactive use) */
 };
@@ -121,7 +122,7 @@ struct vm_options {
     uint32_t log_mask;                   /* -d */
     const char *log_file;                /* -D */
 
-    enum vm_clock_mode clock;            /* -clock deterministic|realtime */
+    enum vm_clock_mode clock;            /* -clock auto|deterministic|realtime */
     uint64_t ns_per_insn;                /* -icount shift=N: 2^N ns per instruction */
     enum vm_rtc_base rtc_base;           /* -rtc base= */
     int64_t rtc_start;                   /* VM_RTC_FIXED: seconds since 1970 (UTC) */

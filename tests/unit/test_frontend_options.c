@@ -72,7 +72,7 @@ Test(options, defaults)
     cr_assert_null(p.opt.kernel);
     cr_assert_null(p.opt.bios);
     cr_assert_eq(p.opt.accel, VM_ACCEL_INTERP);
-    cr_assert_eq(p.opt.clock, VM_CLOCK_DETERMINISTIC);
+    cr_assert_eq(p.opt.clock, VM_CLOCK_AUTO);
     cr_assert_eq(p.opt.ns_per_insn, 1);
     cr_assert_eq(p.opt.serial[0].kind, VM_CHARDEV_STDIO);
     cr_assert_eq(p.opt.serial[1].kind, VM_CHARDEV_DEFAULT);
@@ -541,6 +541,8 @@ Test(options, clock_modes)
     cr_assert_eq(p.opt.clock, VM_CLOCK_REALTIME);
     p = parse("-clock", "deterministic", NULL);
     cr_assert_eq(p.opt.clock, VM_CLOCK_DETERMINISTIC);
+    p = parse("-clock", "realtime", "-clock", "auto", NULL);
+    cr_assert_eq(p.opt.clock, VM_CLOCK_AUTO);
     p = parse("-icount", "shift=3", NULL);
     OK(p);
     cr_assert_eq(p.opt.ns_per_insn, 8);

@@ -1,0 +1,170 @@
+; multiboot_hello.asm - a Multiboot v1 test kernel, as an ELF32 executable
+; written by hand (nasm -f bin): ELF header, one PT_LOAD program header
+; covering the whole file at 1 MiB, and the multiboot header.
+;
+; It checks the loader's hand-off (EAX magic, the information's flags),
+; prints over COM1 (0x3F8):
+;     Hello from multiboot
+;     cmdline: <the command line>
+;     mem_upper: <hex KiB>
+;     module: <module string> <first 4 bytes of it>      (only with -initrd)
+; then writes 0x2A to the debug-exit port 0xF4, so softvm exits with status
+; (0x2A << 1) | 1 = 85. A wrong EAX exits with (0x11 << 1) | 1 = 35.
+; Spec: Multiboot 0.6.96 sections 3.1-3.3; System V ABI ELF32 headers.
+
+bits 32
+org 0x100000
+
+MB_MAGIC equ 0x1BADB002
+MB_FLAGS equ 0x00000003           ; page-align modules, memory info wanted
+COM1     equ 0x3F8
+
+ehdr:
+    db 0x7F, "ELF", 1, 1, 1, 0    ; ELFCLASS32, little endian, version 1, System V
+    times 8 db 0
+    dw 2                          ; e_type: ET_EXEC
+    dw 3                          ; e_machine: EM_386
+    dd 1                          ; e_version
+    dd start                      ; e_entry
+    dd phdr - $$                  ; e_phoff
+    dd 0                          ; e_shoff: no sections
+    dd 0                          ; e_flags
+    dw ehdr_end - ehdr            ; e_ehsize (52)
+    dw phdr_end - phdr            ; e_phentsize (32)
+    dw 1                          ; e_phnum
+    dw 0, 0, 0                    ; e_shentsize, e_shnum, e_shstrndx
+ehdr_end:
+
+phdr:
+    dd 1                          ; p_type: PT_LOAD
+    dd 0                          ; p_offset
+    dd $$                         ; p_vaddr
+    dd $$                         ; p_paddr
+    dd file_end - $$              ; p_filesz
+    dd bss_end - $$               ; p_memsz (the stack is bss)
+    dd 7                          ; p_flags: RWX
+    dd 0x1000                     ; p_align
+phdr_end:
+
+align 4
+mb_header:
+    dd MB_MAGIC, MB_FLAGS, -(MB_MAGIC + MB_FLAGS)
+
+start:
+    mov esp, stack_top
+    cmp eax, 0x2BADB002
+    jne bad_magic
+    mov ebp, ebx                  ; the multiboot information
+
+    mov esi, msg_hello
+    call puts
+
+    test dword [ebp], 4           ; flags bit 2: cmdline valid
+    jz .no_cmdline
+    mov esi, msg_cmdline
+    call puts
+    mov esi, [ebp + 16]
+    call puts
+    call newline
+.no_cmdline:
+
+    test dword [ebp], 1           ; flags bit 0: mem_lower/mem_upper valid
+    jz .no_mem
+    mov esi, msg_mem
+    call puts
+    mov eax, [ebp + 8]
+    call puthex
+    call newline
+.no_mem:
+
+    test dword [ebp], 8           ; flags bit 3: modules
+    jz .done
+    cmp dword [ebp + 20], 0
+    je .done
+    mov edi, [ebp + 24]           ; first module entry
+    mov esi, msg_mod
+    call puts
+    mov esi, [edi + 8]            ; its string
+    call puts
+    mov al, ' '
+    call putc
+    mov esi, [edi]                ; its first four bytes
+    mov ecx, 4
+.modbytes:
+    lodsb
+    call putc
+    loop .modbytes
+    call newline
+.done:
+    mov al, 0x2A
+    out 0xF4, al
+.hang:
+    cli
+    hlt
+    jmp .hang
+
+bad_magic:
+    mov al, 0x11
+    out 0xF4, al
+    jmp start.hang
+
+; print the NUL-terminated string at ESI
+puts:
+    lodsb
+    test al, al
+    jz .end
+    call putc
+    jmp puts
+.end:
+    ret
+
+newline:
+    mov al, 10
+    ; fall through
+
+; send AL to COM1 once the transmitter holding register is empty (LSR bit 5)
+putc:
+    push edx
+    push eax
+    mov dx, COM1 + 5
+.wait:
+    in al, dx
+    test al, 0x20
+    jz .wait
+    pop eax
+    mov dx, COM1
+    out dx, al
+    pop edx
+    ret
+
+; print EAX as 8 hex digits
+puthex:
+    push ecx
+    push ebx
+    mov ebx, eax
+    mov ecx, 8
+.digit:
+    rol ebx, 4
+    mov al, bl
+    and al, 0x0F
+    add al, '0'
+    cmp al, '9'
+    jbe .out
+    add al, 'a' - '9' - 1
+.out:
+    call putc
+    loop .digit
+    pop ebx
+    pop ecx
+    ret
+
+msg_hello:   db "Hello from multiboot", 10, 0
+msg_cmdline: db "cmdline: ", 0
+msg_mem:     db "mem_upper: ", 0
+msg_mod:     db "module: ", 0
+
+file_end:
+; The stack lives after the file's bytes: p_memsz > p_filesz, so the loader
+; zeroes it (ELF bss).
+stack_top equ $$ + ((file_end - $$ + 15) & ~15) + 4096
+bss_end   equ stack_top

@@ -1,0 +1,561 @@
+/*
+ * test_frontend_boot.c - the boot paths: Multiboot and Linux direct boot
+ * loaders (CPU registers and guest memory after loading), the firmware
+ * mapping, the clear errors for bad -kernel/-initrd/-bios files, and a
+ * Multiboot test kernel (tests/asm/multiboot_hello.asm) run to completion.
+ */
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "frontend/linux_boot.h"
+#include "frontend/machine.h"
+#include "frontend/multiboot.h"
+#include "memory/memory.h"
+
+#define MB_HELLO SOFTVM_ASM_DIR "/multiboot_hello.bin"
+
+/* ---- helpers ---- */
+
+struct capture {
+    char buf[4096];
+    size_t len;
+};
+
+static void capture_byte(void *opaque, uint8_t byte)
+{
+    struct capture *c = opaque;
+    if (c->len + 1 < sizeof(c->buf))
+        c->buf[c->len++] = (char)byte;
+}
+
+static void base_options(struct vm_options *opt, struct capture *serial)
+{
+    options_default(opt);
+    opt->ram_size = 16u << 20;
+    opt->clock = VM_CLOCK_DETERMINISTIC;
+    opt->no_reboot = true;
+    opt->debugcon.kind = VM_CHARDEV_NONE;
+    if (serial) {
+        opt->serial[0].kind = VM_CHARDEV_CALLBACK;
+        opt->serial[0].write = capture_byte;
+        opt->serial[0].opaque = serial;
+    } else {
+        opt->serial[0].kind = VM_CHARDEV_NULL;
+    }
+}
+
+/* A temporary file with the given bytes; the caller unlinks it. */
+static char *temp_file(const void *data, size_t len)
+{
+    char *path = strdup("/tmp/softvm-boot-test-XXXXXX");
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    cr_assert_eq(write(fd, data, len), (ssize_t)len);
+    close(fd);
+    return path;
+}
+
+static uint8_t *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot open %s (built by the test_programs target)", path);
+    fseek(f, 0, SEEK_END);
+    *len = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *buf = malloc(*len);
+    cr_assert_eq(fread(buf, 1, *len, f), *len);
+    fclose(f);
+    return buf;
+}
+
+static uint32_t get32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)v); put16(p + 2, (uint16_t)(v >> 16)); }
+
+/* The text written on stderr so far (criterion redirects it). */
+static const char *stderr_text(void)
+{
+    static char buf[4096];
+    fflush(stderr);
+    FILE *f = cr_get_redirected_stderr();
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = '\0';
+    return buf;
+}
+
+/* machine_init must fail with status 1 and this text on stderr. */
+static void expect_init_error(struct vm_options *opt, const char *text)
+{
+    struct machine *m = calloc(1, sizeof(*m));
+    int rc = machine_init(m, opt);
+    cr_assert_neq(rc, 0, "machine_init accepted a bad image");
+    const char *err = stderr_text();
+    cr_assert(strstr(err, text), "stderr '%s' lacks '%s'", err, text);
+    cr_assert(strncmp(err, "softvm: ", 8) == 0, "stderr '%s'", err);
+    free(m);
+}
+
+/*
+ * A minimal synthetic bzImage: one setup sector plus a boot sector, the
+ * setup header of protocol `version`, then `payload` bytes of "kernel".
+ */
+static uint8_t *make_bzimage(size_t payload, uint16_t version, uint32_t init_size, size_t *len)
+{
+    size_t setup = 2 * 512;                          /* setup_sects = 1 */
+    *len = setup + payload;
+    uint8_t *img = calloc(1, *len);
+    img[0x1f1] = 1;                                  /* setup_sects */
+    put32(img + 0x1f4, (uint32_t)(payload / 16));    /* syssize */
+    put16(img + 0x1fe, 0xAA55);
+    img[0x200] = 0xEB;                               /* jmp short */
+    img[0x201] = 0x66;                               /* header ends at 0x268 */
+    memcpy(img + 0x202, "HdrS", 4);
+    put16(img + 0x206, version);
+    img[0x211] = 0x01;                               /* LOADED_HIGH */
+    put32(img + 0x214, 0x100000);                    /* code32_start */
+    put32(img + 0x22c, 0x37ffffff);                  /* initrd_addr_max */
+    put32(img + 0x230, 0x1000000);                   /* kernel_alignment */
+    img[0x234] = 1;                                  /* relocatable */
+    put32(img + 0x238, 2048);                        /* cmdline_size */
+    put32(img + 0x258, 0x100000);                    /* pref_address */
+    put32(img + 0x260, init_size);
+    for (size_t i = 0; i < payload; i++)
+        img[setup + i] = (uint8_t)(i * 7 + 3);
+    return img;
+}
+
+/* ---- Multiboot ---- */
+
+Test(boot, multiboot_loader_state)
+{
+    static const char module[] = "MODXpayload";
+    char *mod = temp_file(module, sizeof(module) - 1);
+    char initrd[256];
+    snprintf(initrd, sizeof(initrd), "%s arg1 arg2", mod);
+
+    struct capture out = {0};
+    struct vm_options opt;
+    base_options(&opt, &out);
+    opt.kernel = MB_HELLO;
+    opt.append = "hello world";
+    opt.initrd = initrd;
+    struct machine *m = calloc(1, sizeof(*m));
+    cr_assert_eq(machine_init(m, &opt), 0);
+    cr_assert_eq(m->boot, BOOT_MULTIBOOT);
+
+    size_t len;
+    uint8_t *img = read_all(MB_HELLO, &len);
+    struct cpu *cpu = &m->cpu;
+    cr_assert_eq(cpu->regs[R_EAX], 0x2BADB002);
+    cr_assert_eq(cpu->regs[R_EBX], MB_INFO_ADDR);
+    cr_assert_eq(cpu->eip, get32(img + 24), "EIP is the ELF entry");
+    cr_assert(cpu->cr0 & CR0_PE);
+    cr_assert_not(cpu->cr0 & CR0_PG);
+    cr_assert_not(cpu_get_eflags(cpu) & EFLAGS_IF);
+    cr_assert_eq(cpu->seg[SEG_CS].sel, 0x10);
+    cr_assert_eq(cpu->seg[SEG_CS].base, 0);
+    cr_assert_eq(cpu->seg[SEG_CS].limit, 0xFFFFFFFFu);
+    cr_assert(cpu->seg[SEG_CS].flags & SEGF_DB);
+    for (int s = 0; s < SEG_COUNT; s++)
+        if (s != SEG_CS) {
+            cr_assert_eq(cpu->seg[s].sel, 0x18);
+            cr_assert_eq(cpu->seg[s].limit, 0xFFFFFFFFu);
+        }
+    /* the GDT the selectors refer to */
+    cr_assert_eq(cpu->gdtr.base, MB_GDT_ADDR);
+    cr_assert_eq(phys_read32(m->mem, MB_GDT_ADDR + 0x10), 0x0000FFFF);
+    cr_assert_eq(phys_read32(m->mem, MB_GDT_ADDR + 0x14), 0x00CF9B00);
+    cr_assert_eq(phys_read32(m->mem, MB_GDT_ADDR + 0x1C), 0x00CF9300);
+
+    /* the image at its p_paddr, and its bss zeroed */
+    for (size_t i = 0; i < len; i++)
+        cr_assert_eq(phys_read8(m->mem, 0x100000 + i), img[i], "byte %zu", i);
+    uint32_t memsz = get32(img + 52 + 20);
+    cr_assert_gt(memsz, len);
+    cr_assert_eq(phys_read8(m->mem, 0x100000 + memsz - 1), 0);
+
+    /* the multiboot information */
+    struct phys_mem *pm = m->mem;
+    uint32_t flags = phys_read32(pm, MB_INFO_ADDR);
+    cr_assert_eq(flags & (MBI_MEMORY | MBI_CMDLINE | MBI_MODS | MBI_MMAP),
+                 MBI_MEMORY | MBI_CMDLINE | MBI_MODS | MBI_MMAP);
+    cr_assert_eq(phys_read32(pm, MB_INFO_ADDR + 4), 639);
+    cr_assert_eq(phys_read32(pm, MB_INFO_ADDR + 8), 15 * 1024);
+    char cl[256] = {0};
+    uint32_t cl_addr = phys_read32(pm, MB_INFO_ADDR + 16);
+    for (int i = 0; i < 255 && (cl[i] = (char)phys_read8(pm, cl_addr + i)); i++)
+        ;
+    cr_assert_str_eq(cl, MB_HELLO " hello world");
+    /* one module, page aligned after the kernel, with its string */
+    cr_assert_eq(phys_read32(pm, MB_INFO_ADDR + 20), 1);
+    uint32_t mods = phys_read32(pm, MB_INFO_ADDR + 24);
+    uint32_t mstart = phys_read32(pm, mods), mend = phys_read32(pm, mods + 4);
+    cr_assert_eq(mstart & 0xfff, 0);
+    cr_assert_geq(mstart, 0x100000 + memsz);
+    cr_assert_eq(mend - mstart, sizeof(module) - 1);
+    cr_assert_eq(phys_read32(pm, mstart), get32((const uint8_t *)"MODX"));
+    char ms[256] = {0};
+    uint32_t ms_addr = phys_read32(pm, mods + 8);
+    for (int i = 0; i < 255 && (ms[i] = (char)phys_read8(pm, ms_addr + i)); i++)
+        ;
+    cr_assert_str_eq(ms, initrd);
+    /* memory map: two RAM areas, 0-639K and 1M-16M */
+    cr_assert_eq(phys_read32(pm, MB_INFO_ADDR + 44), 48);
+    uint32_t mmap = phys_read32(pm, MB_INFO_ADDR + 48);
+    cr_assert_eq(phys_read32(pm, mmap), 20);
+    cr_assert_eq(phys_read32(pm, mmap + 4), 0);
+    cr_assert_eq(phys_read32(pm, mmap + 12), 0x9fc00);
+    cr_assert_eq(phys_read32(pm, mmap + 20), 1);
+    cr_assert_eq(phys_read32(pm, mmap + 24 + 4), 0x100000);
+    cr_assert_eq(phys_read32(pm, mmap + 24 + 12), 15u << 20);
+
+    machine_destroy(m);
+    free(m);
+    free(img);
+    unlink(mod);
+    free(mod);
+}
+
+/* The whole path: the test kernel prints over COM1 and exits through 0xF4.
+ * Needs the CPU core (cpu/) to execute it. */
+Test(boot, multiboot_hello_runs, .timeout = 60)
+{
+    struct capture out = {0};
+    struct vm_options opt;
+    base_options(&opt, &out);
+    opt.kernel = MB_HELLO;
+    opt.append = "quiet=1";
+    struct machine *m = calloc(1, sizeof(*m));
+    cr_assert_eq(machine_init(m, &opt), 0);
+    /* bounded, so a CPU that never gets there fails instead of hanging */
+    cr_assert(machine_run_slices(m, 1000), "the kernel did not exit through port 0xF4; "
+              "serial so far: '%.*s'", (int)out.len, out.buf);
+    int status = m->exit_status;
+    out.buf[out.len] = '\0';
+    cr_assert_str_eq(out.buf, "Hello from multiboot\n"
+                     "cmdline: " MB_HELLO " quiet=1\n"
+                     "mem_upper: 00003c00\n");
+    cr_assert_eq(status, (0x2A << 1) | 1);
+    machine_destroy(m);
+    free(m);
+}
+
+Test(boot, multiboot_segment_outside_ram, .init = cr_redirect_stderr)
+{
+    size_t len;
+    uint8_t *img = read_all(MB_HELLO, &len);
+    put32(img + 52 + 12, 0x7F000000);     /* p_paddr far beyond 16 MiB */
+    char *path = temp_file(img, len);
+    struct vm_options opt;
+    base_options(&opt, NULL);
+    opt.kernel = path;
+    expect_init_error(&opt, "does not fit in RAM");
+    unlink(path);
+    free(path);
+    free(img);
+}
+
+Test(boot, multiboot_truncated_segment, .init = cr_redirect_stderr)
+{
+    size_t len;
+    uint8_t *img = read_all(MB_HELLO, &len);
+    put32(img + 52 + 16, (uint32_t)len + 100);    /* p_filesz past the end */
+    put32(img + 52 + 20, (uint32_t)len + 200);
+    char *path = temp_file(img, len);
+    struct vm_options opt;
+    base_options(&opt, NULL);
+    opt.kernel = path;
+    expect_init_error(&opt, "truncated");
+    unlink(path);
+    free(path);
+    free(img);
+}
+
+Test(boot, multiboot_video_requirement_refused, .init = cr_redirect_stderr)
+{
+    size_t len;
+    uint8_t *img = read_all(MB_HELLO, &len);
+    long h = multiboot_find_header(img, len);
+    cr_assert_geq(h, 0);
+    put32(img + h + 4, 0x7);                         /* wants a video mode */
+    put32(img + h + 8, (uint32_t)-(0x1BADB002 + 0x7));
+    char *path = temp_file(img, len);
+    struct vm_options opt;
+    base_options(&opt, NULL);
+    opt.kernel = path;
+    expect_init_error(&opt, "video modes are not supported");
+    unlink(path);
+    free(path);
+    free(img);
+}
+
+Test(boot, multiboot_missing_module, .init = cr_redirect_stderr)
+{
+    struct vm_options opt;
+    base_options(&opt, NULL);
+    opt.kernel = MB_HELLO;
+    opt.initrd = "/nonexistent/module.bin some args";
+    expect_init_error(&opt, "-initrd '/nonexistent/module.bin': No such file or directory");
+}
+
+/* ---- Linux ---- */
+
+Test(boot, linux_loader_state)
+{
+    size_t len;
+    uint8_t *img = make_bzimage(8192, 0x20f, 0x10000, &len);
+    char *kpath = temp_file(img, len);
+    static const char rd[] = "initrd-contents-0123456789";
+    char *rpath = temp_file(rd, sizeof(rd) - 1);
+
+    struct vm_options opt;
+    base_options(&opt, NULL);
+    opt.kernel = kpath;
+    opt.initrd = rpath;
+    opt.append = "console=ttyS0 root=/dev/ram0";
+    struct machine *m = calloc(1, sizeof(*m));
+    cr_assert_eq(machine_init(m, &opt), 0);
+    cr_assert_eq(m->boot, BOOT_LINUX);
+    struct phys_mem *pm = m->mem;
+    struct cpu *cpu = &m->cpu;
+
+    /* 32-bit boot protocol entry state */
+    cr_assert_eq(cpu->eip, 0x100000);
+    cr_assert_eq(cpu->regs[R_ESI], LINUX_BOOT_PARAMS);
+    cr_assert_eq(cpu->regs[R_EBP], 0);
+    cr_assert_eq(cpu->regs[R_EDI], 0);
+    cr_assert_eq(cpu->regs[R_EBX], 0);
+    cr_assert_eq(cpu->seg[SEG_CS].sel, 0x10);
+    cr_assert_eq(cpu->seg[SEG_DS].sel, 0x18);
+    cr_assert_eq(cpu->seg[SEG_SS].sel, 0x18);
+    cr_assert_eq(cpu->seg[SEG_ES].sel, 0x18);
+    cr_assert(cpu->cr0 & CR0_PE);
+    cr_assert_not(cpu_get_eflags(cpu) & EFLAGS_IF);
+
+    /* the protected-mode kernel at 1 MiB */
+    for (size_t i = 0; i < 8192; i++)
+        cr_assert_eq(phys_read8(pm, 0x100000 + i), img[1024 + i], "kernel byte %zu", i);
+
+    /* boot_params */
+    uint32_t bp = LINUX_BOOT_PARAMS;
+    cr_assert_eq(phys_read32(pm, bp + 0x202), get32((const uint8_t *)"HdrS"));
+    cr_assert_eq(phys_read8(pm, bp + 0x1f1), 1, "setup header copied in");
+    cr_assert_eq(phys_read8(pm, bp + 0x210), 0xff, "type_of_loader");
+    cr_assert_eq(phys_read32(pm, bp + 0x228), LINUX_CMDLINE_ADDR);
+    char cl[64] = {0};
+    for (int i = 0; i < 63 && (cl[i] = (char)phys_read8(pm, LINUX_CMDLINE_ADDR + i)); i++)
+        ;
+    cr_assert_str_eq(cl, "console=ttyS0 root=/dev/ram0");
+    uint32_t rd_addr = phys_read32(pm, bp + 0x218);
+    cr_assert_eq(phys_read32(pm, bp + 0x21c), sizeof(rd) - 1);
+    cr_assert_eq(rd_addr & 0xfff, 0);
+    cr_assert_leq(rd_addr + sizeof(rd) - 1, 16u << 20, "initrd inside RAM");
+    cr_assert_geq(rd_addr, (16u << 20) - 0x1000, "initrd as high as possible");
+    for (size_t i = 0; i < sizeof(rd) - 1; i++)
+        cr_assert_eq(phys_read8(pm, rd_addr + i), (uint8_t)rd[i]);
+
+    /* e820: RAM 0-0x9fc00, reserved EBDA, reserved BIOS area, RAM 1M-16M */
+    cr_assert_eq(phys_read8(pm, bp + 0x1e8), 4);
+    static const uint32_t want[4][3] = {
+        { 0, 0x9fc00, 1 }, { 0x9fc00, 0x400, 2 }, { 0xe0000, 0x20000, 2 },
+        { 0x100000, 15u << 20, 1 },
+    };
+    for (int i = 0; i < 4; i++) {
+        uint32_t e = bp + 0x2d0 + 20 * i;
+        cr_assert_eq(phys_read32(pm, e), want[i][0], "e820[%d].addr", i);
+        cr_assert_eq(phys_read32(pm, e + 4), 0);
+        cr_assert_eq(phys_read32(pm, e + 8), want[i][1], "e820[%d].size", i);
+        cr_assert_eq(phys_read32(pm, e + 16), want[i][2], "e820[%d].type", i);
+    }
+
+    machine_destroy(m);
+    free(m);
+    unlink(kpath);
+    unlink(rpath);
+    free(kpath);
+    free(rpath);
+    free(img);
+}
+
+static void linux_error(uint8_t *img, size_t len, uint64_t ram, const char *initrd,
+                        const char *append, const char *text)
+{
+    char *path = temp_file(img, len);
+    struct vm_options opt;
+    base_options(&opt, NULL);
+    opt.kernel = path;
+    opt.ram_size = ram;
+    opt.initrd = initrd;
+    opt.append = append;
+    expect_init_error(&opt, text);
+    unlink(path);
+    free(path);
+    free(img);
+}
+
+Test(boot, linux_truncated, .init = cr_redirect_stderr)
+{
+    size_t len;
+    uint8_t *img = make_bzimage(8192, 0x20f, 0, &len);
+    linux_error(img, len - 4096, 16u << 20, NULL, NULL, "truncated");
+}
+
+Test(boot, linux_header_cut_off, .init = cr_redirect_stderr)
+{
+    size_t len;
+    uint8_t *img = make_bzimage(8192, 0x20f, 0, &len);
+    linux_error(img, 0x240, 16u << 20, NULL, NULL, "truncated");
+}
+
+Test(boot, linux_old_protocol, .init = cr_redirect_stderr)
+{
+    size_t len;
+    uint8_t *img = make_bzimage(4096, 0x204, 0, &len);
+    linux_error(img, len, 16u << 20, NULL, NULL, "boot protocol 2.04 is too old");
+}
+
+Test(boot, linux_zimage, .init = cr_redirect_stderr)
+{
+    size_t len;
+    uint8_t *img = make_bzimage(4096, 0x20f, 0, &len);
+    img[0x211] = 0;
+    linux_error(img, len, 16u << 20, NULL, NULL, "zImage");
+}
+
+Test(boot, linux_too_large_for_ram, .init = cr_redirect_stderr)
+{
+    size_t len;
+    uint8_t *img = make_bzimage(4096, 0x20f, 40u << 20, &len);   /* init_size 40 MiB */
+    linux_error(img, len, 16u << 20, NULL, NULL, "too large for RAM");
+}
+
+Test(boot, linux_initrd_too_large, .init = cr_redirect_stderr)
+{
+    size_t len;
+    uint8_t *img = make_bzimage(4096, 0x20f, 12u << 20, &len);   /* kernel needs 1M..13M */
+    size_t rdlen = 4u << 20;
+    uint8_t *rd = calloc(1, rdlen);
+    char *rpath = temp_file(rd, rdlen);
+    free(rd);
+    linux_error(img, len, 16u << 20, rpath, NULL, "too large for RAM");
+    unlink(rpath);
+    free(rpath);
+}
+
+Test(boot, linux_initrd_missing, .init = cr_redirect_stderr)
+{
+    size_t len;
+    uint8_t *img = make_bzimage(4096, 0x20f, 0, &len);
+    linux_error(img, len, 16u << 20, "/nonexistent/initrd.gz", NULL,
+                "-initrd '/nonexistent/initrd.gz': No such file or directory");
+}
+
+Test(boot, linux_cmdline_too_long, .init = cr_redirect_stderr)
+{
+    size_t len;
+    uint8_t *img = make_bzimage(4096, 0x20f, 0, &len);
+    char *cl = malloc(3000);
+    memset(cl, 'a', 2999);
+    cl[2999] = '\0';
+    linux_error(img, len, 16u << 20, NULL, cl, "takes at most 2048");
+    free(cl);
+}
+
+/* ---- bad kernels in general ---- */
+
+Test(boot, kernel_missing, .init = cr_redirect_stderr)
+{
+    struct vm_options opt;
+    base_options(&opt, NULL);
+    opt.kernel = "/nonexistent/vmlinuz";
+    expect_init_error(&opt, "-kernel '/nonexistent/vmlinuz': No such file or directory");
+}
+
+Test(boot, kernel_empty, .init = cr_redirect_stderr)
+{
+    char *path = temp_file("", 0);
+    struct vm_options opt;
+    base_options(&opt, NULL);
+    opt.kernel = path;
+    expect_init_error(&opt, "the file is empty");
+    unlink(path);
+    free(path);
+}
+
+Test(boot, kernel_not_a_kernel, .init = cr_redirect_stderr)
+{
+    uint8_t junk[16384];
+    for (size_t i = 0; i < sizeof(junk); i++)
+        junk[i] = (uint8_t)(i * 13 + 5);
+    char *path = temp_file(junk, sizeof(junk));
+    struct vm_options opt;
+    base_options(&opt, NULL);
+    opt.kernel = path;
+    expect_init_error(&opt, "not a kernel");
+    unlink(path);
+    free(path);
+}
+
+Test(boot, kernel_is_a_directory, .init = cr_redirect_stderr)
+{
+    struct vm_options opt;
+    base_options(&opt, NULL);
+    opt.kernel = "/tmp";
+    expect_init_error(&opt, "not a regular file");
+}
+
+/* ---- firmware ---- */
+
+Test(boot, bios_missing, .init = cr_redirect_stderr)
+{
+    struct vm_options opt;
+    base_options(&opt, NULL);
+    opt.bios = "/nonexistent/bios.bin";
+    expect_init_error(&opt, "-bios '/nonexistent/bios.bin': No such file or directory");
+}
+
+Test(boot, bios_truncated, .init = cr_redirect_stderr)
+{
+    uint8_t *img = calloc(1, 100000);
+    char *path = temp_file(img, 100000);
+    free(img);
+    struct vm_options opt;
+    base_options(&opt, NULL);
+    opt.bios = path;
+    expect_init_error(&opt, "not a multiple of 64 KiB");
+    unlink(path);
+    free(path);
+}
+
+Test(boot, bios_mapped_at_top_and_low)
+{
+    size_t len = 256u << 10;            /* a 256 KiB image: only its last 128 KiB go low */
+    uint8_t *img = malloc(len);
+    for (size_t i = 0; i < len; i++)
+        img[i] = (uint8_t)(i ^ (i >> 8) ^ (i >> 16));
+    char *path = temp_file(img, len);
+    struct vm_options opt;
+    base_options(&opt, NULL);
+    opt.bios = path;
+    struct machine *m = calloc(1, sizeof(*m));
+    cr_assert_eq(machine_init(m, &opt), 0);
+    cr_assert_eq(m->boot, BOOT_FIRMWARE);
+    for (size_t i = 0; i < len; i += 4093)
+        cr_assert_eq(phys_read8(m->mem, 0x100000000ull - len + i), img[i], "high byte %zu", i);
+    cr_assert_eq(phys_read8(m->mem, 0xFFFFFFF0u), img[len - 16], "the reset vector");
+    for (size_t i = 0; i < (128u << 10); i += 1021)
+        cr_assert_eq(phys_read8(m->mem, 0xE0000 + i), img[len - (128u << 10) + i],
+                     "low byte %zu", i);
+    /* CPU at the reset vector F000:FFF0 */
+    cr_assert_eq(m->cpu.seg[SEG_CS].sel, 0xF000);
+    cr_assert_eq(m->cpu.eip, 0xFFF0);
+    machine_destroy(m);
+    free(m);
+    unlink(path);
+    free(path);
+    free(img);
+}
