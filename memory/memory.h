@@ -72,6 +72,12 @@ size_t dma_write(struct phys_mem *pm, uint64_t addr, const void *buf, size_t len
  * (for loaders and fast paths; never for guest-chosen ranges without a check). */
 void *phys_ram_ptr(struct phys_mem *pm, uint64_t addr, size_t len);
 
+/* Host pointer for READING len bytes at addr: RAM or ROM as reads see it now
+ * (PAM applied), or NULL if any of it is MMIO/unassigned or the bytes are not
+ * contiguous in one host block. For the translator decoding code that runs
+ * from ROM or read-only shadow RAM; never write through it. */
+const void *phys_read_ptr(struct phys_mem *pm, uint64_t addr, size_t len);
+
 /* Code-page tracking for the translation cache: when a page marked as holding
  * translated code is written (by the CPU or DMA), the hook is called with its
  * physical page address and the mark is cleared. */

@@ -249,7 +249,7 @@ void mmu_probe_read(struct cpu *cpu, uint32_t lin, uint32_t len)
     probe(cpu, lin, len, TLB_READ);
 }
 
-uint64_t mmu_translate_exec(struct cpu *cpu, uint32_t lin)
+uint64_t mmu_translate_exec_slow(struct cpu *cpu, uint32_t lin)
 {
     const struct tlb_entry *e = tlb_get(cpu, lin, TLB_EXEC, cpu->cpl == 3);
     return e->paddr | (lin & 0xfff);

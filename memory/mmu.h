@@ -133,7 +133,14 @@ void mmu_probe_read(struct cpu *cpu, uint32_t lin, uint32_t len);
 
 /* Translate for the fetcher/translator: physical address of lin for execute
  * at the current CPL (may raise #PF). */
-uint64_t mmu_translate_exec(struct cpu *cpu, uint32_t lin);
+uint64_t mmu_translate_exec_slow(struct cpu *cpu, uint32_t lin);
+static inline uint64_t mmu_translate_exec(struct cpu *cpu, uint32_t lin)
+{
+    const struct tlb_entry *e = &cpu->tlb.e[mmu_priv(cpu)][TLB_EXEC][(lin >> 12) & (TLB_SIZE - 1)];
+    if (MMU_LIKELY((e->tag & ~TLB_SLOW) == ((lin & ~0xfffu) | TLB_VALID)))
+        return e->paddr | (lin & 0xfffu);
+    return mmu_translate_exec_slow(cpu, lin);
+}
 /* Translate without faulting or setting A/D (debugger, tracer): -1 if unmapped. */
 int64_t mmu_translate_debug(struct cpu *cpu, uint32_t lin);
 

@@ -119,6 +119,11 @@ int phys_mem_add_mmio(struct phys_mem *pm, uint64_t base, uint64_t len,
     }
     pm->mmio[pm->nmmio++] = (struct mmio_region){
         .base = base, .len = len, .ops = ops, .opaque = opaque };
+    uint64_t high_end = HIGH_RAM_START + (pm->ram_size - pm->ram_low);
+    bool over_low = base < pm->ram_low && !(base >= VGA_WINDOW_START && base + len <= PAM_END);
+    bool over_high = base < high_end && base + len > HIGH_RAM_START && high_end > HIGH_RAM_START;
+    if (over_low || over_high)
+        pm->mmio_over_ram = true;
     code_range_changed(pm, base, len);   /* it may cover RAM holding code */
     map_changed(pm);
     return 0;
@@ -242,6 +247,14 @@ void phys_resolve(struct phys_mem *pm, uint64_t addr, bool write, struct phys_ta
     t->host = NULL;
     t->avail = 0;
     t->mmio = NULL;
+
+    /* The common case first: plain RAM outside the legacy 640K-1M window,
+     * with no MMIO laid over RAM anywhere. */
+    if (!pm->mmio_over_ram && (addr < VGA_WINDOW_START || addr >= PAM_END)) {
+        resolve_ram(pm, addr, t);
+        if (t->kind == PHYS_RAM)
+            return;
+    }
 
     for (int i = pm->nmmio - 1; i >= 0; i--) {
         const struct mmio_region *r = &pm->mmio[i];
@@ -501,4 +514,17 @@ void *phys_ram_ptr(struct phys_mem *pm, uint64_t addr, size_t len)
         a += n;
     }
     return pm->ram + off;
+}
+
+const void *phys_read_ptr(struct phys_mem *pm, uint64_t addr, size_t len)
+{
+    if (len == 0)
+        len = 1;
+    if (addr + len < addr)
+        return NULL;
+    struct phys_target t;
+    phys_resolve(pm, addr, false, &t);
+    if ((t.kind != PHYS_RAM && t.kind != PHYS_ROM) || t.avail < len)
+        return NULL;
+    return t.host;
 }

@@ -57,6 +57,7 @@ struct phys_mem {
     int nroms;
     struct mmio_region mmio[PHYS_MAX_MMIO];
     int nmmio;
+    bool mmio_over_ram;        /* some MMIO region overlaps RAM: no RAM shortcut */
 
     uint8_t pam[PAM_CHUNKS];   /* PAM_READ_RAM | PAM_WRITE_RAM per 16 KiB chunk */
     uint64_t a20_mask;         /* ~0 or ~(1 << 20): applied to CPU accesses */

@@ -401,3 +401,49 @@ Test(mem_phys, pam_read_switch_invalidates_translated_code)
     cr_assert_eq(h.calls, 2);
     cr_assert_eq(h.pages[1], 0x700000);
 }
+
+Test(mem_phys, read_ptr_sees_rom_ram_and_pam)
+{
+    static uint8_t bios[0x20000];
+    for (unsigned i = 0; i < sizeof(bios); i++)
+        bios[i] = (uint8_t)(i * 13);
+    phys_mem_add_rom(pm, 0xfffe0000, bios, sizeof(bios));
+    phys_mem_add_rom(pm, 0xe0000, bios, sizeof(bios));
+    const uint8_t *p = phys_read_ptr(pm, 0xffff0, 16);
+    cr_assert_not_null(p);
+    cr_assert_eq(memcmp(p, bios + 0x1fff0, 16), 0);
+    cr_assert_not_null(phys_read_ptr(pm, 0xfffffff0, 16));
+    cr_assert_null(phys_read_ptr(pm, 0xfffffff0, 17), "past the end of the ROM");
+    cr_assert_null(phys_read_ptr(pm, 0xb8000, 1));
+    cr_assert_null(phys_read_ptr(pm, MT_RAM, 1));
+    phys_write8(pm, 0x3000, 0x42);
+    p = phys_read_ptr(pm, 0x3000, 0x1000);
+    cr_assert_not_null(p);
+    cr_assert_eq(*p, 0x42);
+    /* Read-only shadow RAM is readable code. */
+    phys_mem_set_pam(pm, 0xf0000, 0x10000, PAM_READ_RAM | PAM_WRITE_RAM);
+    phys_write8(pm, 0xffff0, 0xea);
+    phys_mem_set_pam(pm, 0xf0000, 0x10000, PAM_READ_RAM);
+    p = phys_read_ptr(pm, 0xffff0, 16);
+    cr_assert_not_null(p);
+    cr_assert_eq(*p, 0xea);
+    cr_assert_null(phys_ram_ptr(pm, 0xffff0, 16), "not writable RAM");
+}
+
+Test(mem_phys, mmio_over_high_and_low_ram)
+{
+    struct phys_mem *big = phys_mem_create(0xe0000000ull + 0x100000);
+    cr_assert(big);
+    struct mmio_log l = {0};
+    phys_write32(big, 0x100000000ull, 0x12345678);
+    phys_write32(big, 0x1000, 0x9abcdef0);
+    phys_mem_add_mmio(big, 0x100000000ull, 0x1000, &log_ops, &l);
+    cr_assert_eq(phys_read32(big, 0x100000000ull), 0x55667788);
+    cr_assert_eq(phys_read32(big, 0x100001000ull), 0);
+    cr_assert_eq(phys_read32(big, 0x1000), 0x9abcdef0);
+    phys_mem_add_mmio(big, 0x1000, 0x10, &log_ops, &l);
+    cr_assert_eq(phys_read32(big, 0x1000), 0x55667788);
+    cr_assert_eq(phys_read32(big, 0x1010), 0);
+    cr_assert_eq(l.reads, 2);
+    phys_mem_destroy(big);
+}
