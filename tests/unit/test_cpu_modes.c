@@ -132,3 +132,85 @@ Test(modes, exceptions)
     cr_assert(r->ports.done);
     free_run(r);
 }
+
+#define RING3_STACK 0x2e000u
+#define RING0_STACK 0x2f000u
+
+Test(modes, ring3)
+{
+    struct mode_run *r = run_program("mode_ring3");
+    static const uint32_t want[] = {
+        0x1111,
+        0,                          /* DS nulled on the return to ring 3 */
+        3, 0x23, RING3_STACK,       /* CPL, SS, ESP after IRET */
+        13, 0,                      /* CLI */
+        13, 0,                      /* OUT to a port the bitmap denies */
+        13, 0,                      /* HLT */
+        13, 0,                      /* MOV from CR0 */
+        13, 0x10,                   /* MOV FS, DPL 0 data */
+        13, 0x20 * 8 + 2,           /* INT 20h through a DPL 0 gate */
+        0, 0xabcd1234, RING3_STACK - 4, 0x23,   /* call gate target: CPL, param, caller SS:ESP */
+        RING3_STACK, 3,             /* back in ring 3, parameter released */
+        0, 0x1b, 0x200, 0, RING3_STACK, 0x23, RING0_STACK - 24,   /* INT 30h handler */
+        0x3030,
+        0x08, RING0_STACK,          /* SYSENTER */
+        0x1b, 0x23, RING3_STACK,    /* SYSEXIT */
+        0xbacc,
+    };
+    expect_log(r, want, (int)(sizeof(want) / sizeof(want[0])));
+    cr_assert(r->ports.done);
+    free_run(r);
+}
+
+Test(modes, v86)
+{
+    struct mode_run *r = run_program("mode_v86");
+    static const uint32_t want[] = {
+        0x1111,
+        0x8601,                     /* running in v86, OUT allowed by the bitmap */
+        13, 0,                      /* CLI with IOPL 0 */
+        13, 0,                      /* INT 31h with IOPL 0 */
+        13, 0,                      /* PUSHF with IOPL 0 */
+        0x20000, 0x300, 0x600, 0xffe,   /* INT3 frame: EFLAGS.VM, DS, SS, ESP */
+        0, 0x08,                    /* DS nulled, CS = ring-0 code */
+        0xbeef,                     /* the v86 store went to 0x300:0x10 */
+        0x3002,                     /* PUSHF with IOPL 3 */
+        0, 0x20000,                 /* INT 31h handler: v86 CS, VM */
+        0x1235,                     /* IRET back into v86 with EAX changed */
+        0x300,                      /* DS restored by the IRET */
+        0x8699,
+    };
+    expect_log(r, want, (int)(sizeof(want) / sizeof(want[0])));
+    cr_assert(r->ports.done);
+    free_run(r);
+}
+
+Test(modes, tasks)
+{
+    struct mode_run *r = run_program("mode_task");
+    static const uint32_t want[] = {
+        0x1111,
+        0x11111111, 0xb01, 0x30, 0, 9,   /* task 1 by JMP: EAX, TR, NT=0, TSS0 free */
+        0xa01, 0x22222222, 0x28, 9,      /* back by JMP: EBX kept, TR, TSS1 free */
+        0xb02, 0x4000, 0x28, 11,         /* CALL via task gate: NT, back link, TSS0 busy */
+        0xa02, 0, 9,                     /* IRET back: NT clear, TSS1 free */
+        0xb03, 0x4000,                   /* INT 40h via task gate */
+        0xa03,
+        0xb04, 0xff8,                    /* #GP via task gate, error code on task 1's stack */
+        0xa04,
+    };
+    expect_log(r, want, (int)(sizeof(want) / sizeof(want[0])));
+    cr_assert(r->ports.done);
+    free_run(r);
+}
+
+Test(modes, triple_fault)
+{
+    struct mode_run *r = run_program("mode_triple");
+    static const uint32_t want[] = { 0x1111, 0x7001 };
+    expect_log(r, want, 2);
+    cr_assert_eq(r->exit, CPU_EXIT_SHUTDOWN);
+    cr_assert(r->m->cpu->shutdown);
+    cr_assert(!r->ports.done);
+    free_run(r);
+}
