@@ -209,9 +209,15 @@ chmod 1777 "$base/tmp"
 chmod 700 "$base/root"
 install -m 755 "$WORK/busybox/bin/busybox" "$base/bin/busybox"
 ln -s busybox "$base/bin/sh"
-# The kernel opens /dev/console for init before anything is mounted.
-mknod -m 600 "$base/dev/console" c 5 1
-mknod -m 666 "$base/dev/null" c 1 3
+# The kernel opens /dev/console for init before anything is mounted. Only
+# root can make the node; without it, /init opens the console itself once
+# devtmpfs is mounted (guest-lib.sh).
+if [[ $(id -u) -eq 0 ]]; then
+    mknod -m 600 "$base/dev/console" c 5 1
+    mknod -m 666 "$base/dev/null" c 1 3
+else
+    say "not root: no /dev/console node in the images (/init opens the console itself)"
+fi
 install -m 644 "$HERE/guest-lib.sh" "$base/lib/softvm/guest-lib.sh"
 install -m 755 "$HERE/workloads.sh" "$base/bin/softvm-workloads"
 install -m 644 "$HERE/profile" "$base/etc/profile"

@@ -13,6 +13,9 @@ guest_setup() {
     export HOME=/root
     mount -t sysfs sysfs /sys
     mount -t devtmpfs devtmpfs /dev
+    # An image built without root has no /dev/console node, so the kernel
+    # could not give init a console: open it now.
+    [ -e /proc/self/fd/1 ] || exec </dev/console >/dev/console 2>&1
     mkdir -p /dev/pts
     mount -t devpts devpts /dev/pts
     hostname softvm
