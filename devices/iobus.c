@@ -34,6 +34,12 @@ int io_register(struct io_bus *bus, uint16_t base, unsigned count,
     return 0;
 }
 
+void io_unregister(struct io_bus *bus, uint16_t base, unsigned count)
+{
+    for (unsigned i = 0; i < count && (uint32_t)base + i < IO_PORT_COUNT; i++)
+        memset(&bus->port[base + i], 0, sizeof(bus->port[0]));
+}
+
 static uint32_t size_mask(unsigned size)
 {
     return size >= 4 ? 0xffffffffu : (1u << (size * 8)) - 1;

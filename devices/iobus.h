@@ -37,6 +37,9 @@ void io_bus_init(struct io_bus *bus);
 int io_register(struct io_bus *bus, uint16_t base, unsigned count,
                 io_read_fn read, io_write_fn write, void *opaque);
 
+/* Release ports [base, base+count) (a PCI BAR or PM base moved). */
+void io_unregister(struct io_bus *bus, uint16_t base, unsigned count);
+
 /* Port accesses from the CPU. Unclaimed ports read all-ones; writes are dropped.
  * A 2/4-byte access to a port whose handler is registered is passed whole to it. */
 uint32_t io_read(struct io_bus *bus, uint16_t port, unsigned size);

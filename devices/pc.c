@@ -3,7 +3,11 @@
  * machine only through the I/O bus, the IRQ lines and small callbacks.
  *
  * ISA IRQ map: 0 PIT, 1 keyboard, 2 cascade, 3 COM2/COM4, 4 COM1/COM3,
- * 8 RTC, 9 ACPI SCI, 12 PS/2 mouse.
+ * 8 RTC, 9 ACPI SCI, 12 PS/2 mouse; PCI PIRQ A-D -> 10, 10, 11, 11 (as
+ * SeaBIOS programs them).
+ *
+ * PCI: 00:00.0 i440FX host bridge, 00:01.0 PIIX3 ISA bridge, 00:01.3 PIIX4
+ * ACPI PM (the layout of QEMU's "pc" machine, which SeaBIOS expects).
  */
 #include "devices/pc.h"
 
@@ -86,6 +90,22 @@ int pc_devices_init(struct pc_devices *d, struct machine *m)
         below_4g = 0xe0000000ull;
     }
     rtc_set_cmos_memory(&d->rtc, below_4g, above_4g, 1, m->opt.boot_order);
+
+    if (pci_bus_init(&d->pci, bus) ||
+        i440fx_init(&d->host, &d->pci, m->mem) ||
+        piix3_init(&d->isa, &d->pci) ||
+        acpi_pm_init(&d->pm, &d->pci, bus, &m->clock, pc_stop, m))
+        return -1;
+
+    if (fw_cfg_init(&d->fw_cfg, bus, m->mem) ||
+        fw_cfg_add_pc_defaults(&d->fw_cfg, below_4g, above_4g, 1))
+        return -1;
+    const struct acpi_config acfg = {
+        .pm_base = ACPI_PM_DEFAULT_BASE, .gpe0_base = ACPI_GPE0_BASE, .sci_irq = ACPI_SCI_IRQ,
+    };
+    acpi_tables_build(&d->acpi, &acfg);
+    if (acpi_tables_add_fw_cfg(&d->fw_cfg, &d->acpi))
+        return -1;
     return 0;
 }
 
@@ -98,4 +118,28 @@ void pc_devices_reset(struct pc_devices *d)
     sys_ctrl_reset(&d->sysctl);
     rtc_reset(&d->rtc);
     i8042_reset(&d->kbc);
+    i440fx_reset(&d->host);
+    piix3_reset(&d->isa);
+    acpi_pm_reset(&d->pm);
+    fw_cfg_reset(&d->fw_cfg);
+}
+
+void pc_devices_destroy(struct pc_devices *d)
+{
+    fw_cfg_destroy(&d->fw_cfg);
+}
+
+int pc_devices_setup_direct_boot(struct pc_devices *d, struct machine *m)
+{
+    /* PAM: 0xE0000-0xFFFFF read/write RAM (PAM5, PAM6 and PAM0). */
+    pci_config_write(&d->pci, PCI_DEVFN(0, 0), 0x59, 0x30, 1);
+    pci_config_write(&d->pci, PCI_DEVFN(0, 0), 0x5e, 0x33, 1);
+    pci_config_write(&d->pci, PCI_DEVFN(0, 0), 0x5f, 0x33, 1);
+    /* PIRQ A-D -> IRQ 10, 10, 11, 11, level-triggered in the ELCR. */
+    static const uint8_t pirq_irq[4] = { 10, 10, 11, 11 };
+    for (int i = 0; i < 4; i++)
+        pci_config_write(&d->pci, PCI_DEVFN(1, 0), 0x60 + i, pirq_irq[i], 1);
+    io_write(&m->io, 0x4d1, 0x0e, 1);           /* IRQ 9 (SCI), 10, 11 level */
+    acpi_pm_set_base(&d->pm, ACPI_PM_DEFAULT_BASE);
+    return acpi_tables_install(m->mem, &d->acpi, 0xf0100, 0xf0000);
 }

@@ -9,6 +9,10 @@
  *   uart_set_sink(&m->dev.uart[0], stdout_writer, ...)   COM1 output
  *   uart_can_receive / uart_receive_byte(&m->dev.uart[0], b)  at slice boundaries
  *   debug_ports_set_sink(&m->dev.debug, file_writer, ...)      -debugcon
+ *   fw_cfg_add_file(&m->dev.fw_cfg, "bootorder", ...), fw_cfg_add_bytes(
+ *       &m->dev.fw_cfg, FW_CFG_KERNEL_SIZE, ...) etc. for boots through SeaBIOS
+ * Direct kernel boot: pc_devices_setup_direct_boot (below).
+ * machine_destroy: pc_devices_destroy.
  * On a machine reset request: pc_devices_reset, then cpu_reset.
  */
 #ifndef SOFTVM_DEVICES_PC_H
@@ -21,6 +25,12 @@
 #include "devices/sysctl.h"
 #include "devices/rtc.h"
 #include "devices/i8042.h"
+#include "devices/pci.h"
+#include "devices/i440fx.h"
+#include "devices/piix3.h"
+#include "devices/acpi_pm.h"
+#include "devices/fw_cfg.h"
+#include "devices/acpi_tables.h"
 
 struct machine;
 
@@ -34,6 +44,12 @@ struct pc_devices {
     struct sys_ctrl sysctl;
     struct rtc rtc;
     struct i8042 kbc;                   /* keyboard controller, PS/2 keyboard + mouse */
+    struct pci_bus pci;
+    struct i440fx host;                 /* 00:00.0 host bridge, PAM */
+    struct piix3 isa;                   /* 00:01.0 ISA bridge, PIRQ router */
+    struct acpi_pm pm;                  /* 00:01.3 ACPI power management */
+    struct fw_cfg fw_cfg;
+    struct acpi_tables acpi;            /* built once; placed by BIOS or direct boot */
 };
 
 /* Create and wire every board device. Returns 0, or -1 on a wiring error
@@ -41,5 +57,15 @@ struct pc_devices {
 int pc_devices_init(struct pc_devices *d, struct machine *m);
 /* Return every device to its power-on state (machine reset). */
 void pc_devices_reset(struct pc_devices *d);
+/* Free what the devices allocated (fw_cfg items). */
+void pc_devices_destroy(struct pc_devices *d);
+/*
+ * Direct kernel boot (no firmware): do what SeaBIOS would have done to the
+ * board: RAM-backed 0xE0000-0xFFFFF (PAM), PM registers at 0x600, PCI
+ * interrupt routing, and the ACPI tables with the RSDP at 0xF0000 and the
+ * tables at 0xF0100 (so the e820 map must reserve 0xF0000-0xFFFFF).
+ * Returns 0 or -1.
+ */
+int pc_devices_setup_direct_boot(struct pc_devices *d, struct machine *m);
 
 #endif

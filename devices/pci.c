@@ -1,0 +1,173 @@
+/*
+ * pci.c - PCI bus 0 and configuration mechanism #1.  See pci.h.
+ */
+#include "devices/pci.h"
+
+#include <string.h>
+#include "devices/iobus.h"
+
+void pci_function_init(struct pci_function *f, uint16_t vendor, uint16_t device,
+                       uint32_t class_code, uint8_t revision)
+{
+    memset(f, 0, sizeof(*f));
+    f->devfn = -1;
+    pci_set_w(f, PCI_VENDOR_ID, vendor);
+    pci_set_w(f, PCI_DEVICE_ID, device);
+    f->config[PCI_REVISION_ID] = revision;
+    f->config[PCI_CLASS_PROG] = class_code & 0xff;
+    f->config[PCI_CLASS_PROG + 1] = (class_code >> 8) & 0xff;
+    f->config[PCI_CLASS_PROG + 2] = (class_code >> 16) & 0xff;
+    /* Command: I/O, memory, bus master, SERR#, INTx disable are writable. */
+    f->wmask[PCI_COMMAND] = 0x07;
+    f->wmask[PCI_COMMAND + 1] = 0x05;
+    f->wmask[0x0c] = 0xff;              /* cache line size */
+    f->wmask[0x0d] = 0xff;              /* latency timer */
+    f->wmask[PCI_INTERRUPT_LINE] = 0xff;
+}
+
+void pci_set_bar(struct pci_function *f, int n, uint32_t size, uint32_t flags)
+{
+    if (n < 0 || n > 5 || size == 0)
+        return;
+    unsigned off = PCI_BAR0 + 4 * n;
+    uint32_t low_bits = (flags & PCI_BAR_IO) ? 0x3 : 0xf;
+    uint32_t mask = ~(size - 1) & ~low_bits;
+    f->bar_size[n] = size;
+    pci_set_l(f, off, flags & low_bits);
+    for (int i = 0; i < 4; i++)
+        f->wmask[off + i] = (mask >> (8 * i)) & 0xff;
+}
+
+uint32_t pci_bar_address(const struct pci_function *f, int n)
+{
+    if (n < 0 || n > 5 || !f->bar_size[n])
+        return PCI_BAR_UNMAPPED;
+    uint32_t v = pci_get_l(f, PCI_BAR0 + 4 * n);
+    uint16_t cmd = pci_get_w(f, PCI_COMMAND);
+    if (v & PCI_BAR_IO) {
+        if (!(cmd & PCI_COMMAND_IO))
+            return PCI_BAR_UNMAPPED;
+        v &= ~0x3u;
+    } else {
+        if (!(cmd & PCI_COMMAND_MEMORY))
+            return PCI_BAR_UNMAPPED;
+        v &= ~0xfu;
+    }
+    return v ? v : PCI_BAR_UNMAPPED;
+}
+
+int pci_register(struct pci_bus *bus, struct pci_function *f, int devfn)
+{
+    if (devfn < 0 || devfn > 255 || bus->fn[devfn])
+        return -1;
+    bus->fn[devfn] = f;
+    f->devfn = devfn;
+    f->bus = bus;
+    /* A function other than 0 makes the device multi-function. */
+    if ((devfn & 7) && bus->fn[devfn & ~7])
+        bus->fn[devfn & ~7]->config[PCI_HEADER_TYPE] |= 0x80;
+    return 0;
+}
+
+/* --- interrupts ------------------------------------------------------------------ */
+
+void pci_update_irq_routing(struct pci_bus *bus)
+{
+    for (int p = 0; p < 4; p++) {
+        int irq = bus->route_pirq ? bus->route_pirq(bus->router_opaque, p) : -1;
+        bool level = bus->pirq_count[p] > 0;
+        if (irq != bus->pirq_irq[p] && bus->pirq_irq[p] >= 0)
+            irq_set(bus->io, bus->pirq_irq[p], false);
+        bus->pirq_irq[p] = irq;
+        if (irq >= 0)
+            irq_set(bus->io, irq, level);
+    }
+}
+
+void pci_set_irq(struct pci_function *f, bool level)
+{
+    struct pci_bus *bus = f->bus;
+    if (!bus || level == f->irq_level)
+        return;
+    f->irq_level = level;
+    int pin = f->config[PCI_INTERRUPT_PIN];     /* 1 = INTA# .. 4 = INTD# */
+    if (pin < 1 || pin > 4)
+        return;
+    /* The PIIX slot swizzle: slot s pin INTx goes to PIRQ (s + x - 1) mod 4. */
+    int pirq = ((f->devfn >> 3) + pin - 1) & 3;
+    bus->pirq_count[pirq] += level ? 1 : -1;
+    pci_update_irq_routing(bus);
+}
+
+/* --- configuration access ------------------------------------------------------------ */
+
+uint32_t pci_config_read(struct pci_bus *bus, int devfn, unsigned offset, unsigned size)
+{
+    struct pci_function *f = (devfn >= 0 && devfn < 256) ? bus->fn[devfn] : NULL;
+    if (!f || offset + size > 256)
+        return size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1;   /* master abort */
+    uint32_t v = 0;
+    for (unsigned i = 0; i < size; i++)
+        v |= (uint32_t)f->config[offset + i] << (8 * i);
+    return v;
+}
+
+void pci_config_write(struct pci_bus *bus, int devfn, unsigned offset, uint32_t value, unsigned size)
+{
+    struct pci_function *f = (devfn >= 0 && devfn < 256) ? bus->fn[devfn] : NULL;
+    if (!f || offset + size > 256)
+        return;
+    for (unsigned i = 0; i < size; i++) {
+        uint8_t m = f->wmask[offset + i];
+        uint8_t b = (value >> (8 * i)) & 0xff;
+        f->config[offset + i] = (uint8_t)((f->config[offset + i] & ~m) | (b & m));
+    }
+    if (f->write_hook)
+        f->write_hook(f->opaque, offset, size);
+}
+
+static uint32_t pci_io_read(void *opaque, uint16_t port, unsigned size)
+{
+    struct pci_bus *bus = opaque;
+    if (port == 0xcf8)
+        return size == 4 ? bus->config_address : 0xffffffffu;
+    uint32_t a = bus->config_address;
+    /* Enable bit, bus 0 only (no bridges behind the host bridge). */
+    if (!(a & 0x80000000u) || ((a >> 16) & 0xff) != 0)
+        return 0xffffffffu;
+    unsigned offset = (a & 0xfc) + (port & 3);
+    if (offset + size > 256)
+        size = 256 - offset;
+    return pci_config_read(bus, (a >> 8) & 0xff, offset, size);
+}
+
+static void pci_io_write(void *opaque, uint16_t port, uint32_t value, unsigned size)
+{
+    struct pci_bus *bus = opaque;
+    if (port == 0xcf8) {
+        /* Only dword accesses reach CONFIG_ADDRESS; bytes go to other
+         * devices (0xCF9 is the reset control register). */
+        if (size == 4)
+            bus->config_address = value & 0x80fffffcu;
+        return;
+    }
+    uint32_t a = bus->config_address;
+    if (!(a & 0x80000000u) || ((a >> 16) & 0xff) != 0)
+        return;
+    unsigned offset = (a & 0xfc) + (port & 3);
+    if (offset + size > 256)
+        size = 256 - offset;
+    pci_config_write(bus, (a >> 8) & 0xff, offset, value, size);
+}
+
+int pci_bus_init(struct pci_bus *bus, struct io_bus *io)
+{
+    memset(bus, 0, sizeof(*bus));
+    bus->io = io;
+    for (int p = 0; p < 4; p++)
+        bus->pirq_irq[p] = -1;
+    if (io_register(io, 0xcf8, 1, pci_io_read, pci_io_write, bus) ||
+        io_register(io, 0xcfc, 4, pci_io_read, pci_io_write, bus))
+        return -1;
+    return 0;
+}
