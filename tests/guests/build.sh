@@ -108,8 +108,6 @@ fetch() {
         rm -rf "$tmp"
         die "$pkg: sha256 $actual does not match apt's $sha"
     fi
-    # Keep only the current version of each package.
-    rm -f "$DOWNLOADS/${pkg}_"*.deb
     mv "$got" "$deb"
     rm -rf "$tmp"
     say "verified:    $(basename "$deb") sha256 $sha"
@@ -154,6 +152,13 @@ fi
 
 fetch kernel
 fetch busybox
+# Keep only the packages in use.
+for deb in "$DOWNLOADS"/*.deb; do
+    if [[ $deb != "$kernel_deb" && $deb != "$busybox_deb" ]]; then
+        say "removing old download $(basename "$deb")"
+        rm -f "$deb"
+    fi
+done
 
 say "unpacking into $WORK"
 rm -rf "$WORK"
