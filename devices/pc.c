@@ -97,6 +97,8 @@ int pc_devices_init(struct pc_devices *d, struct machine *m)
         acpi_pm_init(&d->pm, &d->pci, bus, &m->clock, pc_stop, m))
         return -1;
 
+    if (vga_init(&d->vga, bus, m->mem))
+        return -1;
     if (fw_cfg_init(&d->fw_cfg, bus, m->mem) ||
         fw_cfg_add_pc_defaults(&d->fw_cfg, below_4g, above_4g, 1))
         return -1;
@@ -122,6 +124,7 @@ void pc_devices_reset(struct pc_devices *d)
     piix3_reset(&d->isa);
     acpi_pm_reset(&d->pm);
     fw_cfg_reset(&d->fw_cfg);
+    vga_reset(&d->vga);
 }
 
 void pc_devices_destroy(struct pc_devices *d)

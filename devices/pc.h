@@ -11,6 +11,8 @@
  *   debug_ports_set_sink(&m->dev.debug, file_writer, ...)      -debugcon
  *   fw_cfg_add_file(&m->dev.fw_cfg, "bootorder", ...), fw_cfg_add_bytes(
  *       &m->dev.fw_cfg, FW_CFG_KERNEL_SIZE, ...) etc. for boots through SeaBIOS
+ *   fw_cfg_add_file(&m->dev.fw_cfg, "vgaroms/vgabios-stdvga.bin", rom, len)
+ *       lets SeaBIOS run the VGA BIOS (there is no PCI VGA function yet)
  * Direct kernel boot: pc_devices_setup_direct_boot (below).
  * machine_destroy: pc_devices_destroy.
  * On a machine reset request: pc_devices_reset, then cpu_reset.
@@ -31,6 +33,7 @@
 #include "devices/acpi_pm.h"
 #include "devices/fw_cfg.h"
 #include "devices/acpi_tables.h"
+#include "devices/vga.h"
 
 struct machine;
 
@@ -50,6 +53,7 @@ struct pc_devices {
     struct acpi_pm pm;                  /* 00:01.3 ACPI power management */
     struct fw_cfg fw_cfg;
     struct acpi_tables acpi;            /* built once; placed by BIOS or direct boot */
+    struct vga vga;
 };
 
 /* Create and wire every board device. Returns 0, or -1 on a wiring error
