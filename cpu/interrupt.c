@@ -212,39 +212,66 @@ static void snapshot_restore(struct cpu *cpu, const struct deliver_snapshot *s)
     }
 }
 
-/* One event in flight: volatile because it changes between setjmp and longjmp. */
-struct pending_event {
+/* The event in flight and what to roll back to if its delivery faults.
+ * Lives on cpu_deliver_interrupt's stack; priv.sys.deliver_ctx points to it
+ * so that a task switch can move the rollback point (sys_task_committed). */
+struct deliver_ctx {
+    struct deliver_snapshot snap;
     int vector;
     enum int_kind kind;
     bool has_error;
     uint32_t error_code;
+    uint32_t return_eip;
 };
+
+void sys_task_committed(struct cpu *cpu)
+{
+    /* Faults after the commit point of a task switch belong to the new task
+     * (SDM Vol. 3A 7.3): move cpu_exec's checkpoint there ... */
+    struct cpu_private *p = &cpu->priv;
+    p->insn_eip = cpu->eip;
+    p->insn_esp = cpu->regs[R_ESP];
+    p->saved_eflags = cpu->eflags;
+    p->saved_lf[0] = p->lf_op;
+    p->saved_lf[1] = p->lf_dst;
+    p->saved_lf[2] = p->lf_src;
+    p->saved_lf[3] = p->lf_res;
+    /* ... and the rollback point of a delivery through a task gate. */
+    struct deliver_ctx *ctx = p->sys.deliver_ctx;
+    if (ctx) {
+        snapshot_take(cpu, &ctx->snap);
+        ctx->return_eip = cpu->eip;
+    }
+}
 
 void cpu_deliver_interrupt(struct cpu *cpu, int vector, enum int_kind kind,
                            bool has_error, uint32_t error_code, uint32_t return_eip)
 {
     jmp_buf outer;
     memcpy(outer, cpu->exc_jmp, sizeof outer);
-    struct deliver_snapshot snap;
-    snapshot_take(cpu, &snap);
-    volatile struct pending_event ev = { vector, kind, has_error, error_code };
-    cpu->priv.sys.delivering++;
+    /* volatile: changed between setjmp and longjmp. */
+    struct deliver_ctx ctx_store = { .vector = vector, .kind = kind, .has_error = has_error,
+                                     .error_code = error_code, .return_eip = return_eip };
+    struct deliver_ctx *volatile ctx = &ctx_store;
+    snapshot_take(cpu, &ctx->snap);
+    struct deliver_ctx *volatile outer_ctx = cpu->priv.sys.deliver_ctx;
+    cpu->priv.sys.deliver_ctx = ctx;
 
     for (;;) {
         if (setjmp(cpu->exc_jmp) == 0) {
             cpu->halted = false;
             if (!cpu_protected(cpu))
-                deliver_real(cpu, ev.vector, return_eip);
+                deliver_real(cpu, ctx->vector, ctx->return_eip);
             else
-                deliver_protected(cpu, ev.vector, ev.kind, ev.has_error, ev.error_code,
-                                  return_eip);
-            if (ev.kind == INT_NMI)
+                deliver_protected(cpu, ctx->vector, ctx->kind, ctx->has_error,
+                                  ctx->error_code, ctx->return_eip);
+            if (ctx->kind == INT_NMI)
                 cpu->priv.nmi_blocked = true;
             break;
         }
         /* Delivery faulted: undo it and pick the next event (table 6-5). */
-        snapshot_restore(cpu, &snap);
-        enum exc_class first = exception_class(ev.vector, ev.kind);
+        snapshot_restore(cpu, &ctx->snap);
+        enum exc_class first = exception_class(ctx->vector, ctx->kind);
         enum exc_class second = exception_class(cpu->exc_vector, INT_EXCEPTION);
         bool serious = second == CLASS_CONTRIBUTORY || second == CLASS_PAGE_FAULT;
         if (first == CLASS_DOUBLE_FAULT && serious) {
@@ -253,17 +280,17 @@ void cpu_deliver_interrupt(struct cpu *cpu, int vector, enum int_kind kind,
         }
         if ((first == CLASS_CONTRIBUTORY && second == CLASS_CONTRIBUTORY) ||
             (first == CLASS_PAGE_FAULT && serious)) {
-            ev.vector = EXC_DF;
-            ev.has_error = true;
-            ev.error_code = 0;
+            ctx->vector = EXC_DF;
+            ctx->has_error = true;
+            ctx->error_code = 0;
         } else {
-            ev.vector = cpu->exc_vector;
-            ev.has_error = cpu->exc_has_error;
-            ev.error_code = cpu->exc_error;
+            ctx->vector = cpu->exc_vector;
+            ctx->has_error = cpu->exc_has_error;
+            ctx->error_code = cpu->exc_error;
         }
-        ev.kind = INT_EXCEPTION;
+        ctx->kind = INT_EXCEPTION;
     }
 
-    cpu->priv.sys.delivering--;
+    cpu->priv.sys.deliver_ctx = outer_ctx;
     memcpy(cpu->exc_jmp, outer, sizeof outer);
 }

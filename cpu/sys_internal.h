@@ -108,6 +108,10 @@ enum task_reason { TASK_JMP, TASK_CALL, TASK_IRET, TASK_INT };
 void task_switch(struct cpu *cpu, uint16_t sel, struct desc d, enum task_reason why,
                  uint32_t next_eip, bool has_error, uint32_t error_code, uint32_t ext);
 
+/* A task switch passed its commit point: later faults are the new task's
+ * (moves the rollback points of cpu_exec and of a delivery in progress). */
+void sys_task_committed(struct cpu *cpu);
+
 static inline uint32_t cpu_iopl(struct cpu *cpu) { return (cpu->eflags >> 12) & 3; }
 
 #endif

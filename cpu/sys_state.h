@@ -18,9 +18,8 @@
 struct cpu_sys {
     /* Data breakpoint hit during this instruction: #DB trap due at its end. */
     bool db_trap_pending;
-    /* Depth of nested cpu_deliver_interrupt calls (for the EXT bit). */
-    int delivering;
-    bool deliver_ext;               /* EXT bit of error codes raised during delivery */
+    /* The delivery in progress (interrupt.c struct deliver_ctx), or NULL. */
+    void *deliver_ctx;
 };
 
 #endif

@@ -8,9 +8,11 @@
  * Spec: Intel SDM Vol. 3A ch. 7 (7.2 TSS layout, 7.3 task switching,
  * 7.4 task linking), Vol. 2 JMP/CALL/IRET "TASK-SWITCH".
  *
- * Limitation: a fault after the commit point (a bad selector in the new
- * TSS) is raised, but the caller's rollback (cpu_exec, or the delivery
- * rollback in interrupt.c) may restore parts of the old context.
+ * A fault after the commit point (a bad selector in the new TSS) is
+ * delivered in the new task, at its first instruction (SDM Vol. 3A 7.3):
+ * sys_task_committed moves the rollback points there. The segment
+ * registers not yet loaded at that moment hold their selectors with
+ * unusable caches.
  */
 #include "cpu/sys_internal.h"
 
@@ -169,6 +171,7 @@ void task_switch(struct cpu *cpu, uint16_t sel, struct desc d, enum task_reason 
     /* Selectors first, unusable, so a fault below reports them in the new task. */
     for (int i = 0; i < SEG_COUNT; i++)
         seg_set_null(&cpu->seg[i], t.seg[i]);
+    sys_task_committed(cpu);
 
     load_task_ldt(cpu, t.ldt, ext);
     if (t.eflags & EFLAGS_VM) {

@@ -503,6 +503,13 @@ Test(sys, task_switch_bad_new_cs_is_ts)
     tss2_setup(0x7000, 0x6800);
     phys_write16(T.pm, ST_TSS2 + 0x4c, S_DATA0);   /* CS names a data segment */
     ST_ASSERT_FAULT(cpu, cpu_far_jmp(cpu, S_TSS2, 0, 4, 0x1234), EXC_TS, S_DATA0);
+    /* Past the commit point: the fault belongs to the new task, at its first
+     * instruction, and cpu_exec's rollback point says so. */
+    cr_assert_eq(cpu->tr.sel, S_TSS2);
+    cr_assert_eq(cpu->eip, 0x7000);
+    cr_assert_eq(cpu->priv.insn_eip, 0x7000);
+    cr_assert_eq(cpu->priv.insn_esp, 0x6800);
+    cr_assert_eq(st_rd32(&T, ST_TSS + 0x20), 0x1234);
 }
 
 /* ------------------------------------------------------------------- v86 mode */
