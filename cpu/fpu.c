@@ -155,20 +155,22 @@ static bool push_ok(struct fpu_state *f)
 #define ABORT_ARITH (FSW_IE | FSW_DE | FSW_ZE)
 #define ABORT_STORE (FSW_IE | FSW_DE | FSW_OE | FSW_UE)
 
-/* Run an operation on the host with the guest FCW. */
+/* Run an operation on the host with the guest FCW and condition codes. */
 static void host(struct fpu_state *f, enum hx_op op, struct hx *h)
 {
     h->cw = f->fcw;
+    h->cc = f->fsw & FSW_CC;
     hx_run(op, h);
 }
 
-/* Merge the host's exception flags and C1 (rounding direction) into the
+/* Merge the host's exception flags and condition codes (the host started
+ * from the guest's, so "undefined" bits behave as on hardware) into the
  * guest FSW; returns true when the guest must abort (an unmasked exception
  * in abort_mask). */
 static bool commit_flags(struct fpu_state *f, const struct hx *h, uint16_t abort_mask)
 {
     raise_flags(f, h->sw & FSW_EXC);
-    set_cc(f, h->sw, FSW_C1);
+    set_cc(f, h->sw, FSW_CC);
     return (h->sw & ~f->fcw & abort_mask) != 0;
 }
 
@@ -262,22 +264,6 @@ static const unsigned mem_size[] = { 4, 8, 2, 4, 8, 10 };
 static const enum hx_op mem_load_op[] = {
     HX_LD_F32, HX_LD_F64, HX_LD_I16, HX_LD_I32, HX_LD_I64, HX_LD_BCD };
 
-/* Read and convert a memory operand to extended precision. Returns false
- * when the conversion raised an unmasked exception (SNaN/denormal source):
- * the instruction then stops with no result. */
-static bool load_operand(struct cpu *cpu, const struct insn *in, enum mem_kind k, struct f80 *out)
-{
-    struct fpu_state *f = fpu_of(cpu);
-    struct hx h;
-    memset(&h, 0, sizeof h);
-    fpu_mem_read(cpu, in->seg, insn_ea(cpu, in), h.mem, mem_size[k]);
-    host(f, mem_load_op[k], &h);
-    if (commit_flags(f, &h, ABORT_ARITH))
-        return false;
-    *out = h.out[0];
-    return true;
-}
-
 /* FLD/FILD/FBLD from memory. */
 static void load_push(struct cpu *cpu, const struct insn *in, enum mem_kind k)
 {
@@ -332,8 +318,9 @@ static void store_mem(struct cpu *cpu, const struct insn *in, enum hx_op op, uns
 static const enum hx_op arith_op[8] = {
     HX_ADD, HX_MUL, HX_COM, HX_COM, HX_SUB, HX_SUBR, HX_DIV, HX_DIVR };
 
-/* ST(dest) = ST(dest) op src; src is ST(src_i) or, if src_i < 0, *srcv. */
-static void arith(struct fpu_state *f, int reg, int dest, int src_i, struct f80 srcv, bool pop)
+/* ST(dest) = ST(dest) op src, src being ST(src_i) or, if src_i < 0, the
+ * memory operand already in h->mem (hop is then an HX_MEM op). */
+static void arith(struct fpu_state *f, enum hx_op hop, int dest, int src_i, struct hx *h, bool pop)
 {
     if (st_empty(f, dest) || (src_i >= 0 && st_empty(f, src_i))) {
         if (stack_underflow(f)) {
@@ -343,38 +330,40 @@ static void arith(struct fpu_state *f, int reg, int dest, int src_i, struct f80 
         }
         return;
     }
-    struct hx h;
-    memset(&h, 0, sizeof h);
-    h.in0 = st_get(f, dest);
-    h.in1 = src_i >= 0 ? st_get(f, src_i) : srcv;
-    host(f, arith_op[reg], &h);
-    if (commit_flags(f, &h, ABORT_ARITH))
+    h->in0 = st_get(f, dest);
+    if (src_i >= 0)
+        h->in1 = st_get(f, src_i);
+    host(f, hop, h);
+    if (commit_flags(f, h, ABORT_ARITH))
         return;
-    st_set(f, dest, h.out[0]);
+    st_set(f, dest, h->out[0]);
     if (pop)
         fpu_pop(f);
 }
 
 /* FCOM/FUCOM/FICOM/FTST/FCOMI...: compare ST(0) with ST(src_i) or *srcv.
  * to_eflags: FCOMI family (ZF/PF/CF, SDM Vol. 2A FCOMI), else C0/C2/C3. */
-static void compare(struct cpu *cpu, enum hx_op op, int src_i, struct f80 srcv, int pops, bool to_eflags)
+static void compare(struct cpu *cpu, enum hx_op op, int src_i, struct hx *h, int pops, bool to_eflags)
 {
     struct fpu_state *f = fpu_of(cpu);
-    uint16_t cc;
+    uint16_t cc, old_cc = f->fsw & FSW_CC;
+    bool stack_fault = st_empty(f, 0) || (src_i >= 0 && st_empty(f, src_i));
 
-    if (st_empty(f, 0) || (src_i >= 0 && st_empty(f, src_i))) {
+    if (stack_fault) {
+        /* #IS: "unordered" whether masked or not; no pops when unmasked. */
         if (!stack_underflow(f))
-            return;
-        cc = FSW_C0 | FSW_C2 | FSW_C3;          /* unordered */
+            pops = 0;
+        cc = FSW_C0 | FSW_C2 | FSW_C3;
     } else {
-        struct hx h;
-        memset(&h, 0, sizeof h);
-        h.in0 = st_get(f, 0);
-        h.in1 = src_i >= 0 ? st_get(f, src_i) : srcv;
-        host(f, op, &h);
-        if (commit_flags(f, &h, FSW_IE | FSW_DE))
-            return;
-        cc = h.sw & (FSW_C0 | FSW_C2 | FSW_C3);
+        h->in0 = st_get(f, 0);
+        if (src_i >= 0)
+            h->in1 = st_get(f, src_i);
+        host(f, op, h);
+        /* The condition codes are set even with #IA unmasked (as the host
+         * does); only the pops are skipped. */
+        if (commit_flags(f, h, FSW_IE | FSW_DE))
+            pops = 0;
+        cc = h->sw & (FSW_C0 | FSW_C2 | FSW_C3);
     }
     if (to_eflags) {
         uint32_t fl = cpu_get_eflags(cpu);
@@ -383,7 +372,8 @@ static void compare(struct cpu *cpu, enum hx_op op, int src_i, struct f80 srcv, 
         if (cc & FSW_C2) fl |= EFLAGS_PF;
         if (cc & FSW_C0) fl |= EFLAGS_CF;
         cpu_set_eflags(cpu, fl);
-        f->fsw &= (uint16_t)~FSW_C1;
+        /* FCOMI leaves C0-C3 alone (measured), except #IS's C1 = 0. */
+        set_cc(f, old_cc, stack_fault ? FSW_C0 | FSW_C2 | FSW_C3 : FSW_CC);
     } else {
         set_cc(f, cc, FSW_CC);                  /* C1 = 0 */
     }
@@ -396,26 +386,39 @@ static void compare(struct cpu *cpu, enum hx_op op, int src_i, struct f80 srcv, 
  * registers are replaced by whatever the host stack holds afterwards, which
  * covers pops (FPATAN, FYL2X), pushes (FSINCOS, FPTAN, FXTRACT), and the
  * unmasked responses (operands left in place) alike.
- * cc_mask: condition bits the instruction defines besides C1.
+ * n_out: registers the instruction leaves (1, or 2 for FPREM/FSCALE and the
+ * pushing ones); cc_mask: condition bits it defines besides C1.
  */
-static void stack_op(struct fpu_state *f, enum hx_op op, int n_in, bool pushes, uint16_t cc_mask)
+static void stack_op(struct fpu_state *f, enum hx_op op, int n_in, int n_out, uint16_t cc_mask)
 {
+    bool pushes = n_out > n_in;
+    bool fault = false;
+
+    if (st_empty(f, 0) || (n_in > 1 && st_empty(f, 1)))
+        fault = true;
+    else if (pushes && !st_empty(f, 7))
+        fault = true;
+    if (fault) {
+        /* #IS clears C2 (C0/C3 stay); masked, the result register(s) get
+         * the indefinite (measured: FPREM with ST(1) empty writes only
+         * ST(0), FPTAN on a full stack replaces ST(0) and pushes). */
+        set_cc(f, 0, cc_mask & FSW_C2);
+        bool masked = st_empty(f, 0) || (n_in > 1 && st_empty(f, 1)) ? stack_underflow(f)
+                                                                      : stack_overflow(f);
+        if (!masked)
+            return;
+        if (n_out < n_in)
+            fpu_pop(f);
+        st_set(f, 0, F80_INDEFINITE);
+        if (pushes)
+            fpu_push(f, F80_INDEFINITE);
+        return;
+    }
+
     struct hx h;
     memset(&h, 0, sizeof h);
     h.in0 = st_get(f, 0);
     h.in1 = st_get(f, 1);
-    if (st_empty(f, 0) || (n_in > 1 && st_empty(f, 1))) {
-        if (!stack_underflow(f))
-            return;
-        if (st_empty(f, 0))
-            h.in0 = F80_INDEFINITE;
-        if (st_empty(f, 1))
-            h.in1 = F80_INDEFINITE;
-    } else if (pushes && !st_empty(f, 7)) {
-        if (stack_overflow(f))
-            fpu_push(f, F80_INDEFINITE);
-        return;
-    }
     host(f, op, &h);
     commit_flags(f, &h, 0);
     set_cc(f, h.sw, cc_mask);
@@ -456,8 +459,7 @@ static void fcmov(struct cpu *cpu, int cond, bool negate, int i)
             st_set(f, 0, F80_INDEFINITE);
         return;
     }
-    f->fsw &= (uint16_t)~FSW_C1;
-    if (take)
+    if (take)                                   /* C1 is left alone (measured) */
         st_set(f, 0, st_get(f, i));
 }
 
@@ -475,7 +477,10 @@ static void fxch(struct fpu_state *f, int i)
     f->fsw &= (uint16_t)~FSW_C1;
 }
 
-/* FST/FSTP ST(i): a plain copy, no exceptions besides #IS. */
+/* FST/FSTP ST(i): a plain copy, no exceptions besides #IS. The reserved
+ * aliases FSTP1 (D9 D8+i) and FSTP8/9 (DF D0+i, D8+i) also come here; with
+ * an empty ST(0) real CPUs copy some internal value without a stack fault,
+ * which this does not model. */
 static void fst_reg(struct fpu_state *f, int i, bool pop)
 {
     if (st_empty(f, 0)) {
@@ -751,13 +756,18 @@ static void exec_mem(struct cpu *cpu, const struct insn *in)
 
     switch (op) {
     case 0xd8: case 0xda: case 0xdc: case 0xde: {
+        /* m32real, m32int, m64real, m16int: the host runs the very memory
+         * form, so exception priorities between the operands stay exact. */
         static const enum mem_kind kind[4] = { M_F32, M_I32, M_F64, M_I16 };
-        if (!load_operand(cpu, in, kind[(op - 0xd8) / 2], &v))
-            return;
+        int type = (op - 0xd8) / 2;
+        struct hx h;
+        memset(&h, 0, sizeof h);
+        fpu_mem_read(cpu, in->seg, insn_ea(cpu, in), h.mem, mem_size[kind[type]]);
+        enum hx_op hop = (enum hx_op)(HX_MEM + type * 8 + reg);
         if (reg == 2 || reg == 3)
-            compare(cpu, HX_COM, -1, v, reg == 3, false);
+            compare(cpu, hop, -1, &h, reg == 3, false);
         else
-            arith(f, reg, 0, -1, v, false);
+            arith(f, hop, 0, -1, &h, false);
         return;
     }
     case 0xd9:
@@ -851,7 +861,9 @@ static void exec_d9_reg(struct cpu *cpu, const struct insn *in)
     switch (in->reg) {
     case 0: {                                       /* FLD ST(i) */
         if (st_empty(f, i)) {
-            if (stack_underflow(f) && push_ok(f))
+            /* #IS on the source: the indefinite is pushed, C1 = 0, with no
+             * overflow check (as the hardware does). */
+            if (stack_underflow(f))
                 fpu_push(f, F80_INDEFINITE);
             return;
         }
@@ -864,14 +876,15 @@ static void exec_d9_reg(struct cpu *cpu, const struct insn *in)
     }
     case 1: fxch(f, i); return;
     case 2: if (i == 0) return; break;             /* FNOP */
-    case 3: fst_reg(f, i, true); return;           /* FSTP1 (undocumented alias) */
+    case 3: fst_reg(f, i, true); return;           /* FSTP1 (reserved alias) */
     case 4:
         switch (i) {
         case 0: sign_op(f, true); return;
         case 1: sign_op(f, false); return;
         case 4: {                                   /* FTST */
-            struct f80 zero = { 0, 0 };
-            compare(cpu, HX_TST, -1, zero, 0, false);
+            struct hx h;
+            memset(&h, 0, sizeof h);
+            compare(cpu, HX_TST, -1, &h, 0, false);
             return;
         }
         case 5: fxam(f); return;
@@ -888,26 +901,26 @@ static void exec_d9_reg(struct cpu *cpu, const struct insn *in)
     }
     case 6:
         switch (i) {
-        case 0: stack_op(f, HX_F2XM1, 1, false, 0); return;
-        case 1: stack_op(f, HX_YL2X, 2, false, 0); return;
-        case 2: stack_op(f, HX_PTAN, 1, true, FSW_C2); return;
-        case 3: stack_op(f, HX_PATAN, 2, false, 0); return;
-        case 4: stack_op(f, HX_XTRACT, 1, true, 0); return;
-        case 5: stack_op(f, HX_PREM1, 2, false, FSW_CC); return;
+        case 0: stack_op(f, HX_F2XM1, 1, 1, 0); return;
+        case 1: stack_op(f, HX_YL2X, 2, 1, 0); return;
+        case 2: stack_op(f, HX_PTAN, 1, 2, FSW_C2); return;
+        case 3: stack_op(f, HX_PATAN, 2, 1, 0); return;
+        case 4: stack_op(f, HX_XTRACT, 1, 2, 0); return;
+        case 5: stack_op(f, HX_PREM1, 2, 2, FSW_CC); return;
         case 6: set_top(f, fpu_top(f) - 1); f->fsw &= (uint16_t)~FSW_C1; return;
         case 7: set_top(f, fpu_top(f) + 1); f->fsw &= (uint16_t)~FSW_C1; return;
         }
         break;
     case 7:
         switch (i) {
-        case 0: stack_op(f, HX_PREM, 2, false, FSW_CC); return;
-        case 1: stack_op(f, HX_YL2XP1, 2, false, 0); return;
-        case 2: stack_op(f, HX_SQRT, 1, false, 0); return;
-        case 3: stack_op(f, HX_SINCOS, 1, true, FSW_C2); return;
-        case 4: stack_op(f, HX_RNDINT, 1, false, 0); return;
-        case 5: stack_op(f, HX_SCALE, 2, false, 0); return;
-        case 6: stack_op(f, HX_SIN, 1, false, FSW_C2); return;
-        case 7: stack_op(f, HX_COS, 1, false, FSW_C2); return;
+        case 0: stack_op(f, HX_PREM, 2, 2, FSW_CC); return;
+        case 1: stack_op(f, HX_YL2XP1, 2, 1, 0); return;
+        case 2: stack_op(f, HX_SQRT, 1, 1, 0); return;
+        case 3: stack_op(f, HX_SINCOS, 1, 2, FSW_C2); return;
+        case 4: stack_op(f, HX_RNDINT, 1, 1, 0); return;
+        case 5: stack_op(f, HX_SCALE, 2, 2, 0); return;
+        case 6: stack_op(f, HX_SIN, 1, 1, FSW_C2); return;
+        case 7: stack_op(f, HX_COS, 1, 1, FSW_C2); return;
         }
         break;
     }
@@ -919,14 +932,15 @@ static void exec_reg(struct cpu *cpu, const struct insn *in)
     struct fpu_state *f = fpu_of(cpu);
     uint8_t op = in->opcode & 0xff;
     int reg = in->reg, i = in->rm;
-    struct f80 none = { 0, 0 };
+    struct hx h;
+    memset(&h, 0, sizeof h);
 
     switch (op) {
     case 0xd8:
         if (reg == 2 || reg == 3)
-            compare(cpu, HX_COM, i, none, reg == 3, false);
+            compare(cpu, HX_COM, i, &h, reg == 3, false);
         else
-            arith(f, reg, 0, i, none, false);
+            arith(f, arith_op[reg], 0, i, &h, false);
         return;
     case 0xd9:
         exec_d9_reg(cpu, in);
@@ -937,7 +951,7 @@ static void exec_reg(struct cpu *cpu, const struct insn *in)
             return;
         }
         if (in->modrm == 0xe9) {                    /* FUCOMPP */
-            compare(cpu, HX_UCOM, 1, none, 2, false);
+            compare(cpu, HX_UCOM, 1, &h, 2, false);
             return;
         }
         break;
@@ -954,43 +968,50 @@ static void exec_reg(struct cpu *cpu, const struct insn *in)
             return;
         case 0xe3: fpu_finit(cpu); return;          /* FNINIT */
         }
-        if (reg == 5) { compare(cpu, HX_UCOM, i, none, 0, true); return; }  /* FUCOMI */
-        if (reg == 6) { compare(cpu, HX_COM, i, none, 0, true); return; }   /* FCOMI */
+        if (reg == 5) { compare(cpu, HX_UCOM, i, &h, 0, true); return; }  /* FUCOMI */
+        if (reg == 6) { compare(cpu, HX_COM, i, &h, 0, true); return; }   /* FCOMI */
         break;
     case 0xdc:
     case 0xde: {
         bool pop = op == 0xde;
         if (reg == 2) {                             /* FCOM2 / FCOMP5 aliases */
-            compare(cpu, HX_COM, i, none, pop ? 1 : 0, false);
+            compare(cpu, HX_COM, i, &h, pop ? 1 : 0, false);
             return;
         }
         if (reg == 3) {
             if (!pop) {                             /* FCOMP3 alias */
-                compare(cpu, HX_COM, i, none, 1, false);
+                compare(cpu, HX_COM, i, &h, 1, false);
                 return;
             }
             if (i == 1) {                           /* FCOMPP */
-                compare(cpu, HX_COM, 1, none, 2, false);
+                compare(cpu, HX_COM, 1, &h, 2, false);
                 return;
             }
             break;
         }
-        arith(f, swap_reverse(reg), i, 0, none, pop);
+        arith(f, arith_op[swap_reverse(reg)], i, 0, &h, pop);
         return;
     }
     case 0xdd:
         switch (reg) {
-        case 0: set_tag(f, st_phys(f, i), 3); return;           /* FFREE */
+        case 0:                                                 /* FFREE: C1 = 0 (measured) */
+            set_tag(f, st_phys(f, i), 3);
+            f->fsw &= (uint16_t)~FSW_C1;
+            return;
         case 1: fxch(f, i); return;                             /* FXCH4 alias */
         case 2: fst_reg(f, i, false); return;
         case 3: fst_reg(f, i, true); return;
-        case 4: compare(cpu, HX_UCOM, i, none, 0, false); return;
-        case 5: compare(cpu, HX_UCOM, i, none, 1, false); return;
+        case 4: compare(cpu, HX_UCOM, i, &h, 0, false); return;
+        case 5: compare(cpu, HX_UCOM, i, &h, 1, false); return;
         }
         break;
     case 0xdf:
         switch (reg) {
-        case 0: set_tag(f, st_phys(f, i), 3); fpu_pop(f); return;   /* FFREEP */
+        case 0:                                                     /* FFREEP */
+            set_tag(f, st_phys(f, i), 3);
+            fpu_pop(f);
+            f->fsw &= (uint16_t)~FSW_C1;
+            return;
         case 1: fxch(f, i); return;                                 /* FXCH7 alias */
         case 2: case 3: fst_reg(f, i, true); return;                /* FSTP8/9 aliases */
         case 4:
@@ -999,8 +1020,8 @@ static void exec_reg(struct cpu *cpu, const struct insn *in)
                 return;
             }
             break;
-        case 5: compare(cpu, HX_UCOM, i, none, 1, true); return;   /* FUCOMIP */
-        case 6: compare(cpu, HX_COM, i, none, 1, true); return;    /* FCOMIP */
+        case 5: compare(cpu, HX_UCOM, i, &h, 1, true); return;   /* FUCOMIP */
+        case 6: compare(cpu, HX_COM, i, &h, 1, true); return;    /* FCOMIP */
         }
         break;
     }

@@ -3,11 +3,12 @@
  * (see fpu_host.h for why). Each operation is one small asm block built
  * from the same frame:
  *
- *   FNSTCW host_cw; <load inputs with the host FCW>; FNCLEX;
- *   FLDCW guest_cw; <the instruction>; FNSAVE env; FLDCW host_cw
+ *   FNSTCW host_cw; FLDENV start (guest FCW and C0-C3, empty stack);
+ *   <load inputs>; <the instruction>; FNSAVE env; FLDCW host_cw
  *
  * Loading 80-bit values raises nothing, so all exceptions come from the
- * instruction itself. FNSAVE dumps the host stack whatever depth the
+ * instruction itself, and condition codes the instruction leaves alone
+ * keep the guest's values. FNSAVE dumps the host stack whatever depth the
  * instruction left (e.g. FSINCOS with an out-of-range operand does not
  * push), resets the unit so the host stack is empty again as the ABI wants,
  * and drops any pending exception without taking it.
@@ -18,12 +19,12 @@
 #define HX_CLOBBERS "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)", "st(7)", "memory"
 
 #define HX_FRAME(loads, insn)                                               \
-    __asm__ volatile("fnstcw %[hcw]\n\t" loads "fnclex\n\t"                 \
-                     "fldcw %[gcw]\n\t" insn "\n\t"                         \
+    __asm__ volatile("fnstcw %[hcw]\n\t"                                    \
+                     "fldenv %[start]\n\t" loads insn "\n\t"               \
                      "fnsave %[env]\n\t"                                    \
                      "fldcw %[hcw]\n\t"                                     \
                      : [env] "=m"(env), [hcw] "=m"(hcw), [mem] "+m"(h->mem) \
-                     : [a] "m"(h->in0), [b] "m"(h->in1), [gcw] "m"(h->cw)   \
+                     : [a] "m"(h->in0), [b] "m"(h->in1), [start] "m"(start) \
                      : HX_CLOBBERS)
 
 #define LOAD0 ""
@@ -36,8 +37,13 @@ void hx_run(enum hx_op op, struct hx *h)
 {
     uint8_t env[108];       /* FNSAVE image, 32-bit protected-mode format */
     uint16_t hcw;
+    /* Starting environment (32-bit format): the guest FCW, an FSW holding
+     * only the guest's condition codes (no exceptions, TOP 0), all
+     * registers empty. Loading 80-bit operands raises nothing. */
+    uint32_t start[7] = { 0xffff0000u | h->cw, 0xffff0000u | (h->cc & 0x4700u),
+                          0xffffffffu, 0, 0, 0, 0xffff0000u };
 
-    switch (op) {
+    switch ((int)op) {
     HX_CASE(HX_ADD, LOAD2, "fadd %%st(1), %%st")
     HX_CASE(HX_MUL, LOAD2, "fmul %%st(1), %%st")
     HX_CASE(HX_SUB, LOAD2, "fsub %%st(1), %%st")
@@ -86,6 +92,15 @@ void hx_run(enum hx_op op, struct hx *h)
     HX_CASE(HX_STT_I32, LOAD1, "fld %%st(0)\n\tfisttpl %[mem]")
     HX_CASE(HX_STT_I64, LOAD1, "fld %%st(0)\n\tfisttpll %[mem]")
     HX_CASE(HX_ST_BCD, LOAD1, "fld %%st(0)\n\tfbstp %[mem]")
+#define HX_MEM_ROW(base, add, mul, com, sub, subr, div, divr)                  \
+    HX_CASE(base + 0, LOAD1, add " %[mem]") HX_CASE(base + 1, LOAD1, mul " %[mem]") \
+    HX_CASE(base + 2, LOAD1, com " %[mem]") HX_CASE(base + 3, LOAD1, com " %[mem]") \
+    HX_CASE(base + 4, LOAD1, sub " %[mem]") HX_CASE(base + 5, LOAD1, subr " %[mem]") \
+    HX_CASE(base + 6, LOAD1, div " %[mem]") HX_CASE(base + 7, LOAD1, divr " %[mem]")
+    HX_MEM_ROW(HX_MEM + 0, "fadds", "fmuls", "fcoms", "fsubs", "fsubrs", "fdivs", "fdivrs")
+    HX_MEM_ROW(HX_MEM + 8, "fiaddl", "fimull", "ficoml", "fisubl", "fisubrl", "fidivl", "fidivrl")
+    HX_MEM_ROW(HX_MEM + 16, "faddl", "fmull", "fcoml", "fsubl", "fsubrl", "fdivl", "fdivrl")
+    HX_MEM_ROW(HX_MEM + 24, "fiadds", "fimuls", "ficoms", "fisubs", "fisubrs", "fidivs", "fidivrs")
     default:
         h->sw = 0;
         h->depth = 0;

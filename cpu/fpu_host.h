@@ -45,12 +45,17 @@ enum hx_op {
     /* stores of in0 to mem[] */
     HX_ST_F32, HX_ST_F64, HX_ST_I16, HX_ST_I32, HX_ST_I64,
     HX_STT_I16, HX_STT_I32, HX_STT_I64, HX_ST_BCD,
-    HX_OP_COUNT
+    /* ST(0) op memory operand, as D8/DA/DC/DE with a memory ModRM: eight
+     * ops (by ModRM.reg; FCOMP is run as FCOM, the caller pops) for each
+     * of m32real, m32int, m64real, m16int. Index: HX_MEM + type * 8 + reg. */
+    HX_MEM,
+    HX_OP_COUNT = HX_MEM + 32
 };
 
 struct hx {
     /* inputs */
     uint16_t cw;            /* the guest FCW */
+    uint16_t cc;            /* the guest's C0-C3, the host starts from them */
     struct f80 in0, in1;
     uint8_t mem[16];        /* memory operand image (loads and stores) */
     /* outputs */
