@@ -22,6 +22,7 @@
 #include "frontend/linux_boot.h"
 #include "frontend/loader.h"
 #include "frontend/multiboot.h"
+#include "frontend/trace.h"
 #include "memory/memory.h"
 
 #define FOUR_GIB          0x100000000ull
@@ -156,7 +157,33 @@ static int machine_boot(struct machine *m)
 {
     if (m->boot == BOOT_FIRMWARE)
         return 0;              /* cpu_reset already points at F000:FFF0 */
+    /* No firmware will run: set the board up as SeaBIOS would have (RAM at
+     * 0xE0000-0xFFFFF, PM I/O base, PCI IRQ routing, ACPI tables at
+     * 0xF0000) before the loader writes the kernel and its tables. */
+    if (pc_devices_setup_direct_boot(&m->dev, m) != 0) {
+        fprintf(stderr, "softvm: internal error: direct-boot board setup failed\n");
+        return -1;
+    }
     return load_kernel(m);
+}
+
+/* SeaBIOS runs option ROMs it finds in fw_cfg's "vgaroms/" directory
+ * (src/optionroms.c, vgarom_setup). The VGA BIOS is optional for a
+ * headless boot, so a missing file is not an error. */
+static int add_vga_bios(struct machine *m)
+{
+    char path[PATH_MAX];
+    if (!machine_find_firmware("vgabios-stdvga.bin", path, sizeof(path)))
+        return 0;
+    uint8_t *rom;
+    size_t len;
+    if (loader_read_file("VGA BIOS", path, 256u << 10, &rom, &len))
+        return -1;
+    int rc = fw_cfg_add_file(&m->dev.fw_cfg, "vgaroms/vgabios-stdvga.bin", rom, len);
+    free(rom);
+    if (rc)
+        fprintf(stderr, "softvm: VGA BIOS '%s': cannot add it to fw_cfg\n", path);
+    return rc;
 }
 
 /* ---- host sides of the character devices ----------------------------------------- */
@@ -249,7 +276,7 @@ int machine_init(struct machine *m, const struct vm_options *opt)
     }
 
     if (m->boot == BOOT_FIRMWARE) {
-        if (load_bios(m)) {
+        if (load_bios(m) || add_vga_bios(m)) {
             machine_destroy(m);
             return 1;
         }
@@ -270,14 +297,21 @@ int machine_init(struct machine *m, const struct vm_options *opt)
         machine_destroy(m);
         return 1;
     }
+    if (trace_machine_setup(m)) {       /* -d, -D, --stats, -gdb/-s/-S */
+        machine_destroy(m);
+        return 1;
+    }
     return 0;
 }
 
 void machine_destroy(struct machine *m)
 {
+    trace_machine_teardown(m);
     for (int i = 0; i < PC_NUM_UARTS; i++)
         chardev_close(&m->serial[i]);
     chardev_close(&m->debugcon);
+    if (m->mem)                       /* pc_devices_init ran (it follows phys_mem_create) */
+        pc_devices_destroy(&m->dev);
     if (m->console_used) {
         console_close(&m->console);
         m->console_used = false;
@@ -354,7 +388,11 @@ static void machine_slice(struct machine *m)
     uint64_t budget = vclock_insns_until_deadline(&m->clock);
     if (budget > MACHINE_MAX_SLICE)
         budget = MACHINE_MAX_SLICE;
+    if (TRACE_UNLIKELY(m->trace != NULL))
+        budget = trace_machine_before_slice(m, budget);   /* the debugger may hold the CPU */
     enum cpu_exit why = cpu_exec(&m->cpu, budget);
+    if (TRACE_UNLIKELY(m->trace != NULL))
+        trace_machine_after_slice(m);
     vclock_run_timers(&m->clock);
 
     switch (why) {
@@ -416,7 +454,9 @@ int machine_run(struct machine *m)
     flush_chardevs(m);
     if (m->console_used)
         console_close(&m->console);   /* the terminal back to normal before any message */
-    if (m->opt.stats)
+    if (m->opt.stats) {
         print_stats(m);
+        stats_print(m, stderr);
+    }
     return m->exit_status;
 }
