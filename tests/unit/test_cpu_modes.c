@@ -214,3 +214,22 @@ Test(modes, triple_fault)
     cr_assert(!r->ports.done);
     free_run(r);
 }
+
+Test(modes, paging_double_fault)
+{
+    struct mode_run *r = run_program("mode_paging");
+    static const uint32_t want[] = {
+        0x1111,
+        14, 0x5,                    /* user read of a supervisor page: P | U */
+        14, 0x7,                    /* user write: P | W | U */
+        0x100010,                   /* CR2, read by the INT 30h handler */
+        0x3030,
+        0xdf00, 0,                  /* #DF task entered, error code 0 */
+        0x3f0ffc,                   /* CR2: the first push on the unmapped ring-0 stack */
+        0x28, 0x1b,                 /* back link to TSS0, which was in ring 3 */
+        0x4000,                     /* NT */
+    };
+    expect_log(r, want, (int)(sizeof(want) / sizeof(want[0])));
+    cr_assert(r->ports.done);
+    free_run(r);
+}
