@@ -27,6 +27,8 @@
 #include "cpu/fpu.h"
 #include "memory/memory.h"
 #include "tests/unit/support_cpu.h"
+#include "cpu/decode.h"
+#include "cpu/optable.h"
 #include "translator/tb.h"
 
 #define FH_MEM_SIZE 128
@@ -71,7 +73,30 @@ struct fh {
     uint8_t *page;          /* native trampoline page */
     struct support_cpu *m;
     uint64_t rng;
+    bool direct;            /* decode and call x87_execute/simd_execute
+                               directly instead of going through cpu_exec */
 };
+
+/*
+ * Execute one instruction of code[] at FH_GUEST_CODE by decoding it and
+ * calling the FPU/SIMD entry point the opcode table names, catching a
+ * raised exception. Returns -1 if it completed, else the vector.
+ */
+static inline int fh_exec_direct(struct cpu *cpu, const uint8_t *code, int len)
+{
+    struct insn in;
+    int n = decode_insn(code, (unsigned)len, DECODE_CODE32 | DECODE_PM, &in);
+    cr_assert(n > 0, "decode failed");
+    in.eip = cpu->eip;
+    if (setjmp(cpu->exc_jmp) != 0)
+        return cpu->exc_vector;
+    if (in.desc && (in.desc->form & OPF_SIMD))
+        simd_execute(cpu, &in);
+    else
+        x87_execute(cpu, &in);
+    cpu->eip += (uint32_t)n;
+    return -1;
+}
 
 static inline uint64_t fh_rand(struct fh *h)
 {
@@ -151,9 +176,15 @@ static inline enum cpu_exit fh_run_guest(struct fh *h, const struct fh_case *c, 
     cpu->halted = false;
     /* The state goes in and out through this FPU's own FXRSTOR/FXSAVE. */
     fpu_fxrstor(cpu, SEG_DS, FH_GUEST_IN);
-    enum cpu_exit e = cpu_exec(cpu, 2);
-    if (e == CPU_EXIT_BUDGET)
-        e = cpu_exec(cpu, 1);   /* the HLT */
+    enum cpu_exit e;
+    if (h->direct) {
+        int v = fh_exec_direct(cpu, c->code, c->code_len);
+        e = v < 0 ? CPU_EXIT_HALT : CPU_EXIT_SHUTDOWN;
+    } else {
+        e = cpu_exec(cpu, 2);
+        if (e == CPU_EXIT_BUDGET)
+            e = cpu_exec(cpu, 1);   /* the HLT */
+    }
     if (e == CPU_EXIT_HALT)
         fpu_fxsave(cpu, SEG_DS, FH_GUEST_OUT);
     dma_read(h->m->mem, FH_GUEST_OUT, r->fx, 512);
