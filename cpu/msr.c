@@ -79,7 +79,7 @@ static int mtrr_fixed_index(uint32_t index)
 
 static uint64_t tsc_raw(struct cpu *cpu)
 {
-    if (cpu->machine)
+    if (cpu->machine && cpu->machine->clock.icount)
         return vclock_now(&cpu->machine->clock) * CPU_TSC_PER_NS;
     return cpu->icount * CPU_TSC_PER_INSN;
 }
