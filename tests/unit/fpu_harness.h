@@ -123,6 +123,7 @@ static inline void fh_init(struct fh *h, uint64_t seed)
     cr_assert(h->m);
     support_cpu_flat32(h->m);
     h->rng = seed ? seed : 1;
+    h->direct = false;
 }
 
 static inline void fh_fini(struct fh *h)

@@ -85,7 +85,7 @@ static void fill_operand(struct fh *h, uint8_t op, int reg, uint8_t *mem)
         if (op == 0xdf && reg == 4)
             put_bcd(h, mem);
         else if (op == 0xdf && reg == 5 && (r & 1)) {
-            int64_t v = (int64_t)(r >> (2 + (r >> 58)));
+            int64_t v = (int64_t)(r >> (2 + (r >> 58) % 60));
             memcpy(mem, &v, 8);
         } else if (r & 1) {
             int16_t v = (int16_t)((int)(r >> 33) % 600 - 300);
