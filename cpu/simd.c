@@ -731,7 +731,6 @@ static void group15(struct cpu *cpu, const struct insn *in)
             return;                         /* LFENCE, MFENCE, SFENCE: one CPU, in order */
         ud(cpu);
     }
-    uint32_t off;
     switch (in->reg) {
     case 0:                                 /* FXSAVE */
     case 1:                                 /* FXRSTOR */
@@ -754,9 +753,10 @@ static void group15(struct cpu *cpu, const struct insn *in)
         check_sse(cpu);
         cpu_write32(cpu, in->seg, insn_ea(cpu, in), f->mxcsr);
         return;
-    case 7:                                 /* CLFLUSH: no cache; faults like a read */
-        off = insn_ea(cpu, in);
-        (void)cpu_read8(cpu, in->seg, off);
+    case 7:                                 /* CLFLUSH: there is no cache to flush.
+                                               No access is made (a read could have
+                                               side effects on MMIO), so the #PF/#GP
+                                               a real CLFLUSH may raise are not. */
         return;
     }
     ud(cpu);                                /* XSAVE family: not offered */
