@@ -782,17 +782,21 @@ void simd_execute(struct cpu *cpu, const struct insn *in)
     if (!row->stub && !row->run)
         ud(cpu);
 
+    /* SSE forms with an MMX register operand also switch the x87 to MMX
+     * state (SDM Vol. 1 11.6.7); memory sources do not. The switch (TOP = 0,
+     * all tags valid) is made once the instruction has completed, so a
+     * fault in it leaves the x87 state as it was. */
+    bool mmx_state;
     if (row->flags & F_MMX) {
         check_mmx(cpu);
-        fpu_mmx_enter(fpu_of(cpu));
+        mmx_state = true;
     } else {
         check_sse(cpu);
-        /* SSE forms with an MMX register operand also switch the x87 to
-         * MMX state (SDM Vol. 1 11.6.7), memory sources do not. */
-        if ((row->flags & F_DST_MM) || ((row->flags & F_SRC_MM) && in->mod == 3)) {
+        mmx_state = (row->flags & F_DST_MM) || ((row->flags & F_SRC_MM) && in->mod == 3);
+        if (mmx_state)
             fpu_check_pending(cpu);
-            fpu_mmx_enter(fpu_of(cpu));
-        }
     }
     (row->run ? row->run : gen_binary)(cpu, in, row);
+    if (mmx_state)
+        fpu_mmx_enter(fpu_of(cpu));
 }

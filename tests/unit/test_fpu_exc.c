@@ -237,3 +237,23 @@ Test(fpu_exc, fcomi_sets_eflags)
     cr_assert_eq(cpu_get_eflags(cpu) & EFLAGS_ARITH, EFLAGS_ZF);
     support_cpu_destroy(m);
 }
+
+/* A fault on the memory operand leaves the FPU as it was: the instruction
+ * restarts cleanly after the #GP/#PF is handled. */
+Test(fpu_exc, faulting_operand_changes_nothing)
+{
+    struct support_cpu *m = make();
+    struct cpu *cpu = m->cpu;
+    struct fpu_state *f = &cpu->priv.fpu;
+    cr_assert_eq(RUN(m, 0xd9, 0xe8), -1);               /* fld1 */
+    struct fpu_state before = *f;
+    cpu->seg[SEG_DS].limit = 0xfff;                     /* [ebx] = 0x2000 is past it */
+    cr_assert_eq(RUN(m, 0x0f, 0xfc, 0x03), EXC_GP);     /* paddb mm0, [ebx] */
+    cr_assert_eq(RUN(m, 0xdb, 0x3b), EXC_GP);           /* fstp tword [ebx] */
+    cr_assert_eq(RUN(m, 0xdd, 0x33), EXC_GP);           /* fnsave [ebx] */
+    cr_assert_eq(RUN(m, 0xd9, 0x03), EXC_GP);           /* fld dword [ebx] */
+    cr_assert_eq(f->fsw, before.fsw, "TOP and flags unchanged");
+    cr_assert_eq(f->ftw, before.ftw, "no MMX transition, no pop, no FNINIT");
+    cr_assert_eq(f->fcw, before.fcw);
+    support_cpu_destroy(m);
+}
