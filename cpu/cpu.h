@@ -19,6 +19,7 @@
 struct machine;
 struct phys_mem;
 struct io_bus;
+struct trace;
 
 /* General registers, in ModRM encoding order (SDM Vol. 2A table 2-2). */
 enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI };
@@ -151,6 +152,11 @@ struct cpu {
     struct machine *machine;
     struct phys_mem *mem;
     struct io_bus *io;
+
+    /* Tracing, --stats and the debugger (frontend/trace.h): the hot paths
+     * call a hook only for the TRACE_HOOK_* bits set here; 0 = all off. */
+    uint32_t trace_flags;
+    struct trace *trace;
 };
 
 /* --- lifecycle ------------------------------------------------------------- */

@@ -15,6 +15,7 @@
 #include "cpu/optable.h"
 #include "cpu/system.h"
 #include "translator/tb.h"
+#include "frontend/trace.h"
 
 /* Remember what a fault must put back: EIP, ESP, EFLAGS and lazy flags
  * as they are at this instruction boundary. */
@@ -139,9 +140,13 @@ enum cpu_exit cpu_exec(struct cpu *cpu, uint64_t budget)
             return CPU_EXIT_HALT;
 
         struct tb *tb = tb_lookup(cpu);
+        if (TRACE_UNLIKELY(cpu->trace_flags & TRACE_HOOK_TB))
+            trace_tb_exec(cpu, tb);     /* -d exec,cpu; --stats */
         if (!tb) {
             struct insn in;
             decode_at(cpu, cpu->eip, &in);
+            if (TRACE_UNLIKELY(cpu->trace_flags & TRACE_HOOK_INSN) && trace_insn(cpu, &in))
+                continue;               /* debugger breakpoint: stop before it */
             exec_insn(cpu, &in);
             continue;
         }
@@ -150,6 +155,8 @@ enum cpu_exit cpu_exec(struct cpu *cpu, uint64_t budget)
         p->tb_stop = false;
         const struct insn *in = tb->insns, *last = in + tb->n_insns;
         for (;;) {
+            if (TRACE_UNLIKELY(cpu->trace_flags & TRACE_HOOK_INSN) && trace_insn(cpu, in))
+                break;                  /* debugger breakpoint: stop before it */
             exec_insn(cpu, in);
             if (++in == last || p->tb_stop || cpu->icount >= end || cpu->halted
                 || cpu->intr || cpu->nmi_pending || p->inhibit_irq || cpu->exit_request

@@ -345,33 +345,45 @@ static bool machine_idle(struct machine *m)
 {
     uint64_t deadline = vclock_next_deadline(&m->clock);
     bool input = m->console_used && !m->console.eof && console_uart(m) >= 0;
+    bool realtime = m->opt.clock == VM_CLOCK_REALTIME;
 
-    if (m->opt.clock == VM_CLOCK_REALTIME || (deadline == VCLOCK_NEVER && input)) {
-        uint64_t now = vclock_now(&m->clock);
-        int timeout_ms = -1;
+    if (!realtime || deadline == VCLOCK_NEVER) {
         if (deadline != VCLOCK_NEVER) {
-            uint64_t wait_ns = deadline > now ? deadline - now : 0;
-            timeout_ms = (int)(wait_ns / 1000000u < 1000 ? wait_ns / 1000000u : 1000);
-        } else if (!input) {
+            vclock_skip_to_next_deadline(&m->clock);
+            return true;
+        }
+        if (!input)
             return false;
-        }
+        /* Only a key can wake the guest: wait for one (time stands still). */
         flush_chardevs(m);
-        uint64_t t0 = host_ns();
-        bool got = input ? console_poll(&m->console, timeout_ms)
-                         : (timeout_ms > 0 ? usleep((useconds_t)timeout_ms * 1000), false : false);
-        uint64_t slept = host_ns() - t0;
-        if (m->opt.clock == VM_CLOCK_REALTIME && deadline != VCLOCK_NEVER) {
-            /* advance virtual time by what passed, never beyond the deadline
-             * unless no input came (then exactly to it) */
-            uint64_t gap = deadline > now ? deadline - now : 0;
-            m->clock.idle_ns += got ? (slept < gap ? slept : gap) : gap;
-        }
+        console_poll(&m->console, -1);
         feed_console(m);
         return true;
     }
-    if (deadline == VCLOCK_NEVER)
-        return false;
-    vclock_skip_to_next_deadline(&m->clock);
+
+    /* Realtime: sleep until the host clock reaches the deadline, or a key
+     * arrives; virtual time advances by what really passed. Wait at most a
+     * second at a time so requests and input are seen. */
+    uint64_t now = vclock_now(&m->clock);
+    uint64_t gap = deadline > now ? deadline - now : 0;
+    uint64_t wait_ns = gap < 1000000000ull ? gap : 1000000000ull;
+    flush_chardevs(m);
+    uint64_t t0 = host_ns();
+    bool got = false;
+    if (wait_ns >= 1000000u) {
+        if (input) {
+            got = console_poll(&m->console, (int)(wait_ns / 1000000u));
+        } else {
+            struct timespec ts = { .tv_sec = (time_t)(wait_ns / 1000000000u),
+                                   .tv_nsec = (long)(wait_ns % 1000000000u) };
+            nanosleep(&ts, NULL);
+        }
+    }
+    uint64_t slept = host_ns() - t0;
+    /* Without input the whole wait passed (poll's rounding aside). */
+    uint64_t advance = got ? slept : (slept > wait_ns ? slept : wait_ns);
+    m->clock.idle_ns += advance < gap ? advance : gap;
+    feed_console(m);
     return true;
 }
 

@@ -15,6 +15,8 @@
 #include "frontend/console.h"
 #include "frontend/options.h"    /* struct vm_options: the parsed command line */
 
+struct trace;
+
 /* How the machine starts (chosen by machine_init from the options). */
 enum boot_kind {
     BOOT_FIRMWARE,               /* BIOS at the reset vector (SeaBIOS) */
@@ -47,6 +49,7 @@ struct machine {
     uint64_t last_poll_icount;   /* icount when stdin was last polled */
     uint64_t resets;             /* machine resets so far (--stats) */
     uint64_t host_start_ns;      /* CLOCK_MONOTONIC at machine_run start (--stats) */
+    struct trace *trace;         /* -d, --stats, gdb stub (frontend/trace.h), or NULL */
 };
 
 /* Build a PC from options: memory, devices, firmware or kernel. Returns 0, or

@@ -7,6 +7,7 @@
  * does that and reports bad files with status 1).
  */
 #include "frontend/options.h"
+#include "frontend/trace.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -424,6 +425,7 @@ static const struct { const char *name; uint32_t bit; const char *help; } log_it
     { "unimp",        VM_LOG_UNIMP,        "features the guest used that are not implemented" },
     { "guest_errors", VM_LOG_GUEST_ERRORS, "architecturally invalid guest actions" },
     { "reset",        VM_LOG_RESET,        "machine resets" },
+    { "mmu",          VM_LOG_MMU,          "page walks that fill the TLB" },
 };
 
 void options_print_log_help(FILE *out)
@@ -466,7 +468,7 @@ enum opt_id {
     O_HELP, O_VERSION, O_M, O_KERNEL, O_INITRD, O_APPEND, O_BIOS, O_HDA, O_HDB, O_CDROM,
     O_DRIVE, O_BOOT, O_NOGRAPHIC, O_SERIAL, O_DISPLAY, O_ACCEL, O_NO_REBOOT, O_SNAPSHOT,
     O_NIC, O_NETDEV, O_S, O_GDB, O_BIG_S, O_D, O_BIG_D, O_DEBUGCON, O_RTC, O_ICOUNT,
-    O_CLOCK, O_STATS,
+    O_CLOCK, O_STATS, O_DFILTER, O_DICOUNT, O_ONE_INSN,
 };
 
 static const struct option_desc {
@@ -501,6 +503,10 @@ static const struct option_desc {
     { "S",         O_BIG_S,     NULL,   "do not start the CPU until the debugger says so" },
     { "d",         O_D,         "LIST", "log items, comma-separated (-d help lists them)" },
     { "D",         O_BIG_D,     "FILE", "write the log to FILE instead of stderr" },
+    { "dfilter",   O_DFILTER,   "RANGES", "log only blocks starting in START..END, START+SIZE (comma-separated)" },
+    { "dicount",   O_DICOUNT,   "FROM..TO", "log only while the instruction count is in [FROM, TO)" },
+    { "one-insn-per-tb", O_ONE_INSN, NULL, "one instruction per translation block (exact -d diffs with QEMU -singlestep)" },
+    { "singlestep", O_ONE_INSN, NULL,   NULL },
     { "debugcon",  O_DEBUGCON,  "DEV",  "debug console, port 0x402 (SeaBIOS log): stdio, null, none, file:PATH" },
     { "rtc",       O_RTC,       "base=B", "RTC start: utc, localtime or YYYY-MM-DDTHH:MM:SS (UTC)" },
     { "icount",    O_ICOUNT,    "shift=N", "deterministic clock at 2^N ns per instruction (default 0)" },
@@ -605,6 +611,24 @@ static int apply_option(struct vm_options *opt, const struct option_desc *o, con
     case O_BIG_S: opt->start_stopped = true; return 0;
     case O_D: return parse_log_list(opt, on, a, err);
     case O_BIG_D: opt->log_file = a; return 0;
+    case O_DFILTER: {
+        struct trace_range r[TRACE_MAX_RANGES];
+        int nr;
+        if (!trace_parse_ranges(a, r, &nr))
+            return fail(err, "%s: '%s': use START..END, START+SIZE or START-SIZE, "
+                        "comma-separated (at most %d)", on, a, TRACE_MAX_RANGES);
+        opt->log_filter = a;
+        return 0;
+    }
+    case O_DICOUNT: {
+        uint64_t from, to;
+        if (!trace_parse_window(a, &from, &to))
+            return fail(err, "%s: '%s': use FROM..TO, FROM.. or ..TO (instruction counts)",
+                        on, a);
+        opt->log_window = a;
+        return 0;
+    }
+    case O_ONE_INSN: opt->one_insn_per_tb = true; return 0;
     case O_DEBUGCON: return parse_chardev(&opt->debugcon, on, a, true, err);
     case O_RTC: return parse_kv_list(opt, on, a, rtc_kv, err);
     case O_ICOUNT: return parse_kv_list(opt, on, a, icount_kv, err);
@@ -688,10 +712,6 @@ int options_check_implemented(const struct vm_options *opt, FILE *err)
         return not_yet(err, "-gdb/-s");
     if (opt->start_stopped)
         return not_yet(err, "-S");
-    if (opt->log_mask)
-        return not_yet(err, "-d");
-    if (opt->log_file)
-        return not_yet(err, "-D");
     return 0;
 }
 

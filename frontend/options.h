@@ -90,6 +90,7 @@ enum {
     VM_LOG_UNIMP   = 1u << 6,   /* unimplemented features the guest tried */
     VM_LOG_GUEST_ERRORS = 1u << 7,  /* guest did something architecturally wrong */
     VM_LOG_RESET   = 1u << 8,   /* machine resets */
+    VM_LOG_MMU     = 1u << 9,   /* page walks and TLB fills */
 };
 
 struct vm_options {
@@ -121,6 +122,9 @@ struct vm_options {
 
     uint32_t log_mask;                   /* -d */
     const char *log_file;                /* -D */
+    const char *log_filter;              /* -dfilter RANGES (frontend/trace.c parses) */
+    const char *log_window;              /* -dicount FROM..TO: instruction-count window */
+    bool one_insn_per_tb;                /* -one-insn-per-tb: exact trace diffs with QEMU */
 
     enum vm_clock_mode clock;            /* -clock auto|deterministic|realtime */
     uint64_t ns_per_insn;                /* -icount shift=N: 2^N ns per instruction */

@@ -9,6 +9,7 @@
 #include "cpu/cpu.h"
 #include "cpu/decode.h"
 #include "cpu/optable.h"
+#include "frontend/trace.h"
 #include "memory/memory.h"
 #include "memory/mmu.h"
 
@@ -89,7 +90,8 @@ static struct tb *tb_build(struct cpu *cpu, uint64_t phys, uint32_t eip, unsigne
     struct tb *tb = &c->pool[c->n_tbs];
     struct insn *insns = &c->insn_pool[c->n_insns];
     unsigned pos = 0, n = 0;
-    while (n < TB_MAX_INSNS) {
+    unsigned max = c->max_insns ? c->max_insns : TB_MAX_INSNS;
+    while (n < max) {
         struct insn *in = &insns[n];
         int len = decode_insn(code + pos, avail - pos, mode, in);
         if (len <= 0)
@@ -122,6 +124,8 @@ static struct tb *tb_build(struct cpu *cpu, uint64_t phys, uint32_t eip, unsigne
     c->page_hash[ph] = tb;
     phys_mark_code_page(cpu->mem, page);
     c->n_built++;
+    if (TRACE_UNLIKELY(cpu->trace_flags & TRACE_HOOK_NEWTB))
+        trace_tb_new(cpu, tb, code);    /* -d in_asm */
     return tb;
 }
 

@@ -42,6 +42,8 @@ struct tb_cache {
     struct insn insn_pool[TB_INSN_POOL_SIZE];
     unsigned n_insns;
     uint64_t running_page;      /* physical page of the TB being executed, or ~0 */
+    unsigned max_insns;         /* instructions per block at most: 0 = TB_MAX_INSNS,
+                                   1 = -one-insn-per-tb (frontend/trace.c) */
     /* statistics */
     uint64_t n_built, n_invalidated, n_flushes;
 };
