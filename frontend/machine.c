@@ -420,7 +420,17 @@ static void machine_slice(struct machine *m)
         }
         break;
     case CPU_EXIT_HALT:
-        if (!m->stop && !m->reset_request && !machine_idle(m)) {
+        if (m->stop || m->reset_request)
+            break;
+        /* HLT with IF = 0: only NMI or reset can wake it (SDM Vol. 2A HLT),
+         * and nothing on this board raises NMI: the guest is done. */
+        if (!(cpu_get_eflags(&m->cpu) & EFLAGS_IF) && !m->cpu.nmi_pending) {
+            fprintf(stderr, "softvm: the guest halted with interrupts disabled "
+                    "(cli; hlt): stopping\n");
+            machine_request_stop(m, 1);
+            break;
+        }
+        if (!machine_idle(m)) {
             fprintf(stderr, "softvm: the guest halted with nothing left to wake it "
                     "(no timer armed, no input)\n");
             machine_request_stop(m, 1);

@@ -1,0 +1,251 @@
+/*
+ * test_frontend_machine.c - the machine's run loop and the console:
+ * HLT with interrupts off, triple fault with and without -no-reboot, reset
+ * through port 0xCF9 (the kernel is loaded again), a timer interrupt waking
+ * a halted CPU on the virtual clock, determinism of two identical runs, and
+ * the console's Ctrl-A escapes. Uses tests/asm/multiboot_actions.asm.
+ */
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "frontend/console.h"
+#include "frontend/machine.h"
+
+#define ACTIONS SOFTVM_ASM_DIR "/multiboot_actions.bin"
+
+struct capture {
+    char buf[1024];
+    size_t len;
+};
+
+static void capture_byte(void *opaque, uint8_t byte)
+{
+    struct capture *c = opaque;
+    if (c->len + 1 < sizeof(c->buf))
+        c->buf[c->len++] = (char)byte;
+}
+
+/* Boot multiboot_actions with `word`, run at most `slices` slices. */
+static struct machine *run_action(const char *word, bool no_reboot, struct capture *out,
+                                  uint64_t slices)
+{
+    struct vm_options opt;
+    options_default(&opt);
+    opt.ram_size = 8u << 20;
+    opt.clock = VM_CLOCK_DETERMINISTIC;
+    opt.kernel = ACTIONS;
+    opt.append = word;
+    opt.no_reboot = no_reboot;
+    opt.serial[0].kind = VM_CHARDEV_CALLBACK;
+    opt.serial[0].write = capture_byte;
+    opt.serial[0].opaque = out;
+    struct machine *m = calloc(1, sizeof(*m));
+    cr_assert_eq(machine_init(m, &opt), 0);
+    cr_assert(machine_run_slices(m, slices), "the machine did not stop; serial: '%.*s'",
+              (int)out->len, out->buf);
+    out->buf[out->len] = '\0';
+    return m;
+}
+
+static void done(struct machine *m)
+{
+    machine_destroy(m);
+    free(m);
+}
+
+static const char *stderr_text(void)
+{
+    static char buf[2048];
+    fflush(stderr);
+    size_t n = fread(buf, 1, sizeof(buf) - 1, cr_get_redirected_stderr());
+    buf[n] = '\0';
+    return buf;
+}
+
+Test(machine, hlt_with_interrupts_off_stops, .init = cr_redirect_stderr, .timeout = 60)
+{
+    struct capture out = {0};
+    struct machine *m = run_action("halt", true, &out, 1000);
+    cr_assert_eq(m->exit_status, 1);
+    cr_assert(strstr(stderr_text(), "halted with interrupts disabled"));
+    done(m);
+}
+
+Test(machine, triple_fault_no_reboot_exits, .init = cr_redirect_stderr, .timeout = 60)
+{
+    struct capture out = {0};
+    struct machine *m = run_action("triple", true, &out, 1000);
+    cr_assert_eq(m->exit_status, 0);
+    cr_assert_eq(m->resets, 0);
+    cr_assert(strstr(stderr_text(), "triple fault"));
+    done(m);
+}
+
+Test(machine, reset_port_no_reboot_exits, .timeout = 60)
+{
+    struct capture out = {0};
+    struct machine *m = run_action("reset", true, &out, 1000);
+    cr_assert_str_eq(out.buf, "first boot\n");
+    cr_assert_eq(m->exit_status, 0);
+    cr_assert_eq(m->resets, 0);
+    done(m);
+}
+
+Test(machine, reset_port_reboots_and_reloads_kernel, .timeout = 60)
+{
+    struct capture out = {0};
+    struct machine *m = run_action("reset", false, &out, 1000);
+    cr_assert_str_eq(out.buf, "first boot\nsecond boot\n");
+    cr_assert_eq(m->exit_status, (7 << 1) | 1);
+    cr_assert_eq(m->resets, 1);
+    done(m);
+}
+
+Test(machine, timer_wakes_halted_cpu, .timeout = 60)
+{
+    struct capture out = {0};
+    struct machine *m = run_action("timer", true, &out, 1000);
+    cr_assert_str_eq(out.buf, "tick\n");
+    cr_assert_eq(m->exit_status, (9 << 1) | 1);
+    /* 1000 PIT ticks at 1.193182 MHz: the halt was skipped over on the
+     * virtual clock, not run instruction by instruction */
+    cr_assert_geq(vclock_now(&m->clock), 838000u);
+    cr_assert_gt(m->clock.idle_ns, 0);
+    cr_assert_lt(m->cpu.icount, 100000u);
+    done(m);
+}
+
+Test(machine, deterministic_runs_are_identical, .timeout = 60)
+{
+    struct capture a = {0}, b = {0};
+    struct machine *m1 = run_action("timer", true, &a, 1000);
+    struct machine *m2 = run_action("timer", true, &b, 1000);
+    cr_assert_str_eq(a.buf, b.buf);
+    cr_assert_eq(m1->cpu.icount, m2->cpu.icount);
+    cr_assert_eq(vclock_now(&m1->clock), vclock_now(&m2->clock));
+    done(m1);
+    done(m2);
+}
+
+Test(machine, request_stop_first_status_wins)
+{
+    struct capture out = {0};
+    struct vm_options opt;
+    options_default(&opt);
+    opt.ram_size = 8u << 20;
+    opt.kernel = ACTIONS;
+    opt.append = "timer";
+    opt.serial[0].kind = VM_CHARDEV_CALLBACK;
+    opt.serial[0].write = capture_byte;
+    opt.serial[0].opaque = &out;
+    struct machine *m = calloc(1, sizeof(*m));
+    cr_assert_eq(machine_init(m, &opt), 0);
+    machine_request_stop(m, 42);
+    machine_request_stop(m, 3);
+    cr_assert_eq(machine_run(m), 42);
+    cr_assert_eq(out.len, 0, "nothing ran after the stop request");
+    done(m);
+}
+
+/* ---- console ---- */
+
+static void tty_console(struct console *c, int out_fd)
+{
+    console_open(c, -1, out_fd);
+    c->tty = true;           /* escape handling as for a terminal */
+    c->eof = false;
+}
+
+static size_t drain(struct console *c, char *buf, size_t size)
+{
+    size_t n = 0;
+    uint8_t b;
+    while (n + 1 < size && console_peek(c, &b)) {
+        buf[n++] = (char)b;
+        console_pop(c);
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+Test(console, escapes_on_a_terminal)
+{
+    struct console c;
+    tty_console(&c, -1);
+    char got[64];
+    console_feed(&c, (const uint8_t *)"ab\x01" "acd", 6);
+    cr_assert_eq(drain(&c, got, sizeof(got)), 5);
+    cr_assert_str_eq(got, "ab\x01" "cd", "Ctrl-A a sends one Ctrl-A");
+    cr_assert_not(c.quit);
+    console_feed(&c, (const uint8_t *)"\x01", 1);      /* split across two reads */
+    console_feed(&c, (const uint8_t *)"xz", 2);
+    cr_assert(c.quit, "Ctrl-A x quits");
+    drain(&c, got, sizeof(got));
+    cr_assert_str_eq(got, "z");
+    console_feed(&c, (const uint8_t *)"\x01q!", 3);    /* unknown escape: dropped */
+    drain(&c, got, sizeof(got));
+    cr_assert_str_eq(got, "!");
+    console_close(&c);
+}
+
+Test(console, help_escape_prints_help)
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    struct console c;
+    tty_console(&c, p[1]);
+    console_feed(&c, (const uint8_t *)"\x01h", 2);
+    char buf[512] = {0};
+    ssize_t n = read(p[0], buf, sizeof(buf) - 1);
+    cr_assert_gt(n, 0);
+    cr_assert(strstr(buf, "x  quit softvm"), "help text: %s", buf);
+    uint8_t b;
+    cr_assert_not(console_peek(&c, &b), "the escape itself reaches no guest");
+    console_close(&c);
+    close(p[0]);
+    close(p[1]);
+}
+
+Test(console, pipes_pass_every_byte)
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    struct console c;
+    console_open(&c, p[0], -1);
+    cr_assert_not(c.tty);
+    cr_assert_eq(write(p[1], "\x01x\x01h", 4), 4);
+    close(p[1]);
+    cr_assert(console_poll(&c, 1000));
+    char got[16];
+    cr_assert_eq(drain(&c, got, sizeof(got)), 4);
+    cr_assert_eq(memcmp(got, "\x01x\x01h", 4), 0);
+    cr_assert_not(c.quit);
+    cr_assert_not(console_poll(&c, 1000));
+    cr_assert(c.eof, "end of the pipe seen");
+    console_close(&c);
+    close(p[0]);
+}
+
+Test(console, output_is_batched_and_flushed)
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    struct console c;
+    console_open(&c, -1, p[1]);
+    for (int i = 0; i < 5000; i++)                   /* more than the buffer */
+        console_putc(&c, (uint8_t)('a' + i % 26));
+    console_flush(&c);
+    close(p[1]);
+    char buf[8192];
+    size_t total = 0;
+    ssize_t n;
+    while ((n = read(p[0], buf + total, sizeof(buf) - total)) > 0)
+        total += (size_t)n;
+    cr_assert_eq(total, 5000);
+    cr_assert_eq(buf[4999], (char)('a' + 4999 % 26));
+    console_close(&c);
+    close(p[0]);
+}
