@@ -105,7 +105,9 @@ static uint8_t *xmm(struct cpu *cpu, int n) { return fpu_of(cpu)->xmm[n & 7]; }
 /* Record SIMD FP exception flags; an unmasked one raises #XM (or #UD when
  * the OS has not set CR4.OSXMMEXCPT) before any result is written. With an
  * unmasked pre-computation exception (I, D, Z) the post-computation flags
- * are not reported (SDM Vol. 1 11.5.2). */
+ * are not reported (SDM Vol. 1 11.5.2). Known gap: the flags are those of
+ * the whole vector; hardware may differ for horizontal SSE3 ops
+ * (HADDPD & co) with #U unmasked, where one lane's #P is not reported. */
 static void simd_fp_flags(struct cpu *cpu, uint32_t flags)
 {
     struct fpu_state *f = fpu_of(cpu);
@@ -151,7 +153,17 @@ static void gen_binary(struct cpu *cpu, const struct insn *in, const struct simd
     else
         memcpy(d, xmm(cpu, in->reg), 16);
 
+    uint8_t d_in[16];
+    memcpy(d_in, d, 16);
     uint32_t flags = run_stub(cpu, row->stub, d, s);
+    if ((fl & F_FP) && !(fpu_of(cpu)->mxcsr & MXCSR_UM)) {
+        /* With #U unmasked a tiny result signals #U even when exact (IEEE
+         * 754's trapping underflow), which an all-masked run does not
+         * report. Rerun with flush-to-zero, which flags every tiny result. */
+        uint32_t mx = (fpu_of(cpu)->mxcsr | MXCSR_MASKS | MXCSR_FZ) & ~MXCSR_FLAGS & 0xffff;
+        row->stub(d_in, s, &mx);
+        flags |= mx & MXCSR_UE;
+    }
     if (fl & F_FP)
         simd_fp_flags(cpu, flags);
 
@@ -782,19 +794,21 @@ void simd_execute(struct cpu *cpu, const struct insn *in)
     if (!row->stub && !row->run)
         ud(cpu);
 
-    /* SSE forms with an MMX register operand also switch the x87 to MMX
-     * state (SDM Vol. 1 11.6.7); memory sources do not. The switch (TOP = 0,
-     * all tags valid) is made once the instruction has completed, so a
-     * fault in it leaves the x87 state as it was. */
-    bool mmx_state;
+    /* The switch to MMX state (TOP = 0, all tags valid). MMX instructions
+     * make it once they complete, so a faulting memory operand leaves the
+     * x87 state as it was. SSE conversions with an MMX register operand
+     * (SDM Vol. 1 11.6.7; memory sources do not switch) make it before
+     * they compute: the host shows TOP = 0 already when they raise #XM. */
+    bool mmx_state = false;
     if (row->flags & F_MMX) {
         check_mmx(cpu);
         mmx_state = true;
     } else {
         check_sse(cpu);
-        mmx_state = (row->flags & F_DST_MM) || ((row->flags & F_SRC_MM) && in->mod == 3);
-        if (mmx_state)
+        if ((row->flags & F_DST_MM) || ((row->flags & F_SRC_MM) && in->mod == 3)) {
             fpu_check_pending(cpu);
+            fpu_mmx_enter(fpu_of(cpu));
+        }
     }
     (row->run ? row->run : gen_binary)(cpu, in, row);
     if (mmx_state)

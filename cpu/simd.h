@@ -26,6 +26,9 @@
 
 /* MXCSR bits (SDM Vol. 1 10.2.3). */
 #define MXCSR_FLAGS  0x003fu     /* IE DE ZE OE UE PE */
+#define MXCSR_UE     0x0010u
+#define MXCSR_UM     0x0800u
+#define MXCSR_FZ     0x8000u
 #define MXCSR_DAZ    0x0040u
 #define MXCSR_MASKS  0x1f80u     /* IM DM ZM OM UM PM */
 

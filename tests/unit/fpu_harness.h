@@ -16,8 +16,11 @@
 #ifndef SOFTVM_TESTS_FPU_HARNESS_H
 #define SOFTVM_TESTS_FPU_HARNESS_H
 
+#include <setjmp.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <ucontext.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -67,7 +70,23 @@ struct fh_result {
     uint8_t mem[FH_MEM_SIZE];
     uint32_t gpr[8];
     uint32_t eflags;
+    int vector;             /* -1, or the exception raised (#XM natively = SIGFPE) */
 };
+
+/* Native SIMD exceptions: SIGFPE's handler keeps the FXSAVE image of the
+ * moment of the fault (the signal frame's fpstate starts with it) and
+ * jumps back out of the trampoline. */
+static __thread sigjmp_buf fh_fpe_jmp;
+static __thread uint8_t fh_fpe_fx[512];
+
+static inline void fh_fpe_handler(int sig, siginfo_t *si, void *ucv)
+{
+    (void)sig;
+    (void)si;
+    ucontext_t *uc = ucv;
+    memcpy(fh_fpe_fx, uc->uc_mcontext.fpregs, 512);
+    siglongjmp(fh_fpe_jmp, 1);
+}
 
 struct fh {
     uint8_t *page;          /* native trampoline page */
@@ -146,8 +165,22 @@ static inline void fh_run_native(struct fh *h, const struct fh_case *c, struct f
     ctx.mem = (uint64_t)(uintptr_t)mem;
     memcpy(ctx.gpr_in, c->gpr, sizeof c->gpr);
     ctx.eflags_in = 0x2 | (c->eflags & EFLAGS_ARITH);
-    ((void (*)(struct native_ctx *))(void *)h->page)(&ctx);
-    memcpy(r->fx, ctx.fx_out, 512);
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = fh_fpe_handler;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    cr_assert(sigaction(SIGFPE, &sa, &old) == 0);
+    r->vector = -1;
+    if (sigsetjmp(fh_fpe_jmp, 1) == 0) {
+        ((void (*)(struct native_ctx *))(void *)h->page)(&ctx);
+        memcpy(r->fx, ctx.fx_out, 512);
+    } else {
+        r->vector = EXC_XM;
+        memcpy(r->fx, fh_fpe_fx, 512);
+        __asm__ volatile("fninit\n\tldmxcsr %0" : : "m"((uint32_t){ 0x1f80 }));
+    }
+    sigaction(SIGFPE, &old, NULL);
     memcpy(r->mem, mem, FH_MEM_SIZE);
     memcpy(r->gpr, ctx.gpr_out, sizeof r->gpr);
     r->eflags = (uint32_t)ctx.eflags_out & EFLAGS_ARITH;
@@ -178,9 +211,15 @@ static inline enum cpu_exit fh_run_guest(struct fh *h, const struct fh_case *c, 
     /* The state goes in and out through this FPU's own FXRSTOR/FXSAVE. */
     fpu_fxrstor(cpu, SEG_DS, FH_GUEST_IN);
     enum cpu_exit e;
+    r->vector = -1;
     if (h->direct) {
         int v = fh_exec_direct(cpu, c->code, c->code_len);
         e = v < 0 ? CPU_EXIT_HALT : CPU_EXIT_SHUTDOWN;
+        if (v >= 0) {
+            r->vector = v;
+            fpu_fxsave(cpu, SEG_DS, FH_GUEST_OUT);
+            dma_read(h->m->mem, FH_GUEST_OUT, r->fx, 512);
+        }
     } else {
         e = cpu_exec(cpu, 2);
         if (e == CPU_EXIT_BUDGET)
@@ -323,7 +362,13 @@ static inline uint64_t fh_rand_f64(struct fh *h)
  * classes above, random rounding/precision, FCW masks mostly all set,
  * MXCSR with every exception masked (so native runs never trap), no
  * pending x87 exception (flags only where masked). */
+static inline void fh_rand_fx2(struct fh *h, uint8_t *fx, bool x87_unmasked_ok, bool sse_unmasked);
 static inline void fh_rand_fx(struct fh *h, uint8_t *fx, bool x87_unmasked_ok)
+{
+    fh_rand_fx2(h, fx, x87_unmasked_ok, false);
+}
+
+static inline void fh_rand_fx2(struct fh *h, uint8_t *fx, bool x87_unmasked_ok, bool sse_unmasked)
 {
     memset(fx, 0, 512);
     uint64_t r = fh_rand(h);
@@ -341,6 +386,8 @@ static inline void fh_rand_fx(struct fh *h, uint8_t *fx, bool x87_unmasked_ok)
         fh_rand_f80(h, fx + 32 + 16 * i);
     uint32_t mxcsr = (uint32_t)(0x1f80 | ((fh_rand(h) & 3) << 13) | (fh_rand(h) & 1 ? 0x8000 : 0) |
                                 (fh_rand(h) & 1 ? 0x40 : 0) | (fh_rand(h) & 0x3f));
+    if (sse_unmasked)
+        mxcsr &= ~(uint32_t)((fh_rand(h) & 0x3f) << 7);
     memcpy(fx + 24, &mxcsr, 4);
     for (int i = 0; i < 8; i++) {
         uint8_t *x = fx + 160 + 16 * i;
