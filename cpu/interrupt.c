@@ -14,6 +14,7 @@
  */
 #include <string.h>
 #include "cpu/sys_internal.h"
+#include "frontend/trace.h"
 
 enum exc_class { CLASS_BENIGN, CLASS_CONTRIBUTORY, CLASS_PAGE_FAULT, CLASS_DOUBLE_FAULT };
 
@@ -260,6 +261,8 @@ void cpu_deliver_interrupt(struct cpu *cpu, int vector, enum int_kind kind,
     for (;;) {
         if (setjmp(cpu->exc_jmp) == 0) {
             cpu->halted = false;
+            if (TRACE_UNLIKELY(cpu->trace_flags & TRACE_HOOK_INT))   /* -d int, --stats */
+                trace_interrupt(cpu, ctx->vector, ctx->kind, ctx->has_error, ctx->error_code);
             if (!cpu_protected(cpu))
                 deliver_real(cpu, ctx->vector, ctx->return_eip);
             else

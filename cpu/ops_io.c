@@ -5,17 +5,18 @@
  */
 #include "cpu/ops.h"
 #include "devices/iobus.h"
+#include "frontend/trace.h"
 
 static void do_in(struct cpu *cpu, const struct insn *in, uint16_t port)
 {
     cpu_check_io(cpu, port, in->size);
-    reg_write(cpu, R_EAX, in->size, io_read(cpu->io, port, in->size));
+    reg_write(cpu, R_EAX, in->size, cpu_port_read(cpu, port, in->size));
 }
 
 static void do_out(struct cpu *cpu, const struct insn *in, uint16_t port)
 {
     cpu_check_io(cpu, port, in->size);
-    io_write(cpu->io, port, reg_read(cpu, R_EAX, in->size), in->size);
+    cpu_port_write(cpu, port, reg_read(cpu, R_EAX, in->size), in->size);
 }
 
 OP(in_imm) { do_in(cpu, in, in->imm & 0xff); }

@@ -11,6 +11,7 @@
  */
 #include "cpu/ops.h"
 #include "devices/iobus.h"
+#include "frontend/trace.h"
 
 #define STRING_CHUNK 1024
 
@@ -60,13 +61,13 @@ static inline void string_element(struct cpu *cpu, const struct insn *in, enum s
     case STR_INS:
         /* the destination must be writable before the port is read */
         cpu_probe_write(cpu, SEG_ES, di, size);
-        a = io_read(cpu->io, port, size);
+        a = cpu_port_read(cpu, port, size);
         mem_write(cpu, SEG_ES, di, size, a);
         index_step(cpu, R_EDI, asize, delta);
         break;
     case STR_OUTS:
         a = mem_read(cpu, in->seg, si, size);
-        io_write(cpu->io, port, a, size);
+        cpu_port_write(cpu, port, a, size);
         index_step(cpu, R_ESI, asize, delta);
         break;
     }

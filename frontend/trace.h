@@ -24,9 +24,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cpu/cpu.h"
+#include "devices/iobus.h"
 #include "frontend/stats.h"
 
-struct cpu;
 struct tb;
 struct insn;
 struct vm_options;
@@ -123,6 +124,22 @@ void trace_mem_access(struct cpu *cpu, uint32_t lin, unsigned size, bool write);
 void trace_tlb_fill(struct cpu *cpu, uint32_t lin, int kind, uint64_t paddr);
 uint32_t trace_io_read(struct cpu *cpu, uint16_t port, unsigned size);
 void trace_io_write(struct cpu *cpu, uint16_t port, uint32_t value, unsigned size);
+
+/* Port I/O from the CPU: straight to the bus unless -d ioport or --stats
+ * wants to see it (time in device emulation). */
+static inline uint32_t cpu_port_read(struct cpu *cpu, uint16_t port, unsigned size)
+{
+    if (TRACE_UNLIKELY(cpu->trace_flags & TRACE_HOOK_IO))
+        return trace_io_read(cpu, port, size);
+    return io_read(cpu->io, port, size);
+}
+static inline void cpu_port_write(struct cpu *cpu, uint16_t port, uint32_t value, unsigned size)
+{
+    if (TRACE_UNLIKELY(cpu->trace_flags & TRACE_HOOK_IO))
+        trace_io_write(cpu, port, value, size);
+    else
+        io_write(cpu->io, port, value, size);
+}
 
 /* -d unimp / guest_errors messages from anywhere (printf-style). */
 void trace_log(struct cpu *cpu, uint32_t item, const char *fmt, ...)

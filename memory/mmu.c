@@ -6,6 +6,7 @@
 #include "memory/mmu.h"
 #include "memory/paging.h"
 #include "memory/physmem.h"
+#include "frontend/trace.h"
 
 #include <string.h>
 
@@ -105,6 +106,8 @@ static struct tlb_entry *tlb_set(struct cpu *cpu, uint32_t lin, int priv, int ki
                 (t.kind == PHYS_RAM || (t.kind == PHYS_ROM && kind != TLB_WRITE));
     if (fast && kind == TLB_WRITE && phys_code_marked(pm, (uint64_t)(t.host - pm->ram)))
         fast = false;     /* writes must reach phys_note_code_write */
+    if (fast && kind != TLB_EXEC && cpu->tlb.force_slow)
+        fast = false;     /* debugger watchpoints are checked on the slow path */
 
     e->tag = page | TLB_VALID | (fast ? 0 : TLB_SLOW);
     e->flags = global ? TLBF_GLOBAL : 0;
@@ -141,6 +144,8 @@ static struct tlb_entry *tlb_get(struct cpu *cpu, uint32_t lin, int kind, bool u
             note_large_page(&cpu->tlb, lin, w.page_size);
     }
     uint64_t paddr_page = (paddr & cpu->mem->a20_mask) & PHYS_PAGE_MASK;
+    if (TRACE_UNLIKELY(cpu->trace_flags & TRACE_HOOK_MMU))    /* -d mmu, --stats */
+        trace_tlb_fill(cpu, lin, kind, paddr_page | (lin & 0xfffu));
     /* A write walk also proved the page readable (and set A/D). */
     if (kind == TLB_WRITE)
         tlb_set(cpu, lin, priv, TLB_READ, paddr_page, global);
@@ -184,6 +189,8 @@ static void write_via(struct cpu *cpu, const struct tlb_entry *e, uint32_t lin,
 
 uint64_t mmu_read_slow(struct cpu *cpu, uint32_t lin, unsigned size, unsigned flags)
 {
+    if (TRACE_UNLIKELY(cpu->trace_flags & TRACE_HOOK_MEM))    /* watchpoints, --stats */
+        trace_mem_access(cpu, lin, size, false);
     check_alignment(cpu, lin, size, flags);
     bool user = user_access(cpu, flags);
     unsigned first = 0x1000 - (lin & 0xfff);
@@ -204,6 +211,8 @@ uint64_t mmu_read_slow(struct cpu *cpu, uint32_t lin, unsigned size, unsigned fl
 
 void mmu_write_slow(struct cpu *cpu, uint32_t lin, uint64_t v, unsigned size, unsigned flags)
 {
+    if (TRACE_UNLIKELY(cpu->trace_flags & TRACE_HOOK_MEM))    /* watchpoints, --stats */
+        trace_mem_access(cpu, lin, size, true);
     check_alignment(cpu, lin, size, flags);
     bool user = user_access(cpu, flags);
     unsigned first = 0x1000 - (lin & 0xfff);

@@ -45,6 +45,10 @@ struct tlb {
      * full flush: INVLPG inside it must flush everything (SDM 4.10.4.1). */
     uint32_t large_base, large_mask;
     int has_large;
+    /* Nonzero while the debugger has watchpoints (frontend/gdbstub.c): data
+     * entries are filled slow, so every read and write reaches the slow
+     * path, where the watchpoint check is. Changing it needs a flush. */
+    int force_slow;
 };
 
 /* Invalidate every entry (used by the tlb_flush_* functions and phys_mem). */
