@@ -18,12 +18,20 @@
 #include "frontend/trace.h"
 #include "translator/tb.h"
 
+static uint64_t host_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 void stats_start(struct vm_stats *s)
 {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGUSR1);
     s->signal_fd = -1;
+    s->start_ns = host_now_ns();
     if (sigprocmask(SIG_BLOCK, &set, NULL) == 0)
         s->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
@@ -34,13 +42,6 @@ void stats_stop(struct vm_stats *s)
         close(s->signal_fd);
         s->signal_fd = -1;
     }
-}
-
-static uint64_t host_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static double percent(uint64_t part, uint64_t whole)
@@ -80,7 +81,8 @@ void stats_print(struct machine *m, FILE *out)
 {
     struct cpu *cpu = &m->cpu;
     const struct vm_stats *s = m->trace ? &m->trace->stats : NULL;
-    uint64_t host_ns = host_now_ns() - m->host_start_ns;
+    uint64_t start = s && s->start_ns ? s->start_ns : m->host_start_ns;
+    uint64_t host_ns = host_now_ns() - start;
     double host_s = (double)host_ns / 1e9;
     fprintf(out, "softvm statistics:\n");
     fprintf(out, "  %-22s %" PRIu64 "\n", "instructions retired", cpu->icount);

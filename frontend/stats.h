@@ -27,6 +27,7 @@ struct vm_stats {
     uint64_t slow_accesses;      /* data accesses that missed the TLB fast path */
     uint64_t io_count;           /* port reads and writes */
     uint64_t io_ns;              /* host time inside port I/O handlers */
+    uint64_t start_ns;           /* host CLOCK_MONOTONIC when counting started */
     int signal_fd;               /* signalfd for SIGUSR1, or -1 */
 };
 

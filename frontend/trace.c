@@ -406,14 +406,17 @@ void trace_interrupt(struct cpu *cpu, int vector, int kind, bool has_error, uint
     vector &= 0xff;
     if (t->stats_on && kind >= 0 && kind < STATS_KINDS)
         t->stats.events[kind][vector]++;
-    if (!(t->log_mask & VM_LOG_INT) || !trace_wanted(t, linear_pc(cpu, cpu->eip), cpu->icount))
+    /* Like QEMU, show the instruction the event interrupts: the INT n or
+     * the faulting instruction itself (cpu->eip already points past an INT n). */
+    uint32_t eip = cpu->priv.insn_eip;
+    if (!(t->log_mask & VM_LOG_INT) || !trace_wanted(t, linear_pc(cpu, eip), cpu->icount))
         return;
     if (kind == 1 /* INT_EXTERNAL */)
         fprintf(t->out, "Servicing hardware INT=0x%02x\n", vector);
     fprintf(t->out, "%6" PRIu64 ": v=%02x e=%04x i=%d cpl=%d IP=%04x:%08x pc=%08x "
             "SP=%04x:%08x", t->n_int_logged++, vector, has_error ? error & 0xffff : 0,
-            kind == 2 /* INT_SOFTWARE */ ? 1 : 0, cpu->cpl, cpu->seg[SEG_CS].sel, cpu->eip,
-            linear_pc(cpu, cpu->eip), cpu->seg[SEG_SS].sel, cpu->regs[R_ESP]);
+            kind == 2 /* INT_SOFTWARE */ ? 1 : 0, cpu->cpl, cpu->seg[SEG_CS].sel, eip,
+            linear_pc(cpu, eip), cpu->seg[SEG_SS].sel, cpu->regs[R_ESP]);
     if (vector == EXC_PF && kind == 0)
         fprintf(t->out, " CR2=%08x\n", cpu->cr2);
     else
