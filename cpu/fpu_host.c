@@ -1,24 +1,33 @@
 /*
  * fpu_host.c - runs one x87 operation on the host x87 with the guest's FCW
- * (see fpu_host.h for why). Each operation is one small asm block built
- * from the same frame:
+ * (see fpu_host.h for why). Two asm frames:
  *
+ * Exact frame, for every operation:
  *   FNSTCW host_cw; FLDENV start (guest FCW and C0-C3, empty stack);
  *   <load inputs>; <the instruction>; FNSAVE env; FLDCW host_cw
- *
  * Loading 80-bit values raises nothing, so all exceptions come from the
  * instruction itself, and condition codes the instruction leaves alone
  * keep the guest's values. FNSAVE dumps the host stack whatever depth the
  * instruction left (e.g. FSINCOS with an out-of-range operand does not
  * push), resets the unit so the host stack is empty again as the ABI wants,
  * and drops any pending exception without taking it.
+ *
+ * Fast frame, for the common operations whose stack depth is fixed
+ * (arithmetic, compares, loads, stores; FLDENV and FNSAVE cost about a
+ * microsecond together):
+ *   FNSTCW host_cw; FLDCW guest_cw; <load inputs>; <the instruction>;
+ *   FNSTSW sw; FNCLEX; FSTP result; FFREE ST(0), ST(1); FLDCW host_cw
+ * These instructions define C1 only (compares: C0-C3), so the guest's
+ * other condition bits are simply kept. When the instruction raised an
+ * unmasked exception (its depth or untouched bits are then less certain)
+ * the operation is run again in the exact frame.
  */
 #include <string.h>
 #include "cpu/fpu_host.h"
 
 #define HX_CLOBBERS "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)", "st(7)", "memory"
 
-#define HX_FRAME(loads, insn)                                               \
+#define HX_EXACT(loads, insn)                                               \
     __asm__ volatile("fnstcw %[hcw]\n\t"                                    \
                      "fldenv %[start]\n\t" loads insn "\n\t"               \
                      "fnsave %[env]\n\t"                                    \
@@ -27,80 +36,109 @@
                      : [a] "m"(h->in0), [b] "m"(h->in1), [start] "m"(start) \
                      : HX_CLOBBERS)
 
+#define HX_FAST(loads, insn)                                                \
+    __asm__ volatile("fnstcw %[hcw]\n\t"                                    \
+                     "fldcw %[gcw]\n\t" loads insn "\n\t"                  \
+                     "fnstsw %[sw]\n\t"                                     \
+                     "fnclex\n\t"                                           \
+                     "fstpt %[out]\n\t"                                     \
+                     "ffree %%st(0)\n\t"                                    \
+                     "ffree %%st(1)\n\t"                                    \
+                     "fldcw %[hcw]\n\t"                                     \
+                     : [out] "=m"(h->out[0]), [sw] "=m"(sw), [hcw] "=m"(hcw), \
+                       [mem] "+m"(h->mem)                                   \
+                     : [a] "m"(h->in0), [b] "m"(h->in1), [gcw] "m"(h->cw)   \
+                     : HX_CLOBBERS)
+
 #define LOAD0 ""
 #define LOAD1 "fldt %[a]\n\t"
 #define LOAD2 "fldt %[b]\n\t" "fldt %[a]\n\t"
 
-#define HX_CASE(op, loads, insn) case op: HX_FRAME(loads, insn); break;
+/* How an operation may use the fast frame. */
+enum { SLOW, FAST, FAST_CC /* defines C0/C2/C3 (compares, FXAM) */ };
 
-void hx_run(enum hx_op op, struct hx *h)
+/*
+ * Every operation: X(op, kind, loads, instruction). The stores copy ST(0)
+ * first where the instruction pops, so every store leaves one value.
+ */
+#define HX_MEM_ROW(X, base, add, mul, com, sub, subr, div, divr)          \
+    X(base + 0, FAST, LOAD1, add " %[mem]")                                \
+    X(base + 1, FAST, LOAD1, mul " %[mem]")                                \
+    X(base + 2, FAST_CC, LOAD1, com " %[mem]")                             \
+    X(base + 3, FAST_CC, LOAD1, com " %[mem]")                             \
+    X(base + 4, FAST, LOAD1, sub " %[mem]")                                \
+    X(base + 5, FAST, LOAD1, subr " %[mem]")                               \
+    X(base + 6, FAST, LOAD1, div " %[mem]")                                \
+    X(base + 7, FAST, LOAD1, divr " %[mem]")
+
+#define HX_OPS(X)                                                           \
+    X(HX_ADD, FAST, LOAD2, "fadd %%st(1), %%st")                           \
+    X(HX_MUL, FAST, LOAD2, "fmul %%st(1), %%st")                           \
+    X(HX_SUB, FAST, LOAD2, "fsub %%st(1), %%st")                           \
+    X(HX_SUBR, FAST, LOAD2, "fsubr %%st(1), %%st")                         \
+    X(HX_DIV, FAST, LOAD2, "fdiv %%st(1), %%st")                           \
+    X(HX_DIVR, FAST, LOAD2, "fdivr %%st(1), %%st")                         \
+    X(HX_COM, FAST_CC, LOAD2, "fcom %%st(1)")                              \
+    X(HX_UCOM, FAST_CC, LOAD2, "fucom %%st(1)")                            \
+    X(HX_TST, FAST_CC, LOAD1, "ftst")                                      \
+    X(HX_XAM, FAST_CC, LOAD1, "fxam")                                      \
+    X(HX_CHS, FAST, LOAD1, "fchs")                                         \
+    X(HX_ABS, FAST, LOAD1, "fabs")                                         \
+    X(HX_SQRT, FAST, LOAD1, "fsqrt")                                       \
+    X(HX_RNDINT, FAST, LOAD1, "frndint")                                   \
+    X(HX_F2XM1, SLOW, LOAD1, "f2xm1")                                      \
+    X(HX_SIN, SLOW, LOAD1, "fsin")                                         \
+    X(HX_COS, SLOW, LOAD1, "fcos")                                         \
+    X(HX_SINCOS, SLOW, LOAD1, "fsincos")                                   \
+    X(HX_PTAN, SLOW, LOAD1, "fptan")                                       \
+    X(HX_XTRACT, SLOW, LOAD1, "fxtract")                                   \
+    X(HX_PATAN, SLOW, LOAD2, "fpatan")                                     \
+    X(HX_YL2X, SLOW, LOAD2, "fyl2x")                                       \
+    X(HX_YL2XP1, SLOW, LOAD2, "fyl2xp1")                                   \
+    X(HX_SCALE, SLOW, LOAD2, "fscale")                                     \
+    X(HX_PREM, SLOW, LOAD2, "fprem")                                       \
+    X(HX_PREM1, SLOW, LOAD2, "fprem1")                                     \
+    X(HX_LD_F32, FAST, LOAD0, "flds %[mem]")                               \
+    X(HX_LD_F64, FAST, LOAD0, "fldl %[mem]")                               \
+    X(HX_LD_I16, FAST, LOAD0, "filds %[mem]")                              \
+    X(HX_LD_I32, FAST, LOAD0, "fildl %[mem]")                              \
+    X(HX_LD_I64, FAST, LOAD0, "fildll %[mem]")                             \
+    X(HX_LD_BCD, FAST, LOAD0, "fbld %[mem]")                               \
+    X(HX_LD_1, FAST, LOAD0, "fld1")                                        \
+    X(HX_LD_L2T, FAST, LOAD0, "fldl2t")                                    \
+    X(HX_LD_L2E, FAST, LOAD0, "fldl2e")                                    \
+    X(HX_LD_PI, FAST, LOAD0, "fldpi")                                      \
+    X(HX_LD_LG2, FAST, LOAD0, "fldlg2")                                    \
+    X(HX_LD_LN2, FAST, LOAD0, "fldln2")                                    \
+    X(HX_LD_Z, FAST, LOAD0, "fldz")                                        \
+    X(HX_ST_F32, FAST, LOAD1, "fsts %[mem]")                               \
+    X(HX_ST_F64, FAST, LOAD1, "fstl %[mem]")                               \
+    X(HX_ST_I16, FAST, LOAD1, "fists %[mem]")                              \
+    X(HX_ST_I32, FAST, LOAD1, "fistl %[mem]")                              \
+    X(HX_ST_I64, FAST, LOAD1, "fld %%st(0)\n\tfistpll %[mem]")             \
+    X(HX_STT_I16, FAST, LOAD1, "fld %%st(0)\n\tfisttps %[mem]")            \
+    X(HX_STT_I32, FAST, LOAD1, "fld %%st(0)\n\tfisttpl %[mem]")            \
+    X(HX_STT_I64, FAST, LOAD1, "fld %%st(0)\n\tfisttpll %[mem]")           \
+    X(HX_ST_BCD, FAST, LOAD1, "fld %%st(0)\n\tfbstp %[mem]")               \
+    HX_MEM_ROW(X, HX_MEM + 0, "fadds", "fmuls", "fcoms", "fsubs", "fsubrs", "fdivs", "fdivrs") \
+    HX_MEM_ROW(X, HX_MEM + 8, "fiaddl", "fimull", "ficoml", "fisubl", "fisubrl", "fidivl", "fidivrl") \
+    HX_MEM_ROW(X, HX_MEM + 16, "faddl", "fmull", "fcoml", "fsubl", "fsubrl", "fdivl", "fdivrl") \
+    HX_MEM_ROW(X, HX_MEM + 24, "fiadds", "fimuls", "ficoms", "fisubs", "fisubrs", "fidivs", "fidivrs")
+
+static void hx_run_exact(enum hx_op op, struct hx *h)
 {
     uint8_t env[108];       /* FNSAVE image, 32-bit protected-mode format */
     uint16_t hcw;
     /* Starting environment (32-bit format): the guest FCW, an FSW holding
      * only the guest's condition codes (no exceptions, TOP 0), all
-     * registers empty. Loading 80-bit operands raises nothing. */
+     * registers empty. */
     uint32_t start[7] = { 0xffff0000u | h->cw, 0xffff0000u | (h->cc & 0x4700u),
                           0xffffffffu, 0, 0, 0, 0xffff0000u };
 
     switch ((int)op) {
-    HX_CASE(HX_ADD, LOAD2, "fadd %%st(1), %%st")
-    HX_CASE(HX_MUL, LOAD2, "fmul %%st(1), %%st")
-    HX_CASE(HX_SUB, LOAD2, "fsub %%st(1), %%st")
-    HX_CASE(HX_SUBR, LOAD2, "fsubr %%st(1), %%st")
-    HX_CASE(HX_DIV, LOAD2, "fdiv %%st(1), %%st")
-    HX_CASE(HX_DIVR, LOAD2, "fdivr %%st(1), %%st")
-    HX_CASE(HX_COM, LOAD2, "fcom %%st(1)")
-    HX_CASE(HX_UCOM, LOAD2, "fucom %%st(1)")
-    HX_CASE(HX_TST, LOAD1, "ftst")
-    HX_CASE(HX_XAM, LOAD1, "fxam")
-    HX_CASE(HX_CHS, LOAD1, "fchs")
-    HX_CASE(HX_ABS, LOAD1, "fabs")
-    HX_CASE(HX_SQRT, LOAD1, "fsqrt")
-    HX_CASE(HX_RNDINT, LOAD1, "frndint")
-    HX_CASE(HX_F2XM1, LOAD1, "f2xm1")
-    HX_CASE(HX_SIN, LOAD1, "fsin")
-    HX_CASE(HX_COS, LOAD1, "fcos")
-    HX_CASE(HX_SINCOS, LOAD1, "fsincos")
-    HX_CASE(HX_PTAN, LOAD1, "fptan")
-    HX_CASE(HX_XTRACT, LOAD1, "fxtract")
-    HX_CASE(HX_PATAN, LOAD2, "fpatan")
-    HX_CASE(HX_YL2X, LOAD2, "fyl2x")
-    HX_CASE(HX_YL2XP1, LOAD2, "fyl2xp1")
-    HX_CASE(HX_SCALE, LOAD2, "fscale")
-    HX_CASE(HX_PREM, LOAD2, "fprem")
-    HX_CASE(HX_PREM1, LOAD2, "fprem1")
-    HX_CASE(HX_LD_F32, LOAD0, "flds %[mem]")
-    HX_CASE(HX_LD_F64, LOAD0, "fldl %[mem]")
-    HX_CASE(HX_LD_I16, LOAD0, "filds %[mem]")
-    HX_CASE(HX_LD_I32, LOAD0, "fildl %[mem]")
-    HX_CASE(HX_LD_I64, LOAD0, "fildll %[mem]")
-    HX_CASE(HX_LD_BCD, LOAD0, "fbld %[mem]")
-    HX_CASE(HX_LD_1, LOAD0, "fld1")
-    HX_CASE(HX_LD_L2T, LOAD0, "fldl2t")
-    HX_CASE(HX_LD_L2E, LOAD0, "fldl2e")
-    HX_CASE(HX_LD_PI, LOAD0, "fldpi")
-    HX_CASE(HX_LD_LG2, LOAD0, "fldlg2")
-    HX_CASE(HX_LD_LN2, LOAD0, "fldln2")
-    HX_CASE(HX_LD_Z, LOAD0, "fldz")
-    HX_CASE(HX_ST_F32, LOAD1, "fsts %[mem]")
-    HX_CASE(HX_ST_F64, LOAD1, "fstl %[mem]")
-    HX_CASE(HX_ST_I16, LOAD1, "fists %[mem]")
-    HX_CASE(HX_ST_I32, LOAD1, "fistl %[mem]")
-    HX_CASE(HX_ST_I64, LOAD1, "fld %%st(0)\n\tfistpll %[mem]")
-    HX_CASE(HX_STT_I16, LOAD1, "fld %%st(0)\n\tfisttps %[mem]")
-    HX_CASE(HX_STT_I32, LOAD1, "fld %%st(0)\n\tfisttpl %[mem]")
-    HX_CASE(HX_STT_I64, LOAD1, "fld %%st(0)\n\tfisttpll %[mem]")
-    HX_CASE(HX_ST_BCD, LOAD1, "fld %%st(0)\n\tfbstp %[mem]")
-#define HX_MEM_ROW(base, add, mul, com, sub, subr, div, divr)                  \
-    HX_CASE(base + 0, LOAD1, add " %[mem]") HX_CASE(base + 1, LOAD1, mul " %[mem]") \
-    HX_CASE(base + 2, LOAD1, com " %[mem]") HX_CASE(base + 3, LOAD1, com " %[mem]") \
-    HX_CASE(base + 4, LOAD1, sub " %[mem]") HX_CASE(base + 5, LOAD1, subr " %[mem]") \
-    HX_CASE(base + 6, LOAD1, div " %[mem]") HX_CASE(base + 7, LOAD1, divr " %[mem]")
-    HX_MEM_ROW(HX_MEM + 0, "fadds", "fmuls", "fcoms", "fsubs", "fsubrs", "fdivs", "fdivrs")
-    HX_MEM_ROW(HX_MEM + 8, "fiaddl", "fimull", "ficoml", "fisubl", "fisubrl", "fidivl", "fidivrl")
-    HX_MEM_ROW(HX_MEM + 16, "faddl", "fmull", "fcoml", "fsubl", "fsubrl", "fdivl", "fdivrl")
-    HX_MEM_ROW(HX_MEM + 24, "fiadds", "fimuls", "ficoms", "fisubs", "fisubrs", "fidivs", "fidivrs")
+#define EXACT_CASE(o, kind, loads, insn) case o: HX_EXACT(loads, insn); break;
+    HX_OPS(EXACT_CASE)
+#undef EXACT_CASE
     default:
         h->sw = 0;
         h->depth = 0;
@@ -120,4 +158,28 @@ void hx_run(enum hx_op op, struct hx *h)
         memcpy(&h->out[i].mant, env + 28 + 10 * i, 8);
         memcpy(&h->out[i].sexp, env + 28 + 10 * i + 8, 2);
     }
+}
+
+void hx_run(enum hx_op op, struct hx *h)
+{
+    uint16_t sw, hcw;
+    int kind;
+
+    switch ((int)op) {
+#define FAST_CASE(o, k, loads, insn) \
+    case o: kind = k; if (k != SLOW) HX_FAST(loads, insn); break;
+    HX_OPS(FAST_CASE)
+#undef FAST_CASE
+    default:
+        kind = SLOW;
+        break;
+    }
+    if (kind == SLOW || (sw & ~h->cw & 0x3f)) {
+        hx_run_exact(op, h);
+        return;
+    }
+    uint16_t cc_mask = kind == FAST_CC ? 0x4700 : 0x0200;      /* C0-C3 or just C1 */
+    h->sw = (uint16_t)((sw & ~0x4700) | (sw & cc_mask) | (h->cc & 0x4700 & ~cc_mask));
+    h->depth = 1;
+    memset(&h->out[1], 0, sizeof h->out[1]);
 }
