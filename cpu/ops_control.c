@@ -199,5 +199,4 @@ OP(ud) { raise_ud(cpu); }
 
 OP(fpu) { x87_execute(cpu, in); }
 OP(fwait) { x87_execute(cpu, in); }
-/* simd_execute (cpu/simd*.c) is not published yet: #UD until it is. */
-OP(simd) { raise_ud(cpu); }
+OP(simd) { simd_execute(cpu, in); }
