@@ -23,6 +23,7 @@
 
 #include "frontend/loader.h"
 #include "frontend/machine.h"
+#include "devices/fw_cfg.h"
 #include "memory/memory.h"
 
 #define PCI_HOLE_START   0xE0000000ull      /* RAM above this goes above 4 GiB */
@@ -61,21 +62,27 @@ static int fail(const struct machine *m, const char *why)
     return -1;
 }
 
-int linux_boot_load(struct machine *m, const uint8_t *image, size_t len)
+/* What the setup header says about the image (step 1). */
+struct bz_image {
+    uint16_t version;
+    size_t setup_size;        /* the real-mode part: (setup_sects + 1) * 512 */
+    size_t header_end;        /* the setup header's last byte + 1 */
+    size_t kernel_size;       /* the protected-mode part */
+    uint64_t kernel_end;      /* first byte after what the kernel needs from 1 MiB */
+};
+
+static int check_image(struct machine *m, const uint8_t *image, size_t len, uint64_t ram_low,
+                       struct bz_image *bz)
 {
     char msg[256];
-    uint64_t ram = phys_mem_ram_size(m->mem);
-    uint64_t ram_low = ram < PCI_HOLE_START ? ram : PCI_HOLE_START;   /* RAM below 4 GiB */
-
-    /* 1. the setup header */
     if (!linux_boot_probe(image, len))
         return fail(m, "not a Linux bzImage (no \"HdrS\" setup header)");
     if (len < 0x264)
         return fail(m, "truncated (the setup header is cut off)");
-    uint16_t version = get16(image + LH_VERSION);
-    if (version < 0x206) {
+    bz->version = get16(image + LH_VERSION);
+    if (bz->version < 0x206) {
         snprintf(msg, sizeof(msg), "boot protocol %u.%02u is too old (2.06 or newer needed)",
-                 version >> 8, version & 0xff);
+                 bz->version >> 8, bz->version & 0xff);
         return fail(m, msg);
     }
     if (get16(image + LH_BOOT_FLAG) != 0xAA55)
@@ -83,32 +90,91 @@ int linux_boot_load(struct machine *m, const uint8_t *image, size_t len)
     if (!(image[LH_LOADFLAGS] & LOADFLAG_LOADED_HIGH))
         return fail(m, "a zImage (loaded low) is not supported; use a bzImage");
     unsigned setup_sects = image[LH_SETUP_SECTS] ? image[LH_SETUP_SECTS] : 4;
-    size_t setup_size = (size_t)(setup_sects + 1) * 512;
+    bz->setup_size = (size_t)(setup_sects + 1) * 512;
     /* The header ends at 0x202 + the jump's offset byte (boot.rst). */
-    size_t header_end = 0x202 + image[0x201];
-    if (header_end > setup_size || header_end > 0x1000 || len <= setup_size)
+    bz->header_end = 0x202 + image[0x201];
+    if (bz->header_end > bz->setup_size || bz->header_end > 0x1000 || len <= bz->setup_size)
         return fail(m, "truncated or corrupt (setup header larger than the setup code)");
-    size_t kernel_size = len - setup_size;
+    bz->kernel_size = len - bz->setup_size;
     uint32_t syssize = get32(image + 0x1f4);       /* in 16-byte paragraphs */
-    if ((uint64_t)syssize * 16 > kernel_size)
+    if ((uint64_t)syssize * 16 > bz->kernel_size)
         return fail(m, "truncated (the file is shorter than its header says)");
 
-    /* 2. the protected-mode kernel at code32_start */
-    /* Every bzImage runs from 1 MiB (relocatable ones then move themselves
-     * to pref_address while decompressing). */
-    uint32_t load = LINUX_KERNEL_ADDR;
-    uint32_t init_size = version >= 0x20a ? get32(image + LH_INIT_SIZE) : 0;
-    uint64_t pref = version >= 0x20a ? get32(image + LH_PREF_ADDRESS) : load;
-    /* The kernel decompresses to pref_address and needs init_size there. */
-    uint64_t kernel_end = load + (uint64_t)kernel_size;
-    if (init_size && pref + init_size > kernel_end)
-        kernel_end = pref + init_size;
-    if (kernel_end > ram_low) {
+    /* The kernel runs from 1 MiB and decompresses to pref_address, where it
+     * needs init_size bytes. */
+    uint32_t init_size = bz->version >= 0x20a ? get32(image + LH_INIT_SIZE) : 0;
+    uint64_t pref = bz->version >= 0x20a ? get32(image + LH_PREF_ADDRESS) : LINUX_KERNEL_ADDR;
+    bz->kernel_end = LINUX_KERNEL_ADDR + (uint64_t)bz->kernel_size;
+    if (init_size && pref + init_size > bz->kernel_end)
+        bz->kernel_end = pref + init_size;
+    if (bz->kernel_end > ram_low) {
         snprintf(msg, sizeof(msg), "too large for RAM: needs %llu MiB, the machine has "
-                 "%llu MiB (-m)", (unsigned long long)((kernel_end + 0xfffff) >> 20),
+                 "%llu MiB (-m)", (unsigned long long)((bz->kernel_end + 0xfffff) >> 20),
                  (unsigned long long)(ram_low >> 20));
         return fail(m, msg);
     }
+    return 0;
+}
+
+/* Read the initrd and choose where it goes: as high as initrd_addr_max and
+ * `top` allow, page aligned, above the kernel. Returns 0 or -1. */
+static int place_initrd(struct machine *m, const uint8_t *image, const struct bz_image *bz,
+                        uint64_t top, uint8_t **data, size_t *len, uint32_t *addr_out)
+{
+    *data = NULL;
+    *len = 0;
+    *addr_out = 0;
+    if (!m->opt.initrd)
+        return 0;
+    if (loader_read_file("-initrd", m->opt.initrd, (size_t)top, data, len))
+        return -1;
+    uint64_t max = get32(image + LH_INITRD_ADDR_MAX);   /* highest address usable */
+    if (max == 0 || max > top - 1)
+        max = top - 1;
+    uint64_t addr = (max + 1 - *len) & ~0xfffull;
+    if (*len > max + 1 || addr < ((bz->kernel_end + 0xfff) & ~0xfffull)) {
+        fprintf(stderr, "softvm: -initrd '%s': too large for RAM (%zu bytes do not fit "
+                "between the kernel and the end of the %llu MiB of RAM)\n", m->opt.initrd,
+                *len, (unsigned long long)(phys_mem_ram_size(m->mem) >> 20));
+        free(*data);
+        *data = NULL;
+        return -1;
+    }
+    *addr_out = (uint32_t)addr;
+    return 0;
+}
+
+/* The command line's length, checked against the kernel's limit. */
+static int check_cmdline(struct machine *m, const uint8_t *image, size_t *len)
+{
+    const char *cmdline = m->opt.append ? m->opt.append : "";
+    *len = strlen(cmdline);
+    uint32_t cl_max = get32(image + LH_CMDLINE_SIZE);     /* excludes the NUL */
+    if (cl_max == 0 || cl_max >= LINUX_CMDLINE_MAX)
+        cl_max = LINUX_CMDLINE_MAX - 1;
+    if (*len > cl_max) {
+        fprintf(stderr, "softvm: -append: the command line is %zu bytes; this kernel "
+                "takes at most %u\n", *len, cl_max);
+        return -1;
+    }
+    return 0;
+}
+
+int linux_boot_load(struct machine *m, const uint8_t *image, size_t len)
+{
+    uint64_t ram = phys_mem_ram_size(m->mem);
+    uint64_t ram_low = ram < PCI_HOLE_START ? ram : PCI_HOLE_START;   /* RAM below 4 GiB */
+
+    /* 1. the setup header */
+    struct bz_image bz;
+    if (check_image(m, image, len, ram_low, &bz))
+        return -1;
+    size_t setup_size = bz.setup_size, header_end = bz.header_end;
+    size_t kernel_size = bz.kernel_size;
+
+    /* 2. the protected-mode kernel at 1 MiB (relocatable kernels then move
+     * themselves to pref_address while decompressing) */
+    uint32_t load = LINUX_KERNEL_ADDR;
     if (loader_copy_to_ram(m->mem, load, image + setup_size, kernel_size))
         return fail(m, "cannot place the kernel in RAM");
 
@@ -120,42 +186,26 @@ int linux_boot_load(struct machine *m, const uint8_t *image, size_t len)
     put32(bp + LH_CODE32_START, load);
 
     /* 3. the initrd */
-    if (m->opt.initrd) {
-        uint8_t *rd;
-        size_t rd_len;
-        if (loader_read_file("-initrd", m->opt.initrd, (size_t)ram_low, &rd, &rd_len))
-            return -1;
-        uint64_t max = get32(image + LH_INITRD_ADDR_MAX);   /* highest address usable */
-        if (max == 0 || max > ram_low - 1)
-            max = ram_low - 1;
-        uint64_t addr = (max + 1 - rd_len) & ~0xfffull;
-        if (rd_len > max + 1 || addr < ((kernel_end + 0xfff) & ~0xfffull)) {
-            free(rd);
-            fprintf(stderr, "softvm: -initrd '%s': too large for RAM (%zu bytes do not fit "
-                    "between the kernel and the end of the %llu MiB of RAM)\n", m->opt.initrd,
-                    rd_len, (unsigned long long)(ram_low >> 20));
-            return -1;
-        }
-        int rc = loader_copy_to_ram(m->mem, addr, rd, rd_len);
+    uint8_t *rd;
+    size_t rd_len;
+    uint32_t rd_addr;
+    if (place_initrd(m, image, &bz, ram_low, &rd, &rd_len, &rd_addr))
+        return -1;
+    if (rd) {
+        int rc = loader_copy_to_ram(m->mem, rd_addr, rd, rd_len);
         free(rd);
         if (rc)
             return fail(m, "cannot place the initrd in RAM");
-        put32(bp + LH_RAMDISK_IMAGE, (uint32_t)addr);
+        put32(bp + LH_RAMDISK_IMAGE, rd_addr);
         put32(bp + LH_RAMDISK_SIZE, (uint32_t)rd_len);
     }
 
     /* 4. the command line */
-    const char *cmdline = m->opt.append ? m->opt.append : "";
-    size_t cl_len = strlen(cmdline);
-    uint32_t cl_max = get32(image + LH_CMDLINE_SIZE);     /* excludes the NUL */
-    if (cl_max == 0 || cl_max >= LINUX_CMDLINE_MAX)
-        cl_max = LINUX_CMDLINE_MAX - 1;
-    if (cl_len > cl_max) {
-        fprintf(stderr, "softvm: -append: the command line is %zu bytes; this kernel "
-                "takes at most %u\n", cl_len, cl_max);
+    size_t cl_len;
+    if (check_cmdline(m, image, &cl_len))
         return -1;
-    }
-    if (loader_copy_to_ram(m->mem, LINUX_CMDLINE_ADDR, cmdline, cl_len + 1))
+    if (loader_copy_to_ram(m->mem, LINUX_CMDLINE_ADDR, m->opt.append ? m->opt.append : "",
+                           cl_len + 1))
         return fail(m, "cannot place the command line in RAM");
     put32(bp + LH_CMD_LINE_PTR, LINUX_CMDLINE_ADDR);
 
@@ -178,5 +228,85 @@ int linux_boot_load(struct machine *m, const uint8_t *image, size_t len)
     if (loader_enter_flat32(m, LINUX_GDT_ADDR, load))
         return fail(m, "cannot place the boot GDT in RAM");
     m->cpu.regs[R_ESI] = LINUX_BOOT_PARAMS;
+    return 0;
+}
+
+/*
+ * Through SeaBIOS: the same checks, then everything goes into fw_cfg for the
+ * linuxboot option ROM (tests/asm/linuxboot.asm), which copies the pieces
+ * to these addresses and runs the real-mode setup like a 16-bit boot loader.
+ * The setup header is patched here as boot.rst asks a loader to.
+ */
+int linux_boot_via_firmware(struct machine *m, const uint8_t *image, size_t len,
+                            const uint8_t *rom, size_t rom_len)
+{
+    uint64_t ram = phys_mem_ram_size(m->mem);
+    uint64_t ram_low = ram < PCI_HOLE_START ? ram : PCI_HOLE_START;
+    struct fw_cfg *fw = &m->dev.fw_cfg;
+
+    struct bz_image bz;
+    if (check_image(m, image, len, ram_low, &bz))
+        return -1;
+    size_t cl_len;
+    if (check_cmdline(m, image, &cl_len))
+        return -1;
+    /* SeaBIOS keeps its tables at the top of RAM: stay 1 MiB below. */
+    uint8_t *rd;
+    size_t rd_len;
+    uint32_t rd_addr;
+    if (ram_low < (2u << 20) ||
+        place_initrd(m, image, &bz, ram_low - (1u << 20), &rd, &rd_len, &rd_addr))
+        return -1;
+
+    uint8_t *setup = malloc(bz.setup_size);
+    if (!setup) {
+        free(rd);
+        return fail(m, "out of memory");
+    }
+    memcpy(setup, image, bz.setup_size);
+    setup[LH_TYPE_OF_LOADER] = 0xff;
+    setup[LH_LOADFLAGS] |= LOADFLAG_CAN_USE_HEAP;
+    put16(setup + LH_HEAP_END_PTR, LINUX_FW_HEAP_END);
+    put32(setup + LH_CMD_LINE_PTR, LINUX_CMDLINE_ADDR);
+    put32(setup + LH_RAMDISK_IMAGE, rd_addr);
+    put32(setup + LH_RAMDISK_SIZE, (uint32_t)rd_len);
+
+    /* An option ROM's bytes must sum to 0: fix its last byte. */
+    uint8_t *romcopy = malloc(rom_len);
+    if (!romcopy) {
+        free(setup);
+        free(rd);
+        return fail(m, "out of memory");
+    }
+    memcpy(romcopy, rom, rom_len);
+    romcopy[rom_len - 1] = 0;
+    uint8_t sum = 0;
+    for (size_t i = 0; i < rom_len; i++)
+        sum = (uint8_t)(sum + romcopy[i]);
+    romcopy[rom_len - 1] = (uint8_t)-sum;
+
+    static const char bootorder[] = "/rom@genroms/linuxboot.bin\n";
+    const char *cmdline = m->opt.append ? m->opt.append : "";
+    int rc = 0;
+    rc |= fw_cfg_add_i32(fw, FW_CFG_SETUP_ADDR, LINUX_FW_SETUP_ADDR);
+    rc |= fw_cfg_add_i32(fw, FW_CFG_SETUP_SIZE, (uint32_t)bz.setup_size);
+    rc |= fw_cfg_add_bytes(fw, FW_CFG_SETUP_DATA, setup, bz.setup_size);
+    rc |= fw_cfg_add_i32(fw, FW_CFG_KERNEL_ADDR, LINUX_KERNEL_ADDR);
+    rc |= fw_cfg_add_i32(fw, FW_CFG_KERNEL_SIZE, (uint32_t)bz.kernel_size);
+    rc |= fw_cfg_add_bytes(fw, FW_CFG_KERNEL_DATA, image + bz.setup_size, bz.kernel_size);
+    rc |= fw_cfg_add_i32(fw, FW_CFG_INITRD_ADDR, rd_addr);
+    rc |= fw_cfg_add_i32(fw, FW_CFG_INITRD_SIZE, (uint32_t)rd_len);
+    if (rd)
+        rc |= fw_cfg_add_bytes(fw, FW_CFG_INITRD_DATA, rd, rd_len);
+    rc |= fw_cfg_add_i32(fw, FW_CFG_CMDLINE_ADDR, LINUX_CMDLINE_ADDR);
+    rc |= fw_cfg_add_i32(fw, FW_CFG_CMDLINE_SIZE, (uint32_t)cl_len + 1);
+    rc |= fw_cfg_add_bytes(fw, FW_CFG_CMDLINE_DATA, cmdline, cl_len + 1);
+    rc |= fw_cfg_add_file(fw, "genroms/linuxboot.bin", romcopy, rom_len);
+    rc |= fw_cfg_add_file(fw, "bootorder", bootorder, sizeof(bootorder) - 1);
+    free(romcopy);
+    free(setup);
+    free(rd);
+    if (rc)
+        return fail(m, "cannot hand the kernel to the firmware (fw_cfg full)");
     return 0;
 }

@@ -45,6 +45,12 @@ struct machine;
 #define BP_E820_MAX           128
 
 #define LOADFLAG_LOADED_HIGH  0x01
+#define LOADFLAG_CAN_USE_HEAP 0x80
+
+/* Through the firmware: the real-mode setup runs at 0x10000 (segment
+ * 0x1000) with its heap up to 0xde00 and the stack at 0xe000. */
+#define LINUX_FW_SETUP_ADDR   0x10000u
+#define LINUX_FW_HEAP_END     0xde00u
 
 /* Does this look like a bzImage ("HdrS" setup header)? */
 bool linux_boot_probe(const uint8_t *image, size_t len);
@@ -55,5 +61,14 @@ bool linux_boot_probe(const uint8_t *image, size_t len);
  * "softvm: -kernel 'FILE': why" and returns -1.
  */
 int linux_boot_load(struct machine *m, const uint8_t *image, size_t len);
+
+/*
+ * Boot through SeaBIOS instead: check the image like linux_boot_load, then
+ * publish the patched setup, the kernel, the initrd and the command line
+ * in fw_cfg with the linuxboot option ROM (rom, rom_len: its assembled
+ * image) first in the boot order. Returns 0 or -1 with a clear error.
+ */
+int linux_boot_via_firmware(struct machine *m, const uint8_t *image, size_t len,
+                            const uint8_t *rom, size_t rom_len);
 
 #endif

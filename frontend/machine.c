@@ -78,8 +78,8 @@ bool machine_find_firmware(const char *name, char *buf, size_t size)
         /* the cache may keep firmware at its top or under firmware/ */
         static const char *const sub[] = { "", "/firmware" };
         for (int s = 0; s < 2; s++) {
-            snprintf(buf, size, "%s%s/%s", dirs[i], sub[s], name);
-            if (access(buf, R_OK) == 0)
+            int len = snprintf(buf, size, "%s%s/%s", dirs[i], sub[s], name);
+            if (len > 0 && (size_t)len < size && access(buf, R_OK) == 0)
                 return true;
         }
     }
@@ -186,6 +186,75 @@ static int add_vga_bios(struct machine *m)
     return rc;
 }
 
+/* Where the build put the linuxboot option ROM (tests/asm/linuxboot.asm). */
+static bool find_linuxboot_rom(char *buf, size_t size)
+{
+    const char *dir = getenv("SOFTVM_ROM_DIR");
+    if (dir && *dir) {
+        int n = snprintf(buf, size, "%s/linuxboot.bin", dir);
+        if (n > 0 && (size_t)n < size && access(buf, R_OK) == 0)
+            return true;
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return false;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return false;
+    *slash = '\0';
+    static const char *const sub[] = { "tests/asm", "roms", "../tests/asm" };
+    for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
+        int n = snprintf(buf, size, "%s/%s/linuxboot.bin", exe, sub[i]);
+        if (n > 0 && (size_t)n < size && access(buf, R_OK) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* -kernel with -bios: SeaBIOS boots it from fw_cfg with our option ROM. */
+static int kernel_via_firmware(struct machine *m)
+{
+    char found[PATH_MAX];
+    const char *rom_path = m->opt.linuxboot_rom;
+    if (!rom_path) {
+        if (!find_linuxboot_rom(found, sizeof(found))) {
+            fprintf(stderr, "softvm: -kernel with -bios needs the linuxboot option ROM "
+                    "(linuxboot.bin, built into <build>/tests/asm/); set SOFTVM_ROM_DIR "
+                    "or drop -bios for direct boot\n");
+            return -1;
+        }
+        rom_path = found;
+    }
+    uint8_t *rom, *img;
+    size_t rom_len, len;
+    if (loader_read_file("linuxboot ROM", rom_path, 64u << 10, &rom, &rom_len))
+        return -1;
+    if (rom_len % 512 || rom[0] != 0x55 || rom[1] != 0xAA) {
+        fprintf(stderr, "softvm: linuxboot ROM '%s': not an option ROM\n", rom_path);
+        free(rom);
+        return -1;
+    }
+    uint64_t ram = phys_mem_ram_size(m->mem);
+    if (loader_read_file("-kernel", m->opt.kernel,
+                         ram < KERNEL_MAX_SIZE ? (size_t)ram : KERNEL_MAX_SIZE, &img, &len)) {
+        free(rom);
+        return -1;
+    }
+    int rc = 0;
+    if (!linux_boot_probe(img, len)) {
+        fprintf(stderr, "softvm: -kernel '%s': only a Linux bzImage can boot through the "
+                "firmware (drop -bios for Multiboot)\n", m->opt.kernel);
+        rc = -1;
+    } else {
+        rc = linux_boot_via_firmware(m, img, len, rom, rom_len);
+    }
+    free(img);
+    free(rom);
+    return rc;
+}
+
 /* ---- host sides of the character devices ----------------------------------------- */
 
 static int open_chardevs(struct machine *m)
@@ -280,11 +349,7 @@ int machine_init(struct machine *m, const struct vm_options *opt)
             machine_destroy(m);
             return 1;
         }
-        if (opt->kernel) {
-            /* Through SeaBIOS: needs fw_cfg's kernel items and a linuxboot
-             * option ROM; not built yet. */
-            fprintf(stderr, "softvm: -kernel with -bios: booting a kernel through the "
-                    "firmware is not implemented yet (drop -bios for direct boot)\n");
+        if (opt->kernel && kernel_via_firmware(m)) {
             machine_destroy(m);
             return 1;
         }

@@ -118,6 +118,7 @@ struct vm_options {
 
     bool gdb;                            /* -s or -gdb */
     uint16_t gdb_port;
+    char gdb_host[64];                   /* -gdb tcp:HOST:PORT; "" = 127.0.0.1 */
     bool start_stopped;                  /* -S: wait for the debugger */
 
     uint32_t log_mask;                   /* -d */
@@ -132,6 +133,10 @@ struct vm_options {
     int64_t rtc_start;                   /* VM_RTC_FIXED: seconds since 1970 (UTC) */
 
     bool stats;                          /* --stats: print counters at exit */
+
+    /* Not on the command line: the assembled linuxboot option ROM for
+     * -kernel with -bios (NULL: $SOFTVM_ROM_DIR, then beside the program). */
+    const char *linuxboot_rom;
 };
 
 /* Fill *opt with the defaults (no options given). */

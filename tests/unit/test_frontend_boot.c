@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "devices/fw_cfg.h"
+#include "devices/iobus.h"
 #include "frontend/linux_boot.h"
 #include "frontend/machine.h"
 #include "frontend/multiboot.h"
@@ -558,4 +560,92 @@ Test(boot, bios_mapped_at_top_and_low)
     unlink(path);
     free(path);
     free(img);
+}
+
+/* ---- Linux through the firmware (fw_cfg + the linuxboot option ROM) ---- */
+
+static uint32_t fw_cfg_read32(struct machine *m, uint16_t key)
+{
+    io_write(&m->io, 0x510, key, 2);
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++)
+        v |= (io_read(&m->io, 0x511, 1) & 0xff) << (8 * i);
+    return v;
+}
+
+Test(boot, linux_via_firmware_fw_cfg_items)
+{
+    size_t blen = 64u << 10;
+    uint8_t *bios = calloc(1, blen);
+    char *bpath = temp_file(bios, blen);
+    free(bios);
+    size_t len;
+    uint8_t *img = make_bzimage(8192, 0x20f, 0x10000, &len);
+    char *kpath = temp_file(img, len);
+    static const char rd[] = "RDRDRDRD";
+    char *rpath = temp_file(rd, sizeof(rd) - 1);
+
+    struct vm_options opt;
+    base_options(&opt, NULL);
+    opt.bios = bpath;
+    opt.kernel = kpath;
+    opt.initrd = rpath;
+    opt.append = "console=ttyS0";
+    opt.linuxboot_rom = SOFTVM_ASM_DIR "/linuxboot.bin";
+    struct machine *m = calloc(1, sizeof(*m));
+    cr_assert_eq(machine_init(m, &opt), 0);
+    cr_assert_eq(m->boot, BOOT_FIRMWARE);
+    cr_assert_eq(m->cpu.eip, 0xFFF0, "the firmware runs first");
+
+    cr_assert_eq(fw_cfg_read32(m, FW_CFG_SETUP_ADDR), LINUX_FW_SETUP_ADDR);
+    cr_assert_eq(fw_cfg_read32(m, FW_CFG_SETUP_SIZE), 1024);
+    cr_assert_eq(fw_cfg_read32(m, FW_CFG_KERNEL_ADDR), 0x100000);
+    cr_assert_eq(fw_cfg_read32(m, FW_CFG_KERNEL_SIZE), 8192);
+    cr_assert_eq(fw_cfg_read32(m, FW_CFG_INITRD_SIZE), sizeof(rd) - 1);
+    uint32_t rd_addr = fw_cfg_read32(m, FW_CFG_INITRD_ADDR);
+    cr_assert_eq(rd_addr & 0xfff, 0);
+    cr_assert_leq(rd_addr, (15u << 20) - 0x1000, "below SeaBIOS's top-of-RAM tables");
+    cr_assert_eq(fw_cfg_read32(m, FW_CFG_CMDLINE_ADDR), LINUX_CMDLINE_ADDR);
+    cr_assert_eq(fw_cfg_read32(m, FW_CFG_CMDLINE_SIZE), sizeof("console=ttyS0"));
+    /* the setup as patched for a 16-bit boot */
+    io_write(&m->io, 0x510, FW_CFG_SETUP_DATA, 2);
+    uint8_t setup[1024];
+    for (int i = 0; i < 1024; i++)
+        setup[i] = (uint8_t)io_read(&m->io, 0x511, 1);
+    cr_assert_eq(setup[0x210], 0xff, "type_of_loader");
+    cr_assert_eq(setup[0x211], 0x81, "LOADED_HIGH | CAN_USE_HEAP");
+    cr_assert_eq(setup[0x224] | setup[0x225] << 8, LINUX_FW_HEAP_END);
+    cr_assert_eq(get32(setup + 0x228), LINUX_CMDLINE_ADDR);
+    cr_assert_eq(get32(setup + 0x218), rd_addr);
+    cr_assert_eq(get32(setup + 0x21c), sizeof(rd) - 1);
+    /* the kernel bytes */
+    io_write(&m->io, 0x510, FW_CFG_KERNEL_DATA, 2);
+    for (int i = 0; i < 64; i++)
+        cr_assert_eq(io_read(&m->io, 0x511, 1) & 0xff, img[1024 + i]);
+
+    machine_destroy(m);
+    free(m);
+    unlink(bpath);
+    unlink(kpath);
+    unlink(rpath);
+    free(bpath);
+    free(kpath);
+    free(rpath);
+    free(img);
+}
+
+Test(boot, linux_via_firmware_rejects_multiboot, .init = cr_redirect_stderr)
+{
+    size_t blen = 64u << 10;
+    uint8_t *bios = calloc(1, blen);
+    char *bpath = temp_file(bios, blen);
+    free(bios);
+    struct vm_options opt;
+    base_options(&opt, NULL);
+    opt.bios = bpath;
+    opt.kernel = MB_HELLO;
+    opt.linuxboot_rom = SOFTVM_ASM_DIR "/linuxboot.bin";
+    expect_init_error(&opt, "only a Linux bzImage can boot through the firmware");
+    unlink(bpath);
+    free(bpath);
 }
