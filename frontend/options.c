@@ -408,6 +408,11 @@ static int parse_gdb(struct vm_options *opt, const char *optname, const char *sp
     unsigned long port;
     if (!parse_uint(colon + 1, 1, 65535, &port))
         return fail(err, "%s: '%s': port must be 1 to 65535", optname, spec);
+    size_t host_len = (size_t)(colon - (spec + 4));
+    if (host_len >= sizeof(opt->gdb_host))
+        return fail(err, "%s: '%s': host name too long", optname, spec);
+    memcpy(opt->gdb_host, spec + 4, host_len);
+    opt->gdb_host[host_len] = '\0';
     opt->gdb = true;
     opt->gdb_port = (uint16_t)port;
     return 0;
@@ -708,10 +713,6 @@ int options_check_implemented(const struct vm_options *opt, FILE *err)
         return not_yet(err, "-accel jit");
     if (opt->netdev_count > 0)
         return not_yet(err, "-nic/-netdev");
-    if (opt->gdb)
-        return not_yet(err, "-gdb/-s");
-    if (opt->start_stopped)
-        return not_yet(err, "-S");
     return 0;
 }
 

@@ -533,7 +533,8 @@ int trace_machine_setup(struct machine *m)
     trace_attach(t, &m->cpu);
     if (o->gdb || o->start_stopped) {
         struct gdbstub *g = calloc(1, sizeof(*g));
-        if (!g || gdbstub_open(g, m, NULL, o->gdb ? o->gdb_port : VM_DEFAULT_GDB_PORT,
+        const char *host = o->gdb_host[0] ? o->gdb_host : NULL;   /* NULL: 127.0.0.1 */
+        if (!g || gdbstub_open(g, m, host, o->gdb ? o->gdb_port : VM_DEFAULT_GDB_PORT,
                                o->start_stopped) != 0) {
             free(g);
             return -1;       /* machine_destroy frees the trace */

@@ -454,9 +454,11 @@ Test(options, gdb)
     cr_assert(p.opt.start_stopped);
     p = syntax("-gdb", "tcp:localhost:4321", NULL);
     cr_assert_eq(p.opt.gdb_port, 4321);
-    cr_assert_str_eq(parse("-s", NULL).err, "softvm: -gdb/-s: not implemented yet\n");
-    cr_assert_str_eq(parse("-gdb", "tcp::1", NULL).err, "softvm: -gdb/-s: not implemented yet\n");
-    cr_assert_str_eq(parse("-S", NULL).err, "softvm: -S: not implemented yet\n");
+    OK(parse("-s", NULL));                  /* implemented: frontend/gdbstub.c */
+    OK(parse("-gdb", "tcp::1", NULL));
+    OK(parse("-S", NULL));
+    cr_assert_str_eq(syntax("-gdb", "tcp:127.0.0.2:4321", NULL).opt.gdb_host, "127.0.0.2");
+    cr_assert_str_eq(syntax("-gdb", "tcp::4321", NULL).opt.gdb_host, "");
     BAD(parse("-gdb", "udp::1234", NULL), "use tcp::PORT");
     BAD(parse("-gdb", "tcp::0", NULL), "port must be 1 to 65535");
     BAD(parse("-gdb", "tcp::70000", NULL), "port must be 1 to 65535");
