@@ -257,3 +257,30 @@ Test(fpu_exc, faulting_operand_changes_nothing)
     cr_assert_eq(f->fcw, before.fcw);
     support_cpu_destroy(m);
 }
+
+/* Through cpu_exec and the real-mode IVT: the #NM of CR0.TS is restartable
+ * after CLTS (Linux's lazy FPU switch), and an unmasked #Z is delivered as
+ * #MF at the next FWAIT with the FWAIT's address pushed. */
+Test(fpu_exc, lazy_switch_and_mf_through_the_interpreter)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/fpu_lazy.bin", SOFTVM_ASM_DIR);
+    FILE *fp = fopen(path, "rb");
+    cr_assert(fp, "missing %s", path);
+    uint8_t buf[1024];
+    size_t n = fread(buf, 1, sizeof buf, fp);
+    fclose(fp);
+    struct support_cpu *m = support_cpu_create(1 << 20);
+    cr_assert(m);
+    support_cpu_load(m, 0x1000, buf, n);
+    m->cpu->eip = 0x1000;
+    cr_assert_eq(support_cpu_run(m, 10000), CPU_EXIT_HALT);
+    cr_assert_eq(phys_read16(m->mem, 0x500), 1, "one #NM");
+    cr_assert_eq(phys_read16(m->mem, 0x502), 1, "one #MF");
+    cr_assert_eq(phys_read16(m->mem, 0x504), phys_read16(m->mem, 0x506), "#MF points at the FWAIT");
+    uint16_t fsw = phys_read16(m->mem, 0x508);
+    cr_assert_eq(fsw & (FSW_ZE | FSW_ES), FSW_ZE | FSW_ES);
+    cr_assert_eq(phys_read32(m->mem, 0x50a), 0x3f800000u, "1.0 left undivided");
+    cr_assert_eq(m->cpu->cr0 & CR0_TS, 0);
+    support_cpu_destroy(m);
+}

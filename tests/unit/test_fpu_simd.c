@@ -137,9 +137,7 @@ Test(fpu_simd, every_form_matches_host)
     struct fh h;
     int cases = 0, failures = 0;
     fh_init(&h, 0xabcdef);
-    /* TODO(cpu): go through cpu_exec once ops_control.c's OP(simd) calls
-     * simd_execute; until then the decoder + simd_execute directly. */
-    h.direct = true;
+    /* Through the interpreter: decoder, opcode table, cpu_exec. */
     static struct fh_case c;
     for (size_t i = 0; i < sizeof encs / sizeof encs[0]; i++) {
         const struct enc *e = &encs[i];
@@ -185,7 +183,7 @@ Test(fpu_simd, unmasked_exceptions_match_host)
     struct fh h;
     int cases = 0, faults = 0, failures = 0;
     fh_init(&h, 0x5eed);
-    h.direct = true;
+    h.direct = true;        /* to look at the state at the moment of #XM */
     static struct fh_case c;
     for (size_t i = 0; i < sizeof encs / sizeof encs[0]; i++) {
         const struct enc *e = &encs[i];
