@@ -18,7 +18,7 @@
 
 #include <stdint.h>
 
-#define TLB_BITS 8
+#define TLB_BITS 10
 #define TLB_SIZE (1u << TLB_BITS)
 
 /* Low tag bits (a linear page has them all zero). An all-zero entry is
