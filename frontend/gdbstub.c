@@ -856,6 +856,15 @@ void gdbstub_after_slice(struct gdbstub *g)
 {
     if (g->fd < 0 || g->stopped)
         return;
+    if (g->m->stop) {
+        /* the guest ended the run (exit port, poweroff): tell gdb now */
+        char reply[16];
+        snprintf(reply, sizeof(reply), "W%02x", g->m->exit_status & 0xff);
+        send_packet(g, reply);
+        close(g->fd);
+        g->fd = -1;
+        return;
+    }
     if (g->stop_reason == GDB_STOP_BREAK || g->stop_reason == GDB_STOP_WATCH) {
         report_stop(g);
     } else if (g->stepping) {

@@ -35,13 +35,13 @@ struct listing {
     char dir[64];
 };
 
-static int lst_hex(int c)
+static inline int lst_hex(int c)
 {
     return isdigit(c) ? c - '0' : tolower(c) - 'a' + 10;
 }
 
 /* Append the hex digits of a listing byte field ("66EA[1B000F00]0800-"). */
-static void lst_add_bytes(struct lst_insn *in, const char *field)
+static inline void lst_add_bytes(struct lst_insn *in, const char *field)
 {
     for (const char *p = field; *p && *p != ' '; p++) {
         if (!isxdigit((unsigned char)p[0]))
@@ -54,7 +54,7 @@ static void lst_add_bytes(struct lst_insn *in, const char *field)
     }
 }
 
-static bool lst_is_data(const char *src)
+static inline bool lst_is_data(const char *src)
 {
     static const char *const data[] = { "db", "dw", "dd", "dq", "times", NULL };
     for (int i = 0; data[i]; i++) {
@@ -66,7 +66,7 @@ static bool lst_is_data(const char *src)
 }
 
 /* Assemble SOFTVM_SOURCE_DIR/tests/asm/<name>.asm with a listing; parse it. */
-static bool listing_load(struct listing *l, const char *name)
+static inline bool listing_load(struct listing *l, const char *name)
 {
     memset(l, 0, sizeof(*l));
     snprintf(l->dir, sizeof(l->dir), "/tmp/softvm-lst-XXXXXX");
@@ -135,7 +135,7 @@ static bool listing_load(struct listing *l, const char *name)
     return l->n > 0;
 }
 
-static uint32_t listing_label(const struct listing *l, const char *name)
+static inline uint32_t listing_label(const struct listing *l, const char *name)
 {
     for (int i = 0; i < l->n_labels; i++)
         if (!strcmp(l->label[i].name, name))
@@ -145,7 +145,7 @@ static uint32_t listing_label(const struct listing *l, const char *name)
 }
 
 /* Instructions with offsets in [from, to). */
-static int listing_count(const struct listing *l, uint32_t from, uint32_t to)
+static inline int listing_count(const struct listing *l, uint32_t from, uint32_t to)
 {
     int n = 0;
     for (int i = 0; i < l->n; i++)
@@ -154,7 +154,7 @@ static int listing_count(const struct listing *l, uint32_t from, uint32_t to)
 }
 
 /* The value of "%define NAME value" in the source. */
-static long listing_define(const char *name)
+static inline long listing_define(const char *name)
 {
     char path[512], buf[256], want[64];
     snprintf(path, sizeof(path), "%s/tests/asm/gdb_target.asm", SOFTVM_SOURCE_DIR);
@@ -169,7 +169,7 @@ static long listing_define(const char *name)
     return v;
 }
 
-static void listing_cleanup(struct listing *l)
+static inline void listing_cleanup(struct listing *l)
 {
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", l->dir);

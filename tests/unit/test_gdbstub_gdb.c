@@ -1,0 +1,132 @@
+/*
+ * test_gdbstub_gdb.c - Debian's real gdb, in batch mode, debugging
+ * tests/asm/gdb_target over the loopback: the machine waits for it (-S),
+ * gdb sets a breakpoint at the loop's first instruction, continues, reads
+ * registers and memory, single-steps, sets a watchpoint on the counter and
+ * sees it fire with the right value, reads a control register from our
+ * target description, then continues to the end and sees the exit code.
+ * Every expected address and value comes from the program's nasm listing.
+ */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "frontend/machine.h"
+#include "trace_listing.h"
+
+#define ROM_BASE 0xF0000u
+#define COUNTER 0x1000u
+
+static void *run_machine(void *arg)
+{
+    struct machine *m = arg;
+    machine_run(m);
+    return NULL;
+}
+
+/* The value printed after "KEY " in gdb's output, or -1. */
+static long long value_of(const char *out, const char *key, int base)
+{
+    char k[32];
+    snprintf(k, sizeof(k), "\n%s ", key);
+    const char *p = strstr(out, k);
+    return p ? strtoll(p + strlen(k), NULL, base) : -1;
+}
+
+Test(gdb, real_gdb_session, .timeout = 120)
+{
+    if (access("/usr/bin/gdb", X_OK) != 0)
+        cr_skip("gdb is not installed");
+    struct listing l;
+    cr_assert(listing_load(&l, "gdb_target"));
+    uint32_t loop_top = listing_label(&l, "loop_top");
+    int k;
+    for (k = 0; k < l.n && l.insn[k].off != loop_top; k++)
+        ;
+    cr_assert(k + 2 < l.n);
+    uint32_t second = l.insn[k + 1].off;     /* add eax, ecx; then the store */
+    uint32_t after_store = l.insn[k + 2].off;
+    long loops = listing_define("LOOPS");
+
+    struct vm_options opt;
+    options_default(&opt);
+    opt.ram_size = 2u << 20;
+    opt.clock = VM_CLOCK_DETERMINISTIC;
+    opt.bios = l.bin_path;
+    opt.serial[0].kind = VM_CHARDEV_NULL;
+    opt.debugcon.kind = VM_CHARDEV_NONE;
+    opt.gdb = true;
+    opt.start_stopped = true;
+    struct machine *m = calloc(1, sizeof(*m));
+    int port = 0;
+    for (int attempt = 0; attempt < 20; attempt++) {
+        opt.gdb_port = (uint16_t)(20000 + (getpid() * 7 + attempt * 131) % 30000);
+        if (machine_init(m, &opt) == 0) {
+            port = opt.gdb_port;
+            break;
+        }
+    }
+    cr_assert(port, "no free port for the stub");
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, run_machine, m), 0);
+
+    char script[512], out_path[512], cmd[1200];
+    snprintf(script, sizeof(script), "%s/session.gdb", l.dir);
+    snprintf(out_path, sizeof(out_path), "%s/session.out", l.dir);
+    FILE *f = fopen(script, "w");
+    cr_assert(f);
+    fprintf(f,
+            "set pagination off\n"
+            "set confirm off\n"
+            "target remote 127.0.0.1:%d\n"
+            "printf \"START %%x\\n\", $eip\n"
+            "break *0x%x\n"
+            "continue\n"
+            "printf \"AT %%x\\n\", $eip\n"
+            "printf \"ECX %%d\\n\", $ecx\n"
+            "printf \"BYTE %%x\\n\", *(unsigned char *)0x%x\n"
+            "stepi\n"
+            "printf \"STEP %%x\\n\", $eip\n"
+            "delete\n"
+            "watch *(int *)0x%x\n"
+            "continue\n"
+            "printf \"WATCHVAL %%d\\n\", *(int *)0x%x\n"
+            "printf \"WATCHPC %%x\\n\", $eip\n"
+            "delete\n"
+            "printf \"CR0 %%x\\n\", $cr0\n"
+            "printf \"CSBASE %%x\\n\", $cs_base\n"
+            "continue\n",
+            port, ROM_BASE + loop_top, ROM_BASE + loop_top, COUNTER, COUNTER);
+    fclose(f);
+    snprintf(cmd, sizeof(cmd), "timeout 60 gdb -nx -q -batch -x %s > %s 2>&1", script, out_path);
+    int rc = system(cmd);
+    pthread_join(th, NULL);
+
+    f = fopen(out_path, "r");
+    cr_assert(f);
+    static char out[65536];
+    out[0] = '\n';
+    size_t n = fread(out + 1, 1, sizeof(out) - 2, f);
+    out[n + 1] = '\0';
+    fclose(f);
+    cr_assert_eq(rc, 0, "gdb failed:%s", out);
+
+    cr_assert_eq(value_of(out, "START", 16), 0xfff0, "-S stops at the reset vector:%s", out);
+    cr_assert_eq(value_of(out, "AT", 16), ROM_BASE + loop_top, "%s", out);
+    cr_assert_eq(value_of(out, "ECX", 10), loops, "%s", out);
+    cr_assert_eq(value_of(out, "BYTE", 16), l.insn[k].bytes[0], "%s", out);
+    cr_assert_eq(value_of(out, "STEP", 16), ROM_BASE + second, "%s", out);
+    cr_assert_eq(value_of(out, "WATCHVAL", 10), loops, "%s", out);
+    cr_assert_eq(value_of(out, "WATCHPC", 16), ROM_BASE + after_store, "%s", out);
+    cr_assert(strstr(out, "atchpoint 2: *(int *)0x1000"), "%s", out);
+    cr_assert(value_of(out, "CR0", 16) & 1, "protected mode:%s", out);
+    cr_assert_eq(value_of(out, "CSBASE", 16), 0, "%s", out);
+    cr_assert(strstr(out, "exited with code 0103"), "exit status 67 (octal 103):%s", out);
+    cr_assert_eq(m->exit_status, 67);
+    machine_destroy(m);
+    free(m);
+    listing_cleanup(&l);
+}
