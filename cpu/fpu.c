@@ -3,7 +3,7 @@
  * exceptions, environment save/restore, and the D8-DF / 9B instructions.
  *
  * Spec: Intel SDM Vol. 1 ch. 8 (x87 FPU), 4.8-4.9 (formats, exceptions);
- * Vol. 2 instruction pages; Vol. 3A 2.5 (CR0.EM/MP/TS/NE), 12.? (#NM).
+ * Vol. 2 instruction pages; Vol. 3A 2.5 and table 2-2 (CR0.EM/MP/TS/NE, #NM).
  *
  * Design:
  *  - This file owns everything architectural: the stack (TOP, tags), stack

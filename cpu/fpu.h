@@ -51,13 +51,13 @@ void fpu_finit(struct cpu *cpu);
 /* IGNNE# (port 0xF0 write): drop FERR#. */
 void fpu_clear_ferr(struct cpu *cpu);
 
-/* Checks at the start of an instruction (SDM Vol. 3A 2.5, table 12-?):
+/* Checks at the start of an instruction (SDM Vol. 3A 2.5, table 2-2):
  * x87: CR0.EM or CR0.TS -> #NM. */
 void fpu_check_nm(struct cpu *cpu);
 /* A waiting instruction found FSW.ES set: #MF with CR0.NE, else FERR#. */
 void fpu_check_pending(struct cpu *cpu);
 
-/* 512-byte FXSAVE image (SDM Vol. 2A FXSAVE, table 3-5x legacy format) at
+/* 512-byte FXSAVE image (SDM Vol. 2A FXSAVE, the legacy non-64-bit layout) at
  * seg:off; both check the 16-byte alignment (#GP(0)), FXRSTOR the MXCSR
  * reserved bits (#GP(0)). All memory is read/written before state changes. */
 void fpu_fxsave(struct cpu *cpu, int seg, uint32_t off);

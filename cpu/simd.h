@@ -4,7 +4,7 @@
  *
  * Spec: Intel SDM Vol. 1 ch. 9 (MMX), 10 (SSE), 11 (SSE2), 12 (SSE3);
  * Vol. 2 instruction pages; Vol. 3A 2.5 and 13.1-13.2 (CR0.EM/TS, CR4.OSFXSR,
- * CR4.OSXMMEXCPT), table 22-? (exception conditions per class).
+ * CR4.OSXMMEXCPT, table 13-1); Vol. 2 exception tables of each instruction.
  *
  * Opcodes handled (0F xx; the mandatory prefix none/66/F3/F2 picks the form):
  *   0D, 18 prefetch hints (no-ops)       10-17, 28-2F, 50-7F, C2-C6, D0-FE
@@ -13,7 +13,7 @@
  *                                           SFENCE, CLFLUSH
  * Immediates (imm8) are expected in insn.imm for 0F 70-73 and C2, C4-C6.
  *
- * Exception rules implemented (SDM Vol. 3A table 13-?):
+ * Exception rules implemented (SDM Vol. 3A table 13-1, table 2-2):
  *   SSE/SSE2 forms: CR0.EM -> #UD, CR4.OSFXSR = 0 -> #UD, CR0.TS -> #NM;
  *     an unmasked SIMD FP exception -> #XM with CR4.OSXMMEXCPT, else #UD;
  *     misaligned 16-byte operands of the aligned forms -> #GP(0).

@@ -1,6 +1,6 @@
 /*
  * test_fpu_state.c - byte-exact layouts of the x87 environment and save
- * areas (SDM Vol. 1 figures 8-9 to 8-12, Vol. 2A FXSAVE table 3-53):
+ * areas (SDM Vol. 1 figures 8-9 to 8-12, Vol. 2A FXSAVE legacy layout):
  * FNSTENV/FNSAVE in the 32- and 16-bit protected- and real-mode formats,
  * FRSTOR/FLDENV round trips, FSTENV's masking, FNSAVE's reinitialisation,
  * and the legacy FXSAVE image. Expected bytes are written out by hand.
