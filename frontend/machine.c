@@ -504,10 +504,14 @@ static void machine_slice(struct machine *m)
         break;
     }
 
-    if (m->console_used && m->cpu.icount - m->last_poll_icount >= MACHINE_POLL_INSNS) {
+    /* Every so often: look for typed input and push output out (files
+     * too, so a log can be followed while the guest runs). */
+    if (m->cpu.icount - m->last_poll_icount >= MACHINE_POLL_INSNS) {
         m->last_poll_icount = m->cpu.icount;
-        console_poll(&m->console, 0);
-        feed_console(m);
+        if (m->console_used) {
+            console_poll(&m->console, 0);
+            feed_console(m);
+        }
         flush_chardevs(m);
     } else if (m->console_used && m->console.in_len) {
         feed_console(m);
