@@ -6,6 +6,8 @@
 ;            (the loader runs again): print "second boot" and exit status 7
 ;   timer    PIT channel 0 one-shot + IRQ0 through the PIC, STI; HLT: the
 ;            halted CPU must be woken by the timer; prints "tick", exit 9
+;   echo     copy COM1 input to COM1 output (polling LSR bit 0) until a
+;            newline, then exit 11
 ; Output goes to COM1; exits through the debug-exit port 0xF4.
 ; Same hand-written ELF32 layout as multiboot_hello.asm.
 
@@ -52,6 +54,8 @@ start:
     je do_triple_or_timer
     cmp al, 'r'
     je do_reset
+    cmp al, 'e'
+    je do_echo
     mov al, 0x7F                  ; unknown word
     out 0xF4, al
 
@@ -137,6 +141,24 @@ do_timer:
     mov al, 9
     out 0xF4, al
 
+do_echo:
+    mov dx, COM1 + 5
+.poll:
+    in al, dx
+    test al, 1                    ; LSR bit 0: a byte is waiting
+    jz .poll
+    mov dx, COM1
+    in al, dx
+    mov [echo_buf], al
+    mov byte [echo_buf + 1], 0
+    mov esi, echo_buf
+    call puts
+    mov dx, COM1 + 5
+    cmp byte [echo_buf], 10
+    jne .poll
+    mov al, 11
+    out 0xF4, al
+
 timer_isr:
     mov byte [ticked], 1
     push eax
@@ -180,5 +202,6 @@ file_end:
 ; bss (zeroed by the loader): the IDT, a flag and the stack
 idt       equ $$ + ((file_end - $$ + 15) & ~15)
 ticked    equ idt + 256 * 8
+echo_buf  equ ticked + 4
 stack_top equ ticked + 16 + 4096
 bss_end   equ stack_top

@@ -249,3 +249,37 @@ Test(console, output_is_batched_and_flushed)
     console_close(&c);
     close(p[0]);
 }
+
+/* Console input reaches the guest's UART: stdin is a pipe here, so every
+ * byte goes to COM1 (no escapes), and the echo kernel sends it back. */
+Test(machine, console_input_reaches_uart, .init = cr_redirect_stdout, .timeout = 60)
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    int saved = dup(STDIN_FILENO);
+    cr_assert_eq(dup2(p[0], STDIN_FILENO), STDIN_FILENO);
+    cr_assert_eq(write(p[1], "hi\x01x\n", 5), 5);
+
+    struct vm_options opt;
+    options_default(&opt);
+    opt.ram_size = 8u << 20;
+    opt.clock = VM_CLOCK_DETERMINISTIC;
+    opt.kernel = ACTIONS;
+    opt.append = "echo";
+    opt.serial[0].kind = VM_CHARDEV_STDIO;
+    struct machine *m = calloc(1, sizeof(*m));
+    cr_assert_eq(machine_init(m, &opt), 0);
+    bool stopped = machine_run_slices(m, 20000);
+    dup2(saved, STDIN_FILENO);
+    close(saved);
+    close(p[0]);
+    close(p[1]);
+    cr_assert(stopped, "the echo kernel never saw the newline");
+    cr_assert_eq(m->exit_status, (11 << 1) | 1);
+    done(m);
+    fflush(stdout);
+    char buf[64] = {0};
+    size_t n = fread(buf, 1, sizeof(buf) - 1, cr_get_redirected_stdout());
+    cr_assert_eq(n, 5);
+    cr_assert_eq(memcmp(buf, "hi\x01x\n", 5), 0);
+}
