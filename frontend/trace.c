@@ -443,11 +443,14 @@ void trace_tlb_fill(struct cpu *cpu, uint32_t lin, int kind, uint64_t paddr)
         return;
     if (t->stats_on)
         t->stats.tlb_fills++;
-    if ((t->log_mask & VM_LOG_MMU) && trace_wanted(t, linear_pc(cpu, cpu->eip), cpu->icount)) {
+    /* a fetch fill happens before the instruction starts; a data fill
+     * inside it, when cpu->eip already points past it */
+    uint32_t eip = kind == TLB_EXEC ? cpu->eip : cpu->priv.insn_eip;
+    if ((t->log_mask & VM_LOG_MMU) && trace_wanted(t, linear_pc(cpu, eip), cpu->icount)) {
         static const char kinds[] = "rwx";
         fprintf(t->out, "mmu: fill %c lin=%08x -> phys=%09" PRIx64 " cpl=%d cr3=%08x "
                 "at %04x:%08x\n", kind >= 0 && kind < 3 ? kinds[kind] : '?', lin, paddr,
-                cpu->cpl, cpu->cr3, cpu->seg[SEG_CS].sel, cpu->eip);
+                cpu->cpl, cpu->cr3, cpu->seg[SEG_CS].sel, eip);
     }
 }
 
@@ -474,7 +477,8 @@ uint32_t trace_io_read(struct cpu *cpu, uint16_t port, unsigned size)
         t->stats.io_ns += now_ns() - t0;
         t->stats.io_count++;
     }
-    if ((t->log_mask & VM_LOG_IOPORT) && trace_wanted(t, linear_pc(cpu, cpu->eip), cpu->icount))
+    if ((t->log_mask & VM_LOG_IOPORT) &&
+        trace_wanted(t, linear_pc(cpu, cpu->priv.insn_eip), cpu->icount))
         fprintf(t->out, "ioport: in%c  0x%04x -> 0x%0*x\n", size_suffix(size), port,
                 (int)size * 2, v);
     return v;
@@ -487,7 +491,8 @@ void trace_io_write(struct cpu *cpu, uint16_t port, uint32_t value, unsigned siz
         io_write(cpu->io, port, value, size);
         return;
     }
-    if ((t->log_mask & VM_LOG_IOPORT) && trace_wanted(t, linear_pc(cpu, cpu->eip), cpu->icount))
+    if ((t->log_mask & VM_LOG_IOPORT) &&
+        trace_wanted(t, linear_pc(cpu, cpu->priv.insn_eip), cpu->icount))
         fprintf(t->out, "ioport: out%c 0x%04x <- 0x%0*x\n", size_suffix(size), port,
                 (int)size * 2, value);
     uint64_t t0 = t->stats_on ? now_ns() : 0;
