@@ -803,3 +803,66 @@ Test(sys, lar_lsl_verr_verw)
     cr_assert(cpu_verw(cpu, S_DATA3));
     cr_assert(!cpu_lar(cpu, S_CODE0, &v));
 }
+
+/* ------------------------------------------------ NMI, EXT, 16-bit TSS */
+
+Test(sys, nmi_blocked_until_iret)
+{
+    pm_setup();
+    st_gate(&T, ST_IDT + EXC_NMI * 8, S_CODE0, 0x5600, 14, 0, 0, true);
+    cr_assert(!cpu_nmi_blocked(cpu));
+    ST_ASSERT_OK(cpu, cpu_deliver_interrupt(cpu, EXC_NMI, INT_NMI, false, 0, 0x1000));
+    cr_assert_eq(cpu->eip, 0x5600);
+    cr_assert(cpu_nmi_blocked(cpu));
+    ST_ASSERT_OK(cpu, cpu_iret(cpu, 4));
+    cr_assert_eq(cpu->eip, 0x1000);
+    cr_assert(!cpu_nmi_blocked(cpu));
+}
+
+Test(sys, external_interrupt_fault_sets_ext)
+{
+    pm_setup();
+    st_gate(&T, ST_IDT + 0x50 * 8, S_CODE0, 0x5000, 14, 0, 0, false);
+    st_gate(&T, ST_IDT + EXC_NP * 8, S_CODE0, 0x5400, 14, 0, 0, true);
+    uint32_t esp = cpu->regs[R_ESP];
+    ST_ASSERT_OK(cpu, cpu_deliver_interrupt(cpu, 0x50, INT_EXTERNAL, false, 0, 0x1000));
+    cr_assert_eq(cpu->eip, 0x5400);
+    cr_assert_eq(st_rd32(&T, esp - 16), 0x50 * 8 + 2 + 1);
+    /* A gate pointing at a null selector: #GP(EXT). */
+    pm_setup();
+    st_gate(&T, ST_IDT + 0x51 * 8, 0, 0x5000, 14, 0, 0, true);
+    st_gate(&T, ST_IDT + EXC_GP * 8, S_CODE0, 0x5100, 14, 0, 0, true);
+    esp = cpu->regs[R_ESP];
+    ST_ASSERT_OK(cpu, cpu_deliver_interrupt(cpu, 0x51, INT_EXTERNAL, false, 0, 0x1000));
+    cr_assert_eq(cpu->eip, 0x5100);
+    cr_assert_eq(st_rd32(&T, esp - 16), 1);
+}
+
+Test(sys, task_switch_to_16bit_tss)
+{
+    pm_setup();
+    st_desc(&T, ST_GDT, 0x70, ST_TSS16, 0x2b, 0x81, 0);   /* available 16-bit TSS */
+    cpu->gdtr.limit = 0x77;
+    phys_write16(T.pm, ST_TSS16 + 0x0e, 0x4321);          /* IP */
+    phys_write16(T.pm, ST_TSS16 + 0x10, 0x0003);          /* FLAGS: CF */
+    phys_write16(T.pm, ST_TSS16 + 0x12, 0xaaaa);          /* AX */
+    phys_write16(T.pm, ST_TSS16 + 0x12 + 2 * R_ESP, 0x6000);
+    phys_write16(T.pm, ST_TSS16 + 0x22, S_DATA0);         /* ES */
+    phys_write16(T.pm, ST_TSS16 + 0x24, S_CODE0);         /* CS */
+    phys_write16(T.pm, ST_TSS16 + 0x26, S_DATA0);         /* SS */
+    phys_write16(T.pm, ST_TSS16 + 0x28, S_DATA0);         /* DS */
+    cpu->regs[R_EAX] = 0x12345678;
+    ST_ASSERT_OK(cpu, cpu_far_call(cpu, 0x70, 0, 4, 0x1111));
+    cr_assert_eq(cpu->tr.sel, 0x70);
+    cr_assert_eq(SEGF_TYPE(cpu->tr.flags), 3);            /* busy 16-bit TSS */
+    cr_assert_eq(cpu->eip, 0x4321);
+    cr_assert_eq(cpu->regs[R_EAX], 0x1234aaaa);           /* upper half kept */
+    cr_assert_eq(cpu_get_eflags(cpu), EFLAGS_FIXED1 | EFLAGS_CF | EFLAGS_NT);
+    cr_assert_eq(st_rd16(&T, ST_TSS16), S_TSS);           /* back link */
+    ST_ASSERT_OK(cpu, cpu_iret(cpu, 2));
+    cr_assert_eq(cpu->tr.sel, S_TSS);
+    cr_assert_eq(cpu->eip, 0x1111);
+    cr_assert_eq(cpu->regs[R_EAX], 0x12345678);
+    cr_assert_eq(st_rd16(&T, ST_TSS16 + 0x0e), 0x4321);  /* the 16-bit task's IP saved */
+    cr_assert_eq(gdt_type(0x70), 1);
+}
