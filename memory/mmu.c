@@ -217,7 +217,14 @@ void mmu_write_slow(struct cpu *cpu, uint32_t lin, uint64_t v, unsigned size, un
     bool user = user_access(cpu, flags);
     unsigned first = 0x1000 - (lin & 0xfff);
     if (first >= size) {
-        write_via(cpu, tlb_get(cpu, lin, TLB_WRITE, user), lin, v, size);
+        struct tlb_entry *e = tlb_get(cpu, lin, TLB_WRITE, user);
+        write_via(cpu, e, lin, v, size);
+        /* A page that was slow only because it held code is plain RAM again
+         * once the write cleared its mark: let the next writes go fast (if
+         * the code-write hook did not flush this entry meanwhile). */
+        if ((e->tag & TLB_SLOW) && e->tag == ((lin & ~0xfffu) | TLB_VALID | TLB_SLOW))
+            tlb_set(cpu, lin, user ? TLB_USER : TLB_SUPER, TLB_WRITE, e->paddr,
+                    e->flags & TLBF_GLOBAL);
         return;
     }
     /* Both pages must be writable before the first byte is stored. */

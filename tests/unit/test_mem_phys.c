@@ -301,8 +301,11 @@ Test(mem_phys, code_hook_on_cpu_write)
     cr_assert_eq(h.calls, 1);
     cr_assert_eq(h.pages[0], 0x5000);
     cr_assert_eq(phys_read32(pm, 0x5010), 2);
+    /* The write entry went back to the fast path once the mark was cleared. */
+    cr_assert_eq(cpu->tlb.e[TLB_SUPER][TLB_WRITE][5].tag, 0x5000u | TLB_VALID);
     mmu_write32(cpu, 0x5014, 3);                 /* mark cleared: no second call */
     cr_assert_eq(h.calls, 1);
+    cr_assert_eq(phys_read32(pm, 0x5014), 3);
     /* Reads and fetches of a code page don't fire it. */
     phys_mark_code_page(pm, 0x5000);
     (void)mmu_read32(cpu, 0x5010);
