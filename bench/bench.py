@@ -53,21 +53,23 @@ def children_of(pid):
 
 class Run:
     """One emulator run under /usr/bin/time -v: MARK arrival times, exit
-    status, peak RSS. Stopped after `timeout` seconds, or as soon as
-    `stop_at` (a MARK name) has arrived."""
+    status, peak RSS. Stopped after `timeout` seconds, as soon as `stop_at`
+    (a MARK name) has arrived, or when a console line contains `stop_on`
+    (such as "Kernel panic": nothing more will come)."""
 
-    def __init__(self, cmd, timeout, stop_at=None):
+    def __init__(self, cmd, timeout, stop_at=None, stop_on=None):
         self.cmd = cmd
         self.marks = {}       # name -> (wall seconds, [fields after the name])
         self.status = None
         self.timed_out = False
+        self.stopped_on = None    # the stop_on text, if the console showed it
         self.rss_kib = None
         self.wall = None
         self.stderr_tail = ""
         self.console_tail = []
-        self._go(timeout, stop_at)
+        self._go(timeout, stop_at, stop_on)
 
-    def _go(self, timeout, stop_at):
+    def _go(self, timeout, stop_at, stop_on):
         with tempfile.NamedTemporaryFile(prefix="bench-time-", delete=False) as tf:
             time_file = tf.name
         full = ["/usr/bin/time", "-v", "-o", time_file] + self.cmd
@@ -83,6 +85,9 @@ class Run:
                 line = raw.decode("utf-8", "replace").replace("\r", "").rstrip("\n")
                 now = time.monotonic() - start
                 self.console_tail = (self.console_tail + [line])[-15:]
+                if stop_on and stop_on in line and not self.stopped_on:
+                    self.stopped_on = stop_on
+                    threading.Timer(1.0, done.set).start()   # let the rest arrive
                 m = MARK_RE.search(line)
                 if m and m.group(1) not in self.marks:
                     self.marks[m.group(1)] = (now, [g for g in m.groups()[1:] if g])
@@ -202,11 +207,12 @@ def bench_boot(args, found):
     runs = {}
     for label, cmd in found:
         log(f"boot: {label} (time limit {args.boot_timeout:g} s)")
-        r = Run(cmd + guest, args.boot_timeout)
+        r = Run(cmd + guest, args.boot_timeout, stop_on="Kernel panic")
         runs[label] = r
         got = ", ".join(f"{k}@{v[0]:.1f}s" for k, v in r.marks.items()) or "no MARK"
         log(f"boot: {label}: {got}; exit status {r.status}; "
-            f"{'TIMED OUT; ' if r.timed_out else ''}{r.wall:.1f} s wall")
+            f"{'TIMED OUT; ' if r.timed_out else ''}"
+            f"{'KERNEL PANIC; ' if r.stopped_on else ''}{r.wall:.1f} s wall")
         for name, (_, fields) in r.marks.items():
             if name in want and (len(fields) < 2 or fields[1] != want[name]):
                 log(f"boot: {label}: MARK {name} has a wrong value: {fields}")
@@ -257,7 +263,8 @@ def bench_boot(args, found):
     row = ["run ends"]
     for label, _ in found:
         r = runs[label]
-        how = f"limit {args.boot_timeout:g}s" if r.timed_out else f"exit {r.status}"
+        how = ("kernel panic" if r.stopped_on else
+               f"limit {args.boot_timeout:g}s" if r.timed_out else f"exit {r.status}")
         row += [fmt(r.wall, "s", 1), how]
         if ref and label != "qemu-tcg":
             row.append("")

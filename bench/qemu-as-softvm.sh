@@ -22,6 +22,8 @@
 # built in): writing V there exits with status (V << 1) | 1 on both.
 # Every other option is passed through unchanged.
 # QEMU_SYSTEM overrides the binary (default qemu-system-i386).
+# QEMU option values are comma-separated lists, not array mistakes.
+# shellcheck disable=SC2054
 set -euo pipefail
 
 args=()
