@@ -453,3 +453,34 @@ Test(mem_paging, alignment_check)
     MT_ASSERT_OK(cpu, mmu_write32(cpu, 0x1001, 0xaabbccdd));
     cr_assert_eq(phys_read32(pm, 0x1001), 0xaabbccdd);
 }
+
+Test(mem_paging, large_page_rights_come_from_the_pde)
+{
+    /* 4 MiB pages (32-bit PSE): U/S and R/W of the PDE alone decide. */
+    paging32_on(cpu);
+    cpu->cr4 |= CR4_PSE;
+    cpu->cr0 |= CR0_WP;
+    tlb_flush_all(cpu);
+    phys_write32(pm, PD32 + 2 * 4, 0x00400000 | PS_ | P_ | US_);        /* user, read-only */
+    phys_write32(pm, PD32 + 3 * 4, 0x00400000 | PS_ | P_ | RW_);        /* supervisor */
+    cpu->cpl = 3;
+    MT_ASSERT_OK(cpu, mmu_read8(cpu, 0x00812345));
+    MT_ASSERT_PF(cpu, mmu_write8(cpu, 0x00812345, 1), EC_P | EC_W | EC_U, 0x00812345);
+    MT_ASSERT_PF(cpu, mmu_read8(cpu, 0x00c00000), EC_P | EC_U, 0x00c00000);
+    cpu->cpl = 0;
+    MT_ASSERT_PF(cpu, mmu_write8(cpu, 0x00812345, 1), EC_P | EC_W, 0x00812345);  /* WP=1 */
+    MT_ASSERT_OK(cpu, mmu_write8(cpu, 0x00c00000, 1));
+    cpu->cr0 &= ~CR0_WP;
+    tlb_flush_all(cpu);
+    MT_ASSERT_OK(cpu, mmu_write8(cpu, 0x00812345, 2));
+    cr_assert_eq(phys_read8(pm, 0x00412345), 2);
+
+    /* 2 MiB pages (PAE) with XD in the PDE. */
+    cpu->cr0 |= CR0_WP;
+    paging_pae_on(cpu, 1);
+    phys_write64(pm, pde_pae_loc(0x00600000), 0x00600000 | PS_ | P_ | US_ | XD_);
+    cpu->cpl = 3;
+    MT_ASSERT_OK(cpu, mmu_read8(cpu, 0x00612345));
+    MT_ASSERT_PF(cpu, mmu_write8(cpu, 0x00612345, 1), EC_P | EC_W | EC_U, 0x00612345);
+    MT_ASSERT_PF(cpu, mmu_fetch8(cpu, 0x00612345), EC_P | EC_I | EC_U, 0x00612345);
+}
