@@ -291,6 +291,10 @@ void cpu_deliver_interrupt(struct cpu *cpu, int vector, enum int_kind kind,
             ctx->has_error = cpu->exc_has_error;
             ctx->error_code = cpu->exc_error;
         }
+        /* A fault while delivering INT n/INT3/INTO belongs to that
+         * instruction: report its address, not the trap's return address. */
+        if (ctx->kind == INT_SOFTWARE)
+            ctx->return_eip = cpu->priv.insn_eip;
         ctx->kind = INT_EXCEPTION;
     }
 

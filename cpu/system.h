@@ -92,6 +92,8 @@ static inline bool cpu_nmi_blocked(const struct cpu *cpu) { return cpu->priv.nmi
  * A fault during delivery is handled inside cpu_deliver_interrupt (serially,
  * as #DF, or as a triple fault): it does not unwind to the caller.
  * Error codes carry EXT=1 for INT_EXCEPTION/INT_EXTERNAL/INT_NMI events.
+ * A fault while delivering an INT_SOFTWARE event is reported at
+ * priv.insn_eip (the INT instruction, from cpu_exec's checkpoint).
  * cpu_deliver_interrupt does NOT do the v86 IOPL check of INT n: the
  * interpreter raises #GP(0) for INT n (CD ib) when VM=1 and IOPL<3 (INT3
  * and INTO are not IOPL-sensitive; they go through the IDT with the gate

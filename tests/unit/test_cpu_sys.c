@@ -107,10 +107,11 @@ Test(sys, real_mode_ivt_limit_gp_then_triple_fault)
     cpu->idtr.limit = 13 * 4 + 3;
     phys_write16(T.pm, 13 * 4, 0x0777);
     phys_write16(T.pm, 13 * 4 + 2, 0x0050);
+    cpu->priv.insn_eip = 0x1fe;   /* the INT 20h instruction */
     ST_ASSERT_OK(cpu, cpu_deliver_interrupt(cpu, 0x20, INT_SOFTWARE, false, 0, 0x200));
     cr_assert_eq(cpu->seg[SEG_CS].sel, 0x50);
     cr_assert_eq(cpu->eip, 0x777);
-    cr_assert_eq(st_rd16(&T, 0x200fa), 0x200);
+    cr_assert_eq(st_rd16(&T, 0x200fa), 0x1fe);   /* #GP points at the INT */
     cr_assert(!cpu->shutdown);
 
     /* Nothing fits: #GP (contributory) -> #DF -> shutdown, state unchanged. */
@@ -339,10 +340,13 @@ Test(sys, int_n_through_dpl0_gate_gives_gp_with_idt_code)
     st_gate(&T, ST_IDT + 0x80 * 8, S_CODE0, 0x5300, 14, 0, 0, true);
     st_gate(&T, ST_IDT + EXC_GP * 8, S_CODE0, 0x5100, 15, 0, 0, true);   /* trap gate */
     go_ring3();
+    cpu->priv.insn_eip = 0x2000;   /* the INT instruction (cpu_exec's checkpoint) */
     ST_ASSERT_OK(cpu, cpu_deliver_interrupt(cpu, 0x80, INT_SOFTWARE, false, 0, 0x2002));
     cr_assert_eq(cpu->eip, 0x5100);
-    /* IDT-relative error code, EXT = 0 (INT n is not external). */
+    /* IDT-relative error code, EXT = 0 (INT n is not external); the fault
+     * points at the INT instruction. */
     cr_assert_eq(st_rd32(&T, cpu->regs[R_ESP]), 0x80 * 8 + 2);
+    cr_assert_eq(st_rd32(&T, cpu->regs[R_ESP] + 4), 0x2000);
     cr_assert(cpu->eflags & EFLAGS_IF);   /* trap gate keeps IF */
 
     /* A DPL 3 gate works from ring 3. */
