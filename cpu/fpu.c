@@ -274,7 +274,9 @@ static void load_push(struct cpu *cpu, const struct insn *in, enum mem_kind k)
     if (!push_ok(f))
         return;
     host(f, mem_load_op[k], &h);
-    if (commit_flags(f, &h, ABORT_ARITH))
+    /* Only #IA (SNaN source) stops a load; with #D unmasked the value is
+     * still pushed (measured). */
+    if (commit_flags(f, &h, FSW_IE))
         return;
     fpu_push(f, h.out[0]);
 }

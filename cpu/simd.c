@@ -105,9 +105,10 @@ static uint8_t *xmm(struct cpu *cpu, int n) { return fpu_of(cpu)->xmm[n & 7]; }
 /* Record SIMD FP exception flags; an unmasked one raises #XM (or #UD when
  * the OS has not set CR4.OSXMMEXCPT) before any result is written. With an
  * unmasked pre-computation exception (I, D, Z) the post-computation flags
- * are not reported (SDM Vol. 1 11.5.2). Known gap: the flags are those of
- * the whole vector; hardware may differ for horizontal SSE3 ops
- * (HADDPD & co) with #U unmasked, where one lane's #P is not reported. */
+ * are not reported (SDM Vol. 1 11.5.2). Known gap: when #XM is raised, the
+ * #P/#U flags recorded with it can differ from hardware's (which decides
+ * lane by lane, e.g. not reporting the #P of a lane that raised an unmasked
+ * #U); results and all masked-exception behaviour are exact. */
 static void simd_fp_flags(struct cpu *cpu, uint32_t flags)
 {
     struct fpu_state *f = fpu_of(cpu);

@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <ucontext.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <criterion/criterion.h>
@@ -34,7 +35,7 @@
 #include "cpu/optable.h"
 #include "translator/tb.h"
 
-#define FH_MEM_SIZE 128
+#define FH_MEM_SIZE 512
 #define FH_GUEST_MEM  0x2000u
 #define FH_GUEST_IN   0x3000u
 #define FH_GUEST_OUT  0x3400u
@@ -141,6 +142,10 @@ static inline void fh_init(struct fh *h, uint64_t seed)
     h->m = support_cpu_create(1 << 20);
     cr_assert(h->m);
     support_cpu_flat32(h->m);
+    /* SOFTVM_FPU_SEED varies the random cases (exploration); default fixed. */
+    const char *env = getenv("SOFTVM_FPU_SEED");
+    if (env)
+        seed ^= strtoull(env, NULL, 0) * 0x9e3779b97f4a7c15ull;
     h->rng = seed ? seed : 1;
     h->direct = false;
 }
