@@ -166,7 +166,17 @@ int decode_insn(const uint8_t *buf, unsigned avail, unsigned mode, struct insn *
     int default_seg = SEG_DS;
     bool ud = form & OPF_INVALID;
 
-    if (form & OPF_MODRM) {
+    if (form & OPF_MODRM_ANY) {
+        /* MOV to/from CRn/DRn: the r/m field is always a register, whatever
+         * mod says (SDM Vol. 2B "MOV-Move to/from Control Registers") */
+        if (!rd_u8(&r, &b))
+            goto short_buf;
+        in->has_modrm = true;
+        in->modrm = b;
+        in->mod = 3;
+        in->reg = (b >> 3) & 7;
+        in->rm = b & 7;
+    } else if (form & OPF_MODRM) {
         if (!decode_modrm(&r, in, &default_seg))
             goto short_buf;
         if (form & OPF_GROUP) {

@@ -8,6 +8,10 @@
  * unwind with longjmp to here; the faulting instruction's EIP and ESP are
  * restored (precise exceptions) and the exception is delivered through
  * cpu_deliver_interrupt. Traps (INT n, single-step) push the next EIP.
+ *
+ * cpu->icount counts retired instructions plus delivered faults (one
+ * each); it is the virtual clock, and cpu_exec stops exactly when it has
+ * advanced by the budget.
  */
 #include "cpu/cpu.h"
 #include "cpu/decode.h"
@@ -123,6 +127,10 @@ enum cpu_exit cpu_exec(struct cpu *cpu, uint64_t budget)
     if (setjmp(cpu->exc_jmp)) {
         p->tbs->running_page = ~0ull;
         deliver_exception(cpu);
+        /* A delivered fault takes the time of one instruction: icount
+         * advances, so a guest stuck in a fault loop still reaches the
+         * budget and virtual time still moves (deterministically). */
+        cpu->icount++;
     }
 
     for (;;) {

@@ -403,8 +403,9 @@ OP(aas)
     uint32_t ax = cpu->regs[R_EAX] & 0xffff;
     bool adj = (ax & 0xf) > 9 || (f & EFLAGS_AF);
     if (adj) {
-        uint32_t al = (ax - 6) & 0xff, ah = ((ax >> 8) - 1) & 0xff;
-        ax = (ah << 8) | al;
+        /* AX - 6 borrows from AH, then AH - 1 (SDM Vol. 2A "AAS", 386 and later) */
+        ax = (ax - 6) & 0xffff;
+        ax = (ax - 0x100) & 0xffff;
     }
     ax &= 0xff0f;
     reg_write(cpu, R_EAX, 2, ax);

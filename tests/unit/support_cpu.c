@@ -40,6 +40,7 @@ void support_cpu_destroy(struct support_cpu *m)
         tb_cache_destroy(m->cpu);
     free(m->cpu);
     free(m->io);
+    free(m->vga_ram);
     if (m->mem)
         phys_mem_destroy(m->mem);
     free(m);
@@ -66,4 +67,29 @@ void support_cpu_flat32(struct support_cpu *m)
 enum cpu_exit support_cpu_run(struct support_cpu *m, uint64_t budget)
 {
     return cpu_exec(m->cpu, budget);
+}
+
+static uint64_t hole_read(void *opaque, uint64_t addr, unsigned size)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size && addr + i < 0x20000; i++)
+        v |= (uint64_t)((uint8_t *)opaque)[addr + i] << (8 * i);
+    return v;
+}
+
+static void hole_write(void *opaque, uint64_t addr, uint64_t value, unsigned size)
+{
+    for (unsigned i = 0; i < size && addr + i < 0x20000; i++)
+        ((uint8_t *)opaque)[addr + i] = (uint8_t)(value >> (8 * i));
+}
+
+void support_cpu_plain_low_mb(struct support_cpu *m)
+{
+    static const struct mmio_ops hole_ops = { hole_read, hole_write };
+    phys_mem_set_pam(m->mem, 0xc0000, 0x40000, PAM_READ_RAM | PAM_WRITE_RAM);
+    if (!m->vga_ram) {
+        m->vga_ram = calloc(1, 0x20000);
+        if (m->vga_ram)
+            phys_mem_add_mmio(m->mem, 0xa0000, 0x20000, &hole_ops, m->vga_ram);
+    }
 }

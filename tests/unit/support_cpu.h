@@ -15,6 +15,7 @@ struct support_cpu {
     struct phys_mem *mem;
     struct io_bus *io;
     struct cpu *cpu;
+    uint8_t *vga_ram;       /* support_cpu_plain_low_mb: RAM behind 0xA0000-0xBFFFF */
 };
 
 /* RAM of ram_size bytes, A20 on, CPU in real mode with CS=DS=ES=SS=0,
@@ -26,6 +27,9 @@ void support_cpu_load(struct support_cpu *m, uint64_t addr, const void *data, si
 /* Flat 32-bit protected mode without descriptor tables: every segment
  * cache base 0, limit 4 GiB, CPL 0 (paging off). */
 void support_cpu_flat32(struct support_cpu *m);
+/* Make all of the first MB plain RAM: PAM to read/write RAM for
+ * 0xC0000-0xFFFFF and a RAM-like MMIO region over the VGA hole. */
+void support_cpu_plain_low_mb(struct support_cpu *m);
 /* Run until HLT (or budget); returns the exit reason. */
 enum cpu_exit support_cpu_run(struct support_cpu *m, uint64_t budget);
 
