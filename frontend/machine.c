@@ -24,6 +24,7 @@
 #include "frontend/multiboot.h"
 #include "frontend/trace.h"
 #include "memory/memory.h"
+#include "translator/tb.h"
 
 #define FOUR_GIB          0x100000000ull
 #define BIOS_MAX_SIZE     (16u << 20)        /* 16 MiB: the top-of-4G flash window */
@@ -377,6 +378,9 @@ void machine_destroy(struct machine *m)
     chardev_close(&m->debugcon);
     if (m->mem)                       /* pc_devices_init ran (it follows phys_mem_create) */
         pc_devices_destroy(&m->dev);
+    /* The CPU's only allocation is its translation cache (cpu_init made it;
+     * cpu.h has no cpu_destroy yet). */
+    tb_cache_destroy(&m->cpu);
     if (m->console_used) {
         console_close(&m->console);
         m->console_used = false;
