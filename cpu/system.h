@@ -44,7 +44,9 @@ void cpu_write_dr(struct cpu *cpu, int n, uint32_t value);
 uint32_t cpu_read_dr(struct cpu *cpu, int n);
 void cpu_lldt(struct cpu *cpu, uint16_t sel);
 void cpu_ltr(struct cpu *cpu, uint16_t sel);
-/* LAR/LSL/VERR/VERW: return true and set *out when the selector passes (ZF=1). */
+/* LAR/LSL/VERR/VERW: return true and set *out when the selector passes (ZF=1).
+ * LAR's *out is the descriptor's high dword & 0x00FFFF00 (a 16-bit LAR keeps
+ * its low 16 bits); LSL's is the byte-granular limit. */
 bool cpu_lar(struct cpu *cpu, uint16_t sel, uint32_t *out);
 bool cpu_lsl(struct cpu *cpu, uint16_t sel, uint32_t *out);
 bool cpu_verr(struct cpu *cpu, uint16_t sel);
