@@ -5,10 +5,13 @@
  * the segment's limit and type are checked here (SDM Vol. 3A 5.3 limit
  * checking, 5.4 type checking; #SS(0) for SS, #GP(0) otherwise), then the
  * linear address base + offset goes to the softMMU (memory/mmu.h).
+ * With any DR7 breakpoint enabled, each access is also matched against the
+ * data breakpoints (the #DB trap comes at the end of the instruction).
  */
 #include "cpu/cpu.h"
 #include "cpu/insn.h"
 #include "memory/mmu.h"
+#include "cpu/system.h"
 
 uint32_t insn_ea(struct cpu *cpu, const struct insn *in)
 {
@@ -60,35 +63,63 @@ static inline uint32_t seg_check(struct cpu *cpu, int seg, uint32_t off, unsigne
 
 uint8_t cpu_read8(struct cpu *cpu, int seg, uint32_t off)
 {
-    return mmu_read8(cpu, seg_check(cpu, seg, off, 1, false));
+    uint32_t lin = seg_check(cpu, seg, off, 1, false);
+    uint8_t v = mmu_read8(cpu, lin);
+    if (__builtin_expect(cpu_breakpoints_armed(cpu), 0))
+        cpu_check_data_breakpoint(cpu, lin, 1, false);
+    return v;
 }
 uint16_t cpu_read16(struct cpu *cpu, int seg, uint32_t off)
 {
-    return mmu_read16(cpu, seg_check(cpu, seg, off, 2, false));
+    uint32_t lin = seg_check(cpu, seg, off, 2, false);
+    uint16_t v = mmu_read16(cpu, lin);
+    if (__builtin_expect(cpu_breakpoints_armed(cpu), 0))
+        cpu_check_data_breakpoint(cpu, lin, 2, false);
+    return v;
 }
 uint32_t cpu_read32(struct cpu *cpu, int seg, uint32_t off)
 {
-    return mmu_read32(cpu, seg_check(cpu, seg, off, 4, false));
+    uint32_t lin = seg_check(cpu, seg, off, 4, false);
+    uint32_t v = mmu_read32(cpu, lin);
+    if (__builtin_expect(cpu_breakpoints_armed(cpu), 0))
+        cpu_check_data_breakpoint(cpu, lin, 4, false);
+    return v;
 }
 uint64_t cpu_read64(struct cpu *cpu, int seg, uint32_t off)
 {
-    return mmu_read64(cpu, seg_check(cpu, seg, off, 8, false));
+    uint32_t lin = seg_check(cpu, seg, off, 8, false);
+    uint64_t v = mmu_read64(cpu, lin);
+    if (__builtin_expect(cpu_breakpoints_armed(cpu), 0))
+        cpu_check_data_breakpoint(cpu, lin, 8, false);
+    return v;
 }
 void cpu_write8(struct cpu *cpu, int seg, uint32_t off, uint8_t v)
 {
-    mmu_write8(cpu, seg_check(cpu, seg, off, 1, true), v);
+    uint32_t lin = seg_check(cpu, seg, off, 1, true);
+    mmu_write8(cpu, lin, v);
+    if (__builtin_expect(cpu_breakpoints_armed(cpu), 0))
+        cpu_check_data_breakpoint(cpu, lin, 1, true);
 }
 void cpu_write16(struct cpu *cpu, int seg, uint32_t off, uint16_t v)
 {
-    mmu_write16(cpu, seg_check(cpu, seg, off, 2, true), v);
+    uint32_t lin = seg_check(cpu, seg, off, 2, true);
+    mmu_write16(cpu, lin, v);
+    if (__builtin_expect(cpu_breakpoints_armed(cpu), 0))
+        cpu_check_data_breakpoint(cpu, lin, 2, true);
 }
 void cpu_write32(struct cpu *cpu, int seg, uint32_t off, uint32_t v)
 {
-    mmu_write32(cpu, seg_check(cpu, seg, off, 4, true), v);
+    uint32_t lin = seg_check(cpu, seg, off, 4, true);
+    mmu_write32(cpu, lin, v);
+    if (__builtin_expect(cpu_breakpoints_armed(cpu), 0))
+        cpu_check_data_breakpoint(cpu, lin, 4, true);
 }
 void cpu_write64(struct cpu *cpu, int seg, uint32_t off, uint64_t v)
 {
-    mmu_write64(cpu, seg_check(cpu, seg, off, 8, true), v);
+    uint32_t lin = seg_check(cpu, seg, off, 8, true);
+    mmu_write64(cpu, lin, v);
+    if (__builtin_expect(cpu_breakpoints_armed(cpu), 0))
+        cpu_check_data_breakpoint(cpu, lin, 8, true);
 }
 
 /* Check that a write of len bytes at seg:off would pass segmentation and

@@ -35,6 +35,24 @@ static inline void checkpoint(struct cpu *cpu)
     p->saved_lf[3] = p->lf_res;
 }
 
+/* Debug traps due after the instruction: single-step (TF at its start,
+ * SDM Vol. 3A 17.3.1.4) and data breakpoints hit during it (17.2.4).
+ * MOV SS / POP SS hold them off like interrupts. */
+static void debug_traps(struct cpu *cpu, bool tf)
+{
+    struct cpu_private *p = &cpu->priv;
+    bool data = p->sys.db_trap_pending;
+    p->sys.db_trap_pending = false;
+    if (p->sw_int || p->inhibit_irq)
+        return;
+    if (tf)
+        cpu->dr[6] |= 0x4000;   /* BS */
+    if (tf || data) {
+        checkpoint(cpu);
+        cpu_deliver_interrupt(cpu, EXC_DB, INT_EXCEPTION, false, 0, cpu->eip);
+    }
+}
+
 /* Execute one decoded instruction: the handler sees cpu->eip = next EIP. */
 static inline void exec_insn(struct cpu *cpu, const struct insn *in)
 {
@@ -42,6 +60,8 @@ static inline void exec_insn(struct cpu *cpu, const struct insn *in)
     bool tf = cpu->eflags & EFLAGS_TF;
     cpu->eip = in->eip;
     checkpoint(cpu);
+    if (__builtin_expect(cpu_breakpoints_armed(cpu), 0))
+        cpu_check_code_breakpoint(cpu, cpu->seg[SEG_CS].base + in->eip);   /* #DB fault */
     uint32_t next = in->eip + in->len;
     if (!(cpu->seg[SEG_CS].flags & SEGF_DB))
         next &= 0xffff;
@@ -49,12 +69,9 @@ static inline void exec_insn(struct cpu *cpu, const struct insn *in)
     p->sw_int = false;
     in->desc->fn(cpu, in);
     cpu->icount++;
-    if (tf && !p->sw_int && !p->inhibit_irq) {
-        /* single-step trap after the instruction (SDM Vol. 3A 17.3.1.4) */
-        cpu->dr[6] |= 0x4000;
-        checkpoint(cpu);
-        cpu_deliver_interrupt(cpu, EXC_DB, INT_EXCEPTION, false, 0, cpu->eip);
-    }
+    cpu->eflags &= ~EFLAGS_RF;      /* RF lasts one completed instruction */
+    if (__builtin_expect(tf || p->sys.db_trap_pending, 0))
+        debug_traps(cpu, tf);
 }
 
 /* After a longjmp from cpu_raise: restore and deliver. */
