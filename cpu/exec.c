@@ -164,6 +164,9 @@ enum cpu_exit cpu_exec(struct cpu *cpu, uint64_t budget)
         if (cpu->halted)
             return CPU_EXIT_HALT;
 
+        /* A fetch fault (#PF, #GP on the CS limit) in tb_lookup or decode_at
+         * belongs to the instruction at cpu->eip: checkpoint it first. */
+        checkpoint(cpu);
         struct tb *tb = tb_lookup(cpu);
         if (TRACE_UNLIKELY(cpu->trace_flags & TRACE_HOOK_TB))
             trace_tb_exec(cpu, tb);     /* -d exec,cpu; --stats */
