@@ -870,3 +870,54 @@ Test(sys, task_switch_to_16bit_tss)
     cr_assert_eq(st_rd16(&T, ST_TSS16 + 0x0e), 0x4321);  /* the 16-bit task's IP saved */
     cr_assert_eq(gdt_type(0x70), 1);
 }
+
+/* ------------------------------------------------ more architected error codes */
+
+Test(sys, call_gate_error_codes)
+{
+    pm_setup();
+    go_ring3();
+    /* Gate not present: #NP(gate selector). */
+    st_gate(&T, ST_GDT + S_CGATE, S_CODE0, 0x5000, 12, 3, 2, false);
+    ST_ASSERT_FAULT(cpu, cpu_far_call(cpu, S_CGATE | 3, 0, 4, 0), EXC_NP, S_CGATE);
+    /* Gate DPL 0 < CPL 3: #GP(gate selector). */
+    st_gate(&T, ST_GDT + S_CGATE, S_CODE0, 0x5000, 12, 0, 2, true);
+    ST_ASSERT_FAULT(cpu, cpu_far_call(cpu, S_CGATE | 3, 0, 4, 0), EXC_GP, S_CGATE);
+    /* Inner stack selector in the TSS is a code segment: #TS(SS selector). */
+    st_gate(&T, ST_GDT + S_CGATE, S_CODE0, 0x5000, 12, 3, 2, true);
+    phys_write16(T.pm, ST_TSS + 8, S_CODE0);
+    ST_ASSERT_FAULT(cpu, cpu_far_call(cpu, S_CGATE | 3, 0, 4, 0), EXC_TS, S_CODE0);
+    /* Inner stack not present: #SS(SS selector). */
+    st_desc(&T, ST_GDT, 0x70, 0, 0xfffff, ACC_DATA(0) & ~0x80u, FLAGS_32);
+    cpu->gdtr.limit = 0x77;
+    phys_write16(T.pm, ST_TSS + 8, 0x70);
+    ST_ASSERT_FAULT(cpu, cpu_far_call(cpu, S_CGATE | 3, 0, 4, 0), EXC_SS, 0x70);
+    /* Nothing changed by the faults. */
+    cr_assert_eq(cpu->cpl, 3);
+    cr_assert_eq(cpu->regs[R_ESP], RING3_ESP);
+    cr_assert_eq(cpu->seg[SEG_SS].sel, S_DATA3);
+}
+
+Test(sys, iret_nt_to_free_tss_is_ts)
+{
+    pm_setup();
+    phys_write16(T.pm, ST_TSS, S_TSS2);            /* back link to a TSS that is not busy */
+    cpu_set_eflags(cpu, EFLAGS_FIXED1 | EFLAGS_NT);
+    ST_ASSERT_FAULT(cpu, cpu_iret(cpu, 4), EXC_TS, S_TSS2);
+}
+
+Test(sys, far_ret_checks)
+{
+    pm_setup();
+    /* RET to a more privileged level: #GP(selector). */
+    go_ring3();
+    push32(S_CODE0);
+    push32(0x1000);
+    ST_ASSERT_FAULT(cpu, cpu_far_ret(cpu, 4, 0), EXC_GP, S_CODE0);
+    /* The CS half of the frame beyond the stack limit: #SS(0). */
+    st_desc(&T, ST_GDT, 0x70, 0, 0xfff, ACC_DATA(3), 0x4);
+    cpu->gdtr.limit = 0x77;
+    ST_ASSERT_OK(cpu, seg_load(cpu, SEG_SS, 0x73));
+    cpu->regs[R_ESP] = 0xffc;
+    ST_ASSERT_FAULT(cpu, cpu_far_ret(cpu, 4, 0), EXC_SS, 0);
+}
