@@ -187,7 +187,8 @@ enum cpu_exit cpu_exec(struct cpu *cpu, uint64_t budget)
                 break;                  /* debugger breakpoint: stop before it */
             exec_insn(cpu, in);
             if (++in == last || p->tb_stop || cpu->icount >= end || cpu->halted
-                || cpu->intr || cpu->nmi_pending || p->inhibit_irq || cpu->exit_request
+                || (cpu->intr && (cpu->eflags & EFLAGS_IF)) || cpu->nmi_pending || p->inhibit_irq
+                || cpu->exit_request
                 || cpu->eip != in->eip)
                 break;
         }

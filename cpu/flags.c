@@ -56,7 +56,7 @@ uint32_t flags_compute(const struct cpu *cpu)
     return f;
 }
 
-bool cond_eval(const struct cpu *cpu, int cc)
+bool cond_eval_slow(const struct cpu *cpu, int cc)
 {
     uint32_t f = flags_arith(cpu);
     bool r;

@@ -95,6 +95,33 @@ static inline uint32_t flags_szp(uint32_t res, int size)
 
 /* Condition codes tttn (SDM Vol. 1 appendix B): 0 O, 1 NO, 2 B, 3 AE, 4 E,
  * 5 NE, 6 BE, 7 A, 8 S, 9 NS, A P, B NP, C L, D GE, E LE, F G. */
-bool cond_eval(const struct cpu *cpu, int cc);
+bool cond_eval_slow(const struct cpu *cpu, int cc);
+
+/* Fast paths: ZF of any lazily recorded operation is "result == 0", and
+ * after SUB/CMP the unsigned and signed comparisons read the operands. */
+static inline bool cond_eval(const struct cpu *cpu, int cc)
+{
+    uint32_t op = cpu->priv.lf_op;
+    if (op != LF_NONE) {
+        uint32_t mask = size_mask(1 << (op & 3));
+        if ((cc >> 1) == 2)
+            return ((cpu->priv.lf_res & mask) == 0) != (cc & 1);
+        if ((op >> 2) == LF_SUB) {
+            uint32_t d = cpu->priv.lf_dst & mask, s = cpu->priv.lf_src & mask;
+            int sh = 32 - 8 * (1 << (op & 3));
+            int32_t sd = (int32_t)(d << sh), ss = (int32_t)(s << sh);   /* sign in bit 31 */
+            bool r;
+            switch (cc >> 1) {
+            case 1: r = d < s; break;                 /* B */
+            case 3: r = d <= s; break;                /* BE */
+            case 6: r = sd < ss; break;               /* L */
+            case 7: r = sd <= ss; break;              /* LE */
+            default: return cond_eval_slow(cpu, cc);
+            }
+            return r != (cc & 1);
+        }
+    }
+    return cond_eval_slow(cpu, cc);
+}
 
 #endif

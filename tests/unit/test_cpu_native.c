@@ -82,10 +82,16 @@ static stub_fn make_stub(struct host_stub *h, const uint8_t *insn, unsigned len)
 /* Returns false if softvm raised an exception (vector in *exc). */
 static bool soft_run(struct cpu *cpu, const uint8_t *bytes, unsigned len, struct nstate *s, int *exc)
 {
-    struct insn in;
-    int n = decode_insn(bytes, len, DECODE_CODE32 | DECODE_PM, &in);
-    cr_assert_eq(n, (int)len, "decode length %d != %u", n, len);
-    in.eip = 0;
+    struct insn ins[4];
+    unsigned count = 0, pos = 0;
+    while (pos < len && count < 4) {   /* a case may be a short sequence */
+        int n = decode_insn(bytes + pos, len - pos, DECODE_CODE32 | DECODE_PM, &ins[count]);
+        cr_assert_gt(n, 0, "decode failed at %u", pos);
+        ins[count].eip = pos;
+        pos += (unsigned)n;
+        count++;
+    }
+    cr_assert_eq(pos, len, "decode length %u != %u", pos, len);
     cpu->regs[R_EAX] = s->eax;
     cpu->regs[R_ECX] = s->ecx;
     cpu->regs[R_EDX] = s->edx;
@@ -96,7 +102,10 @@ static bool soft_run(struct cpu *cpu, const uint8_t *bytes, unsigned len, struct
         *exc = cpu->exc_vector;
         return false;
     }
-    in.desc->fn(cpu, &in);
+    for (unsigned i = 0; i < count; i++) {
+        cpu->eip = ins[i].eip + ins[i].len;
+        ins[i].desc->fn(cpu, &ins[i]);
+    }
     s->eax = cpu->regs[R_EAX];
     s->ecx = cpu->regs[R_ECX];
     s->edx = cpu->regs[R_EDX];
@@ -317,7 +326,22 @@ static const struct ncase cases[] = {
     C("movzx8", 4, u_none, accept_all, 0, 0x0f, 0xb6, 0xc6), C("movsx16", 4, u_none, accept_all, 0, 0x0f, 0xbf, 0xc2),
     C("movsx8_16", 2, u_none, accept_all, 0, 0x66, 0x0f, 0xbe, 0xc2),
     C("lahf", 1, u_none, accept_all, 0, 0x9f), C("sahf", 1, u_none, accept_all, 0, 0x9e),
-    C("cmc", 4, u_none, accept_all, 0, 0xf5), C("xchg8", 1, u_none, accept_all, 0, 0x86, 0xf4),
+    C("cmc", 4, u_none, accept_all, 0, 0xf5),
+    /* a lazily recorded compare read by SETcc (the fast condition paths) */
+    C("cmp;setb", 4, u_none, accept_all, 0, 0x39, 0xd0, 0x0f, 0x92, 0xc1),
+    C("cmp;setbe", 4, u_none, accept_all, 0, 0x39, 0xd0, 0x0f, 0x96, 0xc1),
+    C("cmp;setl", 4, u_none, accept_all, 0, 0x39, 0xd0, 0x0f, 0x9c, 0xc1),
+    C("cmp;setle", 4, u_none, accept_all, 0, 0x39, 0xd0, 0x0f, 0x9e, 0xc1),
+    C("cmp;setg", 4, u_none, accept_all, 0, 0x39, 0xd0, 0x0f, 0x9f, 0xc1),
+    C("cmp;setae", 4, u_none, accept_all, 0, 0x39, 0xd0, 0x0f, 0x93, 0xc1),
+    C("cmp16;setl", 2, u_none, accept_all, 0, 0x66, 0x39, 0xd0, 0x0f, 0x9c, 0xc1),
+    C("cmp8;setle", 1, u_none, accept_all, 0, 0x38, 0xd0, 0x0f, 0x9e, 0xc1),
+    C("cmp8;seta", 1, u_none, accept_all, 0, 0x38, 0xd0, 0x0f, 0x97, 0xc1),
+    C("sub;setz", 4, u_none, accept_all, 0, 0x29, 0xd0, 0x0f, 0x94, 0xc1),
+    C("dec;setnz", 2, u_none, accept_all, 0, 0x66, 0xff, 0xc8, 0x0f, 0x95, 0xc1),
+    C("and;setle", 4, u_logic, accept_all, 0, 0x21, 0xd0, 0x0f, 0x9e, 0xc1),
+    C("adc;setl", 1, u_none, accept_all, 0, 0x10, 0xd0, 0x0f, 0x9c, 0xc1),
+    C("sbb;setbe", 2, u_none, accept_all, 0, 0x66, 0x19, 0xd0, 0x0f, 0x96, 0xc1), C("xchg8", 1, u_none, accept_all, 0, 0x86, 0xf4),
 };
 
 #define ITERATIONS 30000
