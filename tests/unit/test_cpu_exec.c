@@ -130,3 +130,95 @@ Test(cpu_exec, undefined_opcode)
     cr_assert_eq(phys_read16(m->mem, 0xfff8), 0x7c01);
     support_cpu_destroy(m);
 }
+
+/* --- external interrupts and single-step ------------------------------------ */
+
+struct pic_stub {
+    struct cpu *cpu;
+    int acks;
+};
+
+static int ack_vector_0x20(void *opaque)
+{
+    struct pic_stub *p = opaque;
+    p->acks++;
+    p->cpu->intr = false;       /* edge delivered: the line drops */
+    return 0x20;
+}
+
+/* IVT[0x20] -> 0000:0600: mov [0x700], ax; iret */
+static void install_irq_handler(struct support_cpu *m)
+{
+    static const uint8_t h[] = { 0xa3, 0x00, 0x07, 0xcf };
+    support_cpu_load(m, 0x600, h, sizeof(h));
+    phys_write16(m->mem, 0x20 * 4, 0x0600);
+    phys_write16(m->mem, 0x20 * 4 + 2, 0);
+    phys_write16(m->mem, 0x700, 0xffff);
+}
+
+/* STI enables interrupts only after the next instruction (SDM Vol. 2B STI). */
+Test(cpu_exec, sti_shadow)
+{
+    struct support_cpu *m = support_cpu_create(1 << 20);
+    static const uint8_t code[] = { 0xfb, 0x40, 0x40, 0x40, 0xf4 };   /* sti; inc ax x3; hlt */
+    support_cpu_load(m, 0x7c00, code, sizeof(code));
+    install_irq_handler(m);
+    struct pic_stub pic = { m->cpu, 0 };
+    m->cpu->intr_ack = ack_vector_0x20;
+    m->cpu->intr_opaque = &pic;
+    m->cpu->eip = 0x7c00;
+    m->cpu->regs[R_EAX] = 0;
+    cpu_set_intr(m->cpu, true);            /* pending from the start, IF = 0 */
+    cr_assert_eq(support_cpu_run(m, 100), CPU_EXIT_HALT);
+    cr_assert_eq(pic.acks, 1);
+    cr_assert_eq(phys_read16(m->mem, 0x700), 1, "handler saw AX=%d", phys_read16(m->mem, 0x700));
+    cr_assert_eq(m->cpu->regs[R_EAX] & 0xffff, 3);
+    support_cpu_destroy(m);
+}
+
+/* HLT returns CPU_EXIT_HALT; a later interrupt wakes it and the handler's
+ * IRET returns after the HLT. */
+Test(cpu_exec, hlt_wakes_on_interrupt)
+{
+    struct support_cpu *m = support_cpu_create(1 << 20);
+    static const uint8_t code[] = { 0xfb, 0xf4, 0x41, 0xf4 };   /* sti; hlt; inc cx; hlt */
+    support_cpu_load(m, 0x7c00, code, sizeof(code));
+    install_irq_handler(m);
+    struct pic_stub pic = { m->cpu, 0 };
+    m->cpu->intr_ack = ack_vector_0x20;
+    m->cpu->intr_opaque = &pic;
+    m->cpu->eip = 0x7c00;
+    cr_assert_eq(support_cpu_run(m, 100), CPU_EXIT_HALT);
+    cr_assert_eq(m->cpu->eip, 0x7c02);
+    cr_assert_eq(support_cpu_run(m, 100), CPU_EXIT_HALT, "still halted without an interrupt");
+    cr_assert_eq(pic.acks, 0);
+    cpu_set_intr(m->cpu, true);
+    cr_assert_eq(support_cpu_run(m, 100), CPU_EXIT_HALT);
+    cr_assert_eq(pic.acks, 1);
+    cr_assert_eq(m->cpu->regs[R_ECX] & 0xffff, 1);
+    cr_assert_eq(m->cpu->eip, 0x7c04);
+    support_cpu_destroy(m);
+}
+
+/* TF: a #DB trap after each instruction that starts with TF set. */
+Test(cpu_exec, single_step)
+{
+    struct support_cpu *m = support_cpu_create(1 << 20);
+    static const uint8_t code[] = {
+        0x9c, 0x58, 0x0d, 0x00, 0x01, 0x50, 0x9d,   /* pushf; pop ax; or ax, 0x100; push ax; popf */
+        0x90, 0x90,                                 /* nop; nop        (traps 1, 2) */
+        0x68, 0x02, 0x00, 0x9d,                     /* push 2; popf    (traps 3, 4) */
+        0xf4,
+    };
+    static const uint8_t h[] = { 0xff, 0x06, 0x00, 0x07, 0xcf };   /* inc word [0x700]; iret */
+    support_cpu_load(m, 0x7c00, code, sizeof(code));
+    support_cpu_load(m, 0x600, h, sizeof(h));
+    phys_write16(m->mem, 1 * 4, 0x0600);
+    phys_write16(m->mem, 1 * 4 + 2, 0);
+    m->cpu->eip = 0x7c00;
+    cr_assert_eq(support_cpu_run(m, 200), CPU_EXIT_HALT);
+    cr_assert_eq(phys_read16(m->mem, 0x700), 4);
+    cr_assert(m->cpu->dr[6] & 0x4000, "DR6.BS");
+    cr_assert_not(m->cpu->eflags & EFLAGS_TF);
+    support_cpu_destroy(m);
+}
