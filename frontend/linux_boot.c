@@ -233,7 +233,7 @@ int linux_boot_load(struct machine *m, const uint8_t *image, size_t len)
 
 /*
  * Through SeaBIOS: the same checks, then everything goes into fw_cfg for the
- * linuxboot option ROM (tests/asm/linuxboot.asm), which copies the pieces
+ * linuxboot option ROM (roms/linuxboot.asm), which copies the pieces
  * to these addresses and runs the real-mode setup like a 16-bit boot loader.
  * The setup header is patched here as boot.rst asks a loader to.
  */

@@ -187,7 +187,7 @@ static int add_vga_bios(struct machine *m)
     return rc;
 }
 
-/* Where the build put the linuxboot option ROM (tests/asm/linuxboot.asm). */
+/* Where the build put the linuxboot option ROM (roms/linuxboot.asm). */
 static bool find_linuxboot_rom(char *buf, size_t size)
 {
     const char *dir = getenv("SOFTVM_ROM_DIR");
@@ -205,7 +205,7 @@ static bool find_linuxboot_rom(char *buf, size_t size)
     if (!slash)
         return false;
     *slash = '\0';
-    static const char *const sub[] = { "tests/asm", "roms", "../tests/asm" };
+    static const char *const sub[] = { "roms", "../roms" };
     for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
         int n = snprintf(buf, size, "%s/%s/linuxboot.bin", exe, sub[i]);
         if (n > 0 && (size_t)n < size && access(buf, R_OK) == 0)
@@ -222,7 +222,7 @@ static int kernel_via_firmware(struct machine *m)
     if (!rom_path) {
         if (!find_linuxboot_rom(found, sizeof(found))) {
             fprintf(stderr, "softvm: -kernel with -bios needs the linuxboot option ROM "
-                    "(linuxboot.bin, built into <build>/tests/asm/); set SOFTVM_ROM_DIR "
+                    "(linuxboot.bin, built into <build>/roms/); set SOFTVM_ROM_DIR "
                     "or drop -bios for direct boot\n");
             return -1;
         }

@@ -591,7 +591,7 @@ Test(boot, linux_via_firmware_fw_cfg_items)
     opt.kernel = kpath;
     opt.initrd = rpath;
     opt.append = "console=ttyS0";
-    opt.linuxboot_rom = SOFTVM_ASM_DIR "/linuxboot.bin";
+    opt.linuxboot_rom = SOFTVM_ROM_DIR "/linuxboot.bin";
     struct machine *m = calloc(1, sizeof(*m));
     cr_assert_eq(machine_init(m, &opt), 0);
     cr_assert_eq(m->boot, BOOT_FIRMWARE);
@@ -644,7 +644,7 @@ Test(boot, linux_via_firmware_rejects_multiboot, .init = cr_redirect_stderr)
     base_options(&opt, NULL);
     opt.bios = bpath;
     opt.kernel = MB_HELLO;
-    opt.linuxboot_rom = SOFTVM_ASM_DIR "/linuxboot.bin";
+    opt.linuxboot_rom = SOFTVM_ROM_DIR "/linuxboot.bin";
     expect_init_error(&opt, "only a Linux bzImage can boot through the firmware");
     unlink(bpath);
     free(bpath);
