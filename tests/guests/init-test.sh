@@ -5,6 +5,7 @@
 #   MARK shell-loop <uptime> 200000
 #   MARK md5-32M <uptime> <md5>
 #   MARK gzip-seq <uptime> <md5>
+#   MARK fp-awk <uptime> <md5>
 #   MARK done <uptime>
 . /lib/softvm/guest-lib.sh
 guest_setup

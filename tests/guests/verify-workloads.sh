@@ -30,6 +30,7 @@ expected() { sed -n "s/^$1 //p" "$HERE/expected-marks"; }
 # re-exec itself for applets, so no pipelines inside `busybox sh`.
 md5_32m=$("${run[@]}" dd if=/dev/zero bs=1M count=32 2>/dev/null | "${run[@]}" md5sum | cut -d ' ' -f 1)
 gzip_seq=$("${run[@]}" seq 1 300000 | "${run[@]}" gzip -6 | "${run[@]}" md5sum | cut -d ' ' -f 1)
+fp_awk=$("${run[@]}" awk 'BEGIN { s = 0; p = 1; h = 0; for (i = 1; i <= 40; i++) { s += 1 / (i * i); p *= (1 + 1 / i) / 1.5; h += (i % 2 ? 4 : -4) / (2 * i - 1); printf "%d %.17g %.17g %.17g\n", i, s, p, h } }' | "${run[@]}" md5sum | cut -d ' ' -f 1)
 loop=$("${run[@]}" sh -c 'i=0; while [ "$i" -lt 200000 ]; do i=$((i + 1)); done; echo $i')
 
 status=0
@@ -46,4 +47,5 @@ check() {
 check shell-loop "$loop"
 check md5-32M "$md5_32m"
 check gzip-seq "$gzip_seq"
+check fp-awk "$fp_awk"
 exit $status
