@@ -551,7 +551,7 @@ Test(cpu_moo, singlestep_80286_real_mode, .timeout = 600)
 
     struct totals tot = { { 0 } };
     FILE *log = stdout;
-    setvbuf(log, NULL, _IOLBF, 0);
+    fflush(log);
     /* SOFTVM_MOO_ONLY=XX runs only files whose name starts with XX (debugging) */
     const char *only = getenv("SOFTVM_MOO_ONLY");
     for (int i = 0; i < n; i++) {
