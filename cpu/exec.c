@@ -13,6 +13,9 @@
  * each); it is the virtual clock, and cpu_exec stops exactly when it has
  * advanced by the budget.
  */
+#include <stddef.h>
+#include <string.h>
+
 #include "cpu/cpu.h"
 #include "cpu/decode.h"
 #include "cpu/flags.h"
@@ -29,10 +32,11 @@ static inline void checkpoint(struct cpu *cpu)
     p->insn_eip = cpu->eip;
     p->insn_esp = cpu->regs[R_ESP];
     p->saved_eflags = cpu->eflags;
-    p->saved_lf[0] = p->lf_op;
-    p->saved_lf[1] = p->lf_dst;
-    p->saved_lf[2] = p->lf_src;
-    p->saved_lf[3] = p->lf_res;
+    /* lf_op..lf_res are four adjacent uint32_t: one 16-byte copy (this runs
+     * before every instruction; field by field it compiled to shuffles) */
+    _Static_assert(offsetof(struct cpu_private, lf_res) - offsetof(struct cpu_private, lf_op)
+                   == 3 * sizeof(uint32_t), "lazy-flag fields must be adjacent");
+    memcpy(p->saved_lf, &p->lf_op, sizeof(p->saved_lf));
 }
 
 /* Debug traps due after the instruction: single-step (TF at its start,
@@ -72,6 +76,56 @@ static inline void exec_insn(struct cpu *cpu, const struct insn *in)
     cpu->eflags &= ~EFLAGS_RF;      /* RF lasts one completed instruction */
     if (__builtin_expect(tf || p->sys.db_trap_pending, 0))
         debug_traps(cpu, tf);
+}
+
+/*
+ * Fast path: run a whole translation block when nothing at its start needs
+ * per-instruction care. The careful loop in cpu_exec tests, around every
+ * instruction, the single-step flag, RF, the DR7 breakpoints, the debugger
+ * hook and the budget; here they are tested once per block instead:
+ *  - TF, RF, armed DR7 breakpoints and the per-instruction trace hook are
+ *    off when the block starts (tb_fast_ok). Only instructions that end a
+ *    block (OPF_END_BB: POPF, IRET, MOV DRn, task switches, STI, MOV/POP SS,
+ *    HLT) can turn TF/RF/DR7, the interrupt shadow or `halted` on, so those
+ *    are looked at once, after the block's last instruction;
+ *  - the budget covers every instruction of the block, so icount cannot
+ *    reach the end of the slice inside it.
+ * What any memory or I/O access can change (the interrupt lines through a
+ * device, tb_stop through a code write, exit_request) is still tested after
+ * every instruction, so interrupts are taken at the same instruction
+ * boundary as in the careful loop. Exceptions stay precise: the same
+ * checkpoint is taken before every instruction.
+ */
+static inline bool tb_fast_ok(const struct cpu *cpu, const struct tb *tb, uint64_t end)
+{
+    return !(cpu->eflags & (EFLAGS_TF | EFLAGS_RF)) && !cpu_breakpoints_armed(cpu)
+        && !(cpu->trace_flags & TRACE_HOOK_INSN) && cpu->icount + tb->n_insns <= end;
+}
+
+static void run_tb_fast(struct cpu *cpu, const struct tb *tb)
+{
+    struct cpu_private *p = &cpu->priv;
+    /* next-EIP wraps at 64 KiB in 16-bit code; the block's mode says which */
+    uint32_t ip_mask = (tb->mode & DECODE_CODE32) ? 0xffffffffu : 0xffffu;
+    const struct insn *in = tb->insns, *last = in + tb->n_insns;
+    for (;;) {
+        checkpoint(cpu);
+        cpu->eip = (in->eip + in->len) & ip_mask;
+        p->sw_int = false;
+        in->desc->fn(cpu, in);
+        cpu->icount++;
+        /* | instead of ||: one branch for the rarely-set stop conditions */
+        bool stop = p->tb_stop | cpu->intr | cpu->nmi_pending | (cpu->exit_request != 0);
+        if (++in == last || stop || cpu->eip != in->eip)
+            break;
+    }
+    /* the end-of-instruction work of exec_insn for an instruction that
+     * started with TF = 0 */
+    if (__builtin_expect((cpu->eflags & (EFLAGS_TF | EFLAGS_RF)) || p->sys.db_trap_pending, 0)) {
+        cpu->eflags &= ~EFLAGS_RF;
+        if (p->sys.db_trap_pending)
+            debug_traps(cpu, false);
+    }
 }
 
 /* After a longjmp from cpu_raise: restore and deliver. */
@@ -182,7 +236,9 @@ enum cpu_exit cpu_exec(struct cpu *cpu, uint64_t budget)
         c->running_page = tb->phys_pc & ~0xfffull;
         p->tb_stop = false;
         const struct insn *in = tb->insns, *last = in + tb->n_insns;
-        for (;;) {
+        if (tb_fast_ok(cpu, tb, end))
+            run_tb_fast(cpu, tb);
+        else for (;;) {
             if (TRACE_UNLIKELY(cpu->trace_flags & TRACE_HOOK_INSN) && trace_insn(cpu, in))
                 break;                  /* debugger breakpoint: stop before it */
             exec_insn(cpu, in);
