@@ -7,6 +7,8 @@
  * privilege checks the SDM lists for the instruction itself.
  */
 #include "cpu/ops.h"
+#include "frontend/options.h"
+#include "frontend/trace.h"
 
 OP(jcc)
 {
@@ -195,7 +197,17 @@ OP(hlt)
     cpu->halted = true;
 }
 
-OP(ud) { raise_ud(cpu); }
+/* UD2 and every encoding the opcode table leaves undefined. The latter are
+ * either undefined on an i686 or not implemented here (e.g. the 0F 38 / 0F 3A
+ * maps): -d unimp names them, so a guest dying of #UD is easy to diagnose. */
+OP(ud)
+{
+    if (in->desc == &op_desc_ud)
+        trace_log(cpu, VM_LOG_UNIMP, "unimp: undefined or unimplemented opcode %s%02x "
+                  "at %04x:%08x (#UD)\n", in->opcode >= 0x100 ? "0F " : "", in->opcode & 0xff,
+                  cpu->seg[SEG_CS].sel, in->eip);
+    raise_ud(cpu);
+}
 
 OP(fpu) { x87_execute(cpu, in); }
 OP(fwait) { x87_execute(cpu, in); }

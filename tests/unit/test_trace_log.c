@@ -376,6 +376,38 @@ Test(trace, int_lines)
     support_cpu_destroy(s);
 }
 
+/* -d unimp names an undefined opcode (0F 38 00: SSSE3, not offered) at its
+ * address; UD2, which is defined to raise #UD, is not reported. */
+Test(trace, unimp_undefined_opcode)
+{
+    struct support_cpu *s = support_cpu_create(1u << 20);
+    cr_assert(s);
+    const uint8_t ivt6[4] = { 0x00, 0x03, 0x00, 0x00 };   /* #UD -> 0000:0300 */
+    support_cpu_load(s, 6 * 4, ivt6, 4);
+    /* handler: skip the 4-byte opcode once, then halt on the second #UD */
+    const uint8_t handler[] = { 0xf4 };
+    support_cpu_load(s, 0x300, handler, sizeof(handler));
+    const uint8_t prog[] = { 0x0f, 0x0b, 0x0f, 0x38, 0x00, 0xc0 };   /* ud2 ; pshufb */
+    support_cpu_load(s, 0x1000, prog, sizeof(prog));
+    s->cpu->eip = 0x1000;
+
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    struct trace t;
+    trace_init_simple(&t, VM_LOG_UNIMP, out);
+    trace_attach(&t, s->cpu);
+    cr_assert_eq(support_cpu_run(s, 1000), CPU_EXIT_HALT);   /* UD2 -> handler HLT */
+    s->cpu->halted = false;
+    s->cpu->eip = 0x1002;
+    cr_assert_eq(support_cpu_run(s, 1000), CPU_EXIT_HALT);   /* 0F 38 -> handler HLT */
+    trace_close(&t);
+    fclose(out);
+    cr_assert_str_eq(text, "unimp: undefined or unimplemented opcode 0F 38 at 0000:00001002 (#UD)\n");
+    free(text);
+    support_cpu_destroy(s);
+}
+
 /* ---- the register dump and the parsers ---- */
 
 Test(trace, cpu_dump_format)
