@@ -671,7 +671,7 @@ Test(sys, msrs)
     ST_ASSERT_OK(cpu, cpu_wrmsr(cpu, 0x174, 0x10));
     ST_ASSERT_OK(cpu, cpu_wrmsr(cpu, 0x175, 0xc0001000));
     ST_ASSERT_OK(cpu, cpu_wrmsr(cpu, 0x176, 0xc0100000));
-    uint64_t v = 0;
+    volatile uint64_t v = 0;   /* assigned between setjmp and longjmp */
     ST_ASSERT_OK(cpu, v = cpu_rdmsr(cpu, 0x175));
     cr_assert_eq(v, 0xc0001000);
     /* No local APIC: globally disabled, and it cannot be enabled. */
