@@ -42,6 +42,7 @@ void tb_flush_all(struct cpu *cpu)
     struct tb_cache *c = cpu->priv.tbs;
     if (!c)
         return;
+    memset(c->fast, 0, sizeof(c->fast));
     memset(c->hash, 0, sizeof(c->hash));
     memset(c->page_hash, 0, sizeof(c->page_hash));
     c->n_tbs = 0;
@@ -49,7 +50,11 @@ void tb_flush_all(struct cpu *cpu)
     c->n_flushes++;
 }
 
-static inline unsigned hash_pc(uint64_t phys) { return (unsigned)((phys ^ (phys >> 13)) & (TB_HASH_SIZE - 1)); }
+static inline unsigned hash_pc(uint64_t phys)
+{
+    return (unsigned)((phys * 0x9e3779b97f4a7c15ull) >> 40) & (TB_HASH_SIZE - 1);
+}
+static inline unsigned hash_fast(uint64_t phys) { return (unsigned)(phys ^ (phys >> 12)) & (TB_FAST_SIZE - 1); }
 static inline unsigned hash_page(uint64_t page) { return (unsigned)((page >> 12) & (TB_PAGE_HASH_SIZE - 1)); }
 
 void tb_invalidate_page(struct cpu *cpu, uint64_t page_addr)
@@ -74,6 +79,9 @@ void tb_invalidate_page(struct cpu *cpu, uint64_t page_addr)
         if (*hp)
             *hp = tb->hash_next;
         tb->valid = false;
+        struct tb_fast_entry *fe = &c->fast[hash_fast(tb->phys_pc)];
+        if (fe->tb == tb)
+            fe->tb = NULL;
         c->n_invalidated++;
     }
     /* a write into the block being executed: stop after this instruction */
@@ -138,10 +146,17 @@ struct tb *tb_lookup(struct cpu *cpu)
         cpu_raise(cpu, EXC_GP, true, 0);
     uint64_t phys = mmu_translate_exec(cpu, cs->base + eip);
     unsigned mode = decode_mode(cpu);
+    struct tb_fast_entry *fe = &c->fast[hash_fast(phys)];
+    if (fe->tb && fe->phys_pc == phys && fe->eip == eip && fe->mode == mode) {
+        if (fe->tb->end_eip - 1 > cs->limit)
+            return NULL;
+        return fe->tb;
+    }
     for (struct tb *tb = c->hash[hash_pc(phys)]; tb; tb = tb->hash_next) {
         if (tb->phys_pc == phys && tb->eip == eip && tb->mode == mode) {
             if (tb->end_eip - 1 > cs->limit)
                 return NULL;    /* the limit shrank: decode one by one, faulting right */
+            *fe = (struct tb_fast_entry){ phys, eip, mode, tb };
             return tb;
         }
     }
@@ -153,5 +168,8 @@ struct tb *tb_lookup(struct cpu *cpu)
     const uint8_t *code = phys_ram_ptr(cpu->mem, phys, avail);
     if (!code)
         return NULL;
-    return tb_build(cpu, phys, eip, mode, code, avail);
+    struct tb *tb = tb_build(cpu, phys, eip, mode, code, avail);
+    if (tb)
+        *fe = (struct tb_fast_entry){ phys, eip, mode, tb };
+    return tb;
 }

@@ -17,7 +17,8 @@
 struct cpu;
 
 #define TB_MAX_INSNS 32         /* instructions per block at most */
-#define TB_HASH_SIZE 8192       /* buckets, keyed by physical address */
+#define TB_HASH_SIZE 32768      /* buckets, keyed by physical address */
+#define TB_FAST_SIZE 4096       /* direct-mapped front cache of the lookup */
 #define TB_PAGE_HASH_SIZE 1024  /* buckets, keyed by physical page */
 #define TB_POOL_SIZE 16384      /* blocks before a full flush */
 #define TB_INSN_POOL_SIZE (TB_POOL_SIZE * 8)
@@ -34,7 +35,16 @@ struct tb {
     struct insn *insns;
 };
 
+/* One entry of the front cache: the key next to the pointer, so a hit costs
+ * one cache line and no chain walk. */
+struct tb_fast_entry {
+    uint64_t phys_pc;
+    uint32_t eip, mode;
+    struct tb *tb;
+};
+
 struct tb_cache {
+    struct tb_fast_entry fast[TB_FAST_SIZE];
     struct tb *hash[TB_HASH_SIZE];
     struct tb *page_hash[TB_PAGE_HASH_SIZE];
     struct tb pool[TB_POOL_SIZE];

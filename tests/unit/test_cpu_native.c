@@ -83,7 +83,8 @@ static stub_fn make_stub(struct host_stub *h, const uint8_t *insn, unsigned len)
 static bool soft_run(struct cpu *cpu, const uint8_t *bytes, unsigned len, struct nstate *s, int *exc)
 {
     struct insn ins[4];
-    unsigned count = 0, pos = 0;
+    unsigned pos = 0;
+    volatile unsigned count = 0;    /* read after setjmp */
     while (pos < len && count < 4) {   /* a case may be a short sequence */
         int n = decode_insn(bytes + pos, len - pos, DECODE_CODE32 | DECODE_PM, &ins[count]);
         cr_assert_gt(n, 0, "decode failed at %u", pos);
