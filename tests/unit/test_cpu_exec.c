@@ -222,3 +222,36 @@ Test(cpu_exec, single_step)
     cr_assert_not(m->cpu->eflags & EFLAGS_TF);
     support_cpu_destroy(m);
 }
+
+/* ENTER with a nesting level copies the enclosing frame pointers
+ * (SDM Vol. 2A "ENTER"); LEAVE undoes it. No MOO vectors cover ENTER. */
+Test(cpu_exec, enter_leave_nested)
+{
+    struct support_cpu *m = support_cpu_create(1 << 20);
+    support_cpu_flat32(m);
+    static const uint8_t code[] = {
+        0xc8, 0x08, 0x00, 0x00,     /* enter 8, 0 */
+        0xc8, 0x10, 0x00, 0x02,     /* enter 16, 2 */
+        0xc9, 0xc9, 0xf4,           /* leave; leave; hlt */
+    };
+    support_cpu_load(m, 0x1000, code, sizeof(code));
+    struct cpu *c = m->cpu;
+    c->eip = 0x1000;
+    c->regs[R_ESP] = 0x80000;
+    c->regs[R_EBP] = 0x12345678;
+    phys_write32(m->mem, 0x7fff8, 0xaaaa5555u);
+    cr_assert_eq(support_cpu_run(m, 1), CPU_EXIT_BUDGET);
+    cr_assert_eq(c->regs[R_EBP], 0x7fffc);
+    cr_assert_eq(c->regs[R_ESP], 0x7fff4);
+    cr_assert_eq(phys_read32(m->mem, 0x7fffc), 0x12345678);
+    cr_assert_eq(support_cpu_run(m, 1), CPU_EXIT_BUDGET);
+    cr_assert_eq(c->regs[R_EBP], 0x7fff0);
+    cr_assert_eq(c->regs[R_ESP], 0x7ffd8);
+    cr_assert_eq(phys_read32(m->mem, 0x7fff0), 0x7fffc);       /* saved EBP */
+    cr_assert_eq(phys_read32(m->mem, 0x7ffec), 0xaaaa5555u);   /* copied from [EBP-4] */
+    cr_assert_eq(phys_read32(m->mem, 0x7ffe8), 0x7fff0);       /* the new frame pointer */
+    cr_assert_eq(support_cpu_run(m, 10), CPU_EXIT_HALT);
+    cr_assert_eq(c->regs[R_EBP], 0x12345678);
+    cr_assert_eq(c->regs[R_ESP], 0x80000);
+    support_cpu_destroy(m);
+}
