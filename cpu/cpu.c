@@ -60,6 +60,7 @@ void cpu_reset(struct cpu *cpu)
     struct cpu_private *p = &cpu->priv;
     p->lf_op = LF_NONE;
     p->inhibit_irq = false;
+    p->inhibit_db = false;
     p->nmi_blocked = false;
     p->delivering = -1;
     cpu_sys_reset(cpu);                /* MSRs, NMI blocking, EFER: cpu/msr.c */

@@ -47,7 +47,7 @@ static void debug_traps(struct cpu *cpu, bool tf)
     struct cpu_private *p = &cpu->priv;
     bool data = p->sys.db_trap_pending;
     p->sys.db_trap_pending = false;
-    if (p->sw_int || p->inhibit_irq)
+    if (p->sw_int || p->inhibit_db)
         return;
     if (tf)
         cpu->dr[6] |= 0x4000;   /* BS */
@@ -71,6 +71,7 @@ static inline void exec_insn(struct cpu *cpu, const struct insn *in)
         next &= 0xffff;
     cpu->eip = next;
     p->sw_int = false;
+    p->inhibit_db = false;
     in->desc->fn(cpu, in);
     cpu->icount++;
     cpu->eflags &= ~EFLAGS_RF;      /* RF lasts one completed instruction */

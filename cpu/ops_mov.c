@@ -48,8 +48,10 @@ OP(mov_sreg_rm)
         raise_ud(cpu);
     uint16_t sel = rm_read(cpu, in, 2);
     seg_load(cpu, in->reg, sel);
-    if (in->reg == SEG_SS)
+    if (in->reg == SEG_SS) {
         cpu->priv.inhibit_irq = true;
+        cpu->priv.inhibit_db = true;
+    }
 }
 
 OP(lea)

@@ -59,8 +59,10 @@ OP(pop_sreg)
     uint16_t sel = stack_peek(cpu, in->opsize, 0);
     seg_load(cpu, s, sel);
     sp_set(cpu, sp_get(cpu) + in->opsize);
-    if (s == SEG_SS)
+    if (s == SEG_SS) {
         cpu->priv.inhibit_irq = true;
+        cpu->priv.inhibit_db = true;
+    }
 }
 
 OP(pusha)

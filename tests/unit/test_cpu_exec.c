@@ -255,3 +255,28 @@ Test(cpu_exec, enter_leave_nested)
     cr_assert_eq(c->regs[R_ESP], 0x80000);
     support_cpu_destroy(m);
 }
+
+/* MOV SS holds off the single-step trap until after the next instruction
+ * (SDM Vol. 3A 6.8.3); STI does not. */
+Test(cpu_exec, single_step_mov_ss_shadow)
+{
+    struct support_cpu *m = support_cpu_create(1 << 20);
+    static const uint8_t code[] = {
+        0x9c, 0x58, 0x0d, 0x00, 0x01, 0x50, 0x9d,   /* TF on */
+        0x8c, 0xd0,                                 /* mov ax, ss    trap 1 */
+        0x8e, 0xd0,                                 /* mov ss, ax    (no trap) */
+        0x90,                                       /* nop           trap 2 */
+        0xfb,                                       /* sti           trap 3 */
+        0x68, 0x02, 0x00, 0x9d,                     /* push 2; popf  traps 4, 5 */
+        0xf4,
+    };
+    static const uint8_t h[] = { 0xff, 0x06, 0x00, 0x07, 0xcf };   /* inc word [0x700]; iret */
+    support_cpu_load(m, 0x7c00, code, sizeof(code));
+    support_cpu_load(m, 0x600, h, sizeof(h));
+    phys_write16(m->mem, 1 * 4, 0x0600);
+    phys_write16(m->mem, 1 * 4 + 2, 0);
+    m->cpu->eip = 0x7c00;
+    cr_assert_eq(support_cpu_run(m, 200), CPU_EXIT_HALT);
+    cr_assert_eq(phys_read16(m->mem, 0x700), 5, "traps: %d", phys_read16(m->mem, 0x700));
+    support_cpu_destroy(m);
+}
