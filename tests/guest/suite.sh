@@ -8,8 +8,8 @@
 # (fail). Most cases run softvm under tests/guest/harness.py, which enforces
 # a time limit, checks the MARK lines and prints the console on failure; see
 # cases/linux-test-initramfs.sh for the pattern. A case may take at most
-# $CASE_TIMEOUT seconds (default 600) and is killed after that; keep the whole
-# suite within a few minutes: tests/run-all.sh must finish well under 30.
+# $CASE_TIMEOUT seconds (default 1500) and is killed after that. Cases run in
+# parallel ($SUITE_JOBS); tests/run-all.sh must finish well under 30 minutes.
 #
 # The environment a case gets (build the guests and firmware first:
 # tests/run-all.sh does, or bash tests/guests/build.sh; bash roms/fetch-firmware.sh):
@@ -39,7 +39,7 @@ export GUEST_INTERACTIVE_INITRD=$SOFTVM_CACHE/interactive-initramfs.cpio.gz
 export GUEST_EXPECTED_MARKS=$ROOT/tests/guests/expected-marks
 export FIRMWARE_BIOS=$SOFTVM_CACHE/bios.bin
 export FIRMWARE_VGABIOS=$SOFTVM_CACHE/vgabios-stdvga.bin
-CASE_TIMEOUT=${CASE_TIMEOUT:-600}
+CASE_TIMEOUT=${CASE_TIMEOUT:-1500}
 
 if [[ $# -gt 0 ]]; then
     cases=()
@@ -49,12 +49,16 @@ else
     [[ -e ${cases[0]} ]] || cases=()
 fi
 
-passed=0 failed=0 skipped=0
-failed_names=()
-for case in "${cases[@]}"; do
-    name=$(basename "$case" .sh)
-    echo "--- case $name"
-    start=$SECONDS
+# Cases run $SUITE_JOBS at a time (default: the number of cores, at most 4);
+# each one's output is kept in a file and printed whole when it ends, in order.
+max_jobs=${SUITE_JOBS:-$(nproc 2>/dev/null || echo 1)}
+(( max_jobs > 4 )) && max_jobs=4
+(( max_jobs < 1 )) && max_jobs=1
+logdir=$(mktemp -d)
+trap 'rm -rf "$logdir"' EXIT
+
+run_case() {   # run_case INDEX CASE: output to $logdir/INDEX.log, status to INDEX.rc
+    local i=$1 case=$2 start=$SECONDS status
     if [[ ! -f $case ]]; then
         echo "no such case: $case"
         status=1
@@ -62,7 +66,22 @@ for case in "${cases[@]}"; do
         timeout --kill-after=10 "$CASE_TIMEOUT" bash "$case" < /dev/null
         status=$?
     fi
-    took=$((SECONDS - start))
+    echo "$status $((SECONDS - start))" > "$logdir/$i.rc"
+}
+
+for i in "${!cases[@]}"; do
+    while (( $(jobs -rp | wc -l) >= max_jobs )); do wait -n; done
+    run_case "$i" "${cases[$i]}" > "$logdir/$i.log" 2>&1 &
+done
+wait
+
+passed=0 failed=0 skipped=0
+failed_names=()
+for i in "${!cases[@]}"; do
+    name=$(basename "${cases[$i]}" .sh)
+    echo "--- case $name"
+    cat "$logdir/$i.log"
+    read -r status took < "$logdir/$i.rc"
     case $status in
         0)   echo "--- case $name: PASS (${took}s)"; passed=$((passed + 1)) ;;
         77)  echo "--- case $name: SKIP (${took}s)"; skipped=$((skipped + 1)) ;;
