@@ -254,6 +254,7 @@ void cpu_deliver_interrupt(struct cpu *cpu, int vector, enum int_kind kind,
     struct deliver_ctx ctx_store = { .vector = vector, .kind = kind, .has_error = has_error,
                                      .error_code = error_code, .return_eip = return_eip };
     struct deliver_ctx *volatile ctx = &ctx_store;
+    volatile bool nmi_delivered = false;
     snapshot_take(cpu, &ctx->snap);
     struct deliver_ctx *volatile outer_ctx = cpu->priv.sys.deliver_ctx;
     cpu->priv.sys.deliver_ctx = ctx;
@@ -268,8 +269,7 @@ void cpu_deliver_interrupt(struct cpu *cpu, int vector, enum int_kind kind,
             else
                 deliver_protected(cpu, ctx->vector, ctx->kind, ctx->has_error,
                                   ctx->error_code, ctx->return_eip);
-            if (ctx->kind == INT_NMI)
-                cpu->priv.nmi_blocked = true;
+            nmi_delivered = ctx->kind == INT_NMI;
             break;
         }
         /* Delivery faulted: undo it and pick the next event (table 6-5). */
@@ -300,4 +300,6 @@ void cpu_deliver_interrupt(struct cpu *cpu, int vector, enum int_kind kind,
 
     cpu->priv.sys.deliver_ctx = outer_ctx;
     memcpy(cpu->exc_jmp, outer, sizeof outer);
+    if (nmi_delivered)
+        cpu->priv.nmi_blocked = true;   /* until the next IRET (SDM Vol. 3A 6.7.1) */
 }
