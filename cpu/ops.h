@@ -11,6 +11,7 @@
 #include "cpu/insn.h"
 #include "cpu/optable.h"
 #include "cpu/system.h"
+#include "memory/mmu.h"
 
 /* --- registers ------------------------------------------------------------ */
 
@@ -44,8 +45,46 @@ static inline void reg_write(struct cpu *cpu, int r, int size, uint32_t v)
 
 /* --- memory operands ------------------------------------------------------- */
 
+/*
+ * Inline fast path of cpu_readN/cpu_writeN (cpu/access.c) for the access
+ * almost every instruction makes: a present, expand-up data segment
+ * (writable for a write), the offset inside the limit, no DR7 breakpoint
+ * armed, and a TLB hit inside one page (memory/mmu.h). It returns the host
+ * address, or NULL for everything else, which then goes through the full
+ * checks of access.c. The segment test is only a shortcut: in real and v86
+ * mode access.c checks just the limit, which is what is left to check here
+ * when the flags pass, so the result is the same in every mode.
+ */
+static inline uint8_t *mem_fast_host(struct cpu *cpu, int seg, uint32_t off, int size, bool write)
+{
+    const struct segment *s = &cpu->seg[seg];
+    /* P, data (bit 3 clear), expand-up (bit 2 clear), W (bit 1) for writes */
+    uint32_t type_mask = SEGF_P | 0xc | (write ? 0x2 : 0);
+    uint32_t type_want = SEGF_P | (write ? 0x2 : 0);
+    if ((s->flags & type_mask) != type_want || off > s->limit
+        || s->limit - off < (uint32_t)size - 1 || cpu_breakpoints_armed(cpu))
+        return NULL;
+    uint32_t lin = s->base + off;
+    if ((lin & (uint32_t)(size - 1)) && (cpu->cr0 & CR0_AM))
+        return NULL;    /* possibly #AC: the slow path decides */
+    return mmu_fast_host(cpu, lin, (unsigned)size, mmu_priv(cpu), write ? TLB_WRITE : TLB_READ);
+}
+
 static inline uint32_t mem_read(struct cpu *cpu, int seg, uint32_t off, int size)
 {
+    uint8_t *h = mem_fast_host(cpu, seg, off, size, false);
+    if (__builtin_expect(h != NULL, 1)) {
+        if (size == 1)
+            return *h;
+        if (size == 2) {
+            uint16_t v;
+            memcpy(&v, h, 2);
+            return v;
+        }
+        uint32_t v;
+        memcpy(&v, h, 4);
+        return v;
+    }
     switch (size) {
     case 1: return cpu_read8(cpu, seg, off);
     case 2: return cpu_read16(cpu, seg, off);
@@ -54,6 +93,18 @@ static inline uint32_t mem_read(struct cpu *cpu, int seg, uint32_t off, int size
 }
 static inline void mem_write(struct cpu *cpu, int seg, uint32_t off, int size, uint32_t v)
 {
+    uint8_t *h = mem_fast_host(cpu, seg, off, size, true);
+    if (__builtin_expect(h != NULL, 1)) {
+        if (size == 1) {
+            *h = (uint8_t)v;
+        } else if (size == 2) {
+            uint16_t w = (uint16_t)v;
+            memcpy(h, &w, 2);
+        } else {
+            memcpy(h, &v, 4);
+        }
+        return;
+    }
     switch (size) {
     case 1: cpu_write8(cpu, seg, off, (uint8_t)v); break;
     case 2: cpu_write16(cpu, seg, off, (uint16_t)v); break;
