@@ -70,16 +70,39 @@ static inline void flags_lazy(struct cpu *cpu, enum lazy_kind kind, int size,
     cpu->priv.lf_res = res;
 }
 
+/* CF alone (INC/DEC, ADC/SBB need only it): one compare for the common
+ * kinds instead of all six flags through flags_compute. Same rules as
+ * flags_compute in flags.c. */
+static inline uint32_t flags_cf_only(const struct cpu *cpu)
+{
+    const struct cpu_private *p = &cpu->priv;
+    uint32_t op = p->lf_op, mask = size_mask(1 << (op & 3));
+    switch (op >> 2) {
+    case LF_NONE:
+    case LF_INC:
+    case LF_DEC:
+        return cpu->eflags & EFLAGS_CF;
+    case LF_ADD:
+        return (p->lf_res & mask) < (p->lf_dst & mask) ? EFLAGS_CF : 0;
+    case LF_SUB:
+        return (p->lf_dst & mask) < (p->lf_src & mask) ? EFLAGS_CF : 0;
+    case LF_LOGIC:
+        return 0;
+    default:
+        return flags_compute(cpu) & EFLAGS_CF;
+    }
+}
+
 /* INC/DEC keep CF: fold it into EFLAGS first. */
 static inline void flags_lazy_incdec(struct cpu *cpu, enum lazy_kind kind, int size,
                                      uint32_t dst, uint32_t res)
 {
-    uint32_t cf = flags_arith(cpu) & EFLAGS_CF;
+    uint32_t cf = flags_cf_only(cpu);
     cpu->eflags = (cpu->eflags & ~EFLAGS_CF) | cf;
     flags_lazy(cpu, kind, size, dst, 1, res);
 }
 
-static inline bool flags_cf(const struct cpu *cpu) { return flags_arith(cpu) & EFLAGS_CF; }
+static inline bool flags_cf(const struct cpu *cpu) { return flags_cf_only(cpu); }
 
 /* Parity flag of the low byte: set when the number of 1 bits is even. */
 static inline uint32_t flag_pf(uint32_t res)
