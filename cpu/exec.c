@@ -113,6 +113,7 @@ static void run_tb_fast(struct cpu *cpu, const struct tb *tb)
         checkpoint(cpu);
         cpu->eip = (in->eip + in->len) & ip_mask;
         p->sw_int = false;
+        p->inhibit_db = false;
         in->desc->fn(cpu, in);
         cpu->icount++;
         /* | instead of ||: one branch for the rarely-set stop conditions */
