@@ -57,8 +57,12 @@ OP(pop_sreg)
 {
     int s = sreg_of(in);
     uint16_t sel = stack_peek(cpu, in->opsize, 0);
+    /* The pop is sized by the OLD stack: compute ESP before POP SS changes
+     * SS.B (test386 POST 09: o32 pop ss from a 16-bit stack). */
+    uint32_t mask = sp_mask(cpu);
+    uint32_t esp = (cpu->regs[R_ESP] & ~mask) | ((cpu->regs[R_ESP] + in->opsize) & mask);
     seg_load(cpu, s, sel);
-    sp_set(cpu, sp_get(cpu) + in->opsize);
+    cpu->regs[R_ESP] = esp;
     if (s == SEG_SS) {
         cpu->priv.inhibit_irq = true;
         cpu->priv.inhibit_db = true;
@@ -133,7 +137,9 @@ OP(enter)
 
     sp = (sp - size) & mask;
     mem_write(cpu, SEG_SS, sp, size, reg_read(cpu, R_EBP, size));
-    uint32_t frame = sp;
+    /* FrameTemp is the whole ESP: on a 16-bit stack its upper half is kept,
+     * as a real 386 does (test386 POST 1A: o32 enter on a 16-bit stack). */
+    uint32_t frame = (cpu->regs[R_ESP] & ~mask) | sp;
     if (level > 0) {
         for (unsigned i = 1; i < level; i++) {
             bp = (bp - size) & mask;

@@ -280,3 +280,50 @@ Test(cpu_exec, single_step_mov_ss_shadow)
     cr_assert_eq(phys_read16(m->mem, 0x700), 5, "traps: %d", phys_read16(m->mem, 0x700));
     support_cpu_destroy(m);
 }
+
+/* POP SS is sized by the stack it pops from: an o32 POP SS on a 16-bit stack
+ * that loads a 32-bit SS advances SP by 4 with the OLD 16-bit wrap and keeps
+ * ESP's upper half (test386 POST 09; SDM Vol. 2B "POP"). */
+Test(cpu_exec, pop_ss_sized_by_old_stack)
+{
+    struct support_cpu *m = support_cpu_create(1 << 20);
+    support_cpu_flat32(m);
+    struct cpu *c = m->cpu;
+    /* GDT at 0x500: 0x08 flat 32-bit code, 0x10 flat 32-bit data */
+    phys_write64(m->mem, 0x508, 0x00cf9a000000ffffull);
+    phys_write64(m->mem, 0x510, 0x00cf92000000ffffull);
+    c->gdtr.base = 0x500;
+    c->gdtr.limit = 0x17;
+    c->seg[SEG_SS].flags &= ~(SEGF_DB | SEGF_G);   /* a 16-bit stack, limit 64K */
+    c->seg[SEG_SS].limit = 0xffff;
+    static const uint8_t code[] = { 0x17, 0xf4 };  /* pop ss (o32); hlt */
+    support_cpu_load(m, 0x1000, code, sizeof(code));
+    phys_write32(m->mem, 0xfffc, 0x10);
+    c->eip = 0x1000;
+    c->regs[R_ESP] = 0x2fffc;
+    cr_assert_eq(support_cpu_run(m, 10), CPU_EXIT_HALT);
+    cr_assert_eq(c->regs[R_ESP], 0x20000, "ESP %08x", c->regs[R_ESP]);
+    cr_assert_eq(c->seg[SEG_SS].sel, 0x10);
+    cr_assert(c->seg[SEG_SS].flags & SEGF_DB);
+    support_cpu_destroy(m);
+}
+
+/* o32 ENTER on a 16-bit stack: FrameTemp is the whole ESP, upper half
+ * included, as a real 386 pushes it (test386 POST 1A). */
+Test(cpu_exec, enter_o32_on_16bit_stack)
+{
+    struct support_cpu *m = support_cpu_create(1 << 20);
+    static const uint8_t code[] = { 0x66, 0xc8, 0x08, 0x00, 0x01, 0xf4 };  /* o32 enter 8,1; hlt */
+    support_cpu_load(m, 0x7c00, code, sizeof(code));
+    struct cpu *c = m->cpu;
+    c->eip = 0x7c00;
+    c->regs[R_ESP] = 0x10000;
+    c->regs[R_EBP] = 0x1ffec;
+    cr_assert_eq(support_cpu_run(m, 10), CPU_EXIT_HALT);
+    cr_assert_eq(phys_read32(m->mem, 0xfffc), 0x1ffec);      /* old EBP */
+    cr_assert_eq(phys_read32(m->mem, 0xfff8), 0x1fffc,       /* FrameTemp */
+                 "frame %08x", phys_read32(m->mem, 0xfff8));
+    cr_assert_eq(c->regs[R_EBP], 0x1fffc);
+    cr_assert_eq(c->regs[R_ESP], 0x1fff0);
+    support_cpu_destroy(m);
+}
