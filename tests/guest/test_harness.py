@@ -32,7 +32,8 @@ class PassingRuns(unittest.TestCase):
     def test_good_guest_with_expected_marks_file(self):
         rc, out, _ = harness("good", "--timeout", "20", "--expect-file", EXPECTED_MARKS)
         self.assertEqual(rc, 0, out)
-        self.assertIn("PASS: 5 marks", out)
+        n = sum(1 for line in open(EXPECTED_MARKS) if line.split("#", 1)[0].strip())
+        self.assertIn(f"PASS: {n} marks", out)
 
     def test_expect_options_in_order(self):
         rc, out, _ = harness("good", "--expect", "boot-ok", "--expect", "gzip-seq",
