@@ -14,6 +14,7 @@
  */
 #include <string.h>
 #include "cpu/sys_internal.h"
+#include "frontend/options.h"
 #include "frontend/trace.h"
 
 enum exc_class { CLASS_BENIGN, CLASS_CONTRIBUTORY, CLASS_PAGE_FAULT, CLASS_DOUBLE_FAULT };
@@ -279,6 +280,9 @@ void cpu_deliver_interrupt(struct cpu *cpu, int vector, enum int_kind kind,
         bool serious = second == CLASS_CONTRIBUTORY || second == CLASS_PAGE_FAULT;
         if (first == CLASS_DOUBLE_FAULT && serious) {
             cpu->shutdown = true;   /* triple fault */
+            trace_log(cpu, VM_LOG_GUEST_ERRORS, "guest_errors: triple fault at %04x:%08x "
+                      "(vector %d while delivering #DF): shutdown\n",
+                      cpu->seg[SEG_CS].sel, cpu->eip, cpu->exc_vector);
             break;
         }
         if ((first == CLASS_CONTRIBUTORY && second == CLASS_CONTRIBUTORY) ||

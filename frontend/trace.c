@@ -208,7 +208,7 @@ void trace_update_hooks(struct trace *t)
         f |= TRACE_HOOK_INT;
     if (m & VM_LOG_MMU || t->stats_on)
         f |= TRACE_HOOK_MMU;
-    if (m & VM_LOG_IOPORT || t->stats_on)
+    if (m & (VM_LOG_IOPORT | VM_LOG_UNIMP) || t->stats_on)
         f |= TRACE_HOOK_IO;
     if (t->stats_on)
         f |= TRACE_HOOK_MEM;
@@ -466,6 +466,17 @@ static char size_suffix(unsigned size)
     return size == 1 ? 'b' : size == 2 ? 'w' : size == 4 ? 'l' : '?';
 }
 
+/* -d unimp: a port no device claimed (reads all-ones, writes dropped) is
+ * usually a device softvm does not model yet. */
+static void log_unassigned_port(struct trace *t, struct cpu *cpu, const char *dir,
+                                uint16_t port, unsigned size)
+{
+    const struct io_handler *h = &cpu->io->port[port];
+    if ((t->log_mask & VM_LOG_UNIMP) && !h->read && !h->write)
+        fprintf(t->out, "unimp: %s%c unassigned port 0x%04x at %04x:%08x\n", dir,
+                size_suffix(size), port, cpu->seg[SEG_CS].sel, cpu->priv.insn_eip);
+}
+
 uint32_t trace_io_read(struct cpu *cpu, uint16_t port, unsigned size)
 {
     struct trace *t = cpu->trace;
@@ -473,6 +484,7 @@ uint32_t trace_io_read(struct cpu *cpu, uint16_t port, unsigned size)
         return io_read(cpu->io, port, size);
     uint64_t t0 = t->stats_on ? now_ns() : 0;
     uint32_t v = io_read(cpu->io, port, size);
+    log_unassigned_port(t, cpu, "in", port, size);
     if (t->stats_on) {
         t->stats.io_ns += now_ns() - t0;
         t->stats.io_count++;
@@ -495,6 +507,7 @@ void trace_io_write(struct cpu *cpu, uint16_t port, uint32_t value, unsigned siz
         trace_wanted(t, linear_pc(cpu, cpu->priv.insn_eip), cpu->icount))
         fprintf(t->out, "ioport: out%c 0x%04x <- 0x%0*x\n", size_suffix(size), port,
                 (int)size * 2, value);
+    log_unassigned_port(t, cpu, "out", port, size);
     uint64_t t0 = t->stats_on ? now_ns() : 0;
     io_write(cpu->io, port, value, size);
     if (t->stats_on) {

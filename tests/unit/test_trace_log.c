@@ -408,6 +408,63 @@ Test(trace, unimp_undefined_opcode)
     support_cpu_destroy(s);
 }
 
+/* -d unimp names ports no device claimed; a claimed port is not reported. */
+static uint32_t claimed_read(void *opaque, uint16_t port, unsigned size) { return 0x5a; }
+
+Test(trace, unimp_unassigned_port)
+{
+    struct support_cpu *s = support_cpu_create(1u << 20);
+    cr_assert(s);
+    cr_assert_eq(io_register(s->cpu->io, 0x98, 1, claimed_read, NULL, NULL), 0);
+    /* in al,0x99 ; out 0x99,al ; in al,0x98 ; hlt */
+    const uint8_t prog[] = { 0xe4, 0x99, 0xe6, 0x99, 0xe4, 0x98, 0xf4 };
+    support_cpu_load(s, 0x1000, prog, sizeof(prog));
+    s->cpu->eip = 0x1000;
+
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    struct trace t;
+    trace_init_simple(&t, VM_LOG_UNIMP, out);
+    trace_attach(&t, s->cpu);
+    cr_assert_eq(support_cpu_run(s, 100), CPU_EXIT_HALT);
+    cr_assert_eq(s->cpu->regs[R_EAX] & 0xff, 0x5a);
+    trace_close(&t);
+    fclose(out);
+    cr_assert_str_eq(text, "unimp: inb unassigned port 0x0099 at 0000:00001000\n"
+                           "unimp: outb unassigned port 0x0099 at 0000:00001002\n");
+    free(text);
+    support_cpu_destroy(s);
+}
+
+/* -d guest_errors reports a triple fault: protected mode with an empty IDT,
+ * so UD2's #UD, the #GP it causes and the #DF all fail to deliver. */
+Test(trace, guest_errors_triple_fault)
+{
+    struct support_cpu *s = support_cpu_create(1u << 20);
+    cr_assert(s);
+    support_cpu_flat32(s);
+    s->cpu->idtr.base = 0;
+    s->cpu->idtr.limit = 0;
+    const uint8_t prog[] = { 0x0f, 0x0b };   /* ud2 */
+    support_cpu_load(s, 0x1000, prog, sizeof(prog));
+    s->cpu->eip = 0x1000;
+
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    struct trace t;
+    trace_init_simple(&t, VM_LOG_GUEST_ERRORS, out);
+    trace_attach(&t, s->cpu);
+    cr_assert_eq(support_cpu_run(s, 100), CPU_EXIT_SHUTDOWN);
+    trace_close(&t);
+    fclose(out);
+    cr_assert_str_eq(text, "guest_errors: triple fault at 0008:00001000 "
+                           "(vector 13 while delivering #DF): shutdown\n");
+    free(text);
+    support_cpu_destroy(s);
+}
+
 /* ---- the register dump and the parsers ---- */
 
 Test(trace, cpu_dump_format)
