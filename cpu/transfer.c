@@ -90,6 +90,18 @@ static void far_to_task(struct cpu *cpu, uint16_t sel, struct desc d, enum task_
     task_switch(cpu, tss_sel, d, why, next_eip, false, 0, 0);
 }
 
+/* The descriptor a far JMP/CALL names: #GP(0) for a null selector,
+ * #GP(selector) when it lies outside the GDT/LDT (SDM Vol. 2A "JMP", "CALL"). */
+static struct desc far_target(struct cpu *cpu, uint16_t sel)
+{
+    struct desc d;
+    if ((sel & ~3u) == 0)
+        cpu_raise(cpu, EXC_GP, true, 0);
+    if (!desc_fetch(cpu, sel, &d))
+        cpu_raise(cpu, EXC_GP, true, sel & 0xfffcu);
+    return d;
+}
+
 void cpu_far_jmp(struct cpu *cpu, uint16_t sel, uint32_t off, int opsize, uint32_t next_eip)
 {
     off = trunc_off(off, opsize);
@@ -101,11 +113,7 @@ void cpu_far_jmp(struct cpu *cpu, uint16_t sel, uint32_t off, int opsize, uint32
         return;
     }
     uint32_t code = sel & 0xfffcu;
-    struct desc d;
-    if ((sel & ~3u) == 0)
-        cpu_raise(cpu, EXC_GP, true, 0);
-    if (!desc_fetch(cpu, sel, &d))
-        cpu_raise(cpu, EXC_GP, true, code);
+    struct desc d = far_target(cpu, sel);
 
     if (desc_is_seg(d)) {
         check_direct_code(cpu, sel, d);
@@ -159,11 +167,7 @@ void cpu_far_call(struct cpu *cpu, uint16_t sel, uint32_t off, int opsize, uint3
         return;
     }
     uint32_t code = sel & 0xfffcu;
-    struct desc d;
-    if ((sel & ~3u) == 0)
-        cpu_raise(cpu, EXC_GP, true, 0);
-    if (!desc_fetch(cpu, sel, &d))
-        cpu_raise(cpu, EXC_GP, true, code);
+    struct desc d = far_target(cpu, sel);
 
     if (desc_is_seg(d)) {
         check_direct_code(cpu, sel, d);
