@@ -62,7 +62,6 @@ void cpu_reset(struct cpu *cpu)
     p->inhibit_irq = false;
     p->inhibit_db = false;
     p->nmi_blocked = false;
-    p->delivering = -1;
     cpu_sys_reset(cpu);                /* MSRs, NMI blocking, EFER: cpu/msr.c */
     /* x87/SSE power-on state (SDM Vol. 3A table 9-1). */
     memset(&p->fpu, 0, sizeof(p->fpu));

@@ -46,7 +46,6 @@ struct cpu_private {
     bool in_exec;               /* cpu_exec is running (exc_jmp is armed) */
     bool sw_int;                /* the insn was INT n/INT3/INTO/BOUND-fault: no single-step trap */
     bool nmi_blocked;           /* an NMI handler runs: NMIs wait for IRET */
-    int delivering;             /* vector being delivered by cpu_exec, or -1 */
 
     struct tb_cache *tbs;       /* translator/tb.c: decoded blocks */
 };

@@ -146,21 +146,9 @@ static void deliver_exception(struct cpu *cpu)
     p->lf_res = p->saved_lf[3];
     p->inhibit_irq = false;
     p->tb_stop = false;
-    if (p->delivering >= 0) {
-        /* A fault while delivering one that cpu_deliver_interrupt did not
-         * handle itself: escalate (SDM Vol. 3A table 6-5, coarsely). */
-        if (p->delivering == EXC_DF) {
-            cpu->shutdown = true;
-            p->delivering = -1;
-            return;
-        }
-        vector = EXC_DF;
-        has_error = true;
-        error = 0;
-    }
-    p->delivering = vector;
+    /* A fault during delivery never unwinds to here: cpu_deliver_interrupt
+     * catches it itself and escalates to #DF or a triple fault. */
     cpu_deliver_interrupt(cpu, vector, INT_EXCEPTION, has_error, error, cpu->eip);
-    p->delivering = -1;
 }
 
 /* NMI or INTR at an instruction boundary; true if one was delivered. */
@@ -172,8 +160,7 @@ static bool check_interrupts(struct cpu *cpu)
         return false;
     }
     if (cpu->nmi_pending && !p->nmi_blocked) {
-        cpu->nmi_pending = false;
-        p->nmi_blocked = true;
+        cpu->nmi_pending = false;   /* delivery sets nmi_blocked */
         cpu->halted = false;
         checkpoint(cpu);
         cpu_deliver_interrupt(cpu, EXC_NMI, INT_NMI, false, 0, cpu->eip);
@@ -195,7 +182,6 @@ enum cpu_exit cpu_exec(struct cpu *cpu, uint64_t budget)
 {
     struct cpu_private *p = &cpu->priv;
     uint64_t end = cpu->icount + budget;
-    p->delivering = -1;
 
     if (setjmp(cpu->exc_jmp)) {
         p->tbs->running_page = ~0ull;
