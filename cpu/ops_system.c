@@ -84,10 +84,12 @@ OP(sidt) { store_dtable(cpu, in, &cpu->idtr); }
 OP(lgdt) { load_dtable(cpu, in, &cpu->gdtr); }
 OP(lidt) { load_dtable(cpu, in, &cpu->idtr); }
 
-/* SMSW: to a register the whole CR0 (operand size), to memory 16 bits. */
+/* SMSW: to a register the whole CR0 (operand size), to memory 16 bits.
+ * Allowed at any CPL: only CR4.UMIP, which softvm does not offer, restricts
+ * it (SDM Vol. 2B SMSW). */
 OP(smsw)
 {
-    uint32_t cr0 = cpu_read_cr(cpu, 0);
+    uint32_t cr0 = cpu->cr0;
     if (in->mod == 3)
         reg_write(cpu, in->rm, in->opsize, cr0);
     else

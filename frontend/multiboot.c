@@ -19,6 +19,7 @@
 #include "memory/memory.h"
 
 #define PCI_HOLE_START 0xE0000000ull
+#define MB_MAX_SEGS 32
 
 static uint32_t get32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
 static void put32(uint8_t *p, uint32_t v)
@@ -43,8 +44,14 @@ struct mb_load {
     uint64_t ram_low;      /* RAM below 4 GiB */
     uint64_t image_end;    /* first byte after everything the kernel occupies */
     uint32_t entry;
+    uint64_t seg_start[MB_MAX_SEGS], seg_end[MB_MAX_SEGS];   /* the kernel's segments */
+    int nsegs;
+    uint32_t area;         /* base of the loader's own structures (MB_GDT_ADDR by default) */
     char msg[256];
 };
+
+/* Addresses of the loader's structures, relative to the area it chose. */
+#define AT(l, addr) ((l)->area + ((addr) - MB_GDT_ADDR))
 
 static int fail(struct mb_load *l, const char *why)
 {
@@ -64,20 +71,51 @@ static int place(struct mb_load *l, uint64_t addr, const uint8_t *src, uint64_t 
                  (unsigned long long)(l->ram_low >> 20));
         return fail(l, l->msg);
     }
-    if (addr < MB_STRINGS_END && addr + memsz > MB_GDT_ADDR) {
-        snprintf(l->msg, sizeof(l->msg), "segment at 0x%llx overlaps the loader's area "
-                 "0x%x-0x%x", (unsigned long long)addr, MB_GDT_ADDR, MB_STRINGS_END);
-        return fail(l, l->msg);
-    }
+    if (l->nsegs == MB_MAX_SEGS)
+        return fail(l, "more than 32 loadable segments");
     if (loader_copy_to_ram(l->m->mem, addr, src, (size_t)filesz) ||
         loader_zero_ram(l->m->mem, addr + filesz, (size_t)(memsz - filesz))) {
         snprintf(l->msg, sizeof(l->msg), "segment at 0x%llx is not in RAM",
                  (unsigned long long)addr);
         return fail(l, l->msg);
     }
+    l->seg_start[l->nsegs] = addr;
+    l->seg_end[l->nsegs++] = addr + memsz;
     if (addr + memsz > l->image_end)
         l->image_end = addr + memsz;
     return 0;
+}
+
+/* Is [start, start+size) free of the kernel, in RAM, and clear of the
+ * 640K-1M hole (EBDA, VGA, BIOS)? */
+static bool area_free(const struct mb_load *l, uint64_t start, uint64_t size)
+{
+    uint64_t end = start + size;
+    if (end > l->ram_low || (start < 0x100000 && end > 0x9fc00))
+        return false;
+    for (int i = 0; i < l->nsegs; i++)
+        if (start < l->seg_end[i] && end > l->seg_start[i])
+            return false;
+    return true;
+}
+
+/* Choose where the GDT, the information, the memory map, the module list
+ * and the strings go: the default area if the kernel left it free, else
+ * the first page after the kernel, else the first free MiB above 1 MiB. */
+static int choose_area(struct mb_load *l)
+{
+    uint64_t after = (l->image_end + 0xfff) & ~0xfffull;
+    const uint64_t candidates[] = { MB_GDT_ADDR, after, after < 0x100000 ? 0x100000 : after };
+    for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+        if (candidates[i] < 0x100000000ull - MB_AREA_SIZE &&
+            area_free(l, candidates[i], MB_AREA_SIZE)) {
+            l->area = (uint32_t)candidates[i];
+            if (l->area + MB_AREA_SIZE > l->image_end)
+                l->image_end = l->area + MB_AREA_SIZE;   /* modules go after it */
+            return 0;
+        }
+    }
+    return fail(l, "no free RAM for the multiboot information next to the kernel (-m)");
 }
 
 /* Flag bit 16: the header says where to load the file. */
@@ -165,7 +203,7 @@ out:
 static uint32_t add_string(struct mb_load *l, uint32_t *next, const char *s)
 {
     size_t n = strlen(s) + 1;
-    if (*next + n > MB_STRINGS_END)
+    if (*next + n > AT(l, MB_STRINGS_END))
         return 0;
     uint32_t addr = *next;
     if (loader_copy_to_ram(l->m->mem, addr, s, n))
@@ -222,7 +260,7 @@ static int load_modules(struct mb_load *l, uint32_t *strings, uint32_t *count)
         put32(ent, (uint32_t)next);
         put32(ent + 4, (uint32_t)(next + len));
         put32(ent + 8, str);
-        if (loader_copy_to_ram(l->m->mem, MB_MODS_ADDR + 16 * *count, ent, sizeof(ent)))
+        if (loader_copy_to_ram(l->m->mem, AT(l, MB_MODS_ADDR) + 16 * *count, ent, sizeof(ent)))
             goto out;
         (*count)++;
         next = (next + len + 0xfff) & ~0xfffull;
@@ -252,12 +290,12 @@ int multiboot_load(struct machine *m, const uint8_t *image, size_t len)
     }
     int rc = (flags & MB_FLAG_AOUT_KLUDGE) ? load_kludge(&l, image, len, hoff)
                                            : load_elf(&l, image, len);
-    if (rc)
-        return rc;
+    if (rc || choose_area(&l))
+        return -1;
 
     /* The information structure (3.3). */
     uint8_t info[88] = {0};
-    uint32_t strings = MB_STRINGS_ADDR, mods = 0;
+    uint32_t strings = AT(&l, MB_STRINGS_ADDR), mods = 0;
     uint32_t iflags = MBI_MEMORY | MBI_MMAP | MBI_CMDLINE | MBI_LOADER_NAME;
     put32(info + 4, 639);                                    /* mem_lower, KiB */
     put32(info + 8, (uint32_t)((l.ram_low - 0x100000) >> 10)); /* mem_upper, KiB from 1 MiB */
@@ -282,7 +320,7 @@ int multiboot_load(struct machine *m, const uint8_t *image, size_t len)
     if (m->opt.initrd) {
         iflags |= MBI_MODS;
         put32(info + 20, mods);
-        put32(info + 24, MB_MODS_ADDR);
+        put32(info + 24, AT(&l, MB_MODS_ADDR));
     }
 
     /* Memory map: entries are {size = 20, base, length, type}, 24 bytes each. */
@@ -311,21 +349,21 @@ int multiboot_load(struct machine *m, const uint8_t *image, size_t len)
         put32(e + 16, (uint32_t)(hi >> 32));
         put32(e + 20, 1);
     }
-    if (loader_copy_to_ram(m->mem, MB_MMAP_ADDR, mmap, (size_t)(24 * n)))
+    if (loader_copy_to_ram(m->mem, AT(&l, MB_MMAP_ADDR), mmap, (size_t)(24 * n)))
         return fail(&l, "cannot place the memory map");
     put32(info + 44, (uint32_t)(24 * n));
-    put32(info + 48, MB_MMAP_ADDR);
+    put32(info + 48, AT(&l, MB_MMAP_ADDR));
 
     uint32_t name = add_string(&l, &strings, "softvm");
     put32(info + 64, name);
     put32(info, iflags);
-    if (loader_copy_to_ram(m->mem, MB_INFO_ADDR, info, sizeof(info)))
+    if (loader_copy_to_ram(m->mem, AT(&l, MB_INFO_ADDR), info, sizeof(info)))
         return fail(&l, "cannot place the multiboot information");
 
     /* Machine state (3.2): EAX magic, EBX info, flat segments, IF = 0, no paging. */
-    if (loader_enter_flat32(m, MB_GDT_ADDR, l.entry))
+    if (loader_enter_flat32(m, l.area, l.entry))
         return fail(&l, "cannot place the boot GDT");
     m->cpu.regs[R_EAX] = MULTIBOOT_LOADER_MAGIC;
-    m->cpu.regs[R_EBX] = MB_INFO_ADDR;
+    m->cpu.regs[R_EBX] = AT(&l, MB_INFO_ADDR);
     return 0;
 }

@@ -32,7 +32,11 @@ struct machine;
 #define MBI_MMAP                 0x00000040u
 #define MBI_LOADER_NAME          0x00000200u
 
-/* Where the loader puts the information in guest RAM (below 640K). */
+/* Where the loader puts its own structures in guest RAM: one area, by default
+ * at MB_GDT_ADDR (below 640K); when the kernel's segments cover any of it,
+ * the whole area moves to the first free page after the kernel (as QEMU
+ * puts its information after the image). The MB_* addresses below are the
+ * default placement; the offsets inside the area never change. */
 #define MB_GDT_ADDR              0x5000u
 #define MB_INFO_ADDR             0x9000u   /* struct multiboot_info (88 bytes) */
 #define MB_MMAP_ADDR             0x9100u
@@ -40,6 +44,7 @@ struct machine;
 #define MB_MAX_MODS              32
 #define MB_STRINGS_ADDR          0xA000u   /* command line, module strings, loader name */
 #define MB_STRINGS_END           0x20000u
+#define MB_AREA_SIZE             (MB_STRINGS_END - MB_GDT_ADDR)
 
 /* Offset of a valid multiboot header in the first 8 KiB, or -1. */
 long multiboot_find_header(const uint8_t *image, size_t len);

@@ -65,6 +65,13 @@ ring3_code:
     RESUME_AT .r6
     int 0x20                        ; #GP(0x20*8+2): gate DPL 0 < CPL 3
 .r6:
+    xor eax, eax                    ; SMSW is allowed at CPL 3 (CR4.UMIP clear)
+    smsw ax
+    REPORT_EAX
+    mov word [smsw_word], 0xffff
+    smsw [smsw_word]
+    movzx eax, word [smsw_word]
+    REPORT_EAX
 
     push dword 0xABCD1234           ; far call through the call gate
     call CGATE:0
@@ -131,3 +138,4 @@ leave_ring3:
 
 align 4
 saved_esp: dd 0
+smsw_word: dw 0

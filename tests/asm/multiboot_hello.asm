@@ -13,7 +13,10 @@
 ; Spec: Multiboot 0.6.96 sections 3.1-3.3; System V ABI ELF32 headers.
 
 bits 32
-org 0x100000
+%ifndef MB_HELLO_ORG
+%define MB_HELLO_ORG 0x100000     ; multiboot_low.asm links it at 0x8000
+%endif
+org MB_HELLO_ORG
 
 MB_MAGIC equ 0x1BADB002
 MB_FLAGS equ 0x00000003           ; page-align modules, memory info wanted

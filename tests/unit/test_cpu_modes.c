@@ -149,6 +149,7 @@ Test(modes, ring3)
         13, 0,                      /* MOV from CR0 */
         13, 0x10,                   /* MOV FS, DPL 0 data */
         13, 0x20 * 8 + 2,           /* INT 20h through a DPL 0 gate */
+        0x11, 0x11,                 /* SMSW at CPL 3: CR0 low word (reset 0x60000010 | PE) */
         0, 0xabcd1234, RING3_STACK - 4, 0x23,   /* call gate target: CPL, param, caller SS:ESP */
         RING3_STACK, 3,             /* back in ring 3, parameter released */
         0, 0x1b, 0x200, 0, RING3_STACK, 0x23, RING0_STACK - 24,   /* INT 30h handler */

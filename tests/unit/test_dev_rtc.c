@@ -141,6 +141,32 @@ Test(rtc, update_in_progress_window)
     cr_assert_eq(cmos(h, 0x0a) & 0x80, 0);
     h->icount = S - 1000;
     cr_assert_eq(cmos(h, 0x0a) & 0x80, 0x80);
+    /* MC146818A: UIP rises 244 us before the update cycle, which lasts
+     * 1984 us and ends with the new time in the registers and UIP low. */
+    h->icount = S - 244000 - 1984000 - 1;
+    cr_assert_eq(cmos(h, 0x0a) & 0x80, 0);
+    h->icount = S - 244000 - 1984000;
+    cr_assert_eq(cmos(h, 0x0a) & 0x80, 0x80);
+    h->icount = S - 1;
+    cr_assert_eq(cmos(h, 0x0a) & 0x80, 0x80);
+    h->icount = S;
+    cr_assert_eq(cmos(h, 0x0a) & 0x80, 0);
+    cr_assert_eq(cmos(h, 0x00), 0x01, "the update that ended shows the next second");
+    /* A guest polling for the rising then the falling edge sees both. */
+    int rises = 0, falls = 0;
+    bool was = false;
+    for (h->icount = 3 * S / 2; h->icount < 3 * S + S / 10; h->icount += 1000) {
+        bool uip = cmos(h, 0x0a) & 0x80;
+        rises += uip && !was;
+        falls += !uip && was;
+        was = uip;
+    }
+    cr_assert_eq(rises, 2);
+    cr_assert_eq(falls, 2);
+    /* SET stops updates: UIP stays low. */
+    cmos_w(h, 0x0b, 0x82);
+    h->icount = 4 * S - 1000;
+    cr_assert_eq(cmos(h, 0x0a) & 0x80, 0);
     teardown(f);
 }
 

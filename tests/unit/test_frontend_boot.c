@@ -4,6 +4,7 @@
  * mapping, the clear errors for bad -kernel/-initrd/-bios files, and a
  * Multiboot test kernel (tests/asm/multiboot_hello.asm) run to completion.
  */
+#include <sys/stat.h>
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
 #include <stdio.h>
@@ -242,6 +243,38 @@ Test(boot, multiboot_hello_runs, .timeout = 60)
                      "cmdline: " MB_HELLO " quiet=1\n"
                      "mem_upper: 00003c00\n");
     cr_assert_eq(status, (0x2A << 1) | 1);
+    machine_destroy(m);
+    free(m);
+}
+
+/* A kernel linked at 0x8000 covers the loader's default area: the GDT, the
+ * information and the strings move after it, and the kernel still runs
+ * (kvm-unit-tests' realmode.flat is linked at 32K). */
+Test(boot, multiboot_low_loaded_kernel, .timeout = 60)
+{
+    struct capture out = {0};
+    struct vm_options opt;
+    base_options(&opt, &out);
+    opt.kernel = SOFTVM_ASM_DIR "/multiboot_low.bin";
+    opt.append = "low";
+    struct machine *m = calloc(1, sizeof(*m));
+    cr_assert_eq(machine_init(m, &opt), 0);
+    struct stat st;
+    cr_assert_eq(stat(opt.kernel, &st), 0);
+    uint32_t kend = 0x8000 + (uint32_t)st.st_size + 4096 + 16;     /* file + bss stack, over-estimated */
+    struct cpu *cpu = &m->cpu;
+    uint32_t info = cpu->regs[R_EBX];
+    cr_assert(info >= kend || info + 88 <= 0x8000, "info at 0x%x overlaps the kernel", info);
+    cr_assert(cpu->gdtr.base >= kend || cpu->gdtr.base + 32 <= 0x8000);
+    cr_assert_eq(info - cpu->gdtr.base, MB_INFO_ADDR - MB_GDT_ADDR);
+    cr_assert_lt(info + 88, 0x9fc00u, "stays below the EBDA");
+    cr_assert_eq(phys_read32(m->mem, 0x8000), 0x464c457f, "the kernel's own first bytes are intact");
+    cr_assert(machine_run_slices(m, 1000), "serial so far: '%.*s'", (int)out.len, out.buf);
+    out.buf[out.len] = '\0';
+    cr_assert_str_eq(out.buf, "Hello from multiboot\n"
+                     "cmdline: " SOFTVM_ASM_DIR "/multiboot_low.bin low\n"
+                     "mem_upper: 00003c00\n");
+    cr_assert_eq(m->exit_status, (0x2A << 1) | 1);
     machine_destroy(m);
     free(m);
 }
