@@ -4,7 +4,8 @@
 #   bash tests/run-all.sh           install, build, unit tests, harness
 #                                   self-tests, guest tests
 #   bash tests/run-all.sh --asan    and also the unit tests under ASan+UBSan
-#                                   in build-asan/ (what .ci/run does)
+#                                   in build-asan/ and a bounded run of the
+#                                   qcow2 fuzz target (what .ci/run does)
 #
 # Steps: install missing packages; configure and build (Release) in build/;
 # build the guest images and fetch the firmware (cached outside the checkout);
@@ -130,6 +131,13 @@ if [[ $asan -eq 1 ]]; then
         run_ctest build-asan
     else
         broken "sanitizer build in build-asan/"
+    fi
+
+    step "9. qcow2 parser fuzzing, bounded (tests/fuzz/run.sh, FUZZ_SECONDS=${FUZZ_SECONDS:-60})"
+    if bash tests/fuzz/run.sh build-asan/fuzz; then
+        passed=$((passed + 1))
+    else
+        broken "qcow2 fuzz target (tests/fuzz/run.sh)"
     fi
 fi
 
