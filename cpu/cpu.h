@@ -5,9 +5,19 @@
  * Spec: Intel SDM Vol. 3A ch. 2 (system architecture), Vol. 1 ch. 3
  * (basic execution environment).
  *
- * Contract fields (used by memory/, devices/, frontend/, translator/):
- * regs, eip, seg[], cr0/cr2/cr3/cr4, efer, cpl, icount, mem, io, machine.
- * Everything else is private to cpu/ and may change.
+ * Who uses what outside cpu/ (keep this list true when adding a user):
+ *   memory/      cr0, cr3, cr4, efer, cpl, eflags, mem, tlb, trace_flags
+ *   translator/  eip, seg[], mem, trace_flags, and priv.tbs (its own cache)
+ *   devices/     intr_ack/intr_opaque, nmi_pending, icount, clock (the board);
+ *                the direct-boot loaders write regs, eip, seg[], gdtr, cr0, cpl
+ *   frontend/    reads the architectural state (regs, eip, seg[], ldtr, tr,
+ *                gdtr, idtr, cr*, dr[], efer, cpl, halted, icount) for the
+ *                register dump and the GDB stub, and sets trace/trace_flags.
+ *                It also reads four fields of priv: insn_eip (the current
+ *                instruction's address in log lines), inhibit_irq (the dump's
+ *                "II="), fpu (GDB's x87 registers) and tbs (--stats counters;
+ *                -one-insn-per-tb sets tbs->max_insns).
+ * The rest of priv is cpu/'s own and may change without notice.
  */
 #ifndef SOFTVM_CPU_CPU_H
 #define SOFTVM_CPU_CPU_H
@@ -19,6 +29,7 @@
 struct machine;
 struct phys_mem;
 struct io_bus;
+struct vclock;
 struct trace;
 
 /* General registers, in ModRM encoding order (SDM Vol. 2A table 2-2). */
@@ -149,11 +160,12 @@ struct cpu {
 
     jmp_buf exc_jmp;            /* faults unwind here from deep inside helpers */
 
-    struct machine *machine;
+    struct machine *machine;    /* the owner, for code above the CPU; cpu/ never looks inside */
     struct phys_mem *mem;
     struct io_bus *io;
+    const struct vclock *clock; /* RDTSC's time base, or NULL (cpu/system.h) */
 
-    /* Tracing, --stats and the debugger (frontend/trace.h): the hot paths
+    /* Tracing, --stats and the debugger (cpu/trace_hooks.h): the hot paths
      * call a hook only for the TRACE_HOOK_* bits set here; 0 = all off. */
     uint32_t trace_flags;
     struct trace *trace;

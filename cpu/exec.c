@@ -22,7 +22,7 @@
 #include "cpu/optable.h"
 #include "cpu/system.h"
 #include "translator/tb.h"
-#include "frontend/trace.h"
+#include "cpu/trace_hooks.h"
 
 /* Remember what a fault must put back: EIP, ESP, EFLAGS and lazy flags
  * as they are at this instruction boundary. */

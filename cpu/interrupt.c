@@ -14,8 +14,7 @@
  */
 #include <string.h>
 #include "cpu/sys_internal.h"
-#include "frontend/options.h"
-#include "frontend/trace.h"
+#include "cpu/trace_hooks.h"
 
 enum exc_class { CLASS_BENIGN, CLASS_CONTRIBUTORY, CLASS_PAGE_FAULT, CLASS_DOUBLE_FAULT };
 

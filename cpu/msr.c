@@ -14,7 +14,7 @@
  * (MTRRs), 11.12 (PAT), 10.4.4 (APIC_BASE), 17.17 (TSC).
  */
 #include "cpu/sys_internal.h"
-#include "frontend/machine.h"
+#include "devices/vclock.h"
 
 enum {
     MSR_TSC = 0x10, MSR_APIC_BASE = 0x1b, MSR_MTRRCAP = 0xfe,
@@ -79,8 +79,8 @@ static int mtrr_fixed_index(uint32_t index)
 
 static uint64_t tsc_raw(struct cpu *cpu)
 {
-    if (cpu->machine && cpu->machine->clock.icount)
-        return vclock_now(&cpu->machine->clock) * CPU_TSC_PER_NS;
+    if (cpu->clock && cpu->clock->icount)
+        return vclock_now(cpu->clock) * CPU_TSC_PER_NS;
     return cpu->icount * CPU_TSC_PER_INSN;
 }
 

@@ -7,8 +7,7 @@
  * privilege checks the SDM lists for the instruction itself.
  */
 #include "cpu/ops.h"
-#include "frontend/options.h"
-#include "frontend/trace.h"
+#include "cpu/trace_hooks.h"
 
 OP(jcc)
 {

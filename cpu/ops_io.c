@@ -5,7 +5,7 @@
  */
 #include "cpu/ops.h"
 #include "devices/iobus.h"
-#include "frontend/trace.h"
+#include "cpu/trace_hooks.h"
 
 static void do_in(struct cpu *cpu, const struct insn *in, uint16_t port)
 {

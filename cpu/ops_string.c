@@ -11,7 +11,7 @@
  */
 #include "cpu/ops.h"
 #include "devices/iobus.h"
-#include "frontend/trace.h"
+#include "cpu/trace_hooks.h"
 
 #define STRING_CHUNK 1024
 

@@ -3,8 +3,9 @@
  * the two-byte (0F xx) map, with group opcodes split by ModRM.reg.
  *
  * Every consumer reads the same rows: the decoder (operand form: ModRM,
- * immediates), the interpreter (handler), the TB builder (ends-block,
- * mode-change), the tracer (name) and the tests (flag masks, validity).
+ * immediates), the interpreter (handler), the TB builder (ends-block) and
+ * the tests (validity, the x87/SIMD bits). The name and the flag masks have
+ * no reader yet (the tracer prints Capstone's disassembly).
  * Spec: SDM Vol. 2D appendix A (opcode map), Vol. 2 per-instruction pages.
  */
 #ifndef SOFTVM_CPU_OPTABLE_H

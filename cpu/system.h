@@ -75,8 +75,8 @@ void cpu_sys_reset(struct cpu *cpu);
 #define CPU_HAS_LAPIC 0
 
 /* RDTSC counts virtual nanoseconds (a 1 GHz TSC): vclock_now() of the
- * machine, which includes time skipped while halted, so it is monotonic and
- * deterministic. Without a machine (cpu->machine == NULL, unit tests) it is
+ * machine's clock (cpu->clock), which includes time skipped while halted, so
+ * it is monotonic and deterministic. Without one (NULL: unit tests) it is
  * icount * CPU_TSC_PER_INSN. RDTSC raises #GP(0) at CPL>0 when CR4.TSD=1.
  * WRMSR 0x10 sets an offset. */
 #define CPU_TSC_PER_NS 1u

@@ -23,10 +23,6 @@ int chardev_open(struct chardev *c, const struct vm_chardev *spec, struct consol
     case VM_CHARDEV_STDIO:
         c->console = con;
         break;
-    case VM_CHARDEV_CALLBACK:
-        c->write_cb = spec->write;
-        c->cb_opaque = spec->opaque;
-        break;
     default:
         break;
     }
@@ -47,7 +43,6 @@ void chardev_write(void *opaque, uint8_t byte)
     switch (c->kind) {
     case VM_CHARDEV_FILE: fputc(byte, c->file); break;
     case VM_CHARDEV_STDIO: console_putc(c->console, byte); break;
-    case VM_CHARDEV_CALLBACK: if (c->write_cb) c->write_cb(c->cb_opaque, byte); break;
     default: break;
     }
 }
@@ -60,7 +55,3 @@ void chardev_flush(struct chardev *c)
         console_flush(c->console);
 }
 
-bool chardev_has_input(const struct chardev *c)
-{
-    return c->kind == VM_CHARDEV_STDIO && c->console && !c->console->eof;
-}

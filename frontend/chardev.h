@@ -1,7 +1,8 @@
 /*
  * chardev.h - where a guest character device (a UART, the 0x402 debug
  * console) sends its bytes on the host and where its input comes from:
- * the terminal (struct console), a file, nothing, or a test's callback.
+ * the terminal (struct console), a file or nothing. (A test's
+ * VM_CHARDEV_CALLBACK needs no host side: machine_init wires it.)
  */
 #ifndef SOFTVM_FRONTEND_CHARDEV_H
 #define SOFTVM_FRONTEND_CHARDEV_H
@@ -10,14 +11,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "frontend/console.h"
-#include "frontend/options.h"
+#include "devices/machine/options.h"
 
 struct chardev {
     enum vm_chardev_kind kind;
     FILE *file;                          /* VM_CHARDEV_FILE */
     struct console *console;             /* VM_CHARDEV_STDIO */
-    void (*write_cb)(void *opaque, uint8_t byte);   /* VM_CHARDEV_CALLBACK */
-    void *cb_opaque;
 };
 
 /* Open the backend described by spec; `what` names it in errors ("-serial").
@@ -28,7 +27,5 @@ void chardev_close(struct chardev *c);
 /* Output one byte; opaque is the struct chardev (fits device tx callbacks). */
 void chardev_write(void *opaque, uint8_t byte);
 void chardev_flush(struct chardev *c);
-/* Does this backend deliver input (the terminal)? */
-bool chardev_has_input(const struct chardev *c);
 
 #endif

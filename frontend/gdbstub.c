@@ -24,7 +24,7 @@
 #include "cpu/cpu.h"
 #include "cpu/insn.h"
 #include "cpu/system.h"
-#include "frontend/machine.h"
+#include "devices/machine/machine.h"
 #include "frontend/trace.h"
 #include "memory/memory.h"
 #include "memory/mmu.h"

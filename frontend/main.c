@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "frontend/machine.h"
-#include "frontend/options.h"
+#include "frontend/host.h"
+#include "frontend/cmdline.h"
 
 int main(int argc, char **argv)
 {
@@ -28,7 +28,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "softvm: out of memory\n");
         return 1;
     }
-    if (machine_init(m, &opt) != 0) {
+    if (host_machine_init(m, &opt) != 0) {
         free(m);
         return 1;
     }

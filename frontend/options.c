@@ -6,7 +6,7 @@
  * function of argv: nothing is opened or checked on disk here (machine_init
  * does that and reports bad files with status 1).
  */
-#include "frontend/options.h"
+#include "frontend/cmdline.h"
 #include "frontend/trace.h"
 
 #include <ctype.h>

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "frontend/machine.h"
+#include "devices/machine/machine.h"
 #include "frontend/trace.h"
 #include "translator/tb.h"
 
@@ -75,6 +75,17 @@ static void print_events(FILE *out, const char *title, const uint64_t *counts, b
         }
     }
     fputc('\n', out);
+}
+
+void stats_print_summary(struct machine *m, FILE *out)
+{
+    double host_s = (double)(host_now_ns() - m->host_start_ns) / 1e9;
+    double virt_s = (double)vclock_now(&m->clock) / 1e9;
+    fprintf(out, "softvm: stats: %" PRIu64 " instructions, %.3f s virtual "
+            "(%.3f s idle), %.3f s host, %.1f MIPS, %" PRIu64 " resets, exit status %d\n",
+            m->cpu.icount, virt_s, (double)m->clock.idle_ns / 1e9, host_s,
+            host_s > 0 ? (double)m->cpu.icount / host_s / 1e6 : 0.0, m->resets,
+            m->exit_status);
 }
 
 void stats_print(struct machine *m, FILE *out)

@@ -3,7 +3,7 @@
  * whenever the process gets SIGUSR1.
  *
  * Most numbers already exist (cpu->icount, the TB cache's counters, the
- * virtual clock); the rest are counted by the trace hooks (frontend/trace.h),
+ * virtual clock); the rest are counted by the trace hooks (cpu/trace_hooks.h),
  * which the CPU calls only while --stats is on: TB executions, interrupts and
  * exceptions by vector, softMMU slow-path accesses and TLB fills, and host
  * time spent inside port I/O handlers.
@@ -34,6 +34,8 @@ struct vm_stats {
 /* Start counting (installs the SIGUSR1 signalfd). */
 void stats_start(struct vm_stats *s);
 void stats_stop(struct vm_stats *s);
+/* The one-line summary: instructions, virtual/idle/host time, MIPS, resets. */
+void stats_print_summary(struct machine *m, FILE *out);
 /* Print every counter of m (readable text, one topic per line). */
 void stats_print(struct machine *m, FILE *out);
 /* Cheap check at slice boundaries: print if SIGUSR1 arrived. */

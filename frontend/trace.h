@@ -3,13 +3,9 @@
  * cpu, int, mmu, ioport, unimp, guest_errors), the --stats counters and the
  * hooks the GDB stub needs, all behind one word of flags in struct cpu.
  *
- * The CPU, the translator and the softMMU call into this file only when a
- * bit of cpu->trace_flags asks for it:
- *
- *     if (TRACE_UNLIKELY(cpu->trace_flags & TRACE_HOOK_TB)) trace_tb_exec(cpu, tb);
- *
- * so with tracing, statistics and the debugger off every hook costs one
- * predictable, never-taken branch. trace_update_hooks() recomputes the
+ * The CPU, the translator and the softMMU see only cpu/trace_hooks.h: the
+ * hook prototypes, the TRACE_HOOK_* bits of cpu->trace_flags and the port-I/O
+ * entry. This file implements the hooks; trace_update_hooks() recomputes the
  * flags whenever the log mask, --stats or the debugger's needs change.
  *
  * The output formats follow QEMU's (accel/tcg, target/i386) so that a log
@@ -25,32 +21,13 @@
 #include <stdio.h>
 
 #include "cpu/cpu.h"
-#include "devices/iobus.h"
+#include "cpu/trace_hooks.h"   /* the hooks this file implements, VM_LOG_* */
 #include "frontend/stats.h"
 
-struct tb;
-struct insn;
 struct vm_options;
 struct gdbstub;
 
-#if defined(__GNUC__)
-#define TRACE_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#else
-#define TRACE_UNLIKELY(x) (x)
-#endif
-
-/* Bits of cpu->trace_flags: which hooks the hot paths call. */
-enum {
-    TRACE_HOOK_TB    = 1u << 0,  /* trace_tb_exec before each block runs */
-    TRACE_HOOK_NEWTB = 1u << 1,  /* trace_tb_new after a block is translated */
-    TRACE_HOOK_INT   = 1u << 2,  /* trace_interrupt for every event delivered */
-    TRACE_HOOK_INSN  = 1u << 3,  /* trace_insn before every instruction (breakpoints) */
-    TRACE_HOOK_MEM   = 1u << 4,  /* trace_mem_access on softMMU slow-path data accesses */
-    TRACE_HOOK_MMU   = 1u << 5,  /* trace_tlb_fill after each page walk that fills the TLB */
-    TRACE_HOOK_IO    = 1u << 6,  /* port I/O goes through trace_io_read/trace_io_write */
-};
-
-/* Extra -d items the tracer adds to the VM_LOG_* bits of options.h. */
+/* Extra -d items the tracer adds to the VM_LOG_* bits of cpu/trace_hooks.h. */
 #define TRACE_LOG_MMU (1u << 16)
 
 #define TRACE_MAX_RANGES 8
@@ -104,7 +81,7 @@ bool trace_parse_window(const char *s, uint64_t *from, uint64_t *to);
 /* Is linear address lin, at this instruction count, inside the filters? */
 bool trace_wanted(const struct trace *t, uint32_t lin, uint64_t icount);
 
-/* --- the machine loop's side (frontend/machine.c) ------------------------ */
+/* --- the host side's slice hooks (frontend/host.c) ---------------------- */
 struct machine;
 /* Build m->trace if any of -d, -D, --stats, -one-insn-per-tb, -gdb/-s/-S is
  * given (else m->trace stays NULL and nothing is hooked). 0 or -1. */
@@ -113,37 +90,6 @@ void trace_machine_teardown(struct machine *m);
 /* Around each cpu_exec slice: the debugger, the SIGUSR1 stats report. */
 uint64_t trace_machine_before_slice(struct machine *m, uint64_t budget);
 void trace_machine_after_slice(struct machine *m);
-
-/* --- hooks called by cpu/, translator/ and memory/ ------------------------ */
-void trace_tb_new(struct cpu *cpu, const struct tb *tb, const uint8_t *code);
-void trace_tb_exec(struct cpu *cpu, const struct tb *tb);     /* tb may be NULL */
-/* Returns true if execution must stop before this instruction (debugger). */
-bool trace_insn(struct cpu *cpu, const struct insn *in);
-void trace_interrupt(struct cpu *cpu, int vector, int kind, bool has_error, uint32_t error);
-void trace_mem_access(struct cpu *cpu, uint32_t lin, unsigned size, bool write);
-void trace_tlb_fill(struct cpu *cpu, uint32_t lin, int kind, uint64_t paddr);
-uint32_t trace_io_read(struct cpu *cpu, uint16_t port, unsigned size);
-void trace_io_write(struct cpu *cpu, uint16_t port, uint32_t value, unsigned size);
-
-/* Port I/O from the CPU: straight to the bus unless -d ioport or --stats
- * wants to see it (time in device emulation). */
-static inline uint32_t cpu_port_read(struct cpu *cpu, uint16_t port, unsigned size)
-{
-    if (TRACE_UNLIKELY(cpu->trace_flags & TRACE_HOOK_IO))
-        return trace_io_read(cpu, port, size);
-    return io_read(cpu->io, port, size);
-}
-static inline void cpu_port_write(struct cpu *cpu, uint16_t port, uint32_t value, unsigned size)
-{
-    if (TRACE_UNLIKELY(cpu->trace_flags & TRACE_HOOK_IO))
-        trace_io_write(cpu, port, value, size);
-    else
-        io_write(cpu->io, port, value, size);
-}
-
-/* -d unimp / guest_errors messages from anywhere (printf-style). */
-void trace_log(struct cpu *cpu, uint32_t item, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 /* --- the pieces, for tests and the debugger -------------------------------- */
 /* QEMU's register dump ("EAX=... EFL=... CS =f000 ..."). */

@@ -6,7 +6,7 @@
 #include "memory/mmu.h"
 #include "memory/paging.h"
 #include "memory/physmem.h"
-#include "frontend/trace.h"
+#include "cpu/trace_hooks.h"
 
 #include <string.h>
 

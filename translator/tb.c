@@ -9,7 +9,7 @@
 #include "cpu/cpu.h"
 #include "cpu/decode.h"
 #include "cpu/optable.h"
-#include "frontend/trace.h"
+#include "cpu/trace_hooks.h"
 #include "memory/memory.h"
 #include "memory/mmu.h"
 

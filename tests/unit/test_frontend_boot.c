@@ -12,11 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "frontend/cmdline.h"
 #include "devices/fw_cfg.h"
 #include "devices/iobus.h"
-#include "frontend/linux_boot.h"
-#include "frontend/machine.h"
-#include "frontend/multiboot.h"
+#include "devices/machine/linux_boot.h"
+#include "devices/machine/machine.h"
+#include "devices/machine/multiboot.h"
 #include "memory/memory.h"
 
 #define MB_HELLO SOFTVM_ASM_DIR "/multiboot_hello.bin"

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frontend/options.h"
+#include "frontend/cmdline.h"
 
 /* Parse a NULL-terminated list of arguments; the error text lands in errbuf. */
 struct parsed {

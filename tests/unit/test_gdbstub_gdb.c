@@ -14,7 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "frontend/machine.h"
+#include "frontend/cmdline.h"
+#include "frontend/host.h"
 #include "trace_listing.h"
 
 #define ROM_BASE 0xF0000u
@@ -64,7 +65,7 @@ Test(gdb, real_gdb_session, .timeout = 120)
     int port = 0;
     for (int attempt = 0; attempt < 20; attempt++) {
         opt.gdb_port = (uint16_t)(20000 + (getpid() * 7 + attempt * 131) % 30000);
-        if (machine_init(m, &opt) == 0) {
+        if (host_machine_init(m, &opt) == 0) {
             port = opt.gdb_port;
             break;
         }

@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frontend/cmdline.h"
 #include "frontend/gdbstub.h"
-#include "frontend/machine.h"
+#include "frontend/host.h"
 #include "frontend/trace.h"
 
 static uint8_t checksum(const char *s, size_t n)
@@ -164,7 +165,7 @@ static void setup(void)
     opt.debugcon.kind = VM_CHARDEV_NONE;
     opt.stats = true;                  /* so that m->trace exists */
     m = calloc(1, sizeof(*m));
-    cr_assert_eq(machine_init(m, &opt), 0);
+    cr_assert_eq(host_machine_init(m, &opt), 0);
     memset(&g, 0, sizeof(g));
     g.m = m;
     g.fd = g.listen_fd = -1;

@@ -11,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frontend/cmdline.h"
 #include "cpu/system.h"
-#include "frontend/machine.h"
+#include "frontend/host.h"
 #include "frontend/trace.h"
 #include "support_cpu.h"
 #include "trace_listing.h"
@@ -248,7 +249,7 @@ static struct run run_machine(const struct listing *l, const char *d, const char
     opt.one_insn_per_tb = one_insn;
     opt.stats = stats;
     struct run r = { calloc(1, sizeof(struct machine)), NULL, NULL, 0 };
-    cr_assert_eq(machine_init(r.m, &opt), 0);
+    cr_assert_eq(host_machine_init(r.m, &opt), 0);
     r.status = machine_run_slices(r.m, 1000) ? r.m->exit_status : -1;
     if (stats) {
         size_t n;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Boot the same kernel and test initramfs as linux-test-initramfs.sh, but
 # through the firmware: with -bios given explicitly, -kernel/-initrd/-append
-# are handed to SeaBIOS over fw_cfg (frontend/machine.c: -kernel without
+# are handed to SeaBIOS over fw_cfg (devices/machine/machine.c: -kernel without
 # -bios is direct boot, with -bios it is BOOT_FIRMWARE) and SeaBIOS starts
 # the kernel. SeaBIOS's log (debug console, shared with COM1 on stdout)
 # must show its banner, then every workload MARK must appear in order with

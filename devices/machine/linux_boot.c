@@ -15,14 +15,14 @@
  *     and the e820 memory map (no BIOS runs to provide one);
  *  6. enter the kernel in flat 32-bit protected mode with ESI = boot_params.
  */
-#include "frontend/linux_boot.h"
+#include "devices/machine/linux_boot.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "frontend/loader.h"
-#include "frontend/machine.h"
+#include "devices/machine/loader.h"
+#include "devices/machine/machine.h"
 #include "devices/fw_cfg.h"
 #include "memory/memory.h"
 

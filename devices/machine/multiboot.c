@@ -6,7 +6,7 @@
  * are read with libelf; the header's address fields (the "a.out kludge",
  * flag bit 16) take priority over the ELF headers, as the spec says.
  */
-#include "frontend/multiboot.h"
+#include "devices/machine/multiboot.h"
 
 #include <gelf.h>
 #include <libelf.h>
@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frontend/loader.h"
-#include "frontend/machine.h"
+#include "devices/machine/loader.h"
+#include "devices/machine/machine.h"
 #include "memory/memory.h"
 
 #define PCI_HOLE_START 0xE0000000ull

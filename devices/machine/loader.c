@@ -4,7 +4,7 @@
  * Segment caches follow SDM Vol. 3A 3.4.5 (descriptor fields); struct
  * segment's flags hold the descriptor's high dword bits 8..23.
  */
-#include "frontend/loader.h"
+#include "devices/machine/loader.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "frontend/machine.h"
+#include "devices/machine/machine.h"
 #include "memory/memory.h"
 
 int loader_read_file(const char *what, const char *path, size_t max_len,

@@ -17,8 +17,8 @@
  * machine_destroy: pc_devices_destroy.
  * On a machine reset request: pc_devices_reset, then cpu_reset.
  */
-#ifndef SOFTVM_DEVICES_PC_H
-#define SOFTVM_DEVICES_PC_H
+#ifndef SOFTVM_DEVICES_MACHINE_PC_H
+#define SOFTVM_DEVICES_MACHINE_PC_H
 
 #include "devices/pic.h"
 #include "devices/pit.h"

@@ -3,8 +3,8 @@
  * protocol (Linux Documentation/arch/x86/boot.rst): no BIOS runs; softvm
  * plays the boot loader and starts the CPU at the kernel's 32-bit entry.
  */
-#ifndef SOFTVM_FRONTEND_LINUX_BOOT_H
-#define SOFTVM_FRONTEND_LINUX_BOOT_H
+#ifndef SOFTVM_DEVICES_MACHINE_LINUX_BOOT_H
+#define SOFTVM_DEVICES_MACHINE_LINUX_BOOT_H
 
 #include <stdbool.h>
 #include <stddef.h>

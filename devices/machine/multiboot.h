@@ -6,8 +6,8 @@
  *
  * Spec: The Multiboot Specification version 0.6.96, sections 3.1-3.3.
  */
-#ifndef SOFTVM_FRONTEND_MULTIBOOT_H
-#define SOFTVM_FRONTEND_MULTIBOOT_H
+#ifndef SOFTVM_DEVICES_MACHINE_MULTIBOOT_H
+#define SOFTVM_DEVICES_MACHINE_MULTIBOOT_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -9,12 +9,12 @@
  * PCI: 00:00.0 i440FX host bridge, 00:01.0 PIIX3 ISA bridge, 00:01.3 PIIX4
  * ACPI PM (the layout of QEMU's "pc" machine, which SeaBIOS expects).
  */
-#include "devices/pc.h"
+#include "devices/machine/pc.h"
 
 #include <time.h>
 
 #include "cpu/cpu.h"
-#include "frontend/machine.h"
+#include "devices/machine/machine.h"
 #include "memory/memory.h"
 
 static void pc_cpu_intr(void *opaque, bool level)

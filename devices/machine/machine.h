@@ -2,20 +2,45 @@
  * machine.h - one emulated PC: the CPU, the physical memory map, the I/O
  * bus, the devices and the virtual clock. All mutable emulator state lives
  * in a struct machine, so several machines can exist in one process (tests).
+ *
+ * The machine knows nothing of the host: the terminal, the other character
+ * backends, the tracer and the debugger (frontend/host.h) attach through
+ * struct machine_host_ops. Without them the machine runs headless; test
+ * output still reaches a VM_CHARDEV_CALLBACK serial port or debug console.
  */
-#ifndef SOFTVM_FRONTEND_MACHINE_H
-#define SOFTVM_FRONTEND_MACHINE_H
+#ifndef SOFTVM_DEVICES_MACHINE_MACHINE_H
+#define SOFTVM_DEVICES_MACHINE_MACHINE_H
 
 #include <stdint.h>
 #include "cpu/cpu.h"
 #include "devices/iobus.h"
 #include "devices/vclock.h"
-#include "devices/pc.h"          /* struct pc_devices: every device of the board */
-#include "frontend/chardev.h"    /* host backends of the serial ports and debug console */
-#include "frontend/console.h"
-#include "frontend/options.h"    /* struct vm_options: the parsed command line */
+#include "devices/machine/pc.h"          /* struct pc_devices: every device of the board */
+#include "devices/machine/options.h"     /* struct vm_options: what to build */
 
+struct machine;
 struct trace;
+
+/*
+ * The host side of a machine, called by the run loop at slice boundaries
+ * only (so host input enters at one deterministic place). Any hook may be
+ * NULL. frontend/host.c provides the one real set.
+ */
+struct machine_host_ops {
+    /* Read host input, waiting up to timeout_ms for some (0: just look, -1:
+     * until some arrives). True if input arrived. */
+    bool (*poll)(struct machine *m, int timeout_ms);
+    /* Move input already read into the devices, as far as they take it. */
+    void (*feed)(struct machine *m);
+    /* Can any input still arrive (a terminal on a UART, not at end of file)? */
+    bool (*input_possible)(const struct machine *m);
+    void (*flush)(struct machine *m);          /* push guest output out */
+    /* Around each cpu_exec slice (the debugger may shorten it). */
+    uint64_t (*before_slice)(struct machine *m, uint64_t budget);
+    void (*after_slice)(struct machine *m);
+    void (*run_finished)(struct machine *m);   /* machine_run is returning */
+    void (*detach)(struct machine *m);         /* machine_destroy: free the host side */
+};
 
 /* How the machine starts (chosen by machine_init from the options). */
 enum boot_kind {
@@ -42,18 +67,19 @@ struct machine {
     int reset_request;           /* nonzero: reset at the next slice boundary */
 
     enum boot_kind boot;
-    struct console console;      /* the host terminal (stdio backends) */
-    bool console_used;           /* some backend is VM_CHARDEV_STDIO */
-    struct chardev serial[PC_NUM_UARTS];   /* COM1..COM4 host sides */
-    struct chardev debugcon;     /* port 0x402 host side */
-    uint64_t last_poll_icount;   /* icount when stdin was last polled */
+    uint64_t last_poll_icount;   /* icount when host input was last polled */
     uint64_t resets;             /* machine resets so far (--stats) */
     uint64_t host_start_ns;      /* CLOCK_MONOTONIC at machine_run start (--stats) */
-    struct trace *trace;         /* -d, --stats, gdb stub (frontend/trace.h), or NULL */
+
+    const struct machine_host_ops *host_ops;   /* NULL: headless */
+    void *host;                  /* the host side's state (frontend/host.c) */
+    struct trace *trace;         /* -d, --stats, gdb stub (frontend/trace.h), or NULL;
+                                    the host side's, never looked into here */
 };
 
 /* Build a PC from options: memory, devices, firmware or kernel. Returns 0, or
- * prints a clear error and returns nonzero (bad kernel, missing BIOS, ...). */
+ * prints a clear error and returns nonzero (bad kernel, missing BIOS, ...).
+ * The host side (frontend/host.h) attaches afterwards. */
 int machine_init(struct machine *m, const struct vm_options *opt);
 void machine_destroy(struct machine *m);
 /* Run until the guest powers off, asks to exit, or fails; returns exit status. */

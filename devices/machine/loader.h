@@ -3,8 +3,8 @@
  * reading an image file with clear errors, and putting the CPU straight into
  * flat 32-bit protected mode, as a boot loader leaves it.
  */
-#ifndef SOFTVM_FRONTEND_LOADER_H
-#define SOFTVM_FRONTEND_LOADER_H
+#ifndef SOFTVM_DEVICES_MACHINE_LOADER_H
+#define SOFTVM_DEVICES_MACHINE_LOADER_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -5,10 +5,11 @@
  * runs in slices that end exactly at the next timer deadline on the virtual
  * clock, timers fire between slices, and a halted CPU skips virtual time to
  * the next deadline. Host input (the terminal) enters only at slice
- * boundaries. In -clock realtime mode a halted CPU instead waits for the host
- * clock to reach the deadline (or for input), for interactive use.
+ * boundaries, through the host side's hooks (struct machine_host_ops). In
+ * -clock realtime mode a halted CPU instead waits for the host clock to
+ * reach the deadline (or for input), for interactive use.
  */
-#include "frontend/machine.h"
+#include "devices/machine/machine.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -19,10 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "frontend/linux_boot.h"
-#include "frontend/loader.h"
-#include "frontend/multiboot.h"
-#include "frontend/trace.h"
+#include "devices/machine/linux_boot.h"
+#include "devices/machine/loader.h"
+#include "devices/machine/multiboot.h"
+#include "cpu/trace_hooks.h"
 #include "memory/memory.h"
 #include "translator/tb.h"
 
@@ -256,64 +257,38 @@ static int kernel_via_firmware(struct machine *m)
     return rc;
 }
 
-/* ---- host sides of the character devices ----------------------------------------- */
+/* ---- the host side --------------------------------------------------------------- */
 
-static int open_chardevs(struct machine *m)
+static bool host_poll(struct machine *m, int timeout_ms)
 {
-    bool use_console = m->opt.debugcon.kind == VM_CHARDEV_STDIO;
-    for (int i = 0; i < PC_NUM_UARTS; i++)
-        use_console |= m->opt.serial[i].kind == VM_CHARDEV_STDIO;
-    if (use_console) {
-        console_open(&m->console, STDIN_FILENO, STDOUT_FILENO);
-        m->console_used = true;
-    }
-    for (int i = 0; i < PC_NUM_UARTS; i++) {
-        if (chardev_open(&m->serial[i], &m->opt.serial[i], &m->console, "-serial"))
-            return -1;
-        if (m->serial[i].kind != VM_CHARDEV_DEFAULT && m->serial[i].kind != VM_CHARDEV_NONE)
-            uart_set_sink(&m->dev.uart[i], chardev_write, &m->serial[i]);
-    }
-    if (chardev_open(&m->debugcon, &m->opt.debugcon, &m->console, "-debugcon"))
-        return -1;
-    if (m->debugcon.kind != VM_CHARDEV_DEFAULT && m->debugcon.kind != VM_CHARDEV_NONE)
-        debug_ports_set_sink(&m->dev.debug, chardev_write, &m->debugcon);
-    return 0;
+    return m->host_ops && m->host_ops->poll ? m->host_ops->poll(m, timeout_ms) : false;
 }
 
-static void flush_chardevs(struct machine *m)
+static void host_feed(struct machine *m)
 {
-    for (int i = 0; i < PC_NUM_UARTS; i++)
-        chardev_flush(&m->serial[i]);
-    chardev_flush(&m->debugcon);
+    if (m->host_ops && m->host_ops->feed)
+        m->host_ops->feed(m);
 }
 
-/* Index of the UART whose input is the terminal, or -1. */
-static int console_uart(const struct machine *m)
+static bool host_input_possible(const struct machine *m)
 {
-    for (int i = 0; i < PC_NUM_UARTS; i++)
-        if (m->serial[i].kind == VM_CHARDEV_STDIO)
-            return i;
-    return -1;
+    return m->host_ops && m->host_ops->input_possible && m->host_ops->input_possible(m);
 }
 
-/* Move typed bytes into the UART as far as its FIFO takes them. */
-static void feed_console(struct machine *m)
+static void host_flush(struct machine *m)
 {
-    int u = console_uart(m);
-    uint8_t b;
-    if (u < 0) {
-        while (console_peek(&m->console, &b))   /* nobody listens: discard */
-            console_pop(&m->console);
-    } else {
-        while (uart_can_receive(&m->dev.uart[u]) && console_peek(&m->console, &b)) {
-            uart_receive_byte(&m->dev.uart[u], b);
-            console_pop(&m->console);
-        }
-    }
-    if (m->console.quit) {
-        m->console.quit = false;
-        machine_request_stop(m, 0);
-    }
+    if (m->host_ops && m->host_ops->flush)
+        m->host_ops->flush(m);
+}
+
+/* Tests capture output with VM_CHARDEV_CALLBACK: no host side needed. */
+static void connect_callbacks(struct machine *m)
+{
+    for (int i = 0; i < PC_NUM_UARTS; i++)
+        if (m->opt.serial[i].kind == VM_CHARDEV_CALLBACK)
+            uart_set_sink(&m->dev.uart[i], m->opt.serial[i].write, m->opt.serial[i].opaque);
+    if (m->opt.debugcon.kind == VM_CHARDEV_CALLBACK)
+        debug_ports_set_sink(&m->dev.debug, m->opt.debugcon.write, m->opt.debugcon.opaque);
 }
 
 /* ---- init / destroy ------------------------------------------------------------- */
@@ -339,6 +314,7 @@ int machine_init(struct machine *m, const struct vm_options *opt)
     io_bus_init(&m->io);
     vclock_init(&m->clock, &m->cpu.icount, opt->ns_per_insn ? opt->ns_per_insn : 1);
     cpu_init(&m->cpu, m, m->mem, &m->io);
+    m->cpu.clock = &m->clock;
     if (pc_devices_init(&m->dev, m) != 0) {
         fprintf(stderr, "softvm: internal error: device wiring failed\n");
         machine_destroy(m);
@@ -359,32 +335,20 @@ int machine_init(struct machine *m, const struct vm_options *opt)
         machine_destroy(m);
         return 1;
     }
-    if (open_chardevs(m)) {
-        machine_destroy(m);
-        return 1;
-    }
-    if (trace_machine_setup(m)) {       /* -d, -D, --stats, -gdb/-s/-S */
-        machine_destroy(m);
-        return 1;
-    }
+    connect_callbacks(m);
     return 0;
 }
 
 void machine_destroy(struct machine *m)
 {
-    trace_machine_teardown(m);
-    for (int i = 0; i < PC_NUM_UARTS; i++)
-        chardev_close(&m->serial[i]);
-    chardev_close(&m->debugcon);
+    if (m->host_ops && m->host_ops->detach)
+        m->host_ops->detach(m);
+    m->host_ops = NULL;
     if (m->mem)                       /* pc_devices_init ran (it follows phys_mem_create) */
         pc_devices_destroy(&m->dev);
     /* The CPU's only allocation is its translation cache (cpu_init made it;
      * cpu.h has no cpu_destroy yet). */
     tb_cache_destroy(&m->cpu);
-    if (m->console_used) {
-        console_close(&m->console);
-        m->console_used = false;
-    }
     if (m->mem) {
         phys_mem_destroy(m->mem);
         m->mem = NULL;
@@ -413,7 +377,7 @@ static void machine_reset(struct machine *m)
 static bool machine_idle(struct machine *m)
 {
     uint64_t deadline = vclock_next_deadline(&m->clock);
-    bool input = m->console_used && !m->console.eof && console_uart(m) >= 0;
+    bool input = host_input_possible(m);
     bool realtime = m->opt.clock == VM_CLOCK_REALTIME;
 
     if (!realtime || deadline == VCLOCK_NEVER) {
@@ -424,9 +388,9 @@ static bool machine_idle(struct machine *m)
         if (!input)
             return false;
         /* Only a key can wake the guest: wait for one (time stands still). */
-        flush_chardevs(m);
-        console_poll(&m->console, -1);
-        feed_console(m);
+        host_flush(m);
+        host_poll(m, -1);
+        host_feed(m);
         return true;
     }
 
@@ -436,12 +400,12 @@ static bool machine_idle(struct machine *m)
     uint64_t now = vclock_now(&m->clock);
     uint64_t gap = deadline > now ? deadline - now : 0;
     uint64_t wait_ns = gap < 1000000000ull ? gap : 1000000000ull;
-    flush_chardevs(m);
+    host_flush(m);
     uint64_t t0 = host_ns();
     bool got = false;
     if (wait_ns >= 1000000u) {
         if (input) {
-            got = console_poll(&m->console, (int)(wait_ns / 1000000u));
+            got = host_poll(m, (int)(wait_ns / 1000000u));
         } else {
             struct timespec ts = { .tv_sec = (time_t)(wait_ns / 1000000000u),
                                    .tv_nsec = (long)(wait_ns % 1000000000u) };
@@ -452,7 +416,7 @@ static bool machine_idle(struct machine *m)
     /* Without input the whole wait passed (poll's rounding aside). */
     uint64_t advance = got ? slept : (slept > wait_ns ? slept : wait_ns);
     m->clock.idle_ns += advance < gap ? advance : gap;
-    feed_console(m);
+    host_feed(m);
     return true;
 }
 
@@ -469,11 +433,11 @@ static void machine_slice(struct machine *m)
     uint64_t budget = vclock_insns_until_deadline(&m->clock);
     if (budget > MACHINE_MAX_SLICE)
         budget = MACHINE_MAX_SLICE;
-    if (TRACE_UNLIKELY(m->trace != NULL))
-        budget = trace_machine_before_slice(m, budget);   /* the debugger may hold the CPU */
+    if (TRACE_UNLIKELY(m->host_ops && m->host_ops->before_slice))
+        budget = m->host_ops->before_slice(m, budget);   /* the debugger may hold the CPU */
     enum cpu_exit why = cpu_exec(&m->cpu, budget);
-    if (TRACE_UNLIKELY(m->trace != NULL))
-        trace_machine_after_slice(m);
+    if (TRACE_UNLIKELY(m->host_ops && m->host_ops->after_slice))
+        m->host_ops->after_slice(m);
     vclock_run_timers(&m->clock);
 
     switch (why) {
@@ -512,13 +476,11 @@ static void machine_slice(struct machine *m)
      * too, so a log can be followed while the guest runs). */
     if (m->cpu.icount - m->last_poll_icount >= MACHINE_POLL_INSNS) {
         m->last_poll_icount = m->cpu.icount;
-        if (m->console_used) {
-            console_poll(&m->console, 0);
-            feed_console(m);
-        }
-        flush_chardevs(m);
-    } else if (m->console_used && m->console.in_len) {
-        feed_console(m);
+        host_poll(m, 0);
+        host_feed(m);
+        host_flush(m);
+    } else {
+        host_feed(m);
     }
 }
 
@@ -526,19 +488,8 @@ bool machine_run_slices(struct machine *m, uint64_t slices)
 {
     for (uint64_t i = 0; i < slices && !m->stop; i++)
         machine_slice(m);
-    flush_chardevs(m);
+    host_flush(m);
     return m->stop != 0;
-}
-
-static void print_stats(struct machine *m)
-{
-    double host_s = (double)(host_ns() - m->host_start_ns) / 1e9;
-    double virt_s = (double)vclock_now(&m->clock) / 1e9;
-    fprintf(stderr, "softvm: stats: %" PRIu64 " instructions, %.3f s virtual "
-            "(%.3f s idle), %.3f s host, %.1f MIPS, %" PRIu64 " resets, exit status %d\n",
-            m->cpu.icount, virt_s, (double)m->clock.idle_ns / 1e9, host_s,
-            host_s > 0 ? (double)m->cpu.icount / host_s / 1e6 : 0.0, m->resets,
-            m->exit_status);
 }
 
 int machine_run(struct machine *m)
@@ -546,12 +497,8 @@ int machine_run(struct machine *m)
     m->host_start_ns = host_ns();
     while (!m->stop)
         machine_slice(m);
-    flush_chardevs(m);
-    if (m->console_used)
-        console_close(&m->console);   /* the terminal back to normal before any message */
-    if (m->opt.stats) {
-        print_stats(m);
-        stats_print(m, stderr);
-    }
+    host_flush(m);
+    if (m->host_ops && m->host_ops->run_finished)
+        m->host_ops->run_finished(m);   /* the terminal back to normal, --stats */
     return m->exit_status;
 }

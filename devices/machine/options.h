@@ -1,17 +1,14 @@
 /*
- * options.h - the parsed command line (QEMU-style options).
+ * options.h - struct vm_options: everything one run of softvm is built from
+ * (QEMU-style options). The machine (devices/machine/) reads it; the command
+ * line parser that fills it (frontend/cmdline.h) and the host side
+ * (frontend/host.h) sit above.
  *
- * options_parse() is a pure function of argv: it fills a struct vm_options
- * and reports problems on the FILE it is given, so the unit tests can call it
- * directly. The strings in the struct point into argv (or into the fixed
- * storage inside the struct), so argv must outlive the options.
- *
- * Exit status convention (docs/CLI.md): 2 for a bad command line or an option
- * that is recognised but not implemented yet; 1 for a bad file (kernel, BIOS)
- * found later by machine_init.
+ * The strings in the struct point into argv (or into the fixed storage
+ * inside the struct), so argv must outlive the options.
  */
-#ifndef SOFTVM_FRONTEND_OPTIONS_H
-#define SOFTVM_FRONTEND_OPTIONS_H
+#ifndef SOFTVM_DEVICES_MACHINE_OPTIONS_H
+#define SOFTVM_DEVICES_MACHINE_OPTIONS_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -79,20 +76,6 @@ enum vm_clock_mode {
 
 enum vm_rtc_base { VM_RTC_UTC, VM_RTC_LOCALTIME, VM_RTC_FIXED };
 
-/* -d LIST: trace categories (frontend and tracer agree on the bits). */
-enum {
-    VM_LOG_INT     = 1u << 0,   /* interrupts and exceptions */
-    VM_LOG_EXEC    = 1u << 1,   /* every translation block executed */
-    VM_LOG_IN_ASM  = 1u << 2,   /* guest code disassembled when translated */
-    VM_LOG_CPU     = 1u << 3,   /* CPU registers before each block */
-    VM_LOG_PCALL   = 1u << 4,   /* protected-mode far calls, task switches */
-    VM_LOG_IOPORT  = 1u << 5,   /* port I/O */
-    VM_LOG_UNIMP   = 1u << 6,   /* unimplemented features the guest tried */
-    VM_LOG_GUEST_ERRORS = 1u << 7,  /* guest did something architecturally wrong */
-    VM_LOG_RESET   = 1u << 8,   /* machine resets */
-    VM_LOG_MMU     = 1u << 9,   /* page walks and TLB fills */
-};
-
 struct vm_options {
     enum vm_action action;
 
@@ -121,7 +104,7 @@ struct vm_options {
     char gdb_host[64];                   /* -gdb tcp:HOST:PORT; "" = 127.0.0.1 */
     bool start_stopped;                  /* -S: wait for the debugger */
 
-    uint32_t log_mask;                   /* -d */
+    uint32_t log_mask;                   /* -d: VM_LOG_* (cpu/trace_hooks.h) */
     const char *log_file;                /* -D */
     const char *log_filter;              /* -dfilter RANGES (frontend/trace.c parses) */
     const char *log_window;              /* -dicount FROM..TO: instruction-count window */
@@ -138,30 +121,5 @@ struct vm_options {
      * -kernel with -bios (NULL: $SOFTVM_ROM_DIR, then beside the program). */
     const char *linuxboot_rom;
 };
-
-/* Fill *opt with the defaults (no options given). */
-void options_default(struct vm_options *opt);
-
-/*
- * Parse argv[1..argc-1]. Returns 0 on success (see opt->action) or 2 after
- * printing a one-line reason on err: unknown option, missing or malformed
- * argument, or an option that exists but is not implemented yet.
- */
-int options_parse(struct vm_options *opt, int argc, char **argv, FILE *err);
-
-/* The syntax half of options_parse: accepts options that are recognised but
- * not implemented yet, so tests can check what they parse to. */
-int options_parse_syntax(struct vm_options *opt, int argc, char **argv, FILE *err);
-/* The other half: 2 (with "softvm: -X: not implemented yet") if opt asks for
- * something that is not built yet, else 0. */
-int options_check_implemented(const struct vm_options *opt, FILE *err);
-
-/* Parse a memory size: "256" (MiB), "256M", "1G", "524288K". Returns false
- * if malformed. */
-bool options_parse_size(const char *s, uint64_t *bytes);
-
-void options_print_help(FILE *out);
-void options_print_version(FILE *out);
-void options_print_log_help(FILE *out);   /* -d help */
 
 #endif
