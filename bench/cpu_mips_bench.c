@@ -9,8 +9,10 @@
 #include <string.h>
 #include <time.h>
 #include "cpu/cpu.h"
+#include "translator/tb.h"
 #include "devices/iobus.h"
 #include "memory/memory.h"
+#include "translator/jit.h"
 
 static double now(void)
 {
@@ -45,7 +47,7 @@ static const uint8_t mem_loop[] = {
     0xeb, 0xe2,                     /* jmp to the start */
 };
 
-static double run(const char *name, const uint8_t *code, size_t len, uint64_t insns)
+static double run(const char *name, const uint8_t *code, size_t len, uint64_t insns, bool jit)
 {
     struct phys_mem *mem = phys_mem_create(64u << 20);
     struct io_bus *io = calloc(1, sizeof(*io));
@@ -56,6 +58,11 @@ static double run(const char *name, const uint8_t *code, size_t len, uint64_t in
     }
     io_bus_init(io);
     cpu_init(cpu, NULL, mem, io);
+    const char *err = NULL;
+    if (jit && !jit_enable(cpu, NULL, &err)) {
+        fprintf(stderr, "no JIT: %s\n", err);
+        exit(1);
+    }
     dma_write(mem, 0x1000, code, len);
     cpu->cr0 |= CR0_PE;
     for (int s = 0; s < SEG_COUNT; s++) {
@@ -74,7 +81,14 @@ static double run(const char *name, const uint8_t *code, size_t len, uint64_t in
     }
     double dt = now() - t0;
     double mips = done / dt / 1e6;
-    printf("%-8s %10llu instructions in %6.3f s: %7.1f MIPS\n", name, (unsigned long long)done, dt, mips);
+    printf("%-6s %-8s %10llu instructions in %6.3f s: %7.1f MIPS\n", jit ? "jit" : "interp", name,
+           (unsigned long long)done, dt, mips);
+    const struct jit_stats *js = jit_get_stats(cpu);
+    if (js)
+        printf("       blocks %llu, chain hits %llu, helper calls %llu, inline %llu\n",
+               (unsigned long long)js->blocks_translated, (unsigned long long)js->chain_hits,
+               (unsigned long long)js->helper_calls, (unsigned long long)js->inline_insns);
+    tb_cache_destroy(cpu);
     phys_mem_destroy(mem);
     free(io);
     free(cpu);
@@ -85,8 +99,10 @@ int main(int argc, char **argv)
 {
     uint64_t millions = argc > 1 ? strtoull(argv[1], NULL, 10) : 100;
     uint64_t n = millions * 1000000ull;
-    printf("softvm interpreter guest MIPS (tier-1 TB cache, no devices)\n");
-    run("tight", tight_loop, sizeof(tight_loop), n);
-    run("memory", mem_loop, sizeof(mem_loop), n);
+    printf("softvm guest MIPS per engine (no devices)\n");
+    for (int jit = 0; jit <= (jit_supported() ? 1 : 0); jit++) {
+        run("tight", tight_loop, sizeof(tight_loop), n, jit);
+        run("memory", mem_loop, sizeof(mem_loop), n, jit);
+    }
     return 0;
 }

@@ -23,6 +23,7 @@
 #include "cpu/system.h"
 #include "translator/tb.h"
 #include "cpu/trace_hooks.h"
+#include "translator/jit.h"
 
 /* Remember what a fault must put back: EIP, ESP, EFLAGS and lazy flags
  * as they are at this instruction boundary. */
@@ -103,6 +104,18 @@ static inline bool tb_fast_ok(const struct cpu *cpu, const struct tb *tb, uint64
         && !(cpu->trace_flags & TRACE_HOOK_INSN) && cpu->icount + tb->n_insns <= end;
 }
 
+/* The end-of-instruction work of exec_insn after a fast block, whose
+ * instructions all started with TF = 0. */
+static inline void tb_fast_done(struct cpu *cpu)
+{
+    struct cpu_private *p = &cpu->priv;
+    if (__builtin_expect((cpu->eflags & (EFLAGS_TF | EFLAGS_RF)) || p->sys.db_trap_pending, 0)) {
+        cpu->eflags &= ~EFLAGS_RF;
+        if (p->sys.db_trap_pending)
+            debug_traps(cpu, false);
+    }
+}
+
 static void run_tb_fast(struct cpu *cpu, const struct tb *tb)
 {
     struct cpu_private *p = &cpu->priv;
@@ -121,13 +134,7 @@ static void run_tb_fast(struct cpu *cpu, const struct tb *tb)
         if (++in == last || stop || cpu->eip != in->eip)
             break;
     }
-    /* the end-of-instruction work of exec_insn for an instruction that
-     * started with TF = 0 */
-    if (__builtin_expect((cpu->eflags & (EFLAGS_TF | EFLAGS_RF)) || p->sys.db_trap_pending, 0)) {
-        cpu->eflags &= ~EFLAGS_RF;
-        if (p->sys.db_trap_pending)
-            debug_traps(cpu, false);
-    }
+    tb_fast_done(cpu);
 }
 
 /* After a longjmp from cpu_raise: restore and deliver. */
@@ -224,9 +231,13 @@ enum cpu_exit cpu_exec(struct cpu *cpu, uint64_t budget)
         c->running_page = tb->phys_pc & ~0xfffull;
         p->tb_stop = false;
         const struct insn *in = tb->insns, *last = in + tb->n_insns;
-        if (tb_fast_ok(cpu, tb, end))
-            run_tb_fast(cpu, tb);
-        else for (;;) {
+        if (tb_fast_ok(cpu, tb, end)) {
+            /* tier 2 when enabled: the compiled block and its chain */
+            if (c->jit && jit_run(cpu, tb, end))
+                tb_fast_done(cpu);
+            else
+                run_tb_fast(cpu, tb);
+        } else for (;;) {
             if (TRACE_UNLIKELY(cpu->trace_flags & TRACE_HOOK_INSN) && trace_insn(cpu, in))
                 break;                  /* debugger breakpoint: stop before it */
             exec_insn(cpu, in);

@@ -395,6 +395,34 @@ static int icount_kv(struct vm_options *opt, const char *optname, const char *ke
     return fail(err, "%s: unknown parameter '%s' (use shift=N)", optname, key);
 }
 
+/* ---- -accel --------------------------------------------------------------------- */
+
+/* -accel interp|jit[,lockstep=on|off][,tb-size=MiB] (QEMU: -accel tcg,tb-size=N) */
+static int accel_kv(struct vm_options *opt, const char *optname, const char *key,
+                    const char *value, FILE *err)
+{
+    unsigned long n;
+    if (!*key) {
+        if (!strcmp(value, "interp")) opt->accel = VM_ACCEL_INTERP;
+        else if (!strcmp(value, "jit")) opt->accel = VM_ACCEL_JIT;
+        else return fail(err, "%s: unknown accelerator '%s' (use interp or jit)", optname, value);
+        return 0;
+    }
+    if (!strcmp(key, "lockstep")) {
+        if (!strcmp(value, "on")) opt->accel_lockstep = true;
+        else if (!strcmp(value, "off")) opt->accel_lockstep = false;
+        else return fail(err, "%s: lockstep=%s: use on or off", optname, value);
+        return 0;
+    }
+    if (!strcmp(key, "tb-size")) {
+        if (!parse_uint(value, 1, 2048, &n))
+            return fail(err, "%s: tb-size=%s: must be 1 to 2048 (MiB)", optname, value);
+        opt->accel_tb_size = (unsigned)n;
+        return 0;
+    }
+    return fail(err, "%s: unknown parameter '%s' (use lockstep= or tb-size=)", optname, key);
+}
+
 /* ---- -gdb ----------------------------------------------------------------------- */
 
 static int parse_gdb(struct vm_options *opt, const char *optname, const char *spec, FILE *err)
@@ -498,7 +526,7 @@ static const struct option_desc {
     { "nographic", O_NOGRAPHIC, NULL,   "no display; COM1 on the terminal" },
     { "serial",    O_SERIAL,    "DEV",  "next COM port: stdio, null, none, file:PATH" },
     { "display",   O_DISPLAY,   "TYPE", "none, sdl or curses" },
-    { "accel",     O_ACCEL,     "TYPE", "interp (default) or jit" },
+    { "accel",     O_ACCEL,     "TYPE", "interp (default) or jit[,lockstep=on][,tb-size=MiB]" },
     { "no-reboot", O_NO_REBOOT, NULL,   "exit instead of rebooting" },
     { "snapshot",  O_SNAPSHOT,  NULL,   "discard writes to disk images" },
     { "nic",       O_NIC,       "SPEC", "network card (none: no network)" },
@@ -597,10 +625,7 @@ static int apply_option(struct vm_options *opt, const struct option_desc *o, con
         else return fail(err, "%s: unknown display '%s' (use none, sdl or curses)", on, a);
         return 0;
     case O_ACCEL:
-        if (!strcmp(a, "interp")) opt->accel = VM_ACCEL_INTERP;
-        else if (!strcmp(a, "jit")) opt->accel = VM_ACCEL_JIT;
-        else return fail(err, "%s: unknown accelerator '%s' (use interp or jit)", on, a);
-        return 0;
+        return parse_kv_list(opt, on, a, accel_kv, err);
     case O_NO_REBOOT: opt->no_reboot = true; return 0;
     case O_SNAPSHOT: opt->snapshot = true; return 0;
     case O_NIC:
@@ -707,10 +732,8 @@ int options_check_implemented(const struct vm_options *opt, FILE *err)
         return not_yet(err, "-display sdl");
     if (opt->display == VM_DISPLAY_CURSES)
         return not_yet(err, "-display curses");
-    /* The JIT tier does not exist yet. Refusing is clearer than silently
-     * running the interpreter: timing comparisons would be misleading. */
-    if (opt->accel == VM_ACCEL_JIT)
-        return not_yet(err, "-accel jit");
+    if (opt->accel != VM_ACCEL_JIT && (opt->accel_lockstep || opt->accel_tb_size))
+        return fail(err, "-accel: lockstep= and tb-size= need -accel jit");
     if (opt->netdev_count > 0)
         return not_yet(err, "-nic/-netdev");
     return 0;

@@ -17,6 +17,7 @@
 #include "devices/machine/machine.h"
 #include "frontend/trace.h"
 #include "translator/tb.h"
+#include "translator/jit.h"
 
 static uint64_t host_now_ns(void)
 {
@@ -119,10 +120,9 @@ void stats_print(struct machine *m, FILE *out)
                 "TB lookups", lookups, lookups ? percent(lookups > built ? lookups - built : 0,
                                                          lookups) : 0.0,
                 lookups ? (double)(cpu->icount - s->no_tb) / (double)lookups : 0.0, s->no_tb);
-        /* tier 1 has no direct block chaining yet: every block goes through
-         * the hash lookup, so the chain hit rate is 0 by construction */
-        fprintf(out, "  %-22s 0.00%% (blocks are not chained yet: every block is looked up)\n",
-                "TB chain hits");
+        const struct jit_stats *js = jit_get_stats(cpu);
+        if (!js)
+            fprintf(out, "  %-22s none (the interpreter does not chain blocks)\n", "TB chain hits");
         uint64_t accesses_est = s->slow_accesses;
         fprintf(out, "  %-22s %" PRIu64 " fills (page walks), %" PRIu64 " slow-path data "
                 "accesses, %.3f fills per 1000 instructions\n", "softMMU TLB", s->tlb_fills,
@@ -135,6 +135,19 @@ void stats_print(struct machine *m, FILE *out)
         print_events(out, "hardware interrupts", s->events[STATS_EXTERNAL], false);
         print_events(out, "software interrupts", s->events[STATS_SOFTWARE], false);
         print_events(out, "NMIs", s->events[STATS_NMI], false);
+    }
+    const struct jit_stats *js = jit_get_stats(cpu);
+    if (js) {
+        fprintf(out, "  %-22s %" PRIu64 " blocks translated in %.3f s, %" PRIu64 " KiB of code now, "
+                "%" PRIu64 " code-cache flushes\n", "JIT", js->blocks_translated,
+                (double)js->translate_ns / 1e9, js->code_bytes >> 10, js->code_flushes);
+        fprintf(out, "  %-22s %" PRIu64 " chain hits (%" PRIu64 " chains made, %" PRIu64 " undone), "
+                "%" PRIu64 " indirect-cache hits\n", "JIT chaining", js->chain_hits, js->chains_made,
+                js->chains_undone, js->indirect_hits);
+        fprintf(out, "  %-22s %" PRIu64 " helper calls, %" PRIu64 " instructions translated inline\n",
+                "JIT code", js->helper_calls, js->inline_insns);
+    } else {
+        fprintf(out, "  %-22s off (-accel interp)\n", "JIT");
     }
     fprintf(out, "  %-22s %" PRIu64 "\n", "machine resets", m->resets);
     fflush(out);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "translator/tb.h"
+#include "translator/jit.h"
 #include "cpu/cpu.h"
 #include "cpu/decode.h"
 #include "cpu/optable.h"
@@ -33,6 +34,7 @@ void tb_cache_init(struct cpu *cpu)
 
 void tb_cache_destroy(struct cpu *cpu)
 {
+    jit_disable(cpu);
     free(cpu->priv.tbs);
     cpu->priv.tbs = NULL;
 }
@@ -48,6 +50,7 @@ void tb_flush_all(struct cpu *cpu)
     c->n_tbs = 0;
     c->n_insns = 0;
     c->n_flushes++;
+    jit_flush(cpu);
 }
 
 static inline unsigned hash_pc(uint64_t phys)
@@ -79,6 +82,7 @@ void tb_invalidate_page(struct cpu *cpu, uint64_t page_addr)
         if (*hp)
             *hp = tb->hash_next;
         tb->valid = false;
+        jit_tb_invalidated(cpu, tb);
         struct tb_fast_entry *fe = &c->fast[hash_fast(tb->phys_pc)];
         if (fe->tb == tb)
             fe->tb = NULL;

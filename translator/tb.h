@@ -15,6 +15,7 @@
 #include "cpu/insn.h"
 
 struct cpu;
+struct jit;
 
 #define TB_MAX_INSNS 32         /* instructions per block at most */
 #define TB_HASH_SIZE 32768      /* buckets, keyed by physical address */
@@ -56,6 +57,7 @@ struct tb_cache {
                                    1 = -one-insn-per-tb (frontend/trace.c) */
     /* statistics */
     uint64_t n_built, n_invalidated, n_flushes;
+    struct jit *jit;            /* tier 2 (translator/jit.h), or NULL: interpret */
 };
 
 void tb_cache_init(struct cpu *cpu);      /* allocates; called by cpu_init */

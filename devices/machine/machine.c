@@ -26,6 +26,8 @@
 #include "cpu/trace_hooks.h"
 #include "memory/memory.h"
 #include "translator/tb.h"
+#include "translator/jit.h"
+#include "devices/machine/lockstep.h"
 
 #define FOUR_GIB          0x100000000ull
 #define BIOS_MAX_SIZE     (16u << 20)        /* 16 MiB: the top-of-4G flash window */
@@ -336,6 +338,17 @@ int machine_init(struct machine *m, const struct vm_options *opt)
         return 1;
     }
     connect_callbacks(m);
+    if (opt->accel == VM_ACCEL_JIT) {
+        /* -d exec/cpu print every block: no chaining, so each one is seen */
+        struct jit_options jo = { .code_size = (size_t)opt->accel_tb_size << 20,
+                                  .no_chain = (opt->log_mask & (VM_LOG_EXEC | VM_LOG_CPU)) != 0 };
+        const char *err = "";
+        if (!jit_enable(&m->cpu, &jo, &err)) {
+            fprintf(stderr, "softvm: -accel jit: %s\n", err);
+            machine_destroy(m);
+            return 1;
+        }
+    }
     return 0;
 }
 
@@ -421,7 +434,7 @@ static bool machine_idle(struct machine *m)
 }
 
 /* One slice: run the CPU up to the next deadline, then fire timers. */
-static void machine_slice(struct machine *m)
+void machine_slice(struct machine *m)
 {
     if (m->reset_request) {
         if (m->opt.no_reboot) {
@@ -495,8 +508,11 @@ bool machine_run_slices(struct machine *m, uint64_t slices)
 int machine_run(struct machine *m)
 {
     m->host_start_ns = host_ns();
-    while (!m->stop)
-        machine_slice(m);
+    if (m->opt.accel_lockstep)
+        lockstep_run(m);        /* the same, checked against an interpreter twin */
+    else
+        while (!m->stop)
+            machine_slice(m);
     host_flush(m);
     if (m->host_ops && m->host_ops->run_finished)
         m->host_ops->run_finished(m);   /* the terminal back to normal, --stats */

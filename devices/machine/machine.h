@@ -87,6 +87,8 @@ int machine_run(struct machine *m);
 void machine_request_reset(struct machine *m);
 void machine_request_stop(struct machine *m, int exit_status);
 
+/* One clock slice: cpu_exec up to the next timer deadline, then the timers. */
+void machine_slice(struct machine *m);
 /* Run at most `slices` clock slices (tests): returns true if the machine
  * stopped (m->exit_status holds the status). */
 bool machine_run_slices(struct machine *m, uint64_t slices);

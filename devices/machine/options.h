@@ -93,6 +93,8 @@ struct vm_options {
     struct vm_chardev debugcon;          /* port 0x402 (SeaBIOS log) */
 
     enum vm_accel accel;
+    bool accel_lockstep;                 /* -accel jit,lockstep=on: check against the interpreter */
+    unsigned accel_tb_size;              /* -accel ...,tb-size=MiB of JIT code cache (0 = default) */
     bool no_reboot;
     bool snapshot;
 

@@ -1,11 +1,19 @@
 /*
  * support_cpu.c - the CPU-only test machine (see support_cpu.h).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tests/unit/support_cpu.h"
 #include "translator/tb.h"
+#include "translator/jit.h"
+
+bool support_cpu_want_jit(void)
+{
+    const char *a = getenv("SOFTVM_TEST_ACCEL");
+    return a && !strcmp(a, "jit");
+}
 
 struct support_cpu *support_cpu_create(uint64_t ram_size)
 {
@@ -22,6 +30,13 @@ struct support_cpu *support_cpu_create(uint64_t ram_size)
     io_bus_init(m->io);
     phys_mem_set_a20(m->mem, true);
     cpu_init(m->cpu, NULL, m->mem, m->io);
+    if (support_cpu_want_jit()) {
+        const char *err = NULL;
+        if (!jit_enable(m->cpu, NULL, &err)) {
+            fprintf(stderr, "SOFTVM_TEST_ACCEL=jit: %s\n", err);
+            abort();
+        }
+    }
     struct cpu *c = m->cpu;
     for (int s = 0; s < SEG_COUNT; s++) {
         c->seg[s].sel = 0;

@@ -5,6 +5,7 @@
 #ifndef SOFTVM_TESTS_SUPPORT_CPU_H
 #define SOFTVM_TESTS_SUPPORT_CPU_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "cpu/cpu.h"
@@ -18,6 +19,9 @@ struct support_cpu {
     uint8_t *vga_ram;       /* support_cpu_plain_low_mb: RAM behind 0xA0000-0xBFFFF */
 };
 
+/* SOFTVM_TEST_ACCEL=jit in the environment: support_cpu_create gives the
+ * CPU the JIT (ctest runs the CPU tests once per engine). */
+bool support_cpu_want_jit(void);
 /* RAM of ram_size bytes, A20 on, CPU in real mode with CS=DS=ES=SS=0,
  * EIP=0, ESP=0xfffe. Returns NULL if memory can't be had. */
 struct support_cpu *support_cpu_create(uint64_t ram_size);

@@ -404,10 +404,19 @@ Test(options, accel)
     p = syntax("-accel", "jit", NULL);
     OK(p);
     cr_assert_eq(p.opt.accel, VM_ACCEL_JIT);
-    p = parse("-accel", "jit", NULL);
-    cr_assert_eq(p.rc, 2);
-    cr_assert_str_eq(p.err, "softvm: -accel jit: not implemented yet\n");
+    p = parse("-accel", "jit,lockstep=on,tb-size=8", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.accel, VM_ACCEL_JIT);
+    cr_assert(p.opt.accel_lockstep);
+    cr_assert_eq(p.opt.accel_tb_size, 8);
+    p = parse("-accel", "jit,lockstep=off", NULL);
+    OK(p);
+    cr_assert_not(p.opt.accel_lockstep);
     BAD(parse("-accel", "kvm", NULL), "unknown accelerator 'kvm'");
+    BAD(parse("-accel", "jit,lockstep=maybe", NULL), "lockstep=maybe: use on or off");
+    BAD(parse("-accel", "jit,tb-size=0", NULL), "tb-size=0: must be 1 to 2048");
+    BAD(parse("-accel", "jit,fast=yes", NULL), "unknown parameter 'fast'");
+    BAD(parse("-accel", "interp,lockstep=on", NULL), "lockstep= and tb-size= need -accel jit");
 }
 
 /* ---- flags ---- */
