@@ -40,6 +40,7 @@ struct cpu_private {
     uint32_t insn_esp;          /* ESP when it started: restored on a fault */
     uint32_t saved_eflags;      /* EFLAGS and lazy flags when it started: restored on a fault */
     uint32_t saved_lf[4];
+    uint64_t icount_end;        /* cpu_exec stops when icount reaches this: REP pauses there */
     bool inhibit_irq;           /* interrupt shadow (STI, MOV SS, POP SS) over the next insn */
     bool inhibit_db;            /* MOV SS / POP SS also hold off debug traps (SDM Vol. 3A 6.8.3) */
     bool tb_stop;               /* the running insn changed mode/code: leave the TB */

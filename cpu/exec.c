@@ -10,8 +10,9 @@
  * cpu_deliver_interrupt. Traps (INT n, single-step) push the next EIP.
  *
  * cpu->icount counts retired instructions plus delivered faults (one
- * each); it is the virtual clock, and cpu_exec stops exactly when it has
- * advanced by the budget.
+ * each; each iteration of a REP string instruction is one); it is the
+ * virtual clock, and cpu_exec stops exactly when it has advanced by the
+ * budget.
  */
 #include <stddef.h>
 #include <string.h>
@@ -189,6 +190,7 @@ enum cpu_exit cpu_exec(struct cpu *cpu, uint64_t budget)
 {
     struct cpu_private *p = &cpu->priv;
     uint64_t end = cpu->icount + budget;
+    p->icount_end = end;
 
     if (setjmp(cpu->exc_jmp)) {
         p->tbs->running_page = ~0ull;

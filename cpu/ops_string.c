@@ -2,18 +2,19 @@
  * ops_string.c - MOVS, CMPS, STOS, LODS, SCAS, INS, OUTS with the REP,
  * REPE and REPNE prefixes (SDM Vol. 2B "REP/REPE/REPZ/REPNE/REPNZ").
  *
- * SI/DI/CX are 16- or 32-bit by address size and wrap at that size. A
- * repeated instruction runs at most STRING_CHUNK iterations per execution
- * and then restarts itself (EIP stays on it), so interrupts are taken
- * between chunks and the retired-instruction count stays deterministic.
+ * SI/DI/CX are 16- or 32-bit by address size and wrap at that size.
+ * Each iteration of a repeated instruction retires as one instruction
+ * (the SDM lets interrupts and single-step traps in between iterations;
+ * QEMU's icount counts them the same way), so virtual time follows the
+ * work done. The loop pauses -- EIP stays on the instruction, which runs
+ * again -- when cpu_exec's budget is spent, an interrupt, NMI or exit
+ * request is waiting, or TF is set (a trap after each iteration).
  * Registers are updated after every element, so a fault in the middle
  * leaves them at the element that faulted: restarting resumes it.
  */
 #include "cpu/ops.h"
 #include "devices/iobus.h"
 #include "cpu/trace_hooks.h"
-
-#define STRING_CHUNK 1024
 
 enum str_kind { STR_MOVS, STR_CMPS, STR_STOS, STR_LODS, STR_SCAS, STR_INS, STR_OUTS };
 
@@ -73,6 +74,12 @@ static inline void string_element(struct cpu *cpu, const struct insn *in, enum s
     }
 }
 
+/* Something that must be looked at between two iterations. */
+static inline bool string_should_pause(const struct cpu *cpu)
+{
+    return cpu->exit_request || cpu->nmi_pending || (cpu->intr && (cpu->eflags & EFLAGS_IF));
+}
+
 static void string_op(struct cpu *cpu, const struct insn *in, enum str_kind kind)
 {
     int32_t delta = (cpu->eflags & EFLAGS_DF) ? -(int32_t)in->size : (int32_t)in->size;
@@ -85,20 +92,38 @@ static void string_op(struct cpu *cpu, const struct insn *in, enum str_kind kind
     int asize = in->addrsize;
     bool conditional = kind == STR_CMPS || kind == STR_SCAS;
     uint32_t count = areg_get(cpu, R_ECX, asize);
-    for (int n = 0; count != 0; n++) {
-        if (n == STRING_CHUNK) {
-            cpu->eip = cpu->priv.insn_eip;   /* more to do: run this instruction again */
-            return;
-        }
+    if (count == 0)
+        return;                             /* retires as one instruction */
+    struct cpu_private *p = &cpu->priv;
+    /* Elements this execution may run: cpu_exec never starts an
+     * instruction with its budget spent, so room >= 1. */
+    uint64_t room = p->icount_end > cpu->icount ? p->icount_end - cpu->icount : 1;
+    if (cpu->eflags & EFLAGS_TF)
+        room = 1;
+    uint64_t done = 0;
+    for (;;) {
         string_element(cpu, in, kind, delta);
         count--;
         areg_set(cpu, R_ECX, asize, count);
+        done++;
+        cpu->icount++;                      /* counted now: a fault in the next one keeps it */
+        if (count == 0)
+            break;
         if (conditional) {
             bool zf = flags_arith(cpu) & EFLAGS_ZF;
             if (in->rep == PFX_REP ? !zf : zf)
-                return;
+                break;
+        }
+        if (done == room || string_should_pause(cpu)) {
+            cpu->eip = p->insn_eip;         /* more to do: run this instruction again */
+            break;
         }
     }
+    cpu->icount--;                          /* the caller counts the last element */
+    /* The block loop reserved one count for this instruction: leave the
+     * block so its budget is checked again. */
+    if (done > 1)
+        p->tb_stop = true;
 }
 
 OP(movs) { string_op(cpu, in, STR_MOVS); }

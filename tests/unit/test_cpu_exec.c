@@ -87,7 +87,10 @@ Test(cpu_exec, divide_error_real_mode)
     support_cpu_destroy(m);
 }
 
-/* REP MOVSB over more than one chunk, with a budget that interrupts it. */
+/* Each REP iteration retires as one instruction (SDM Vol. 2B REP: the
+ * registers are updated per iteration and interrupts are taken between
+ * them; QEMU's icount counts the same way), so cpu_exec's budget can stop
+ * a REP between any two elements and the count is exact arithmetic. */
 Test(cpu_exec, rep_movsb_resumes)
 {
     struct support_cpu *m = support_cpu_create(1 << 20);
@@ -96,23 +99,121 @@ Test(cpu_exec, rep_movsb_resumes)
         0xb9, 0x00, 0x30,       /* mov cx, 0x3000 */
         0xbe, 0x00, 0x10,       /* mov si, 0x1000 */
         0xbf, 0x00, 0x80,       /* mov di, 0x8000 */
-        0xf3, 0xa4,             /* rep movsb */
+        0xf3, 0xa4,             /* rep movsb (at 0x7c0a) */
         0xf4,
     };
     for (uint32_t i = 0; i < 0x3000; i++)
         phys_write8(m->mem, 0x1000 + i, (uint8_t)(i * 7));
     support_cpu_load(m, 0x7c00, code, sizeof(code));
     m->cpu->eip = 0x7c00;
-    cr_assert_eq(support_cpu_run(m, 5), CPU_EXIT_BUDGET);   /* 4 + the first chunk */
+    cr_assert_eq(support_cpu_run(m, 5), CPU_EXIT_BUDGET);   /* 4 + one element */
+    cr_assert_eq(m->cpu->icount, 5);
     cr_assert_eq(m->cpu->eip, 0x7c0a);
-    cr_assert_lt(m->cpu->regs[R_ECX] & 0xffff, 0x3000);
-    cr_assert_gt(m->cpu->regs[R_ECX] & 0xffff, 0);
-    cr_assert_eq(support_cpu_run(m, 1000), CPU_EXIT_HALT);
+    cr_assert_eq(m->cpu->regs[R_ECX] & 0xffff, 0x2fff);
+    cr_assert_eq(m->cpu->regs[R_ESI] & 0xffff, 0x1001);
+    cr_assert_eq(m->cpu->regs[R_EDI] & 0xffff, 0x8001);
+    cr_assert_eq(support_cpu_run(m, 0x1000), CPU_EXIT_BUDGET);
+    cr_assert_eq(m->cpu->icount, 0x1005);
+    cr_assert_eq(m->cpu->eip, 0x7c0a);
+    cr_assert_eq(m->cpu->regs[R_ECX] & 0xffff, 0x1fff);
+    /* the 0x1fff elements left and the HLT */
+    cr_assert_eq(support_cpu_run(m, 0x2001), CPU_EXIT_HALT);
+    cr_assert_eq(m->cpu->icount, 0x3005);
     cr_assert_eq(m->cpu->regs[R_ECX] & 0xffff, 0);
     cr_assert_eq(m->cpu->regs[R_ESI] & 0xffff, 0x4000);
     cr_assert_eq(m->cpu->regs[R_EDI] & 0xffff, 0xb000);
     for (uint32_t i = 0; i < 0x3000; i++)
         cr_assert_eq(phys_read8(m->mem, 0x8000 + i), (uint8_t)(i * 7));
+    support_cpu_destroy(m);
+}
+
+/* A REP inside a translation block run by the block fast path (the budget
+ * covers the block's instruction count, not the REP's elements): the run
+ * still stops exactly at the budget, and the instruction after the REP has
+ * not run. */
+Test(cpu_exec, rep_in_block_stops_at_budget)
+{
+    struct support_cpu *m = support_cpu_create(1 << 20);
+    static const uint8_t code[] = {
+        0xfc,                   /* cld */
+        0xb9, 0x64, 0x00,       /* mov cx, 100 */
+        0xbf, 0x00, 0x80,       /* mov di, 0x8000 */
+        0xb0, 0x5a,             /* mov al, 0x5a */
+        0xf3, 0xaa,             /* rep stosb (at 0x7c09) */
+        0x43,                   /* inc bx */
+        0xf4,
+    };
+    support_cpu_load(m, 0x7c00, code, sizeof(code));
+    m->cpu->eip = 0x7c00;
+    m->cpu->regs[R_EBX] = 0;
+    cr_assert_eq(support_cpu_run(m, 50), CPU_EXIT_BUDGET);
+    cr_assert_eq(m->cpu->icount, 50);
+    cr_assert_eq(m->cpu->eip, 0x7c09);
+    cr_assert_eq(m->cpu->regs[R_ECX] & 0xffff, 100 - 46);
+    cr_assert_eq(m->cpu->regs[R_EBX], 0);
+    /* the rest of the elements exactly: the REP ends, INC has not run */
+    cr_assert_eq(support_cpu_run(m, 54), CPU_EXIT_BUDGET);
+    cr_assert_eq(m->cpu->icount, 104);
+    cr_assert_eq(m->cpu->eip, 0x7c0b);
+    cr_assert_eq(m->cpu->regs[R_ECX] & 0xffff, 0);
+    cr_assert_eq(m->cpu->regs[R_EBX], 0);
+    cr_assert_eq(support_cpu_run(m, 3), CPU_EXIT_HALT);
+    cr_assert_eq(m->cpu->regs[R_EBX], 1);
+    cr_assert_eq(m->cpu->icount, 106);
+    for (uint32_t i = 0; i < 100; i++)
+        cr_assert_eq(phys_read8(m->mem, 0x8000 + i), 0x5a);
+    cr_assert_eq(phys_read8(m->mem, 0x8000 + 100), 0);
+    support_cpu_destroy(m);
+}
+
+/* REP with CX = 0 runs no element and retires as one instruction. */
+Test(cpu_exec, rep_count_zero_is_one_instruction)
+{
+    struct support_cpu *m = support_cpu_create(1 << 20);
+    static const uint8_t code[] = { 0x31, 0xc9, 0xf3, 0xa4, 0xf4 };   /* xor cx,cx; rep movsb; hlt */
+    support_cpu_load(m, 0x7c00, code, sizeof(code));
+    m->cpu->eip = 0x7c00;
+    cr_assert_eq(support_cpu_run(m, 100), CPU_EXIT_HALT);
+    cr_assert_eq(m->cpu->icount, 3);
+    support_cpu_destroy(m);
+}
+
+/* A fault in the middle of a REP (real mode: a word at offset 0xFFFF crosses
+ * the segment limit, #GP, SDM Vol. 2B STOS "Real-Address Mode Exceptions")
+ * leaves CX/DI at the faulting element and pushes the REP's own IP; the
+ * handler moves DI and IRETs, and the REP resumes with the rest. */
+Test(cpu_exec, rep_fault_resumes)
+{
+    struct support_cpu *m = support_cpu_create(1 << 20);
+    static const uint8_t code[] = {
+        0xfc,                   /* cld */
+        0xb9, 0x0a, 0x00,       /* mov cx, 10 */
+        0xbf, 0xf5, 0xff,       /* mov di, 0xfff5 */
+        0xb8, 0x34, 0x12,       /* mov ax, 0x1234 */
+        0xf3, 0xab,             /* rep stosw (at 0x7c0a) */
+        0xf4,
+    };
+    /* #GP handler at 0000:0600: mov [0x700], cx; mov [0x702], di;
+     * mov di, 0x9000; iret */
+    static const uint8_t gp[] = { 0x89, 0x0e, 0x00, 0x07, 0x89, 0x3e, 0x02, 0x07,
+                                  0xbf, 0x00, 0x90, 0xcf };
+    support_cpu_load(m, 0x7c00, code, sizeof(code));
+    support_cpu_load(m, 0x600, gp, sizeof(gp));
+    phys_write16(m->mem, 13 * 4, 0x0600);
+    phys_write16(m->mem, 13 * 4 + 2, 0);
+    m->cpu->eip = 0x7c00;
+    m->cpu->regs[R_ESP] = 0x7000;       /* the stores run to the top of the segment */
+    cr_assert_eq(support_cpu_run(m, 1000), CPU_EXIT_HALT);
+    cr_assert_eq(phys_read16(m->mem, 0x700), 5, "CX at the fault");
+    cr_assert_eq(phys_read16(m->mem, 0x702), 0xffff, "DI at the fault");
+    for (uint32_t a = 0xfff5; a < 0xffff; a += 2)
+        cr_assert_eq(phys_read16(m->mem, a), 0x1234);
+    for (uint32_t a = 0x9000; a < 0x900a; a += 2)
+        cr_assert_eq(phys_read16(m->mem, a), 0x1234);
+    cr_assert_eq(phys_read16(m->mem, 0x900a), 0);
+    cr_assert_eq(m->cpu->regs[R_ECX] & 0xffff, 0);
+    /* 4 + 5 elements + the fault + 4 handler insns + 5 elements + HLT */
+    cr_assert_eq(m->cpu->icount, 4 + 5 + 1 + 4 + 5 + 1);
     support_cpu_destroy(m);
 }
 
@@ -173,6 +274,44 @@ Test(cpu_exec, sti_shadow)
     cr_assert_eq(pic.acks, 1);
     cr_assert_eq(phys_read16(m->mem, 0x700), 1, "handler saw AX=%d", phys_read16(m->mem, 0x700));
     cr_assert_eq(m->cpu->regs[R_EAX] & 0xffff, 3);
+    support_cpu_destroy(m);
+}
+
+/* An interrupt raised while a REP is paused between elements is taken
+ * there: the handler sees the remaining count, the REP's own IP is pushed,
+ * and IRET resumes it. */
+Test(cpu_exec, rep_interrupt_resumes)
+{
+    struct support_cpu *m = support_cpu_create(1 << 20);
+    static const uint8_t code[] = {
+        0xfb,                   /* sti */
+        0xfc,                   /* cld */
+        0xb9, 0xe8, 0x03,       /* mov cx, 1000 */
+        0xbf, 0x00, 0x80,       /* mov di, 0x8000 */
+        0xb0, 0x77,             /* mov al, 0x77 */
+        0xf3, 0xaa,             /* rep stosb (at 0x7c0a) */
+        0xf4,
+    };
+    /* IVT[0x20] -> 0000:0600: mov [0x700], cx; iret */
+    static const uint8_t h[] = { 0x89, 0x0e, 0x00, 0x07, 0xcf };
+    support_cpu_load(m, 0x7c00, code, sizeof(code));
+    support_cpu_load(m, 0x600, h, sizeof(h));
+    phys_write16(m->mem, 0x20 * 4, 0x0600);
+    phys_write16(m->mem, 0x20 * 4 + 2, 0);
+    struct pic_stub pic = { m->cpu, 0 };
+    m->cpu->intr_ack = ack_vector_0x20;
+    m->cpu->intr_opaque = &pic;
+    m->cpu->eip = 0x7c00;
+    cr_assert_eq(support_cpu_run(m, 5 + 300), CPU_EXIT_BUDGET);
+    cr_assert_eq(m->cpu->regs[R_ECX] & 0xffff, 700);
+    cpu_set_intr(m->cpu, true);
+    cr_assert_eq(support_cpu_run(m, 10000), CPU_EXIT_HALT);
+    cr_assert_eq(pic.acks, 1);
+    cr_assert_eq(phys_read16(m->mem, 0x700), 700, "the handler ran between elements");
+    cr_assert_eq(phys_read16(m->mem, 0xfff8), 0x7c0a, "pushed IP: the REP itself");
+    for (uint32_t i = 0; i < 1000; i++)
+        cr_assert_eq(phys_read8(m->mem, 0x8000 + i), 0x77);
+    cr_assert_eq(m->cpu->regs[R_ECX] & 0xffff, 0);
     support_cpu_destroy(m);
 }
 
