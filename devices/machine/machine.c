@@ -41,6 +41,17 @@ static uint64_t host_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The host clock at a few ms resolution, cheap enough to read every slice. */
+static uint64_t host_coarse_ns(void)
+{
+    struct timespec ts;
+#ifdef CLOCK_MONOTONIC_COARSE
+    if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) != 0)
+#endif
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 /* ---- requests from devices ----------------------------------------------------- */
 
 void machine_request_reset(struct machine *m)
@@ -486,9 +497,14 @@ void machine_slice(struct machine *m)
     }
 
     /* Every so often: look for typed input and push output out (files
-     * too, so a log can be followed while the guest runs). */
-    if (m->cpu.icount - m->last_poll_icount >= MACHINE_POLL_INSNS) {
+     * too, so a log can be followed while the guest runs). Mostly by
+     * instruction count; the host clock bounds the wait when the guest's
+     * instructions are slow to emulate. */
+    uint64_t now = host_coarse_ns();
+    if (m->cpu.icount - m->last_poll_icount >= MACHINE_POLL_INSNS ||
+        now - m->last_poll_host_ns >= MACHINE_POLL_HOST_NS) {
         m->last_poll_icount = m->cpu.icount;
+        m->last_poll_host_ns = now;
         host_poll(m, 0);
         host_feed(m);
         host_flush(m);

@@ -49,8 +49,11 @@ enum boot_kind {
     BOOT_MULTIBOOT,              /* Multiboot v1 ELF, entered in flat protected mode */
 };
 
-/* Cheap input polling: look at stdin after this many retired instructions. */
+/* Cheap input polling: look at stdin after this many retired instructions,
+ * or after this much host time whatever the guest runs (slow instructions,
+ * long slices), so Ctrl-A x and typed input never wait on the guest. */
 #define MACHINE_POLL_INSNS 200000u
+#define MACHINE_POLL_HOST_NS 10000000u
 /* Longest slice when no timer is armed, so requests are seen promptly. */
 #define MACHINE_MAX_SLICE 1000000u
 
@@ -68,6 +71,7 @@ struct machine {
 
     enum boot_kind boot;
     uint64_t last_poll_icount;   /* icount when host input was last polled */
+    uint64_t last_poll_host_ns;  /* coarse host clock then */
     uint64_t resets;             /* machine resets so far (--stats) */
     uint64_t host_start_ns;      /* CLOCK_MONOTONIC at machine_run start (--stats) */
 

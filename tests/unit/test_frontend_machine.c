@@ -29,6 +29,30 @@ static void capture_byte(void *opaque, uint8_t byte)
         c->buf[c->len++] = (char)byte;
 }
 
+/* Boot a Multiboot test kernel with `word` (deterministic clock, 1 ns per
+ * instruction), run at most `slices` slices; COM1 goes to out. */
+static struct machine *run_action_kernel(const char *kernel, const char *word, uint64_t ram,
+                                         struct capture *out, uint64_t slices)
+{
+    struct vm_options opt;
+    options_default(&opt);
+    opt.ram_size = ram;
+    opt.clock = VM_CLOCK_DETERMINISTIC;
+    opt.ns_per_insn = 1;
+    opt.kernel = kernel;
+    opt.append = word;
+    opt.no_reboot = true;
+    opt.serial[0].kind = VM_CHARDEV_CALLBACK;
+    opt.serial[0].write = capture_byte;
+    opt.serial[0].opaque = out;
+    struct machine *m = calloc(1, sizeof(*m));
+    cr_assert_eq(machine_init(m, &opt), 0);
+    cr_assert(machine_run_slices(m, slices), "the machine did not stop; serial: '%.*s'",
+              (int)out->len, out->buf);
+    out->buf[out->len] = '\0';
+    return m;
+}
+
 /* Boot multiboot_actions with `word`, run at most `slices` slices. */
 static struct machine *run_action(const char *word, bool no_reboot, struct capture *out,
                                   uint64_t slices)
@@ -283,4 +307,47 @@ Test(machine, console_input_reaches_uart, .init = cr_redirect_stdout, .timeout =
     size_t n = fread(buf, 1, sizeof(buf) - 1, cr_get_redirected_stdout());
     cr_assert_eq(n, 5);
     cr_assert_eq(memcmp(buf, "hi\x01x\n", 5), 0);
+}
+
+/* ---- REP string instructions and the clock (tests/asm/multiboot_rep.asm) ---- */
+
+#define REP_KERNEL SOFTVM_ASM_DIR "/multiboot_rep.bin"
+
+/* Timer interrupts arrive on time inside one long REP: each iteration is
+ * one instruction, 1 ns at -icount shift=0, so between two IRQ0s of a PIT
+ * rate generator with divisor 11932 (8254 datasheet, mode 2: one period is
+ * N input clocks at 1.193182 MHz) the REP runs one period in ns less the
+ * 13 instructions of the handler. */
+static void rep_timer_case(const char *word)
+{
+    struct capture out = {0};
+    struct machine *m = run_action_kernel(REP_KERNEL, word, 16u << 20, &out, 100000);
+    cr_assert_eq(m->exit_status, (5 << 1) | 1, "serial: %s", out.buf);
+    uint32_t ecx[5];
+    const char *p = strstr(out.buf, "rep go\n");
+    cr_assert(p, "serial: %s", out.buf);
+    for (int i = 0; i < 5; i++) {
+        p = strstr(p, "ecx ");
+        cr_assert(p, "sample %d missing: %s", i, out.buf);
+        ecx[i] = (uint32_t)strtoul(p + 4, NULL, 16);
+        p += 4;
+    }
+    double period_ns = 11932 * 1e9 / 1193182;
+    for (int i = 1; i < 5; i++) {
+        double elements = (double)(ecx[i - 1] - ecx[i]);
+        cr_assert(elements > period_ns - 13 - 2 && elements < period_ns - 13 + 2,
+                  "%s: %.0f elements between IRQ0 %d and %d, expected %.1f",
+                  word, elements, i - 1, i, period_ns - 13);
+    }
+    done(m);
+}
+
+Test(machine, rep_movsd_timer_on_time, .timeout = 120)
+{
+    rep_timer_case("movsd-timer");
+}
+
+Test(machine, rep_outsb_timer_on_time, .timeout = 120)
+{
+    rep_timer_case("outsb-timer");
 }
