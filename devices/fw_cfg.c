@@ -162,23 +162,20 @@ static void dma_transfer(struct fw_cfg *fw, uint64_t addr)
         if (control & FW_CFG_DMA_WRITE) {
             error = true;               /* items are read-only here */
         } else {
+            /* The whole buffer is bounded once: a transfer stops at the
+             * top of the address space, it does not wrap to 0. */
+            bool read = control & FW_CFG_DMA_READ;
+            uint32_t span = read ? (uint32_t)dma_span(target, length) : length;
             uint32_t avail = fw->offset < len ? len - fw->offset : 0;
-            uint32_t n = length < avail ? length : avail;
-            if ((control & FW_CFG_DMA_READ) && n) {
-                if (dma_write(fw->mem, target, data + fw->offset, n) != n)
+            uint32_t n = span < avail ? span : avail;
+            if (read) {
+                if (span < length)
+                    error = true;       /* runs past the top of the space */
+                if (n && dma_write(fw->mem, target, data + fw->offset, n) != n)
                     error = true;       /* part of the buffer is not RAM */
-            }
-            /* Past the end of the item a read yields zeros. */
-            if ((control & FW_CFG_DMA_READ) && length > n) {
-                uint8_t zero[256] = { 0 };
-                uint64_t at = target + n;
-                uint32_t left = length - n;
-                while (left) {
-                    uint32_t c = left < sizeof(zero) ? left : (uint32_t)sizeof(zero);
-                    dma_write(fw->mem, at, zero, c);
-                    at += c;
-                    left -= c;
-                }
+                /* Past the end of the item a read yields zeros. */
+                if (span > n && dma_fill(fw->mem, target + n, 0, span - n) != span - n)
+                    error = true;
             }
             fw->offset += n;
         }

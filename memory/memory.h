@@ -63,10 +63,23 @@ void phys_write64(struct phys_mem *pm, uint64_t addr, uint64_t v);
 
 /* DMA: copy between guest physical memory and a host buffer. Parts of the
  * range outside RAM behave as the bus does (reads give 0xff, writes dropped).
+ * A transfer ends at the top of the 64-bit space: it never wraps to 0.
  * Writes invalidate translated code on the pages they touch.
- * Returns the number of bytes that hit RAM. */
+ * Returns the number of bytes that hit RAM. One transfer is one call: a
+ * device that splits a guest-given range into pieces must bound the whole
+ * range first (dma_span), or a piece after the top lands at address 0. */
 size_t dma_read(struct phys_mem *pm, uint64_t addr, void *buf, size_t len);
 size_t dma_write(struct phys_mem *pm, uint64_t addr, const void *buf, size_t len);
+/* Like dma_write with len copies of one byte (zero-fill, memset). */
+size_t dma_fill(struct phys_mem *pm, uint64_t addr, uint8_t byte, uint64_t len);
+
+/* How much of [addr, addr + len) lies below 2^64: the part a bus transfer
+ * of len bytes at addr can reach. */
+static inline uint64_t dma_span(uint64_t addr, uint64_t len)
+{
+    uint64_t room = 0 - addr;           /* bytes up to the top; 0 means all 2^64 */
+    return (room == 0 || len <= room) ? len : room;
+}
 
 /* Host pointer to len bytes of RAM at addr, or NULL if any of it is not RAM
  * (for loaders and fast paths; never for guest-chosen ranges without a check). */

@@ -490,6 +490,25 @@ size_t dma_write(struct phys_mem *pm, uint64_t addr, const void *buf, size_t len
     return hit;
 }
 
+size_t dma_fill(struct phys_mem *pm, uint64_t addr, uint8_t byte, uint64_t len)
+{
+    len = dma_span(addr, len);
+    size_t hit = 0;
+    while (len) {
+        size_t n = page_chunk(addr, len > SIZE_MAX ? SIZE_MAX : (size_t)len);
+        struct phys_target t;
+        phys_resolve(pm, addr, true, &t);
+        if (t.kind == PHYS_RAM && t.avail >= n) {
+            phys_note_code_write(pm, (uint64_t)(t.host - pm->ram));
+            memset(t.host, byte, n);
+            hit += n;
+        }                           /* else: dropped */
+        addr += n;
+        len -= n;
+    }
+    return hit;
+}
+
 void *phys_ram_ptr(struct phys_mem *pm, uint64_t addr, size_t len)
 {
     if (len == 0)

@@ -154,6 +154,64 @@ Test(fw_cfg, dma_outside_ram_is_harmless)
     teardown(f);
 }
 
+/* A READ whose buffer runs past the top of the 64-bit space stops there
+ * (a bus transfer does not wrap): nothing lands at address 0, and the
+ * status says the buffer was not all memory. The zero-fill past the end of
+ * the item is the part that used to wrap, piece by piece. */
+Test(fw_cfg, dma_does_not_wrap_to_zero)
+{
+    struct fw_fixture *f = setup();
+    static const uint32_t lengths[] = { 0x1000, 0x100, 0x101, 0xffffffffu };
+    for (size_t i = 0; i < sizeof(lengths) / sizeof(lengths[0]); i++) {
+        uint8_t low[0x1000];
+        memset(low, 0xaa, sizeof(low));
+        dma_write(f->mem, 0, low, sizeof(low));
+        dma(f, 0x2000, (FW_CFG_SIGNATURE << 16) | FW_CFG_DMA_SELECT | FW_CFG_DMA_READ,
+            lengths[i], 0xffffffffffffff00ull);
+        dma_read(f->mem, 0, low, sizeof(low));
+        for (size_t j = 0; j < sizeof(low); j++)
+            cr_assert_eq(low[j], 0xaa, "length %#x: byte %#zx changed to %#x",
+                         lengths[i], j, low[j]);
+        uint8_t status[4];
+        dma_read(f->mem, 0x2000, status, 4);
+        cr_assert_eq(be32(status), FW_CFG_DMA_ERROR, "length %#x", lengths[i]);
+    }
+    /* The same fill inside RAM zeroes exactly the bytes asked for. */
+    uint8_t buf[0x300];
+    memset(buf, 0xaa, sizeof(buf));
+    dma_write(f->mem, 0x10000, buf, sizeof(buf));
+    dma(f, 0x2000, (FW_CFG_SIGNATURE << 16) | FW_CFG_DMA_SELECT | FW_CFG_DMA_READ, 0x200, 0x10000);
+    dma_read(f->mem, 0x10000, buf, sizeof(buf));
+    cr_assert(memcmp(buf, "QEMU", 4) == 0);
+    for (int j = 4; j < 0x200; j++)
+        cr_assert_eq(buf[j], 0, "byte %#x", j);
+    for (int j = 0x200; j < 0x300; j++)
+        cr_assert_eq(buf[j], 0xaa, "byte %#x past the buffer", j);
+    uint8_t status[4];
+    dma_read(f->mem, 0x2000, status, 4);
+    cr_assert_eq(be32(status), 0);
+    teardown(f);
+}
+
+/* dma_span: the part of a transfer below 2^64. */
+Test(fw_cfg, dma_span_bounds)
+{
+    cr_assert_eq(dma_span(0, 0x1000), 0x1000);
+    cr_assert_eq(dma_span(0xffffffffffffff00ull, 0x1000), 0x100);
+    cr_assert_eq(dma_span(0xffffffffffffff00ull, 0x100), 0x100);
+    cr_assert_eq(dma_span(0xffffffffffffffffull, 2), 1);
+    cr_assert_eq(dma_span(0x1000, UINT64_MAX), 0 - 0x1000ull);
+    uint8_t b[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+    struct phys_mem *pm = phys_mem_create(1 << 20);
+    cr_assert(pm);
+    cr_assert_eq(dma_fill(pm, 0xfffffffffffffff0ull, 0, 0x20), 0);
+    cr_assert_eq(dma_fill(pm, 0x100, 0x5a, 8), 8);
+    dma_read(pm, 0x100, b, 8);
+    for (int i = 0; i < 8; i++)
+        cr_assert_eq(b[i], 0x5a);
+    phys_mem_destroy(pm);
+}
+
 static const struct acpi_config cfg = { .pm_base = 0x600, .gpe0_base = 0xafe0, .sci_irq = 9 };
 
 static uint32_t le32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }

@@ -351,3 +351,17 @@ Test(machine, rep_outsb_timer_on_time, .timeout = 120)
 {
     rep_timer_case("outsb-timer");
 }
+
+/* ---- fw_cfg DMA past the top of the address space (multiboot_fwcfg_wrap) ---- */
+
+Test(machine, fw_cfg_dma_does_not_wrap, .timeout = 60)
+{
+    struct capture out = {0};
+    struct machine *m = run_action_kernel(SOFTVM_ASM_DIR "/multiboot_fwcfg_wrap.bin", "", 16u << 20,
+                                          &out, 10000);
+    /* nothing lands at 0; the buffer is not all memory: status ERROR (bit 0) */
+    cr_assert_str_eq(out.buf, "len 00001000 changed 00000000 status 00000001\n"
+                              "len ffffffff changed 00000000 status 00000001\n");
+    cr_assert_eq(m->exit_status, (3 << 1) | 1);
+    done(m);
+}
