@@ -194,7 +194,8 @@ static struct vm_drive *new_drive(struct vm_options *opt, const char *optname, F
     d->origin = optname;
     d->interface = VM_IF_IDE;
     d->media = VM_MEDIA_DISK;
-    d->format = VM_FORMAT_RAW;
+    d->format = VM_FORMAT_AUTO;
+    d->cache = VM_CACHE_WRITEBACK;
     d->index = -1;
     return d;
 }
@@ -236,8 +237,10 @@ static int drive_kv(struct vm_options *opt, const char *optname, const char *key
         return set_drive_file(d, optname, value, err);
     if (!strcmp(key, "if")) {
         if (!strcmp(value, "ide")) d->interface = VM_IF_IDE;
+        else if (!strcmp(value, "virtio")) d->interface = VM_IF_VIRTIO;
         else if (!strcmp(value, "none")) d->interface = VM_IF_NONE;
-        else return fail(err, "%s: unsupported interface if=%s (use ide or none)", optname, value);
+        else return fail(err, "%s: unsupported interface if=%s (use ide, virtio or none)",
+                         optname, value);
         return 0;
     }
     if (!strcmp(key, "media")) {
@@ -250,6 +253,26 @@ static int drive_kv(struct vm_options *opt, const char *optname, const char *key
         if (!strcmp(value, "raw")) d->format = VM_FORMAT_RAW;
         else if (!strcmp(value, "qcow2")) d->format = VM_FORMAT_QCOW2;
         else return fail(err, "%s: format=%s: use raw or qcow2", optname, value);
+        return 0;
+    }
+    if (!strcmp(key, "cache")) {
+        if (!strcmp(value, "writeback")) d->cache = VM_CACHE_WRITEBACK;
+        else if (!strcmp(value, "none")) d->cache = VM_CACHE_NONE;
+        else if (!strcmp(value, "writethrough") || !strcmp(value, "directsync"))
+            d->cache = VM_CACHE_WRITETHROUGH;
+        else if (!strcmp(value, "unsafe")) d->cache = VM_CACHE_UNSAFE;
+        else return fail(err, "%s: cache=%s: use writeback, none, writethrough, directsync "
+                         "or unsafe", optname, value);
+        return 0;
+    }
+    if (!strcmp(key, "id")) {
+        if (!*value || strlen(value) >= sizeof(d->id))
+            return fail(err, "%s: id=%s: must be 1 to %zu characters", optname, value,
+                        sizeof(d->id) - 1);
+        for (int i = 0; i < opt->drive_count - 1; i++)
+            if (!strcmp(opt->drive[i].id, value))
+                return fail(err, "%s: id=%s is used twice", optname, value);
+        strcpy(d->id, value);
         return 0;
     }
     if (!strcmp(key, "index")) {
@@ -266,7 +289,7 @@ static int drive_kv(struct vm_options *opt, const char *optname, const char *key
         return 0;
     }
     return fail(err, "%s: unknown parameter '%s' (use file, if, media, format, index, "
-                "readonly, snapshot)", optname, key);
+                "readonly, snapshot, cache, id)", optname, key);
 }
 
 static int add_drive(struct vm_options *opt, const char *optname, const char *spec, FILE *err)
@@ -498,7 +521,8 @@ static int parse_log_list(struct vm_options *opt, const char *optname, const cha
 /* ---- the option table ------------------------------------------------------------ */
 
 enum opt_id {
-    O_HELP, O_VERSION, O_M, O_KERNEL, O_INITRD, O_APPEND, O_BIOS, O_HDA, O_HDB, O_CDROM,
+    O_HELP, O_VERSION, O_M, O_KERNEL, O_INITRD, O_APPEND, O_BIOS, O_HDA, O_HDB, O_HDC, O_HDD,
+    O_CDROM,
     O_DRIVE, O_BOOT, O_NOGRAPHIC, O_SERIAL, O_DISPLAY, O_ACCEL, O_NO_REBOOT, O_SNAPSHOT,
     O_NIC, O_NETDEV, O_S, O_GDB, O_BIG_S, O_D, O_BIG_D, O_DEBUGCON, O_RTC, O_ICOUNT,
     O_CLOCK, O_STATS, O_DFILTER, O_DICOUNT, O_ONE_INSN,
@@ -520,8 +544,10 @@ static const struct option_desc {
     { "bios",      O_BIOS,      "FILE", "firmware image (default: SeaBIOS bios.bin from the cache or /usr/share/seabios)" },
     { "hda",       O_HDA,       "FILE", "IDE primary master disk image" },
     { "hdb",       O_HDB,       "FILE", "IDE primary slave disk image" },
+    { "hdc",       O_HDC,       "FILE", "IDE secondary master disk image" },
+    { "hdd",       O_HDD,       "FILE", "IDE secondary slave disk image" },
     { "cdrom",     O_CDROM,     "FILE", "IDE secondary master CD-ROM image" },
-    { "drive",     O_DRIVE,     "SPEC", "file=F[,if=ide|none][,media=disk|cdrom][,format=raw|qcow2][,index=0-3][,readonly=on][,snapshot=on]" },
+    { "drive",     O_DRIVE,     "SPEC", "file=F[,if=ide|virtio|none][,media=disk|cdrom][,format=raw|qcow2][,index=0-3][,readonly=on][,snapshot=on][,cache=writeback|none|writethrough|unsafe][,id=ID]" },
     { "boot",      O_BOOT,      "ORDER", "[order=]LETTERS (c disk, d CD-ROM, n network)[,menu=on|off]" },
     { "nographic", O_NOGRAPHIC, NULL,   "no display; COM1 on the terminal" },
     { "serial",    O_SERIAL,    "DEV",  "next COM port: stdio, null, none, file:PATH" },
@@ -567,7 +593,7 @@ void options_print_help(FILE *out)
     }
     fprintf(out, "\nConsole: Ctrl-A x quits, Ctrl-A h prints console help.\n"
             "Exit status: the guest's (poweroff 0, debug-exit port 0xf4: (value<<1)|1);\n"
-            "1 for a bad kernel/initrd/BIOS file, 2 for a bad command line.\n");
+            "1 for a bad kernel/initrd/BIOS file or disk image, 2 for a bad command line.\n");
 }
 
 static const struct option_desc *find_option(const char *arg)
@@ -610,6 +636,8 @@ static int apply_option(struct vm_options *opt, const struct option_desc *o, con
     case O_BIOS: opt->bios = a; return 0;
     case O_HDA: return add_simple_drive(opt, on, a, 0, VM_MEDIA_DISK, err);
     case O_HDB: return add_simple_drive(opt, on, a, 1, VM_MEDIA_DISK, err);
+    case O_HDC: return add_simple_drive(opt, on, a, 2, VM_MEDIA_DISK, err);
+    case O_HDD: return add_simple_drive(opt, on, a, 3, VM_MEDIA_DISK, err);
     case O_CDROM: return add_simple_drive(opt, on, a, 2, VM_MEDIA_CDROM, err);
     case O_DRIVE: return add_drive(opt, on, a, err);
     case O_BOOT: return parse_kv_list(opt, on, a, boot_kv, err);
@@ -726,8 +754,9 @@ static int not_yet(FILE *err, const char *what)
 
 int options_check_implemented(const struct vm_options *opt, FILE *err)
 {
-    if (opt->drive_count > 0)
-        return not_yet(err, opt->drive[0].origin ? opt->drive[0].origin : "-drive");
+    for (int i = 0; i < opt->drive_count; i++)
+        if (opt->drive[i].interface == VM_IF_VIRTIO)
+            return not_yet(err, "-drive if=virtio");
     if (opt->display == VM_DISPLAY_SDL)
         return not_yet(err, "-display sdl");
     if (opt->display == VM_DISPLAY_CURSES)

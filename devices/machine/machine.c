@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "devices/block/block.h"
 #include "devices/machine/linux_boot.h"
 #include "devices/machine/loader.h"
 #include "devices/machine/multiboot.h"
@@ -165,6 +166,54 @@ static int load_kernel(struct machine *m)
     }
     free(img);
     return rc;
+}
+
+/* ---- disks ------------------------------------------------------------------------ */
+
+/* Open every -hda/-cdrom/-drive image and plug it in. Any problem with an
+ * image is reported here, before the guest starts (exit status 1). */
+static int attach_drives(struct machine *m)
+{
+    static const enum block_cache cache[] = {
+        [VM_CACHE_WRITEBACK] = BLOCK_CACHE_WRITEBACK, [VM_CACHE_NONE] = BLOCK_CACHE_NONE,
+        [VM_CACHE_WRITETHROUGH] = BLOCK_CACHE_WRITETHROUGH, [VM_CACHE_UNSAFE] = BLOCK_CACHE_UNSAFE,
+    };
+    for (int i = 0; i < m->opt.drive_count; i++) {
+        const struct vm_drive *d = &m->opt.drive[i];
+        if (d->interface != VM_IF_IDE)
+            continue;                 /* if=none: only for a -device to pick up */
+        bool cdrom = d->media == VM_MEDIA_CDROM;
+        struct block_dev *bd = NULL;
+        if (d->file[0]) {
+            struct block_options bo = {
+                .format = d->format == VM_FORMAT_RAW ? BLOCK_FORMAT_RAW :
+                          d->format == VM_FORMAT_QCOW2 ? BLOCK_FORMAT_QCOW2 : BLOCK_FORMAT_AUTO,
+                .readonly = d->readonly || cdrom,
+                .snapshot = (d->snapshot || m->opt.snapshot) && !cdrom,
+                .cache = cache[d->cache],
+            };
+            char err[600];
+            bd = block_open(d->file, &bo, err, sizeof(err));
+            if (!bd) {
+                fprintf(stderr, "softvm: %s '%s': %s\n", d->origin ? d->origin : "-drive",
+                        d->file, err);
+                return -1;
+            }
+            if (!cdrom && block_size(bd) < 512) {
+                fprintf(stderr, "softvm: %s '%s': the image is smaller than one sector\n",
+                        d->origin ? d->origin : "-drive", d->file);
+                block_close(bd);
+                return -1;
+            }
+        }
+        if (ide_attach(&m->dev.ide, d->index, bd, cdrom) != 0) {
+            fprintf(stderr, "softvm: %s: IDE position %d is already used\n",
+                    d->origin ? d->origin : "-drive", d->index);
+            block_close(bd);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 /* Put the machine in its starting state: the boot path's CPU state. */
@@ -334,6 +383,10 @@ int machine_init(struct machine *m, const struct vm_options *opt)
         return 1;
     }
 
+    if (attach_drives(m)) {
+        machine_destroy(m);
+        return 1;
+    }
     if (m->boot == BOOT_FIRMWARE) {
         if (load_bios(m) || add_vga_bios(m)) {
             machine_destroy(m);

@@ -18,7 +18,7 @@
 #define VM_RAM_MAX   (3584ull << 20)       /* 3.5 GiB: below the PCI hole, no PAE yet */
 #define VM_RAM_DEFAULT (128ull << 20)
 
-#define VM_MAX_DRIVES   4
+#define VM_MAX_DRIVES   8
 #define VM_MAX_SERIAL   4
 #define VM_MAX_NETDEV   4
 #define VM_DEFAULT_GDB_PORT 1234
@@ -46,9 +46,10 @@ struct vm_chardev {
 
 enum vm_display { VM_DISPLAY_DEFAULT, VM_DISPLAY_NONE, VM_DISPLAY_SDL, VM_DISPLAY_CURSES };
 
-enum vm_drive_if { VM_IF_IDE, VM_IF_NONE };
+enum vm_drive_if { VM_IF_IDE, VM_IF_VIRTIO, VM_IF_NONE };
 enum vm_drive_media { VM_MEDIA_DISK, VM_MEDIA_CDROM };
-enum vm_drive_format { VM_FORMAT_RAW, VM_FORMAT_QCOW2 };
+enum vm_drive_format { VM_FORMAT_AUTO, VM_FORMAT_RAW, VM_FORMAT_QCOW2 };
+enum vm_drive_cache { VM_CACHE_WRITEBACK, VM_CACHE_NONE, VM_CACHE_WRITETHROUGH, VM_CACHE_UNSAFE };
 
 #define VM_PATH_MAX 1024
 
@@ -58,7 +59,9 @@ struct vm_drive {
                                  because -drive's file= is not NUL-terminated */
     enum vm_drive_if interface;
     enum vm_drive_media media;
-    enum vm_drive_format format;
+    enum vm_drive_format format;   /* AUTO: probed (qcow2 magic, else raw) */
+    enum vm_drive_cache cache;
+    char id[32];          /* id=, for -device ...,drive=ID */
     int index;            /* IDE position 0..3 (primary master .. secondary slave) */
     bool readonly;
     bool snapshot;        /* writes go to a temporary overlay */

@@ -3,10 +3,11 @@
  * machine only through the I/O bus, the IRQ lines and small callbacks.
  *
  * ISA IRQ map: 0 PIT, 1 keyboard, 2 cascade, 3 COM2/COM4, 4 COM1/COM3,
- * 8 RTC, 9 ACPI SCI, 12 PS/2 mouse; PCI PIRQ A-D -> 10, 10, 11, 11 (as
+ * 8 RTC, 9 ACPI SCI, 12 PS/2 mouse, 14/15 IDE; PCI PIRQ A-D -> 10, 10, 11, 11 (as
  * SeaBIOS programs them).
  *
- * PCI: 00:00.0 i440FX host bridge, 00:01.0 PIIX3 ISA bridge, 00:01.3 PIIX4
+ * PCI: 00:00.0 i440FX host bridge, 00:01.0 PIIX3 ISA bridge, 00:01.1 PIIX3
+ * IDE, 00:01.3 PIIX4
  * ACPI PM (the layout of QEMU's "pc" machine, which SeaBIOS expects).
  */
 #include "devices/machine/pc.h"
@@ -94,7 +95,8 @@ int pc_devices_init(struct pc_devices *d, struct machine *m)
     if (pci_bus_init(&d->pci, bus) ||
         i440fx_init(&d->host, &d->pci, m->mem) ||
         piix3_init(&d->isa, &d->pci) ||
-        acpi_pm_init(&d->pm, &d->pci, bus, &m->clock, pc_stop, m))
+        acpi_pm_init(&d->pm, &d->pci, bus, &m->clock, pc_stop, m) ||
+        ide_init(&d->ide, &d->pci, bus, m->mem, &m->clock))
         return -1;
 
     if (vga_init(&d->vga, bus, m->mem))
@@ -125,11 +127,13 @@ void pc_devices_reset(struct pc_devices *d)
     acpi_pm_reset(&d->pm);
     fw_cfg_reset(&d->fw_cfg);
     vga_reset(&d->vga);
+    ide_reset(&d->ide);
 }
 
 void pc_devices_destroy(struct pc_devices *d)
 {
     fw_cfg_destroy(&d->fw_cfg);
+    ide_destroy(&d->ide);
 }
 
 int pc_devices_setup_direct_boot(struct pc_devices *d, struct machine *m)

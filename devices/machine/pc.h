@@ -13,6 +13,7 @@
  *       &m->dev.fw_cfg, FW_CFG_KERNEL_SIZE, ...) etc. for boots through SeaBIOS
  *   fw_cfg_add_file(&m->dev.fw_cfg, "vgaroms/vgabios-stdvga.bin", rom, len)
  *       lets SeaBIOS run the VGA BIOS (there is no PCI VGA function yet)
+ *   ide_attach(&m->dev.ide, index, block_dev, cdrom)   disks and CD-ROMs
  * Direct kernel boot: pc_devices_setup_direct_boot (below).
  * machine_destroy: pc_devices_destroy.
  * On a machine reset request: pc_devices_reset, then cpu_reset.
@@ -34,6 +35,7 @@
 #include "devices/fw_cfg.h"
 #include "devices/acpi_tables.h"
 #include "devices/vga.h"
+#include "devices/ide.h"
 
 struct machine;
 
@@ -54,6 +56,7 @@ struct pc_devices {
     struct fw_cfg fw_cfg;
     struct acpi_tables acpi;            /* built once; placed by BIOS or direct boot */
     struct vga vga;
+    struct ide_controller ide;          /* 00:01.1 PIIX3 IDE, IRQ 14/15 */
 };
 
 /* Create and wire every board device. Returns 0, or -1 on a wiring error
@@ -61,7 +64,7 @@ struct pc_devices {
 int pc_devices_init(struct pc_devices *d, struct machine *m);
 /* Return every device to its power-on state (machine reset). */
 void pc_devices_reset(struct pc_devices *d);
-/* Free what the devices allocated (fw_cfg items). */
+/* Free what the devices allocated (fw_cfg items) and close the disk images. */
 void pc_devices_destroy(struct pc_devices *d);
 /*
  * Direct kernel boot (no firmware): do what SeaBIOS would have done to the

@@ -236,17 +236,38 @@ Test(options, hda_hdb_cdrom_parse)
     cr_assert(p.opt.drive[2].readonly);
 }
 
-Test(options, drives_not_implemented_yet)
+Test(options, drives_accepted)
 {
-    struct parsed p = parse("-hda", "a.img", NULL);
+    /* parsing opens nothing: a missing file is machine_init's to report */
+    OK(parse("-hda", "a.img", "-hdb", "b.img", "-hdc", "c.img", "-hdd", "d.img", NULL));
+    OK(parse("-cdrom", "c.iso", "-drive", "file=x.img,if=ide,cache=unsafe", NULL));
+    struct parsed p = parse("-drive", "file=x.img,if=virtio", NULL);
     cr_assert_eq(p.rc, 2);
-    cr_assert_str_eq(p.err, "softvm: -hda: not implemented yet\n");
-    p = parse("-hdb", "b.img", NULL);
-    cr_assert_str_eq(p.err, "softvm: -hdb: not implemented yet\n");
-    p = parse("-cdrom", "c.iso", NULL);
-    cr_assert_str_eq(p.err, "softvm: -cdrom: not implemented yet\n");
-    p = parse("-drive", "file=x.img", NULL);
-    cr_assert_str_eq(p.err, "softvm: -drive: not implemented yet\n");
+    cr_assert_str_eq(p.err, "softvm: -drive if=virtio: not implemented yet\n");
+}
+
+Test(options, hdc_hdd_cache_id)
+{
+    struct parsed p = syntax("-hdc", "c.img", "-hdd", "d.img", "-drive",
+                             "file=x.raw,if=none,id=disk0,cache=none", "-drive",
+                             "file=y,cache=writethrough", "-drive", "file=z,cache=directsync,"
+                             "format=raw", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.drive[0].index, 2);
+    cr_assert_eq(p.opt.drive[0].media, VM_MEDIA_DISK);
+    cr_assert_eq(p.opt.drive[0].format, VM_FORMAT_AUTO);      /* probed, as QEMU */
+    cr_assert_eq(p.opt.drive[1].index, 3);
+    cr_assert_str_eq(p.opt.drive[2].id, "disk0");
+    cr_assert_eq(p.opt.drive[2].interface, VM_IF_NONE);
+    cr_assert_eq(p.opt.drive[2].cache, VM_CACHE_NONE);
+    cr_assert_eq(p.opt.drive[0].cache, VM_CACHE_WRITEBACK);
+    cr_assert_eq(p.opt.drive[3].cache, VM_CACHE_WRITETHROUGH);
+    cr_assert_eq(p.opt.drive[3].index, 0);
+    cr_assert_eq(p.opt.drive[4].cache, VM_CACHE_WRITETHROUGH);
+    cr_assert_eq(p.opt.drive[4].format, VM_FORMAT_RAW);
+    BAD(syntax("-drive", "file=a,id=x,if=none", "-drive", "file=b,id=x,if=none", NULL),
+        "id=x is used twice");
+    BAD(syntax("-drive", "file=a,id=", NULL), "id=");
 }
 
 Test(options, drive_full_spec)
@@ -284,7 +305,8 @@ Test(options, drive_bad)
     BAD(syntax("-drive", "file=a,index=4", NULL), "index=4: must be 0 to 3");
     BAD(syntax("-drive", "file=a,index=x", NULL), "index=x");
     BAD(syntax("-drive", "file=a,readonly=maybe", NULL), "readonly= wants on or off");
-    BAD(syntax("-drive", "file=a,cache=none", NULL), "unknown parameter 'cache'");
+    BAD(syntax("-drive", "file=a,cache=bogus", NULL), "cache=bogus: use writeback");
+    BAD(syntax("-drive", "file=a,speed=9", NULL), "unknown parameter 'speed'");
     BAD(syntax("-drive", "a.img", NULL), "'a.img' is not key=value");
     BAD(syntax("-drive", "if=ide", NULL), "a disk needs file=");
     BAD(syntax("-drive", "file=", NULL), "empty file name");
@@ -295,9 +317,12 @@ Test(options, drive_bad)
     BAD(syntax("-hda", "a", "-hda", "b", NULL), "-hda: IDE position 0 is already used");
     BAD(syntax("-hda", "", NULL), "empty file name");
     BAD(syntax("-hda", "a", "-hdb", "b", "-cdrom", "c", "-drive", "file=d", "-drive",
-               "file=e", NULL), "too many drives");
-    BAD(syntax("-hda", "a", "-hdb", "b", "-cdrom", "c", "-drive", "file=d,index=3",
-               "-drive", "file=e,if=none", NULL), "too many drives");
+               "file=e", NULL), "all four IDE positions are used");
+    OK(syntax("-hda", "a", "-hdb", "b", "-cdrom", "c", "-drive", "file=d,index=3",
+              "-drive", "file=e,if=none", NULL));
+    BAD(syntax("-hda", "a", "-hdb", "b", "-cdrom", "c", "-hdd", "d",
+               "-drive", "file=e,if=none", "-drive", "file=f,if=none", "-drive", "file=g,if=none",
+               "-drive", "file=h,if=none", "-drive", "file=i,if=none", NULL), "too many drives");
 }
 
 Test(options, drive_long_path)

@@ -1,0 +1,576 @@
+/*
+ * test_dev_ide.c - the PIIX3 IDE controller through its ports, as a driver
+ * would use it: IDENTIFY (ATA-6 8.15 word layout), PIO reads and writes in
+ * LBA28, LBA48 and CHS, READ/WRITE MULTIPLE, bus-master DMA through PRD
+ * tables (PIIX3 2.7), status/error/interrupt semantics, soft reset
+ * signatures, and the ATAPI PACKET protocol with MMC commands.
+ *
+ * Disk contents are a pattern the test writes itself; every transfer is
+ * compared with the image file on the host.
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dev_harness.h"
+#include "devices/block/block.h"
+#include "devices/ide.h"
+#include "devices/pci.h"
+#include "memory/memory.h"
+
+#define PRI 0x1f0
+#define PRI_CTL 0x3f6
+#define SEC 0x170
+#define BM 0xc000
+
+#define ST_ERR 0x01
+#define ST_DRQ 0x08
+#define ST_DSC 0x10
+#define ST_DRDY 0x40
+#define ST_BSY 0x80
+
+struct rig {
+    struct harness *h;
+    struct phys_mem *mem;
+    struct pci_bus pci;
+    struct ide_controller ide;
+    char disk[64], iso[64];
+    size_t disk_len;
+};
+
+static void pattern(uint8_t *b, size_t n, uint32_t seed)
+{
+    uint32_t x = seed * 2654435761u + 7;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+        b[i] = (uint8_t)(x >> 3);
+    }
+}
+
+static void make_file(const char *path, size_t len, uint32_t seed)
+{
+    uint8_t *b = malloc(len);
+    pattern(b, len, seed);
+    FILE *f = fopen(path, "wb");
+    cr_assert(f && fwrite(b, 1, len, f) == len);
+    fclose(f);
+    free(b);
+}
+
+static void file_bytes(const char *path, uint64_t off, void *buf, size_t len)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert(f);
+    fseeko(f, (off_t)off, SEEK_SET);
+    cr_assert_eq(fread(buf, 1, len, f), len);
+    fclose(f);
+}
+
+static struct block_dev *open_img(const char *path, bool ro)
+{
+    char err[512];
+    struct block_options o = { .readonly = ro, .format = BLOCK_FORMAT_RAW };
+    struct block_dev *bd = block_open(path, &o, err, sizeof(err));
+    cr_assert(bd, "%s", err);
+    return bd;
+}
+
+/* A disk of 4 MiB as primary master, an ISO of 64 blocks as secondary master. */
+static struct rig *rig_new(bool with_cd)
+{
+    struct rig *r = calloc(1, sizeof(*r));
+    r->h = harness_new();
+    r->mem = phys_mem_create(4u << 20);
+    cr_assert(r->mem);
+    cr_assert_eq(pci_bus_init(&r->pci, &r->h->bus), 0);
+    cr_assert_eq(ide_init(&r->ide, &r->pci, &r->h->bus, r->mem, &r->h->clock), 0);
+    strcpy(r->disk, "/tmp/softvm-ide-XXXXXX");
+    int fd = mkstemp(r->disk);
+    close(fd);
+    r->disk_len = 4u << 20;
+    make_file(r->disk, r->disk_len, 1);
+    cr_assert_eq(ide_attach(&r->ide, 0, open_img(r->disk, false), false), 0);
+    if (with_cd) {
+        strcpy(r->iso, "/tmp/softvm-iso-XXXXXX");
+        fd = mkstemp(r->iso);
+        close(fd);
+        make_file(r->iso, 64 * 2048, 2);
+        cr_assert_eq(ide_attach(&r->ide, 2, open_img(r->iso, true), true), 0);
+    }
+    /* map BAR4 and enable I/O + bus mastering, as firmware does */
+    pci_config_write(&r->pci, PCI_DEVFN(1, 1), PCI_BAR0 + 16, BM, 4);
+    pci_config_write(&r->pci, PCI_DEVFN(1, 1), PCI_COMMAND, 0x5, 2);
+    return r;
+}
+
+static void rig_free(struct rig *r)
+{
+    ide_destroy(&r->ide);
+    phys_mem_destroy(r->mem);
+    unlink(r->disk);
+    if (r->iso[0])
+        unlink(r->iso);
+    free(r->h);
+    free(r);
+}
+
+
+static uint8_t alt_status(struct rig *r, uint16_t base)
+{
+    return inb(r->h, base == PRI ? PRI_CTL : 0x376);
+}
+
+static void wait_not_busy(struct rig *r, uint16_t base)
+{
+    uint64_t end = r->h->icount + 10000000;
+    while (alt_status(r, base) & ST_BSY) {
+        cr_assert(r->h->icount < end, "the drive stays busy");
+        harness_advance_to(r->h, r->h->icount + 1000);
+    }
+}
+
+static void lba28(struct rig *r, uint16_t base, int dev, uint32_t lba, uint8_t count, uint8_t cmd)
+{
+    outb(r->h, base + 6, (uint8_t)(0xe0 | dev << 4 | ((lba >> 24) & 0xf)));
+    outb(r->h, base + 2, count);
+    outb(r->h, base + 3, (uint8_t)lba);
+    outb(r->h, base + 4, (uint8_t)(lba >> 8));
+    outb(r->h, base + 5, (uint8_t)(lba >> 16));
+    outb(r->h, base + 7, cmd);
+}
+
+static void read_words(struct rig *r, uint16_t base, uint8_t *buf, size_t bytes)
+{
+    for (size_t i = 0; i < bytes; i += 2) {
+        uint16_t w = inw(r->h, base);
+        buf[i] = (uint8_t)w;
+        buf[i + 1] = (uint8_t)(w >> 8);
+    }
+}
+
+Test(ide, identify_device)
+{
+    struct rig *r = rig_new(false);
+    outb(r->h, PRI + 6, 0xa0);
+    outb(r->h, PRI + 7, 0xec);
+    cr_assert(alt_status(r, PRI) & ST_BSY);
+    cr_assert_not(r->h->line[14]);
+    /* completes exactly IDE_CMD_NS later, with DRQ and IRQ 14 */
+    harness_advance_to(r->h, IDE_CMD_NS - 1);
+    cr_assert(alt_status(r, PRI) & ST_BSY);
+    harness_advance_to(r->h, IDE_CMD_NS);
+    cr_assert_eq(alt_status(r, PRI), ST_DRDY | ST_DSC | ST_DRQ);
+    cr_assert(r->h->line[14]);
+    cr_assert_eq(inb(r->h, PRI + 7), ST_DRDY | ST_DSC | ST_DRQ);   /* acknowledges */
+    cr_assert_not(r->h->line[14]);
+    uint16_t w[256];
+    for (int i = 0; i < 256; i++)
+        w[i] = inw(r->h, PRI);
+    cr_assert_eq(alt_status(r, PRI), ST_DRDY | ST_DSC);
+    uint32_t sectors = (4u << 20) / 512;
+    cr_assert_eq(w[0], 0x0040);
+    cr_assert_eq(w[49] & 0x0300, 0x0300);                 /* LBA and DMA */
+    cr_assert_eq(w[60] | (uint32_t)w[61] << 16, sectors);
+    cr_assert_eq(w[100] | (uint32_t)w[101] << 16, sectors);
+    cr_assert_eq(w[102] | w[103], 0);
+    cr_assert(w[83] & (1 << 10));                         /* LBA48 */
+    cr_assert_eq(w[3], 16);
+    cr_assert_eq(w[6], 63);
+    cr_assert_eq(w[1], sectors / (16 * 63));
+    /* model string: big-endian characters per word, space padded */
+    char model[41];
+    for (int i = 0; i < 20; i++) {
+        model[2 * i] = (char)(w[27 + i] >> 8);
+        model[2 * i + 1] = (char)w[27 + i];
+    }
+    model[40] = 0;
+    cr_assert_str_eq(model, "SOFTVM HARDDISK                         ");
+    rig_free(r);
+}
+
+Test(ide, absent_devices)
+{
+    struct rig *r = rig_new(false);
+    /* slave of the primary channel: status 0, commands ignored */
+    outb(r->h, PRI + 6, 0xb0);
+    cr_assert_eq(inb(r->h, PRI + 7), 0);
+    outb(r->h, PRI + 7, 0xec);
+    harness_advance_to(r->h, 100000);
+    cr_assert_eq(inb(r->h, PRI + 7), 0);
+    cr_assert_not(r->h->line[14]);
+    /* an empty channel reads 0 */
+    cr_assert_eq(inb(r->h, SEC + 7), 0);
+    cr_assert_eq(inb(r->h, SEC + 2), 0);
+    rig_free(r);
+}
+
+Test(ide, pio_read_write_lba28_and_multiple)
+{
+    struct rig *r = rig_new(false);
+    uint8_t got[8 * 512], want[8 * 512];
+    /* READ SECTORS: 3 sectors from LBA 100, one interrupt per sector */
+    lba28(r, PRI, 0, 100, 3, 0x20);
+    for (int s = 0; s < 3; s++) {
+        wait_not_busy(r, PRI);
+        cr_assert(r->h->line[14]);
+        cr_assert_eq(inb(r->h, PRI + 7), ST_DRDY | ST_DSC | ST_DRQ);
+        read_words(r, PRI, got + s * 512, 512);
+    }
+    cr_assert_eq(alt_status(r, PRI), ST_DRDY | ST_DSC);
+    file_bytes(r->disk, 100 * 512, want, 3 * 512);
+    cr_assert(memcmp(got, want, 3 * 512) == 0);
+    /* the task file ends at the last sector read */
+    cr_assert_eq(inb(r->h, PRI + 3), 102);
+
+    /* SET MULTIPLE 4, READ MULTIPLE 8: two blocks of four */
+    outb(r->h, PRI + 2, 4);
+    outb(r->h, PRI + 7, 0xc6);
+    wait_not_busy(r, PRI);
+    cr_assert_eq(inb(r->h, PRI + 7), ST_DRDY | ST_DSC);
+    lba28(r, PRI, 0, 7, 8, 0xc4);
+    int irqs = 0;
+    for (int b = 0; b < 2; b++) {
+        wait_not_busy(r, PRI);
+        irqs += r->h->line[14];
+        inb(r->h, PRI + 7);
+        for (int i = 0; i < 4 * 256; i += 2) {   /* 32-bit PIO */
+            uint32_t v = inl(r->h, PRI);
+            memcpy(got + b * 2048 + i * 2, &v, 4);
+        }
+    }
+    cr_assert_eq(irqs, 2);
+    file_bytes(r->disk, 7 * 512, want, 8 * 512);
+    cr_assert(memcmp(got, want, 8 * 512) == 0);
+
+    /* WRITE SECTORS 2 at LBA 5000 */
+    pattern(want, 1024, 99);
+    lba28(r, PRI, 0, 5000, 2, 0x30);
+    cr_assert_eq(alt_status(r, PRI), ST_DRDY | ST_DSC | ST_DRQ);   /* no wait, no IRQ */
+    cr_assert_not(r->h->line[14]);
+    for (int s = 0; s < 2; s++) {
+        for (int i = 0; i < 512; i += 2)
+            outw(r->h, PRI, (uint16_t)(want[s * 512 + i] | want[s * 512 + i + 1] << 8));
+        cr_assert(alt_status(r, PRI) & ST_BSY);
+        wait_not_busy(r, PRI);
+        cr_assert(r->h->line[14]);
+        inb(r->h, PRI + 7);
+    }
+    cr_assert_eq(alt_status(r, PRI), ST_DRDY | ST_DSC);
+    outb(r->h, PRI + 7, 0xe7);                   /* FLUSH CACHE */
+    wait_not_busy(r, PRI);
+    cr_assert_eq(inb(r->h, PRI + 7), ST_DRDY | ST_DSC);
+    file_bytes(r->disk, 5000 * 512, got, 1024);
+    cr_assert(memcmp(got, want, 1024) == 0);
+    rig_free(r);
+}
+
+Test(ide, lba48_and_chs)
+{
+    struct rig *r = rig_new(false);
+    uint8_t got[512], want[512];
+    /* READ SECTORS EXT, LBA 8000 = 0x1F40, count 1: high bytes first */
+    outb(r->h, PRI + 6, 0x40);
+    outb(r->h, PRI + 2, 0); outb(r->h, PRI + 2, 1);
+    outb(r->h, PRI + 3, 0); outb(r->h, PRI + 3, 0x40);
+    outb(r->h, PRI + 4, 0); outb(r->h, PRI + 4, 0x1f);
+    outb(r->h, PRI + 5, 0); outb(r->h, PRI + 5, 0);
+    outb(r->h, PRI + 7, 0x24);
+    wait_not_busy(r, PRI);
+    read_words(r, PRI, got, 512);
+    file_bytes(r->disk, 8000 * 512, want, 512);
+    cr_assert(memcmp(got, want, 512) == 0);
+    /* HOB reads give the previous contents */
+    outb(r->h, PRI_CTL, 0x80);
+    cr_assert_eq(inb(r->h, PRI + 2), 0);
+    outb(r->h, PRI_CTL, 0x00);
+    /* a high LBA48 sector beyond the disk: IDNF */
+    outb(r->h, PRI + 2, 0); outb(r->h, PRI + 2, 1);
+    outb(r->h, PRI + 3, 1); outb(r->h, PRI + 3, 0);
+    outb(r->h, PRI + 4, 0); outb(r->h, PRI + 4, 0);
+    outb(r->h, PRI + 5, 0); outb(r->h, PRI + 5, 0);
+    outb(r->h, PRI + 7, 0x24);
+    cr_assert_eq(inb(r->h, PRI + 7), ST_DRDY | ST_DSC | ST_ERR);
+    cr_assert_eq(inb(r->h, PRI + 1), 0x14);      /* IDNF | ABRT */
+    /* CHS: cylinder 2, head 3, sector 5 -> (2*16+3)*63+4 = 2209 */
+    outb(r->h, PRI + 6, 0xa3);
+    outb(r->h, PRI + 2, 1);
+    outb(r->h, PRI + 3, 5);
+    outb(r->h, PRI + 4, 2);
+    outb(r->h, PRI + 5, 0);
+    outb(r->h, PRI + 7, 0x20);
+    wait_not_busy(r, PRI);
+    read_words(r, PRI, got, 512);
+    file_bytes(r->disk, 2209 * 512, want, 512);
+    cr_assert(memcmp(got, want, 512) == 0);
+    rig_free(r);
+}
+
+Test(ide, errors_and_reset)
+{
+    struct rig *r = rig_new(true);
+    /* unknown command: ABRT at once */
+    outb(r->h, PRI + 6, 0xa0);
+    outb(r->h, PRI + 7, 0xb0);                   /* SMART */
+    cr_assert_eq(inb(r->h, PRI + 7), ST_DRDY | ST_DSC | ST_ERR);
+    cr_assert_eq(inb(r->h, PRI + 1), 0x04);
+    /* last sector + 1 */
+    lba28(r, PRI, 0, 8191, 2, 0x20);
+    cr_assert(inb(r->h, PRI + 7) & ST_ERR);
+    /* READ MULTIPLE without SET MULTIPLE aborts */
+    lba28(r, PRI, 0, 0, 1, 0xc4);
+    cr_assert(inb(r->h, PRI + 7) & ST_ERR);
+    /* nIEN masks the line, the pending interrupt stays */
+    outb(r->h, PRI_CTL, 0x02);
+    lba28(r, PRI, 0, 0, 1, 0x20);
+    wait_not_busy(r, PRI);
+    cr_assert_not(r->h->line[14]);
+    outb(r->h, PRI_CTL, 0x00);
+    cr_assert(r->h->line[14]);
+    /* soft reset: BSY while SRST, then the ATA signature */
+    outb(r->h, PRI_CTL, 0x04);
+    cr_assert(alt_status(r, PRI) & ST_BSY);
+    outb(r->h, PRI_CTL, 0x00);
+    cr_assert_eq(inb(r->h, PRI + 7), ST_DRDY | ST_DSC);
+    cr_assert_eq(inb(r->h, PRI + 1), 0x01);
+    cr_assert_eq(inb(r->h, PRI + 2), 1);
+    cr_assert_eq(inb(r->h, PRI + 3), 1);
+    cr_assert_eq(inb(r->h, PRI + 4), 0);
+    cr_assert_eq(inb(r->h, PRI + 5), 0);
+    /* the CD-ROM: ATAPI signature, and IDENTIFY DEVICE aborts with it */
+    outb(r->h, 0x376, 0x04);
+    outb(r->h, 0x376, 0x00);
+    cr_assert_eq(inb(r->h, SEC + 4), 0x14);
+    cr_assert_eq(inb(r->h, SEC + 5), 0xeb);
+    outb(r->h, SEC + 7, 0xec);
+    cr_assert(inb(r->h, SEC + 7) & ST_ERR);
+    cr_assert_eq(inb(r->h, SEC + 4), 0x14);
+    rig_free(r);
+}
+
+/* ---- bus-master DMA ---- */
+
+static void prd(struct rig *r, uint32_t table, int i, uint32_t addr, uint32_t len, bool eot)
+{
+    phys_write32(r->mem, table + 8 * i, addr);
+    phys_write32(r->mem, table + 8 * i + 4, (len & 0xffff) | (eot ? 0x80000000u : 0));
+}
+
+Test(ide, dma_read_write)
+{
+    struct rig *r = rig_new(false);
+    uint8_t want[16 * 512], got[16 * 512];
+    /* 16 sectors from LBA 300 into two buffers: 3000 bytes and the rest */
+    prd(r, 0x1000, 0, 0x20000, 3000, false);
+    prd(r, 0x1000, 1, 0x30000, 16 * 512 - 3000, true);
+    outl(r->h, BM + 4, 0x1000);
+    lba28(r, PRI, 0, 300, 16, 0xc8);
+    outb(r->h, BM, 0x09);                        /* start, to memory */
+    cr_assert(inb(r->h, BM + 2) & 1);
+    harness_advance_to(r->h, r->h->icount + IDE_CMD_NS + 16 * IDE_SECTOR_NS - 1);
+    cr_assert_not(inb(r->h, BM + 2) & 4);
+    harness_advance_to(r->h, r->h->icount + 1);
+    cr_assert_eq(inb(r->h, BM + 2) & 7, 4);      /* interrupt, not active */
+    cr_assert(r->h->line[14]);
+    cr_assert_eq(inb(r->h, PRI + 7), ST_DRDY | ST_DSC);
+    outb(r->h, BM + 2, 4);                       /* write 1 to clear */
+    cr_assert_eq(inb(r->h, BM + 2) & 4, 0);
+    outb(r->h, BM, 0);
+    dma_read(r->mem, 0x20000, got, 3000);
+    dma_read(r->mem, 0x30000, got + 3000, sizeof(got) - 3000);
+    file_bytes(r->disk, 300 * 512, want, sizeof(want));
+    cr_assert(memcmp(got, want, sizeof(want)) == 0);
+
+    /* WRITE DMA of 2 sectors from one buffer; engine started first */
+    pattern(want, 1024, 5);
+    dma_write(r->mem, 0x40000, want, 1024);
+    prd(r, 0x1000, 0, 0x40000, 1024, true);
+    outb(r->h, BM, 0x01);
+    lba28(r, PRI, 0, 600, 2, 0xca);
+    wait_not_busy(r, PRI);
+    cr_assert_eq(inb(r->h, PRI + 7), ST_DRDY | ST_DSC);
+    cr_assert_eq(inb(r->h, BM + 2) & 7, 4);
+    outb(r->h, BM, 0);
+    file_bytes(r->disk, 600 * 512, got, 1024);
+    cr_assert(memcmp(got, want, 1024) == 0);
+    rig_free(r);
+}
+
+Test(ide, dma_bad_prd_tables)
+{
+    struct rig *r = rig_new(false);
+    /* too short a table: the command aborts, the engine stops with INTR */
+    prd(r, 0x1000, 0, 0x20000, 512, true);
+    outl(r->h, BM + 4, 0x1000);
+    lba28(r, PRI, 0, 0, 4, 0xc8);
+    outb(r->h, BM, 0x09);
+    wait_not_busy(r, PRI);
+    cr_assert_eq(inb(r->h, PRI + 7), ST_DRDY | ST_DSC | ST_ERR);
+    cr_assert_eq(inb(r->h, BM + 2) & 5, 4);
+    outb(r->h, BM, 0);
+    outb(r->h, BM + 2, 6);
+    /* a table longer than the transfer: INTR with the engine still active */
+    prd(r, 0x1000, 0, 0x20000, 512, false);
+    prd(r, 0x1000, 1, 0x21000, 512, true);
+    lba28(r, PRI, 0, 0, 1, 0xc8);
+    outb(r->h, BM, 0x09);
+    wait_not_busy(r, PRI);
+    cr_assert_eq(inb(r->h, BM + 2) & 5, 5);
+    outb(r->h, BM, 0);
+    outb(r->h, BM + 2, 6);
+    /* addresses outside RAM, a table with no end, a table at the top of
+     * the address space: no crash, the transfer ends */
+    for (int i = 0; i < 8192 / 8; i++)
+        prd(r, 0x10000, i, 0xfffff000u - (uint32_t)i * 4096, 0, false);
+    outl(r->h, BM + 4, 0x10000);
+    lba28(r, PRI, 0, 0, 255, 0xc8);
+    outb(r->h, BM, 0x09);
+    wait_not_busy(r, PRI);
+    cr_assert_eq(inb(r->h, PRI + 7) & ST_BSY, 0);
+    outb(r->h, BM, 0);
+    outl(r->h, BM + 4, 0xfffffffc);
+    lba28(r, PRI, 0, 0, 255, 0xca);
+    outb(r->h, BM, 0x01);
+    wait_not_busy(r, PRI);
+    /* unmapped: the entry reads all-ones (EOT, 65534 bytes), too short */
+    cr_assert(inb(r->h, PRI + 7) & ST_ERR);
+    rig_free(r);
+}
+
+/* ---- ATAPI ---- */
+
+/* Send a 12-byte packet; PIO, byte-count limit `limit`. */
+static void packet(struct rig *r, const uint8_t cdb[12], uint16_t limit)
+{
+    outb(r->h, SEC + 6, 0xa0);
+    outb(r->h, SEC + 1, 0);
+    outb(r->h, SEC + 4, (uint8_t)limit);
+    outb(r->h, SEC + 5, (uint8_t)(limit >> 8));
+    outb(r->h, SEC + 7, 0xa0);
+    cr_assert_eq(alt_status(r, SEC) & (ST_DRQ | ST_BSY), ST_DRQ);
+    cr_assert_eq(inb(r->h, SEC + 2) & 3, 1);     /* CoD: command */
+    for (int i = 0; i < 12; i += 2)
+        outw(r->h, SEC, (uint16_t)(cdb[i] | cdb[i + 1] << 8));
+    wait_not_busy(r, SEC);
+}
+
+/* Read the whole reply; returns its length. */
+static size_t reply(struct rig *r, uint8_t *buf, size_t cap)
+{
+    size_t n = 0;
+    for (;;) {
+        wait_not_busy(r, SEC);
+        uint8_t st = inb(r->h, SEC + 7);
+        if (!(st & ST_DRQ))
+            break;
+        cr_assert_eq(inb(r->h, SEC + 2) & 3, 2);  /* IO: data to the host */
+        size_t chunk = inb(r->h, SEC + 4) | (size_t)inb(r->h, SEC + 5) << 8;
+        cr_assert(n + chunk <= cap);
+        read_words(r, SEC, buf + n, chunk);
+        n += chunk;
+    }
+    cr_assert_eq(inb(r->h, SEC + 2) & 3, 3);      /* completion */
+    return n;
+}
+
+Test(ide, atapi_commands)
+{
+    struct rig *r = rig_new(true);
+    uint8_t buf[70000], want[16 * 2048];
+    outb(r->h, SEC + 6, 0xa0);
+    outb(r->h, SEC + 7, 0xa1);                   /* IDENTIFY PACKET DEVICE */
+    wait_not_busy(r, SEC);
+    uint16_t w0 = inw(r->h, SEC);
+    cr_assert_eq(w0, 0x85c0);
+    for (int i = 1; i < 256; i++)
+        inw(r->h, SEC);
+
+    const uint8_t inquiry[12] = { 0x12, 0, 0, 0, 36 };
+    packet(r, inquiry, 0xfffe);
+    cr_assert(r->h->line[15]);
+    cr_assert_eq(reply(r, buf, sizeof(buf)), 36);
+    cr_assert_eq(buf[0], 0x05);
+    cr_assert_eq(buf[1], 0x80);
+    cr_assert(memcmp(buf + 8, "SOFTVM  DVD-ROM", 15) == 0);
+
+    const uint8_t capacity[12] = { 0x25 };
+    packet(r, capacity, 0xfffe);
+    cr_assert_eq(reply(r, buf, sizeof(buf)), 8);
+    cr_assert_eq(buf[3], 63);                     /* last block */
+    cr_assert_eq(buf[6] << 8 | buf[7], 2048);
+
+    /* READ(10) of 16 blocks from 3, in DRQ chunks of at most 6000 bytes */
+    const uint8_t rd[12] = { 0x28, 0, 0, 0, 0, 3, 0, 0, 16 };
+    packet(r, rd, 6000);
+    cr_assert_eq(reply(r, buf, sizeof(buf)), 16 * 2048);
+    file_bytes(r->iso, 3 * 2048, want, sizeof(want));
+    cr_assert(memcmp(buf, want, sizeof(want)) == 0);
+
+    /* beyond the disc: CHECK CONDITION, ILLEGAL REQUEST / LBA out of range */
+    const uint8_t bad[12] = { 0x28, 0, 0, 0, 0, 60, 0, 0, 5 };
+    packet(r, bad, 0xfffe);
+    uint8_t st = inb(r->h, SEC + 7);
+    cr_assert(st & ST_ERR);
+    cr_assert_eq(inb(r->h, SEC + 1) >> 4, 5);
+    const uint8_t sense[12] = { 0x03, 0, 0, 0, 18 };
+    packet(r, sense, 0xfffe);
+    cr_assert_eq(reply(r, buf, sizeof(buf)), 18);
+    cr_assert_eq(buf[2], 5);
+    cr_assert_eq(buf[12], 0x21);
+
+    /* READ TOC: one data track and the lead-out at block 64 */
+    const uint8_t toc[12] = { 0x43, 0, 0, 0, 0, 0, 0, 0, 100 };
+    packet(r, toc, 0xfffe);
+    cr_assert_eq(reply(r, buf, sizeof(buf)), 20);
+    cr_assert_eq(buf[1], 18);
+    cr_assert_eq(buf[6], 1);
+    cr_assert_eq(buf[14], 0xaa);
+    cr_assert_eq(buf[19], 64);
+
+    /* media change: unit attention once, then a media event */
+    struct block_dev *nd = open_img(r->iso, true);
+    cr_assert_eq(ide_change_media(&r->ide, 2, nd), 0);
+    const uint8_t tur[12] = { 0x00 };
+    packet(r, tur, 0xfffe);
+    cr_assert(inb(r->h, SEC + 7) & ST_ERR);
+    cr_assert_eq(inb(r->h, SEC + 1) >> 4, 6);
+    packet(r, tur, 0xfffe);
+    cr_assert_eq(inb(r->h, SEC + 7) & ST_ERR, 0);
+    const uint8_t gesn[12] = { 0x4a, 1, 0, 0, 0x10, 0, 0, 0, 8 };
+    packet(r, gesn, 0xfffe);
+    cr_assert_eq(reply(r, buf, sizeof(buf)), 8);
+    cr_assert_eq(buf[2], 4);
+    cr_assert_eq(buf[4], 2);                      /* new media */
+    cr_assert_eq(buf[5], 2);                      /* present */
+    /* tray emptied: NOT READY, medium not present */
+    cr_assert_eq(ide_change_media(&r->ide, 2, NULL), 0);
+    packet(r, tur, 0xfffe);                       /* the unit attention */
+    packet(r, tur, 0xfffe);
+    cr_assert(inb(r->h, SEC + 7) & ST_ERR);
+    cr_assert_eq(inb(r->h, SEC + 1) >> 4, 2);
+    rig_free(r);
+}
+
+Test(ide, atapi_dma_read)
+{
+    struct rig *r = rig_new(true);
+    uint8_t want[5 * 2048], got[5 * 2048];
+    prd(r, 0x1000, 0, 0x50000, 5 * 2048, true);
+    outl(r->h, BM + 8 + 4, 0x1000);
+    outb(r->h, BM + 8, 0x09);
+    const uint8_t rd[12] = { 0xa8, 0, 0, 0, 0, 10, 0, 0, 0, 5 };   /* READ(12) */
+    outb(r->h, SEC + 6, 0xa0);
+    outb(r->h, SEC + 1, 1);                       /* DMA */
+    outb(r->h, SEC + 7, 0xa0);
+    for (int i = 0; i < 12; i += 2)
+        outw(r->h, SEC, (uint16_t)(rd[i] | rd[i + 1] << 8));
+    wait_not_busy(r, SEC);
+    cr_assert_eq(inb(r->h, SEC + 7) & (ST_ERR | ST_DRQ), 0);
+    cr_assert_eq(inb(r->h, BM + 8 + 2) & 5, 4);
+    dma_read(r->mem, 0x50000, got, sizeof(got));
+    file_bytes(r->iso, 10 * 2048, want, sizeof(want));
+    cr_assert(memcmp(got, want, sizeof(want)) == 0);
+    rig_free(r);
+}
