@@ -322,6 +322,73 @@ static int add_drive(struct vm_options *opt, const char *optname, const char *sp
     return 0;
 }
 
+/* ---- -device --------------------------------------------------------------------- */
+
+static int device_kv(struct vm_options *opt, const char *optname, const char *key,
+                     const char *value, FILE *err)
+{
+    struct vm_device *d = &opt->device[opt->device_count - 1];
+    if (!*key) {                          /* the leading driver name */
+        if (d->driver[0])
+            return fail(err, "%s: '%s' is not key=value", optname, value);
+        if (strcmp(value, "virtio-blk-pci") && strcmp(value, "virtio-blk"))
+            return fail(err, "%s: device '%s' is not supported (softvm has virtio-blk-pci)",
+                        optname, value);
+        strcpy(d->driver, "virtio-blk-pci");
+        return 0;
+    }
+    if (!d->driver[0])
+        return fail(err, "%s: the device name comes first", optname);
+    if (!strcmp(key, "drive")) {
+        if (!*value || strlen(value) >= sizeof(d->drive))
+            return fail(err, "%s: drive=%s: not a drive id", optname, value);
+        strcpy(d->drive, value);
+        return 0;
+    }
+    if (!strcmp(key, "serial")) {
+        if (strlen(value) >= sizeof(d->serial))
+            return fail(err, "%s: serial=%s: at most %zu characters", optname, value,
+                        sizeof(d->serial) - 1);
+        strcpy(d->serial, value);
+        return 0;
+    }
+    return fail(err, "%s: unknown property '%s' (use drive=, serial=)", optname, key);
+}
+
+static int add_device(struct vm_options *opt, const char *optname, const char *spec, FILE *err)
+{
+    if (opt->device_count >= VM_MAX_DEVICES)
+        return fail(err, "%s: at most %d devices", optname, VM_MAX_DEVICES);
+    memset(&opt->device[opt->device_count++], 0, sizeof(opt->device[0]));
+    int rc = parse_kv_list(opt, optname, spec, device_kv, err);
+    if (rc)
+        return rc;
+    if (!opt->device[opt->device_count - 1].drive[0])
+        return fail(err, "%s: virtio-blk-pci needs drive=ID", optname);
+    return 0;
+}
+
+/* Every -device drive=ID names an if=none drive, used once. */
+static int check_devices(const struct vm_options *opt, FILE *err)
+{
+    for (int i = 0; i < opt->device_count; i++) {
+        const struct vm_device *d = &opt->device[i];
+        int found = -1;
+        for (int j = 0; j < opt->drive_count; j++)
+            if (!strcmp(opt->drive[j].id, d->drive))
+                found = j;
+        if (found < 0)
+            return fail(err, "-device: drive=%s: no -drive with id=%s", d->drive, d->drive);
+        if (opt->drive[found].interface != VM_IF_NONE)
+            return fail(err, "-device: drive=%s is already on an interface (give it if=none)",
+                        d->drive);
+        for (int k = 0; k < i; k++)
+            if (!strcmp(opt->device[k].drive, d->drive))
+                return fail(err, "-device: drive=%s is used twice", d->drive);
+    }
+    return 0;
+}
+
 /* ---- character backends ----------------------------------------------------- */
 
 static int parse_chardev(struct vm_chardev *c, const char *optname, const char *spec,
@@ -525,7 +592,7 @@ enum opt_id {
     O_CDROM,
     O_DRIVE, O_BOOT, O_NOGRAPHIC, O_SERIAL, O_DISPLAY, O_ACCEL, O_NO_REBOOT, O_SNAPSHOT,
     O_NIC, O_NETDEV, O_S, O_GDB, O_BIG_S, O_D, O_BIG_D, O_DEBUGCON, O_RTC, O_ICOUNT,
-    O_CLOCK, O_STATS, O_DFILTER, O_DICOUNT, O_ONE_INSN,
+    O_CLOCK, O_STATS, O_DFILTER, O_DICOUNT, O_ONE_INSN, O_DEVICE,
 };
 
 static const struct option_desc {
@@ -548,6 +615,7 @@ static const struct option_desc {
     { "hdd",       O_HDD,       "FILE", "IDE secondary slave disk image" },
     { "cdrom",     O_CDROM,     "FILE", "IDE secondary master CD-ROM image" },
     { "drive",     O_DRIVE,     "SPEC", "file=F[,if=ide|virtio|none][,media=disk|cdrom][,format=raw|qcow2][,index=0-3][,readonly=on][,snapshot=on][,cache=writeback|none|writethrough|unsafe][,id=ID]" },
+    { "device",    O_DEVICE,    "SPEC", "virtio-blk-pci,drive=ID[,serial=S]: a virtio disk for -drive if=none,id=ID" },
     { "boot",      O_BOOT,      "ORDER", "[order=]LETTERS (c disk, d CD-ROM, n network)[,menu=on|off]" },
     { "nographic", O_NOGRAPHIC, NULL,   "no display; COM1 on the terminal" },
     { "serial",    O_SERIAL,    "DEV",  "next COM port: stdio, null, none, file:PATH" },
@@ -697,6 +765,7 @@ static int apply_option(struct vm_options *opt, const struct option_desc *o, con
         else return fail(err, "%s: unknown clock mode '%s' (use auto, deterministic or realtime)", on, a);
         return 0;
     case O_STATS: opt->stats = true; return 0;
+    case O_DEVICE: return add_device(opt, on, a, err);
     }
     (void)n;
     return fail(err, "%s: internal error: unhandled option", on);
@@ -727,6 +796,13 @@ int options_parse_syntax(struct vm_options *opt, int argc, char **argv, FILE *er
             return 0;       /* --help, --version, -d help: the rest does not matter */
     }
 
+    if (check_devices(opt, err))
+        return 2;
+    int nvirtio = opt->device_count;
+    for (int i = 0; i < opt->drive_count; i++)
+        nvirtio += opt->drive[i].interface == VM_IF_VIRTIO;
+    if (nvirtio > 4)
+        return fail(err, "-drive if=virtio/-device: at most 4 virtio disks");
     if (opt->append && !opt->kernel)
         return fail(err, "-append: only allowed with -kernel");
     if (opt->initrd && !opt->kernel)
@@ -754,9 +830,6 @@ static int not_yet(FILE *err, const char *what)
 
 int options_check_implemented(const struct vm_options *opt, FILE *err)
 {
-    for (int i = 0; i < opt->drive_count; i++)
-        if (opt->drive[i].interface == VM_IF_VIRTIO)
-            return not_yet(err, "-drive if=virtio");
     if (opt->display == VM_DISPLAY_SDL)
         return not_yet(err, "-display sdl");
     if (opt->display == VM_DISPLAY_CURSES)

@@ -170,48 +170,89 @@ static int load_kernel(struct machine *m)
 
 /* ---- disks ------------------------------------------------------------------------ */
 
-/* Open every -hda/-cdrom/-drive image and plug it in. Any problem with an
- * image is reported here, before the guest starts (exit status 1). */
-static int attach_drives(struct machine *m)
+/* Open one drive's image (NULL for an empty CD-ROM tray). 0, or -1 after
+ * printing why. */
+static int open_drive(struct machine *m, const struct vm_drive *d, struct block_dev **out)
 {
     static const enum block_cache cache[] = {
         [VM_CACHE_WRITEBACK] = BLOCK_CACHE_WRITEBACK, [VM_CACHE_NONE] = BLOCK_CACHE_NONE,
         [VM_CACHE_WRITETHROUGH] = BLOCK_CACHE_WRITETHROUGH, [VM_CACHE_UNSAFE] = BLOCK_CACHE_UNSAFE,
     };
+    const char *origin = d->origin ? d->origin : "-drive";
+    bool cdrom = d->media == VM_MEDIA_CDROM;
+    *out = NULL;
+    if (!d->file[0]) {
+        if (cdrom && d->interface == VM_IF_IDE)
+            return 0;
+        fprintf(stderr, "softvm: %s: a disk needs file=\n", origin);
+        return -1;
+    }
+    struct block_options bo = {
+        .format = d->format == VM_FORMAT_RAW ? BLOCK_FORMAT_RAW :
+                  d->format == VM_FORMAT_QCOW2 ? BLOCK_FORMAT_QCOW2 : BLOCK_FORMAT_AUTO,
+        .readonly = d->readonly || cdrom,
+        .snapshot = (d->snapshot || m->opt.snapshot) && !cdrom,
+        .cache = cache[d->cache],
+    };
+    char err[600];
+    struct block_dev *bd = block_open(d->file, &bo, err, sizeof(err));
+    if (!bd) {
+        fprintf(stderr, "softvm: %s '%s': %s\n", origin, d->file, err);
+        return -1;
+    }
+    if (!cdrom && block_size(bd) < 512) {
+        fprintf(stderr, "softvm: %s '%s': the image is smaller than one sector\n",
+                origin, d->file);
+        block_close(bd);
+        return -1;
+    }
+    *out = bd;
+    return 0;
+}
+
+static int add_virtio_disk(struct machine *m, const struct vm_drive *d, const char *serial)
+{
+    struct block_dev *bd;
+    if (open_drive(m, d, &bd))
+        return -1;
+    if (pc_add_virtio_blk(&m->dev, m, bd, serial) != 0) {
+        fprintf(stderr, "softvm: %s '%s': cannot add the virtio-blk device\n",
+                d->origin ? d->origin : "-drive", d->file);
+        block_close(bd);
+        return -1;
+    }
+    return 0;
+}
+
+/* Open every -hda/-cdrom/-drive image and plug it in. Any problem with an
+ * image is reported here, before the guest starts (exit status 1). */
+static int attach_drives(struct machine *m)
+{
     for (int i = 0; i < m->opt.drive_count; i++) {
         const struct vm_drive *d = &m->opt.drive[i];
-        if (d->interface != VM_IF_IDE)
-            continue;                 /* if=none: only for a -device to pick up */
-        bool cdrom = d->media == VM_MEDIA_CDROM;
-        struct block_dev *bd = NULL;
-        if (d->file[0]) {
-            struct block_options bo = {
-                .format = d->format == VM_FORMAT_RAW ? BLOCK_FORMAT_RAW :
-                          d->format == VM_FORMAT_QCOW2 ? BLOCK_FORMAT_QCOW2 : BLOCK_FORMAT_AUTO,
-                .readonly = d->readonly || cdrom,
-                .snapshot = (d->snapshot || m->opt.snapshot) && !cdrom,
-                .cache = cache[d->cache],
-            };
-            char err[600];
-            bd = block_open(d->file, &bo, err, sizeof(err));
-            if (!bd) {
-                fprintf(stderr, "softvm: %s '%s': %s\n", d->origin ? d->origin : "-drive",
-                        d->file, err);
+        if (d->interface == VM_IF_VIRTIO) {
+            if (add_virtio_disk(m, d, d->id))
                 return -1;
-            }
-            if (!cdrom && block_size(bd) < 512) {
-                fprintf(stderr, "softvm: %s '%s': the image is smaller than one sector\n",
-                        d->origin ? d->origin : "-drive", d->file);
-                block_close(bd);
-                return -1;
-            }
+            continue;
         }
-        if (ide_attach(&m->dev.ide, d->index, bd, cdrom) != 0) {
+        if (d->interface != VM_IF_IDE)
+            continue;                 /* if=none: for a -device below */
+        struct block_dev *bd;
+        if (open_drive(m, d, &bd))
+            return -1;
+        if (ide_attach(&m->dev.ide, d->index, bd, d->media == VM_MEDIA_CDROM) != 0) {
             fprintf(stderr, "softvm: %s: IDE position %d is already used\n",
                     d->origin ? d->origin : "-drive", d->index);
             block_close(bd);
             return -1;
         }
+    }
+    for (int i = 0; i < m->opt.device_count; i++) {
+        const struct vm_device *dev = &m->opt.device[i];
+        for (int j = 0; j < m->opt.drive_count; j++)
+            if (!strcmp(m->opt.drive[j].id, dev->drive) &&
+                add_virtio_disk(m, &m->opt.drive[j], dev->serial[0] ? dev->serial : dev->drive))
+                return -1;
     }
     return 0;
 }

@@ -67,6 +67,14 @@ struct vm_drive {
     bool snapshot;        /* writes go to a temporary overlay */
 };
 
+/* -device DRIVER,prop=value,...: for now only virtio-blk-pci,drive=ID[,serial=S]. */
+#define VM_MAX_DEVICES 8
+struct vm_device {
+    char driver[32];
+    char drive[32];       /* the -drive id= it uses */
+    char serial[21];
+};
+
 struct vm_netdev {
     const char *spec;     /* the -nic / -netdev argument, kept verbatim for now */
 };
@@ -100,6 +108,9 @@ struct vm_options {
     unsigned accel_tb_size;              /* -accel ...,tb-size=MiB of JIT code cache (0 = default) */
     bool no_reboot;
     bool snapshot;
+
+    struct vm_device device[VM_MAX_DEVICES];
+    int device_count;
 
     struct vm_netdev netdev[VM_MAX_NETDEV];
     int netdev_count;

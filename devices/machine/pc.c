@@ -113,6 +113,19 @@ int pc_devices_init(struct pc_devices *d, struct machine *m)
     return 0;
 }
 
+int pc_add_virtio_blk(struct pc_devices *d, struct machine *m, struct block_dev *bd,
+                      const char *serial)
+{
+    if (d->nvblk >= PC_MAX_VIRTIO_BLK)
+        return -1;
+    struct virtio_blk *b = &d->vblk[d->nvblk];
+    if (virtio_blk_init(b, &d->pci, &m->io, m->mem, &m->clock,
+                        PCI_DEVFN(PC_VIRTIO_BLK_SLOT + d->nvblk, 0), bd, serial))
+        return -1;
+    d->nvblk++;
+    return 0;
+}
+
 void pc_devices_reset(struct pc_devices *d)
 {
     pic_reset(&d->pic);
@@ -128,12 +141,16 @@ void pc_devices_reset(struct pc_devices *d)
     fw_cfg_reset(&d->fw_cfg);
     vga_reset(&d->vga);
     ide_reset(&d->ide);
+    for (int i = 0; i < d->nvblk; i++)
+        virtio_blk_reset(&d->vblk[i]);
 }
 
 void pc_devices_destroy(struct pc_devices *d)
 {
     fw_cfg_destroy(&d->fw_cfg);
     ide_destroy(&d->ide);
+    for (int i = 0; i < d->nvblk; i++)
+        virtio_blk_destroy(&d->vblk[i]);
 }
 
 int pc_devices_setup_direct_boot(struct pc_devices *d, struct machine *m)
@@ -147,6 +164,14 @@ int pc_devices_setup_direct_boot(struct pc_devices *d, struct machine *m)
     for (int i = 0; i < 4; i++)
         pci_config_write(&d->pci, PCI_DEVFN(1, 0), 0x60 + i, pirq_irq[i], 1);
     io_write(&m->io, 0x4d1, 0x0e, 1);           /* IRQ 9 (SCI), 10, 11 level */
+    /* Interrupt Line of each PCI function with a pin, as SeaBIOS writes it
+     * (there is no _PRT in the DSDT, so Linux reads it from here). */
+    for (int devfn = 0; devfn < 256; devfn++) {
+        struct pci_function *f = d->pci.fn[devfn];
+        int pin = f ? f->config[PCI_INTERRUPT_PIN] : 0;
+        if (pin >= 1 && pin <= 4)
+            f->config[PCI_INTERRUPT_LINE] = pirq_irq[((devfn >> 3) + pin - 1) & 3];
+    }
     acpi_pm_set_base(&d->pm, ACPI_PM_DEFAULT_BASE);
     return acpi_tables_install(m->mem, &d->acpi, 0xf0100, 0xf0000);
 }

@@ -36,10 +36,13 @@
 #include "devices/acpi_tables.h"
 #include "devices/vga.h"
 #include "devices/ide.h"
+#include "devices/virtio_blk.h"
 
 struct machine;
 
 #define PC_NUM_UARTS 4
+#define PC_MAX_VIRTIO_BLK 4
+#define PC_VIRTIO_BLK_SLOT 5        /* virtio-blk n at 00:(5+n).0 */
 
 struct pc_devices {
     struct pic pic;
@@ -57,7 +60,13 @@ struct pc_devices {
     struct acpi_tables acpi;            /* built once; placed by BIOS or direct boot */
     struct vga vga;
     struct ide_controller ide;          /* 00:01.1 PIIX3 IDE, IRQ 14/15 */
+    struct virtio_blk vblk[PC_MAX_VIRTIO_BLK];
+    int nvblk;
 };
+
+/* Plug in a virtio-blk disk (the next slot from 00:05.0) owning bd. 0 or -1. */
+int pc_add_virtio_blk(struct pc_devices *d, struct machine *m, struct block_dev *bd,
+                      const char *serial);
 
 /* Create and wire every board device. Returns 0, or -1 on a wiring error
  * (a port claimed twice, out of timers). */

@@ -241,9 +241,22 @@ Test(options, drives_accepted)
     /* parsing opens nothing: a missing file is machine_init's to report */
     OK(parse("-hda", "a.img", "-hdb", "b.img", "-hdc", "c.img", "-hdd", "d.img", NULL));
     OK(parse("-cdrom", "c.iso", "-drive", "file=x.img,if=ide,cache=unsafe", NULL));
-    struct parsed p = parse("-drive", "file=x.img,if=virtio", NULL);
-    cr_assert_eq(p.rc, 2);
-    cr_assert_str_eq(p.err, "softvm: -drive if=virtio: not implemented yet\n");
+    OK(parse("-drive", "file=x.img,if=virtio", NULL));
+    struct parsed p = parse("-drive", "file=x.img,if=none,id=d0", "-device",
+                            "virtio-blk-pci,drive=d0,serial=abc", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.device_count, 1);
+    cr_assert_str_eq(p.opt.device[0].driver, "virtio-blk-pci");
+    cr_assert_str_eq(p.opt.device[0].drive, "d0");
+    cr_assert_str_eq(p.opt.device[0].serial, "abc");
+    BAD(parse("-device", "virtio-blk-pci,drive=nope", NULL), "no -drive with id=nope");
+    BAD(parse("-drive", "file=x,id=d0", "-device", "virtio-blk-pci,drive=d0", NULL),
+        "already on an interface");
+    BAD(parse("-drive", "file=x,id=d0,if=none", "-device", "virtio-blk-pci,drive=d0",
+              "-device", "virtio-blk-pci,drive=d0", NULL), "used twice");
+    BAD(parse("-device", "e1000000", NULL), "not supported");
+    BAD(parse("-device", "virtio-blk-pci", NULL), "needs drive=ID");
+    BAD(parse("-device", "virtio-blk-pci,bogus=1", NULL), "unknown property 'bogus'");
 }
 
 Test(options, hdc_hdd_cache_id)

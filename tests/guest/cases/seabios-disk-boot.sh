@@ -5,7 +5,8 @@
 # dword sum, writes sector 1000 and exits with status 33. The host computes
 # the sum itself and checks the written sector in the image afterwards.
 # Done twice: a raw image on -hda, and a qcow2 image (made by qemu-img) on
-# -drive ...,format=qcow2, which must then pass `qemu-img check`. Then
+# -drive ...,format=qcow2, which must then pass `qemu-img check`; then the
+# raw image on a virtio-blk disk (-device virtio-blk-pci). Then
 # -snapshot must leave the image untouched, and a missing image must give a
 # clear error and exit status 1 before anything runs.
 # Runs once per accelerator in $SOFTVM_ACCELS. SOFTVM_SKIP_SEABIOS=1 skips it.
@@ -70,6 +71,15 @@ for accel in ${SOFTVM_ACCELS:-interp}; do
         -nographic -no-reboot || status=1
     qemu-img check -q "$work/run.qcow2" || { echo "FAIL: qemu-img check"; status=1; }
     written_ok "$work/run.qcow2" qcow2 || { echo "FAIL: sector 1000 of the qcow2 image"; status=1; }
+
+    # virtio-blk (modern virtio 1.0 PCI), through SeaBIOS's virtio driver
+    cp "$work/orig.raw" "$work/disk.raw"
+    python3 "$HARNESS" --timeout 120 --exit-status 33 \
+        --expect-text "sum: $sum" --expect-text 'write: ok' -- \
+        "$SOFTVM" -accel "$accel" -m 32 -bios "$FIRMWARE_BIOS" \
+        -drive "file=$work/disk.raw,if=none,id=vd0,format=raw" -device virtio-blk-pci,drive=vd0 \
+        -nographic -no-reboot || status=1
+    written_ok "$work/disk.raw" raw || { echo "FAIL: sector 1000 of the virtio disk"; status=1; }
 
     cp "$work/orig.raw" "$work/disk.raw"
     python3 "$HARNESS" --timeout 120 --exit-status 33 --expect-text 'write: ok' -- \
