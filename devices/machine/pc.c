@@ -164,9 +164,10 @@ int pc_devices_setup_direct_boot(struct pc_devices *d, struct machine *m)
     for (int i = 0; i < 4; i++)
         pci_config_write(&d->pci, PCI_DEVFN(1, 0), 0x60 + i, pirq_irq[i], 1);
     io_write(&m->io, 0x4d1, 0x0e, 1);           /* IRQ 9 (SCI), 10, 11 level */
-    /* Interrupt Line of each PCI function with a pin, as SeaBIOS writes it
-     * (there is no _PRT in the DSDT, so Linux reads it from here). */
-    for (int devfn = 0; devfn < 256; devfn++) {
+    /* Interrupt Line of each add-in PCI function with a pin, as SeaBIOS
+     * writes it (there is no _PRT in the DSDT, so Linux reads it from here).
+     * The chipset's own functions in slots 0-1 are left as they are. */
+    for (int devfn = PCI_DEVFN(2, 0); devfn < 256; devfn++) {
         struct pci_function *f = d->pci.fn[devfn];
         int pin = f ? f->config[PCI_INTERRUPT_PIN] : 0;
         if (pin >= 1 && pin <= 4)
