@@ -19,6 +19,7 @@
  *   (rel16), as SDM Vol. 2A 2.1.1 says prefixes of different groups combine.
  */
 #include <setjmp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <capstone/capstone.h>
@@ -117,24 +118,29 @@ static bool is_known_difference(const struct insn *in, unsigned mode)
  * and SSE enabled; any other fault (#GP, #PF, #NM...) means "defined".
  */
 static struct support_cpu *probe;
+static struct cpu probe_start[2];      /* the state before each probe, by mode */
 
 static bool raises_ud(const struct insn *in, unsigned mode)
 {
+    bool code32 = mode & DECODE_CODE32;
     if (!probe) {
         probe = support_cpu_create(1u << 20);
         cr_assert(probe);
-    }
-    struct cpu *c = probe->cpu;
-    cpu_reset(c);
-    support_cpu_flat32(probe);
-    if (!(mode & DECODE_CODE32)) {
+        struct cpu *c = probe->cpu;
+        support_cpu_flat32(probe);
+        c->cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_MP;
+        c->cr4 = CR4_OSFXSR | CR4_OSXMMEXCPT;
+        for (int r = 0; r < 8; r++)
+            c->regs[r] = 0x1000;
+        memcpy(&probe_start[1], c, offsetof(struct cpu, tlb));
         c->seg[SEG_CS].flags &= ~SEGF_DB;
         c->seg[SEG_SS].flags &= ~SEGF_DB;
+        memcpy(&probe_start[0], c, offsetof(struct cpu, tlb));
     }
-    c->cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_MP;
-    c->cr4 = CR4_OSFXSR | CR4_OSXMMEXCPT;
-    for (int r = 0; r < 8; r++)
-        c->regs[r] = 0x1000;
+    struct cpu *c = probe->cpu;
+    /* Everything before the TLB: registers, modes, FPU; paging stays off,
+     * so the TLB's entries stay right (and flushing it costs too much). */
+    memcpy(c, &probe_start[code32], offsetof(struct cpu, tlb));
     c->eip = in->len;
     c->exc_vector = -1;
     if (setjmp(c->exc_jmp) == 0) {
