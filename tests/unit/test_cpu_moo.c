@@ -388,6 +388,12 @@ static enum outcome run_test(struct run_ctx *c, const struct moo_test *t)
      * handler's first instruction runs), then the rest up to the HLT. */
     cpu->exc_vector = -1;
     enum cpu_exit ex = cpu_exec(cpu, 1);
+    /* A REP string instruction retires one element per step and stays at
+     * its own address until it is done: finish it (REP counts are below
+     * 128) so first_exc covers every element. */
+    for (int i = 0; i < 256 && ex == CPU_EXIT_BUDGET && cpu->exc_vector < 0 &&
+                    cpu->eip == in->reg[RS_EIP] && cpu->seg[SEG_CS].sel == (uint16_t)in->reg[8 + SEG_CS]; i++)
+        ex = cpu_exec(cpu, 1);
     int first_exc = cpu->exc_vector;
     /* Listed as #UD on IA-32 (the 286 ran it, so the vectors' IVT entry 6
      * leads nowhere in particular): the delivery must be exactly #UD's,
