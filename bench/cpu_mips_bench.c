@@ -30,7 +30,7 @@ static const uint8_t tight_loop[] = {
     0x43,                           /*   inc ebx */
     0x49,                           /*   dec ecx */
     0x75, 0xf5,                     /*   jnz loop */
-    0xeb, 0xed,                     /* jmp back to the start (never ends) */
+    0xeb, 0xee,                     /* jmp back to the start (never ends) */
 };
 
 /* memory: 7 instructions per iteration over a 64 KiB buffer at 1 MiB */
@@ -44,7 +44,7 @@ static const uint8_t mem_loop[] = {
     0x31, 0x46, 0xfc,               /*   xor [esi-4], eax */
     0x49,                           /*   dec ecx */
     0x75, 0xf0,                     /*   jnz loop */
-    0xeb, 0xe2,                     /* jmp to the start */
+    0xeb, 0xe4,                     /* jmp to the start */
 };
 
 static double run(const char *name, const uint8_t *code, size_t len, uint64_t insns, bool jit)
@@ -57,6 +57,7 @@ static double run(const char *name, const uint8_t *code, size_t len, uint64_t in
         exit(1);
     }
     io_bus_init(io);
+    phys_mem_set_a20(mem, true);    /* else the buffer at 1 MiB wraps onto the code */
     cpu_init(cpu, NULL, mem, io);
     const char *err = NULL;
     if (jit && !jit_enable(cpu, NULL, &err)) {
@@ -85,9 +86,11 @@ static double run(const char *name, const uint8_t *code, size_t len, uint64_t in
            (unsigned long long)done, dt, mips);
     const struct jit_stats *js = jit_get_stats(cpu);
     if (js)
-        printf("       blocks %llu, chain hits %llu, helper calls %llu, inline %llu\n",
-               (unsigned long long)js->blocks_translated, (unsigned long long)js->chain_hits,
-               (unsigned long long)js->helper_calls, (unsigned long long)js->inline_insns);
+        printf("       blocks %llu (TBs %llu made, %llu invalidated), chain hits %llu, helper calls %llu, "
+               "inline %llu\n", (unsigned long long)js->blocks_translated,
+               (unsigned long long)cpu->priv.tbs->n_built, (unsigned long long)cpu->priv.tbs->n_invalidated,
+               (unsigned long long)js->chain_hits, (unsigned long long)js->helper_calls,
+               (unsigned long long)js->inline_insns);
     tb_cache_destroy(cpu);
     phys_mem_destroy(mem);
     free(io);

@@ -24,6 +24,8 @@
 
 struct jit_block;
 
+#define JIT_MAX_EXITS 4
+
 /* A block exit that can be chained: the jump at patch_at (offset of its
  * rel32 field in the code cache) goes to its own bail-out code until
  * chained, then to the successor's chain entry. */
@@ -39,7 +41,7 @@ struct jit_block {
     void *entry;            /* run from cpu_exec (NULL: not compiled) */
     void *chain_entry;      /* reached by a chained jump: re-checks budget and CS limit */
     struct tb *tb;
-    struct jit_exit exits[2];
+    struct jit_exit exits[JIT_MAX_EXITS];
     unsigned n_exits;
     struct jit_exit *incoming;
 };
@@ -108,43 +110,45 @@ static bool emit_stubs(struct jit *j)
 
 /* --- block compilation ------------------------------------------------------ */
 
-/* The EIPs a block's last instruction can leave for that are worth a chain:
- * a direct branch's target and the fall-through. A wrong guess costs only
- * an unchained exit: the exit compares the real EIP. */
-static int exit_candidates(const struct tb *tb, const struct insn *last, uint32_t out[2])
-{
-    uint32_t ip_mask = (tb->mode & DECODE_CODE32) ? 0xffffffffu : 0xffffu;
-    uint32_t next = (last->eip + last->len) & ip_mask;
-    uint32_t target = next + last->imm;
-    if (last->opsize == 2)
-        target &= 0xffff;
-    unsigned op = last->opcode;
-    if (!(last->desc->form & OPF_END_BB)) {
-        out[0] = next;
-        return 1;
-    }
-    if ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f) || (op >= 0xe0 && op <= 0xe3)) {
-        out[0] = target;
-        out[1] = next;
-        return 2;
-    }
-    if (op == 0xe8 || op == 0xe9 || op == 0xeb) {
-        out[0] = target;
-        return 1;
-    }
-    return 0;
-}
-
 static void *exec_addr(const struct x86_emit *e, size_t at) { return (void *)(e->exec + at); }
+
+struct compile_owner {
+    struct jit *j;
+    struct jit_block *b;
+};
+
+/* A chainable exit: jmp rel32 to its own bail-out until chained. */
+static void chain_exit(struct jit_ctx *c, uint32_t eip)
+{
+    struct compile_owner *o = c->owner;
+    struct jit *j = o->j;
+    struct jit_block *b = o->b;
+    struct x86_emit *e = c->e;
+    if (j->opt.no_chain || b->n_exits >= JIT_MAX_EXITS) {
+        x86_jmp_rel32(e, j->exit_generic);
+        return;
+    }
+    size_t field = x86_jmp_rel32(e, NULL);
+    if (field != (size_t)-1)
+        x86_patch_rel32(e, field, exec_addr(e, e->len));   /* unchained: to the bail below */
+    struct jit_exit *x = &b->exits[b->n_exits++];
+    x86_mov_ri(e, 8, X86_RAX, (uintptr_t)x);
+    x86_store(e, 8, x86_mem_at(X86_R12, J_OFF(last_exit)), X86_RAX);
+    x86_jmp_rel32(e, j->exit_stub);
+    *x = (struct jit_exit){ .patch_at = (uint32_t)(j->cc.used + field), .target_eip = eip, .from = b };
+}
 
 static bool compile(struct cpu *cpu, struct jit *j, struct tb *tb, struct jit_block *b)
 {
     struct x86_emit e;
     x86_emit_init(&e, code_cache_rw_here(&j->cc), (uintptr_t)code_cache_rx_here(&j->cc),
                   code_cache_room(&j->cc));
+    struct compile_owner owner = { j, b };
     struct jit_ctx ctx = { .e = &e, .cpu = cpu, .tb = tb, .exit_generic = j->exit_generic,
                            .stats = &j->stats, .no_inline = j->opt.no_inline,
-                           .helper_calls_off = J_OFF(stats.helper_calls) };
+                           .helper_calls_off = J_OFF(stats.helper_calls),
+                           .chain_exit = chain_exit, .owner = &owner };
+    b->n_exits = 0;
 
     /* chain entry: what cpu_exec checks before it runs a block fast */
     size_t chain_at = e.len;
@@ -161,27 +165,6 @@ static bool compile(struct cpu *cpu, struct jit *j, struct tb *tb, struct jit_bl
 
     jit_translate_insns(&ctx);
 
-    /* exits */
-    const struct insn *last = &tb->insns[tb->n_insns - 1];
-    uint32_t cand[2];
-    int n = j->opt.no_chain ? 0 : exit_candidates(tb, last, cand);
-    b->n_exits = 0;
-    for (int k = 0; k < n; k++) {
-        jit_emit_cmp_eip(&e, cand[k]);
-        size_t skip = x86_jcc_rel8(&e, X86_CC_NE);
-        size_t field = x86_jmp_rel32(&e, NULL);
-        if (field != (size_t)-1)
-            x86_patch_rel32(&e, field, exec_addr(&e, e.len));   /* unchained: to the bail below */
-        struct jit_exit *x = &b->exits[b->n_exits++];
-        x86_mov_ri(&e, 8, X86_RAX, (uintptr_t)x);
-        x86_store(&e, 8, x86_mem_at(X86_R12, J_OFF(last_exit)), X86_RAX);
-        x86_jmp_rel32(&e, j->exit_stub);
-        if (!x86_patch_rel8_here(&e, skip))
-            e.overflow = true;
-        *x = (struct jit_exit){ .patch_at = (uint32_t)(j->cc.used + field), .target_eip = cand[k],
-                                .from = b };
-    }
-    x86_jmp_rel32(&e, j->exit_generic);
     if (e.overflow)
         return false;
     b->tb = tb;
@@ -278,6 +261,13 @@ void jit_flush(struct cpu *cpu)
 
 bool jit_run(struct cpu *cpu, struct tb *tb, uint64_t end)
 {
+    /* An interrupt that is due stops the fast path after the first
+     * instruction (the stop tests); compiled code tests them only after
+     * instructions that can change them (handler calls), so let the
+     * interpreter take this block. With IF = 0 nothing is due before the
+     * block's end: only its last instruction (STI, POPF, IRET) can set IF. */
+    if ((cpu->intr && (cpu->eflags & EFLAGS_IF)) || cpu->nmi_pending || cpu->exit_request)
+        return false;
     struct tb_cache *c = cpu->priv.tbs;
     struct jit *j = c->jit;
     struct jit_block *b = &j->blocks[tb - c->pool];

@@ -1,13 +1,26 @@
 /*
  * jit_insn.c - per-instruction code of a compiled block (see jit_insn.h).
  *
- * Every instruction not emitted inline becomes a call of its interpreter
- * handler with exactly the bookkeeping cpu/exec.c's block fast path does
- * around it: the fault checkpoint (EIP, ESP, EFLAGS, lazy flags), EIP set
- * to the next instruction, sw_int/inhibit_db cleared, the call, icount + 1,
- * then the stop tests (tb_stop, INTR, NMI, exit_request, EIP not the next
- * instruction's). Struct fields are addressed by offsetof and sized by
- * sizeof, so the code follows the state layout.
+ * Two kinds of instruction:
+ *  - handler calls: every instruction not listed below calls its
+ *    interpreter handler with exactly the bookkeeping cpu/exec.c's block
+ *    fast path does around it: the fault checkpoint (EIP, ESP, EFLAGS,
+ *    lazy flags), EIP set to the next instruction, sw_int/inhibit_db
+ *    cleared, the call, icount + 1, then the stop tests (tb_stop, INTR,
+ *    NMI, exit_request, EIP not the next instruction's);
+ *  - inline: register-only MOV, ALU (not ADC/SBB), TEST, INC/DEC, LEA, NOP,
+ *    and Jcc/JMP rel at the end of the block. They cannot fault and touch
+ *    no memory or device, so they need no checkpoint, no EIP store and no
+ *    stop test; their icount increments are added up and stored before the
+ *    next handler call or exit (where icount can be observed). They record
+ *    the same lazy flags (cpu/flags.h) as their handlers, except where a
+ *    later inline instruction of the block overwrites them all before
+ *    anything can read them (flag liveness). A Jcc after an inline flag
+ *    setter re-creates the host flags from the lazy-flag fields and
+ *    branches on them (SUB/CMP -> CMP, ADD -> ADD, logic -> TEST,
+ *    INC/DEC -> INC/DEC for conditions that do not read CF).
+ * Struct fields are addressed by offsetof and sized by sizeof, so the code
+ * follows the state layout. Host registers: RAX/RCX/RDX scratch.
  */
 #include <stddef.h>
 
@@ -15,10 +28,14 @@
 #include "translator/tb.h"
 #include "cpu/cpu.h"
 #include "cpu/decode.h"
+#include "cpu/flags.h"
+#include "cpu/ops.h"
 #include "cpu/optable.h"
 
 /* A field of struct cpu as (offset, size) for the emitters below. */
 #define CPUF(f) (int32_t)offsetof(struct cpu, f), (int)sizeof(((struct cpu *)0)->f)
+#define OFF(f) ((int32_t)offsetof(struct cpu, f))
+#define SZ(f) ((int)sizeof(((struct cpu *)0)->f))
 #define CPUM(off) x86_mem_at(X86_RBX, (off))
 
 /* field = constant */
@@ -32,7 +49,7 @@ static void st_imm(struct x86_emit *e, int32_t off, int size, uint64_t v)
     }
 }
 
-/* dst field = src field (same size) */
+/* dst field = src field */
 static void copy(struct x86_emit *e, int32_t dst, int dsize, int32_t src, int ssize)
 {
     int size = dsize < ssize ? dsize : ssize;
@@ -51,68 +68,516 @@ static void copy_bytes(struct x86_emit *e, int32_t dst, int32_t src, int n)
     }
 }
 
+/* A field of up to 8 bytes = a host register holding a zero-extended value. */
+static void st_reg(struct x86_emit *e, int32_t off, int size, int hreg)
+{
+    x86_store(e, size, CPUM(off), hreg);
+}
+
 void jit_emit_cmp_eip(struct x86_emit *e, uint32_t value)
 {
-    int32_t off = (int32_t)offsetof(struct cpu, eip);
-    int size = (int)sizeof(((struct cpu *)0)->eip);
-    if (size == 4 || value <= 0x7fffffffu) {
-        x86_alu_mi(e, X86_CMP, size, CPUM(off), (int32_t)value);
+    if (SZ(eip) == 4 || value <= 0x7fffffffu) {
+        x86_alu_mi(e, X86_CMP, SZ(eip), CPUM(OFF(eip)), (int32_t)value);
     } else {
         x86_mov_ri(e, 4, X86_RAX, value);               /* zero-extended */
-        x86_alu_rm(e, X86_CMP, size, X86_RAX, CPUM(off));
+        x86_alu_rm(e, X86_CMP, SZ(eip), X86_RAX, CPUM(OFF(eip)));
     }
 }
 
-/* What cpu/exec.c's checkpoint() saves, for the instruction at eip. */
-static void emit_checkpoint(struct x86_emit *e, uint32_t eip)
+/* --- guest registers ---------------------------------------------------------- */
+
+static inline int32_t reg_off(int r) { return OFF(regs) + r * (int32_t)sizeof(((struct cpu *)0)->regs[0]); }
+#define REG_SIZE ((int)sizeof(((struct cpu *)0)->regs[0]))
+
+/* hreg = guest register r of `size` bytes, zero-extended (8-bit: AL..BH). */
+static void load_greg(struct x86_emit *e, int hreg, int r, int size)
 {
-    st_imm(e, CPUF(priv.insn_eip), eip);
-    copy(e, CPUF(priv.insn_esp), CPUF(regs[R_ESP]));
-    copy(e, CPUF(priv.saved_eflags), CPUF(eflags));
-    copy_bytes(e, (int32_t)offsetof(struct cpu, priv.saved_lf), (int32_t)offsetof(struct cpu, priv.lf_op),
-               (int)sizeof(((struct cpu *)0)->priv.saved_lf));
+    if (size == 1)
+        x86_load(e, 1, hreg, CPUM(r < 4 ? reg_off(r) : reg_off(r - 4) + 1));
+    else
+        x86_load(e, size, hreg, CPUM(reg_off(r)));
+}
+
+/* Guest register r of `size` bytes = hreg (zero-extended in the host
+ * register). A 32-bit write fills the whole register field (upper half
+ * zero, as cpu_set_reg32 does); 16- and 8-bit writes keep the rest. */
+static void store_greg(struct x86_emit *e, int r, int size, int hreg)
+{
+    if (size == 1)
+        x86_store(e, 1, CPUM(r < 4 ? reg_off(r) : reg_off(r - 4) + 1), hreg);
+    else if (size == 2)
+        x86_store(e, 2, CPUM(reg_off(r)), hreg);
+    else
+        x86_store(e, REG_SIZE, CPUM(reg_off(r)), hreg);
+}
+
+/* Truncate hreg to `size` bytes (zero-extended). */
+static void mask_to(struct x86_emit *e, int hreg, int size)
+{
+    if (size < 4)
+        x86_movzx_rr(e, size, hreg, hreg);
+}
+
+/* The lazy-flag record flags_lazy() makes: lf_op, then the three values. */
+static void store_lazy(struct x86_emit *e, enum lazy_kind kind, int size, int dst, int src, int res)
+{
+    st_imm(e, CPUF(priv.lf_op), ((uint32_t)kind << 2) | lf_size_code(size));
+    st_reg(e, CPUF(priv.lf_dst), dst);
+    st_reg(e, CPUF(priv.lf_src), src);
+    st_reg(e, CPUF(priv.lf_res), res);
+}
+
+/* --- classification ------------------------------------------------------------- */
+
+enum form {
+    F_HELPER,
+    F_MOV_RR, F_MOV_RI, F_ALU_RR, F_ALU_RI, F_TEST_RR, F_TEST_RI, F_INCDEC, F_LEA, F_NOP,
+    F_JCC, F_JMP,
+};
+
+/* What the instruction does to the lazy flags, for liveness. */
+enum flag_use { FU_NONE, FU_WRITE_ALL, FU_READ };
+
+static enum form classify(const struct insn *in, bool no_inline)
+{
+    if (no_inline)
+        return F_HELPER;
+    op_handler fn = in->desc->fn;
+    bool reg = in->mod == 3;
+    if (fn == op_mov_rm_r || fn == op_mov_r_rm)
+        return reg ? F_MOV_RR : F_HELPER;
+    if (fn == op_mov_r_imm)
+        return F_MOV_RI;
+    if (fn == op_mov_rm_imm)
+        return reg ? F_MOV_RI : F_HELPER;
+    if (fn == op_alu_rm_r || fn == op_alu_r_rm || fn == op_alu_acc_imm || fn == op_alu_rm_imm) {
+        int op = fn == op_alu_rm_imm ? in->reg : (in->opcode >> 3) & 7;
+        if (op == 2 || op == 3)
+            return F_HELPER;            /* ADC/SBB read CF */
+        if (fn == op_alu_acc_imm)
+            return F_ALU_RI;
+        if (!reg)
+            return F_HELPER;
+        return fn == op_alu_rm_imm ? F_ALU_RI : F_ALU_RR;
+    }
+    if (fn == op_test_rm_r)
+        return reg ? F_TEST_RR : F_HELPER;
+    if (fn == op_test_acc_imm)
+        return F_TEST_RI;
+    if (fn == op_test_rm_imm)
+        return reg ? F_TEST_RI : F_HELPER;
+    if (fn == op_inc_r || fn == op_dec_r)
+        return F_INCDEC;
+    if (fn == op_inc_rm || fn == op_dec_rm)
+        return reg ? F_INCDEC : F_HELPER;
+    if (fn == op_lea)
+        return F_LEA;
+    if (fn == op_nop)
+        return F_NOP;
+    if (fn == op_jcc)
+        return F_JCC;
+    if (fn == op_jmp_rel)
+        return F_JMP;
+    return F_HELPER;
+}
+
+static enum flag_use flag_use(enum form f)
+{
+    switch (f) {
+    case F_MOV_RR: case F_MOV_RI: case F_LEA: case F_NOP:
+        return FU_NONE;
+    case F_ALU_RR: case F_ALU_RI: case F_TEST_RR: case F_TEST_RI:
+        return FU_WRITE_ALL;
+    default:
+        return FU_READ;     /* INC/DEC (CF), Jcc, handlers, block ends */
+    }
+}
+
+/* The lazy-flag state known at translation time after an inline setter. */
+struct known_flags {
+    bool known;
+    enum lazy_kind kind;
+    int size;
+};
+
+/* --- the translator state for one block ------------------------------------------ */
+
+struct state {
+    struct jit_ctx *c;
+    struct x86_emit *e;
+    unsigned pending;           /* retired inline instructions not yet in icount */
+    bool helper_ran;            /* a handler ran earlier in the block */
+    struct known_flags kf;
+};
+
+static void flush_icount(struct state *s, unsigned extra)
+{
+    unsigned n = s->pending + extra;
+    if (n)
+        x86_alu_mi(s->e, X86_ADD, 8, CPUM(OFF(icount)), (int32_t)n);
+    s->pending = 0;
 }
 
 /* The stop tests after an instruction that may have touched memory, I/O
  * or control state. */
-static void emit_stop_tests(struct jit_ctx *c, const struct insn *next)
+static void emit_stop_tests(struct state *s, const struct insn *next)
 {
-    struct x86_emit *e = c->e;
-    x86_load(e, 1, X86_RAX, CPUM((int32_t)offsetof(struct cpu, priv.tb_stop)));
-    x86_alu_rm(e, X86_OR, 1, X86_RAX, CPUM((int32_t)offsetof(struct cpu, intr)));
-    x86_alu_rm(e, X86_OR, 1, X86_RAX, CPUM((int32_t)offsetof(struct cpu, nmi_pending)));
-    x86_alu_rm(e, X86_OR, 4, X86_RAX, CPUM((int32_t)offsetof(struct cpu, exit_request)));
-    x86_jcc_rel32(e, X86_CC_NE, c->exit_generic);
+    struct x86_emit *e = s->e;
+    x86_load(e, 1, X86_RAX, CPUM(OFF(priv.tb_stop)));
+    x86_alu_rm(e, X86_OR, 1, X86_RAX, CPUM(OFF(intr)));
+    x86_alu_rm(e, X86_OR, 1, X86_RAX, CPUM(OFF(nmi_pending)));
+    x86_alu_rm(e, X86_OR, 4, X86_RAX, CPUM(OFF(exit_request)));
+    x86_jcc_rel32(e, X86_CC_NE, s->c->exit_generic);
     if (next) {
         jit_emit_cmp_eip(e, next->eip);
-        x86_jcc_rel32(e, X86_CC_NE, c->exit_generic);
+        x86_jcc_rel32(e, X86_CC_NE, s->c->exit_generic);
     }
 }
 
-/* The instruction through its interpreter handler. */
-static void emit_helper(struct jit_ctx *c, const struct insn *in, uint32_t next_eip, const struct insn *next)
+/* The instruction through its interpreter handler (icount must be flushed). */
+static void emit_call(struct state *s, const struct insn *in, uint32_t next_eip)
 {
-    struct x86_emit *e = c->e;
-    emit_checkpoint(e, in->eip);
+    struct x86_emit *e = s->e;
+    st_imm(e, CPUF(priv.insn_eip), in->eip);
+    copy(e, CPUF(priv.insn_esp), CPUF(regs[R_ESP]));
+    copy(e, CPUF(priv.saved_eflags), CPUF(eflags));
+    copy_bytes(e, OFF(priv.saved_lf), OFF(priv.lf_op), SZ(priv.saved_lf));
     st_imm(e, CPUF(eip), next_eip);
-    x86_store_imm(e, 1, CPUM((int32_t)offsetof(struct cpu, priv.sw_int)), 0);
-    x86_store_imm(e, 1, CPUM((int32_t)offsetof(struct cpu, priv.inhibit_db)), 0);
+    x86_store_imm(e, 1, CPUM(OFF(priv.sw_int)), 0);
+    x86_store_imm(e, 1, CPUM(OFF(priv.inhibit_db)), 0);
     x86_mov_rr(e, 8, X86_RDI, X86_RBX);
     x86_mov_ri(e, 8, X86_RSI, (uintptr_t)in);
     x86_call_abs(e, (const void *)in->desc->fn);
-    x86_alu_mi(e, X86_ADD, 8, CPUM((int32_t)offsetof(struct cpu, icount)), 1);
-    x86_inc_m(e, 8, x86_mem_at(X86_R12, c->helper_calls_off));
-    emit_stop_tests(c, next);
+}
+
+static void emit_helper(struct state *s, const struct insn *in, uint32_t next_eip, const struct insn *next)
+{
+    flush_icount(s, 0);
+    emit_call(s, in, next_eip);
+    x86_alu_mi(s->e, X86_ADD, 8, CPUM(OFF(icount)), 1);
+    x86_inc_m(s->e, 8, x86_mem_at(X86_R12, s->c->helper_calls_off));
+    emit_stop_tests(s, next);
+    s->helper_ran = true;
+    s->kf.known = false;
+}
+
+/* CF into EFLAGS before INC/DEC (flags_lazy_incdec): from what is known of
+ * the lazy flags, else through flags_cf_only in C. */
+static void jit_fold_cf(struct cpu *cpu)
+{
+    cpu->eflags = (cpu->eflags & ~EFLAGS_CF) | flags_cf_only(cpu);
+}
+
+static void emit_fold_cf(struct state *s)
+{
+    struct x86_emit *e = s->e;
+    const struct known_flags *k = &s->kf;
+    if (k->known && (k->kind == LF_INC || k->kind == LF_DEC))
+        return;                                     /* CF is in EFLAGS already */
+    if (k->known && k->kind == LF_LOGIC) {
+        x86_alu_mi(e, X86_AND, SZ(eflags), CPUM(OFF(eflags)), (int32_t)~EFLAGS_CF);
+        return;
+    }
+    if (k->known && (k->kind == LF_ADD || k->kind == LF_SUB)) {
+        /* ADD: CF = res < dst; SUB: CF = dst < src (stored values are masked) */
+        if (k->kind == LF_ADD) {
+            x86_load(e, 4, X86_RDX, CPUM(OFF(priv.lf_res)));
+            x86_alu_rm(e, X86_CMP, 4, X86_RDX, CPUM(OFF(priv.lf_dst)));
+        } else {
+            x86_load(e, 4, X86_RDX, CPUM(OFF(priv.lf_dst)));
+            x86_alu_rm(e, X86_CMP, 4, X86_RDX, CPUM(OFF(priv.lf_src)));
+        }
+        x86_setcc(e, X86_CC_B, X86_RDX);
+        x86_movzx_rr(e, 1, X86_RDX, X86_RDX);
+        x86_alu_mi(e, X86_AND, SZ(eflags), CPUM(OFF(eflags)), (int32_t)~EFLAGS_CF);
+        x86_alu_mr(e, X86_OR, 4, CPUM(OFF(eflags)), X86_RDX);
+        return;
+    }
+    x86_mov_rr(e, 8, X86_RDI, X86_RBX);
+    x86_call_abs(e, (const void *)jit_fold_cf);
+}
+
+/* --- inline instructions ---------------------------------------------------------- */
+
+static const enum x86_alu host_alu[8] = { X86_ADD, X86_OR, X86_ADC, X86_SBB, X86_AND, X86_SUB, X86_XOR, X86_CMP };
+
+/* dst = dst op src on zero-extended values in RAX (dst) and RCX (src);
+ * result in RDX. */
+static void emit_alu(struct state *s, int op, int size, int dst_reg, bool live)
+{
+    struct x86_emit *e = s->e;
+    x86_mov_rr(e, 4, X86_RDX, X86_RAX);
+    x86_alu_rr(e, op == 7 ? X86_SUB : host_alu[op], 4, X86_RDX, X86_RCX);
+    if (op == 0 || op == 5 || op == 7)
+        mask_to(e, X86_RDX, size);      /* ADD/SUB can carry out of the size */
+    if (op != 7)
+        store_greg(e, dst_reg, size, X86_RDX);
+    enum lazy_kind kind = (op == 0) ? LF_ADD : (op == 5 || op == 7) ? LF_SUB : LF_LOGIC;
+    if (live)
+        store_lazy(e, kind, size, X86_RAX, X86_RCX, X86_RDX);
+    s->kf = (struct known_flags){ true, kind, size };
+}
+
+static void emit_inline(struct state *s, const struct insn *in, enum form f, bool live)
+{
+    struct x86_emit *e = s->e;
+    int size = in->size;
+    uint32_t mask = size_mask(size);
+    switch (f) {
+    case F_MOV_RR: {
+        bool to_rm = in->desc->fn == op_mov_rm_r;
+        load_greg(e, X86_RAX, to_rm ? in->reg : in->rm, size);
+        store_greg(e, to_rm ? in->rm : in->reg, size, X86_RAX);
+        break;
+    }
+    case F_MOV_RI: {
+        int r = in->desc->fn == op_mov_r_imm ? (in->opcode & 7) : in->rm;
+        x86_mov_ri(e, 4, X86_RAX, in->imm & mask);
+        store_greg(e, r, size, X86_RAX);
+        break;
+    }
+    case F_ALU_RR: {
+        int op = (in->opcode >> 3) & 7;
+        bool to_rm = in->desc->fn == op_alu_rm_r;
+        int dst = to_rm ? in->rm : in->reg, src = to_rm ? in->reg : in->rm;
+        load_greg(e, X86_RAX, dst, size);
+        load_greg(e, X86_RCX, src, size);
+        emit_alu(s, op, size, dst, live);
+        break;
+    }
+    case F_ALU_RI: {
+        bool acc = in->desc->fn == op_alu_acc_imm;
+        int op = acc ? (in->opcode >> 3) & 7 : in->reg;
+        int dst = acc ? R_EAX : in->rm;
+        load_greg(e, X86_RAX, dst, size);
+        x86_mov_ri(e, 4, X86_RCX, in->imm & mask);
+        emit_alu(s, op, size, dst, live);
+        break;
+    }
+    case F_TEST_RR:
+    case F_TEST_RI: {
+        int a = f == F_TEST_RR ? in->rm : (in->desc->fn == op_test_acc_imm ? R_EAX : in->rm);
+        load_greg(e, X86_RDX, a, size);
+        if (f == F_TEST_RR) {
+            load_greg(e, X86_RCX, in->reg, size);
+            x86_alu_rr(e, X86_AND, 4, X86_RDX, X86_RCX);
+        } else {
+            x86_alu_ri(e, X86_AND, 4, X86_RDX, (int32_t)(in->imm & mask));
+        }
+        if (live) {
+            x86_mov_ri(e, 4, X86_RAX, 0);       /* TEST records dst = src = 0 */
+            store_lazy(e, LF_LOGIC, size, X86_RAX, X86_RAX, X86_RDX);
+        }
+        s->kf = (struct known_flags){ true, LF_LOGIC, size };
+        break;
+    }
+    case F_INCDEC: {
+        bool one_byte = in->desc->fn == op_inc_r || in->desc->fn == op_dec_r;
+        bool inc = in->desc->fn == op_inc_r || in->desc->fn == op_inc_rm;
+        int r = one_byte ? (in->opcode & 7) : in->rm;
+        int sz = one_byte ? in->opsize : in->size;
+        emit_fold_cf(s);
+        load_greg(e, X86_RAX, r, sz);
+        x86_mov_rr(e, 4, X86_RDX, X86_RAX);
+        x86_alu_ri(e, inc ? X86_ADD : X86_SUB, 4, X86_RDX, 1);
+        mask_to(e, X86_RDX, sz);
+        store_greg(e, r, sz, X86_RDX);
+        x86_mov_ri(e, 4, X86_RCX, 1);
+        store_lazy(e, inc ? LF_INC : LF_DEC, sz, X86_RAX, X86_RCX, X86_RDX);
+        s->kf = (struct known_flags){ true, inc ? LF_INC : LF_DEC, sz };
+        break;
+    }
+    case F_LEA: {
+        x86_mov_ri(e, 4, X86_RAX, (uint32_t)in->disp);
+        if (in->base >= 0)
+            x86_alu_rm(e, X86_ADD, 4, X86_RAX, CPUM(reg_off(in->base)));
+        if (in->index >= 0) {
+            x86_load(e, 4, X86_RCX, CPUM(reg_off(in->index)));
+            if (in->scale)
+                x86_shift_ri(e, X86_SHL, 4, X86_RCX, in->scale);
+            x86_alu_rr(e, X86_ADD, 4, X86_RAX, X86_RCX);
+        }
+        if (in->addrsize == 2)
+            mask_to(e, X86_RAX, 2);
+        store_greg(e, in->reg, in->opsize, X86_RAX);
+        break;
+    }
+    default:
+        break;
+    }
+    s->pending++;
+    s->c->stats->inline_insns++;
+}
+
+/* Whether condition cc can be branched on from host flags re-created from
+ * the known lazy operation (else the handler decides). */
+static bool host_flags_ok(const struct state *s, int cc)
+{
+    const struct known_flags *k = &s->kf;
+    if (!k->known)
+        return false;
+    bool reads_cf = (cc >> 1) == 1 || (cc >> 1) == 3;      /* B/AE, BE/A */
+    switch (k->kind) {
+    case LF_SUB: case LF_ADD: case LF_LOGIC:
+        return true;
+    case LF_INC: case LF_DEC:
+        return !reads_cf;
+    default:
+        return false;
+    }
+}
+
+/* Host flags as the guest's after the known lazy operation. */
+static void emit_host_flags(struct state *s)
+{
+    struct x86_emit *e = s->e;
+    const struct known_flags *k = &s->kf;
+    int size = k->size;
+    switch (k->kind) {
+    case LF_SUB:
+        x86_load(e, 4, X86_RAX, CPUM(OFF(priv.lf_dst)));
+        x86_load(e, 4, X86_RCX, CPUM(OFF(priv.lf_src)));
+        x86_alu_rr(e, X86_CMP, size, X86_RAX, X86_RCX);
+        break;
+    case LF_ADD:
+        x86_load(e, 4, X86_RAX, CPUM(OFF(priv.lf_dst)));
+        x86_load(e, 4, X86_RCX, CPUM(OFF(priv.lf_src)));
+        x86_alu_rr(e, X86_ADD, size, X86_RAX, X86_RCX);
+        break;
+    case LF_LOGIC:
+        x86_load(e, 4, X86_RAX, CPUM(OFF(priv.lf_res)));
+        x86_test_rr(e, size, X86_RAX, X86_RAX);
+        break;
+    default:    /* LF_INC, LF_DEC */
+        x86_load(e, 4, X86_RAX, CPUM(OFF(priv.lf_dst)));
+        if (k->kind == LF_INC)
+            x86_inc_r(e, size, X86_RAX);
+        else
+            x86_dec_r(e, size, X86_RAX);
+        break;
+    }
+}
+
+/* Leave the block at a known EIP: the chainable exit. */
+static void exit_to(struct state *s, uint32_t eip)
+{
+    struct x86_emit *e = s->e;
+    if (s->helper_ran) {
+        /* the fast path clears these before each instruction */
+        x86_store_imm(e, 1, CPUM(OFF(priv.sw_int)), 0);
+        x86_store_imm(e, 1, CPUM(OFF(priv.inhibit_db)), 0);
+    }
+    st_imm(e, CPUF(eip), eip);
+    s->c->chain_exit(s->c, eip);
+}
+
+/* A branch taken to target: the CS limit check of branch_to (#GP(0) is
+ * raised by the handler, from the instruction's own state). */
+static void emit_taken(struct state *s, const struct insn *in, uint32_t next_eip, uint32_t target)
+{
+    struct x86_emit *e = s->e;
+    x86_mov_ri(e, 4, X86_RAX, target);
+    x86_alu_rm(e, X86_CMP, 4, X86_RAX, CPUM(OFF(seg[SEG_CS].limit)));
+    size_t gp = x86_jcc_rel8(e, X86_CC_A);
+    exit_to(s, target);
+    if (!x86_patch_rel8_here(e, gp))
+        e->overflow = true;
+    /* past the limit: let the handler raise #GP(0) with icount as it was */
+    x86_alu_mi(e, X86_SUB, 8, CPUM(OFF(icount)), 1);
+    emit_call(s, in, next_eip);
+    x86_jmp_rel32(e, s->c->exit_generic);
 }
 
 void jit_translate_insns(struct jit_ctx *c)
 {
     const struct tb *tb = c->tb;
+    struct x86_emit *e = c->e;
     uint32_t ip_mask = (tb->mode & DECODE_CODE32) ? 0xffffffffu : 0xffffu;
+    struct state s = { .c = c, .e = e };
+    enum form forms[TB_MAX_INSNS];
+    for (unsigned i = 0; i < tb->n_insns; i++)
+        forms[i] = classify(&tb->insns[i], c->no_inline);
+
     for (unsigned i = 0; i < tb->n_insns; i++) {
         const struct insn *in = &tb->insns[i];
         const struct insn *next = i + 1 < tb->n_insns ? &tb->insns[i + 1] : NULL;
         uint32_t next_eip = (in->eip + in->len) & ip_mask;
-        emit_helper(c, in, next_eip, next);
+        enum form f = forms[i];
+        bool last = next == NULL;
+        if (f == F_JCC || f == F_JMP) {
+            if (!last)
+                f = F_HELPER;           /* (a Jcc always ends its block) */
+        }
+        if (f == F_JMP || f == F_JCC) {
+            uint32_t target = next_eip + in->imm;
+            if (in->opsize == 2)
+                target &= 0xffff;
+            int cc = in->opcode & 0xf;
+            if (f == F_JMP || host_flags_ok(&s, cc)) {
+                flush_icount(&s, 1);            /* (its ADD clobbers host flags) */
+                if (f == F_JCC) {
+                    emit_host_flags(&s);
+                    size_t taken = x86_jcc_rel32(e, (enum x86_cc)cc, NULL);
+                    exit_to(&s, next_eip);
+                    if (taken != (size_t)-1)
+                        x86_patch_rel32(e, taken, (void *)x86_here(e));
+                }
+                emit_taken(&s, in, next_eip, target);
+                c->stats->inline_insns++;
+                return;
+            }
+            f = F_HELPER;
+        }
+        if (f == F_HELPER) {
+            emit_helper(&s, in, next_eip, next);
+            continue;
+        }
+        /* flags written here are dead if a later inline instruction of the
+         * block writes them all before anything reads them */
+        bool live = true;
+        if (flag_use(f) == FU_WRITE_ALL)
+            for (unsigned j = i + 1; j < tb->n_insns; j++) {
+                enum flag_use u = flag_use(forms[j]);
+                if (u == FU_NONE)
+                    continue;
+                live = u != FU_WRITE_ALL;
+                break;
+            }
+        emit_inline(&s, in, f, live);
+        if (!live)
+            s.kf.known = false;         /* the fields in memory are older */
     }
+
+    /* the block ended: after a handler the EIP it left is compared with the
+     * likely successors; after an inline instruction it is next_eip */
+    const struct insn *lastin = &tb->insns[tb->n_insns - 1];
+    uint32_t next_eip = (lastin->eip + lastin->len) & ip_mask;
+    if (forms[tb->n_insns - 1] != F_HELPER && s.pending) {
+        flush_icount(&s, 0);
+        exit_to(&s, next_eip);
+        return;
+    }
+    flush_icount(&s, 0);
+    uint32_t cand[2];
+    int n = 0;
+    unsigned op = lastin->opcode;
+    uint32_t target = next_eip + lastin->imm;
+    if (lastin->opsize == 2)
+        target &= 0xffff;
+    if (!(lastin->desc->form & OPF_END_BB)) {
+        cand[n++] = next_eip;
+    } else if ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f) || (op >= 0xe0 && op <= 0xe3)) {
+        cand[n++] = target;
+        cand[n++] = next_eip;
+    } else if (op == 0xe8 || op == 0xe9 || op == 0xeb) {
+        cand[n++] = target;
+    }
+    for (int k = 0; k < n; k++) {
+        jit_emit_cmp_eip(e, cand[k]);
+        size_t skip = x86_jcc_rel8(e, X86_CC_NE);
+        c->chain_exit(c, cand[k]);
+        if (!x86_patch_rel8_here(e, skip))
+            e->overflow = true;
+    }
+    x86_jmp_rel32(e, c->exit_generic);
 }

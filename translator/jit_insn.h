@@ -19,6 +19,10 @@ struct jit_ctx {
     struct jit_stats *stats;
     bool no_inline;
     int32_t helper_calls_off;   /* R12-relative counter of handler calls */
+    /* Leave the block with cpu->eip == eip (already stored): a chainable
+     * exit, or a plain one when chaining is off. */
+    void (*chain_exit)(struct jit_ctx *c, uint32_t eip);
+    void *owner;                /* for chain_exit */
 };
 
 /* Emit every instruction of ctx->tb; on return cpu->eip holds where the
