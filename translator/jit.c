@@ -44,6 +44,7 @@ struct jit_block {
     struct jit_exit exits[JIT_MAX_EXITS];
     unsigned n_exits;
     struct jit_exit *incoming;
+    int cpl;                /* compiled for this CPL (the inline TLB lookups' privilege) */
 };
 
 struct jit {
@@ -147,7 +148,7 @@ static bool compile(struct cpu *cpu, struct jit *j, struct tb *tb, struct jit_bl
     struct jit_ctx ctx = { .e = &e, .cpu = cpu, .tb = tb, .exit_generic = j->exit_generic,
                            .stats = &j->stats, .no_inline = j->opt.no_inline,
                            .helper_calls_off = J_OFF(stats.helper_calls),
-                           .chain_exit = chain_exit, .owner = &owner };
+                           .chain_exit = chain_exit, .owner = &owner, .cpl = cpu->cpl };
     b->n_exits = 0;
 
     /* chain entry: what cpu_exec checks before it runs a block fast */
@@ -160,6 +161,8 @@ static bool compile(struct cpu *cpu, struct jit *j, struct tb *tb, struct jit_bl
     x86_alu_rm(&e, X86_CMP, 4, X86_RAX,
                x86_mem_at(X86_RBX, (int32_t)offsetof(struct cpu, seg[SEG_CS].limit)));
     x86_jcc_rel32(&e, X86_CC_A, j->exit_generic);        /* end_eip - 1 > limit */
+    x86_alu_mi(&e, X86_CMP, 4, x86_mem_at(X86_RBX, (int32_t)offsetof(struct cpu, cpl)), cpu->cpl);
+    x86_jcc_rel32(&e, X86_CC_NE, j->exit_generic);
     x86_inc_m(&e, 8, x86_mem_at(X86_R12, J_OFF(stats.chain_hits)));
     size_t entry_at = e.len;
 
@@ -168,6 +171,7 @@ static bool compile(struct cpu *cpu, struct jit *j, struct tb *tb, struct jit_bl
     if (e.overflow)
         return false;
     b->tb = tb;
+    b->cpl = cpu->cpl;
     b->entry = exec_addr(&e, entry_at);
     b->chain_entry = exec_addr(&e, chain_at);
     b->incoming = NULL;
@@ -288,6 +292,13 @@ bool jit_run(struct cpu *cpu, struct tb *tb, uint64_t end)
             memset(b, 0, sizeof(*b));
             return false;
         }
+    }
+    if (b->cpl != cpu->cpl) {
+        /* compiled at another privilege: the same code can run at two CPLs
+         * (a conforming segment, a reloaded selector): compile again */
+        jit_tb_invalidated(cpu, tb);
+        memset(b, 0, sizeof(*b));
+        return jit_run(cpu, tb, end);
     }
     if (j->last_exit) {
         try_chain(j, j->last_exit, b);

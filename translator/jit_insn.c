@@ -133,6 +133,9 @@ enum form {
     F_HELPER,
     F_MOV_RR, F_MOV_RI, F_ALU_RR, F_ALU_RI, F_TEST_RR, F_TEST_RI, F_INCDEC, F_LEA, F_NOP,
     F_JCC, F_JMP,
+    /* with a memory operand (inline TLB hit, else the handler) */
+    F_LOAD, F_STORE, F_STORE_IMM, F_ALU_LOAD, F_ALU_RMW, F_ALU_RMW_IMM, F_TEST_M, F_MOVX,
+    F_PUSH, F_POP, F_CALL, F_RET,
 };
 
 /* What the instruction does to the lazy flags, for liveness. */
@@ -144,28 +147,47 @@ static enum form classify(const struct insn *in, bool no_inline)
         return F_HELPER;
     op_handler fn = in->desc->fn;
     bool reg = in->mod == 3;
-    if (fn == op_mov_rm_r || fn == op_mov_r_rm)
-        return reg ? F_MOV_RR : F_HELPER;
+    /* memory forms: LOCK and segment-relative 16-bit stacks go to the handler */
+    bool mem_ok = !(in->prefixes & PFX_LOCK);
+    if (fn == op_mov_rm_r)
+        return reg ? F_MOV_RR : mem_ok ? F_STORE : F_HELPER;
+    if (fn == op_mov_r_rm)
+        return reg ? F_MOV_RR : F_LOAD;
     if (fn == op_mov_r_imm)
         return F_MOV_RI;
     if (fn == op_mov_rm_imm)
-        return reg ? F_MOV_RI : F_HELPER;
+        return reg ? F_MOV_RI : F_STORE_IMM;
+    if (fn == op_movzx || fn == op_movsx)
+        return F_MOVX;
     if (fn == op_alu_rm_r || fn == op_alu_r_rm || fn == op_alu_acc_imm || fn == op_alu_rm_imm) {
         int op = fn == op_alu_rm_imm ? in->reg : (in->opcode >> 3) & 7;
         if (op == 2 || op == 3)
             return F_HELPER;            /* ADC/SBB read CF */
         if (fn == op_alu_acc_imm)
             return F_ALU_RI;
-        if (!reg)
-            return F_HELPER;
+        if (!reg) {
+            if (!mem_ok)
+                return F_HELPER;
+            if (fn == op_alu_r_rm)
+                return F_ALU_LOAD;
+            return fn == op_alu_rm_r ? F_ALU_RMW : F_ALU_RMW_IMM;   /* CMP: load only */
+        }
         return fn == op_alu_rm_imm ? F_ALU_RI : F_ALU_RR;
     }
     if (fn == op_test_rm_r)
-        return reg ? F_TEST_RR : F_HELPER;
+        return reg ? F_TEST_RR : F_TEST_M;
     if (fn == op_test_acc_imm)
         return F_TEST_RI;
     if (fn == op_test_rm_imm)
-        return reg ? F_TEST_RI : F_HELPER;
+        return reg ? F_TEST_RI : F_TEST_M;
+    if (fn == op_push_r)
+        return F_PUSH;
+    if (fn == op_pop_r)
+        return F_POP;
+    if (fn == op_call_rel)
+        return F_CALL;
+    if (fn == op_ret)
+        return F_RET;
     if (fn == op_inc_r || fn == op_dec_r)
         return F_INCDEC;
     if (fn == op_inc_rm || fn == op_dec_rm)
@@ -189,7 +211,9 @@ static enum flag_use flag_use(enum form f)
     case F_ALU_RR: case F_ALU_RI: case F_TEST_RR: case F_TEST_RI:
         return FU_WRITE_ALL;
     default:
-        return FU_READ;     /* INC/DEC (CF), Jcc, handlers, block ends */
+        /* INC/DEC (CF), Jcc, handlers, block ends, and memory forms: their
+         * slow path may fault, and a fault saves the flags as they are */
+        return FU_READ;
     }
 }
 
@@ -409,6 +433,299 @@ static void emit_inline(struct state *s, const struct insn *in, enum form f, boo
     s->c->stats->inline_insns++;
 }
 
+static void exit_to(struct state *s, uint32_t eip);
+
+/* --- memory operands: segment checks and the TLB inline ------------------------- */
+
+/* The softMMU TLB as emitted code indexes it (memory/tlb.h). */
+#define TLB_TAG_OFF(priv, kind) OFF(tlb.e[priv][kind][0].tag)
+#define TLB_TAG_SIZE SZ(tlb.e[0][0][0].tag)
+#define TLB_ADDEND_OFF(priv, kind) OFF(tlb.e[priv][kind][0].addend)
+#define TLB_ENTRY_SIZE ((int)sizeof(struct tlb_entry))
+_Static_assert(sizeof(struct tlb_entry) == 24 || sizeof(struct tlb_entry) == 32,
+               "the emitted TLB index scales by 24 or 32");
+_Static_assert(sizeof(((struct tlb_entry *)0)->addend) == 8, "64-bit addend");
+
+/* rel32 branches to a slow path, patched when it is placed */
+struct fixups {
+    size_t at[16];
+    int n;
+};
+static void to_slow(struct x86_emit *e, enum x86_cc cc, struct fixups *f)
+{
+    size_t at = x86_jcc_rel32(e, cc, NULL);
+    if (at == (size_t)-1 || f->n >= 16)
+        e->overflow = true;
+    else
+        f->at[f->n++] = at;
+}
+static void place_slow(struct x86_emit *e, struct fixups *f)
+{
+    for (int i = 0; i < f->n; i++)
+        x86_patch_rel32(e, f->at[i], (void *)x86_here(e));
+    f->n = 0;
+}
+
+/* EAX = the effective offset of in's memory operand (insn_ea). */
+static void emit_ea(struct x86_emit *e, const struct insn *in)
+{
+    x86_mov_ri(e, 4, X86_RAX, (uint32_t)in->disp);
+    if (in->desc->form & OPF_MOFFS)
+        return;
+    if (in->base >= 0)
+        x86_alu_rm(e, X86_ADD, 4, X86_RAX, CPUM(reg_off(in->base)));
+    if (in->index >= 0) {
+        x86_load(e, 4, X86_RCX, CPUM(reg_off(in->index)));
+        if (in->scale)
+            x86_shift_ri(e, X86_SHL, 4, X86_RCX, in->scale);
+        x86_alu_rr(e, X86_ADD, 4, X86_RAX, X86_RCX);
+    }
+    if (in->addrsize == 2)
+        mask_to(e, X86_RAX, 2);
+}
+
+/* RAX = host address of `size` bytes at seg:EAX when everything the
+ * interpreter's fast path (cpu/ops.h mem_fast_host) checks passes: a
+ * present expand-up data segment (writable for a write), the access inside
+ * the limit, no #AC possible, a TLB hit inside one page. Else to the slow
+ * path. Clobbers RCX, RDX. The block's CPL is fixed (priv). */
+static void emit_host_addr(struct state *s, int seg, int size, bool write, struct fixups *f)
+{
+    struct x86_emit *e = s->e;
+    uint32_t type_mask = SEGF_P | 0xc | (write ? 0x2 : 0), type_want = SEGF_P | (write ? 0x2 : 0);
+    x86_load(e, 4, X86_RDX, CPUM(OFF(seg[seg].flags)));
+    x86_alu_ri(e, X86_AND, 4, X86_RDX, (int32_t)type_mask);
+    x86_alu_ri(e, X86_CMP, 4, X86_RDX, (int32_t)type_want);
+    to_slow(e, X86_CC_NE, f);
+    x86_load(e, 4, X86_RDX, CPUM(OFF(seg[seg].limit)));
+    x86_alu_rr(e, X86_SUB, 4, X86_RDX, X86_RAX);           /* limit - off */
+    to_slow(e, X86_CC_B, f);
+    if (size > 1) {
+        x86_alu_ri(e, X86_CMP, 4, X86_RDX, size - 1);
+        to_slow(e, X86_CC_B, f);
+    }
+    x86_alu_rm(e, X86_ADD, 4, X86_RAX, CPUM(OFF(seg[seg].base)));   /* linear, 32-bit wrap */
+    if (size > 1) {
+        x86_test_ri(e, 4, X86_RAX, size - 1);
+        size_t aligned = x86_jcc_rel8(e, X86_CC_E);
+        x86_test_mi(e, 4, CPUM(OFF(cr0)), (int32_t)CR0_AM);
+        to_slow(e, X86_CC_NE, f);
+        if (!x86_patch_rel8_here(e, aligned))
+            e->overflow = true;
+    }
+    int priv = s->c->cpl == 3 ? TLB_USER : TLB_SUPER;
+    int kind = write ? TLB_WRITE : TLB_READ;
+    x86_mov_rr(e, 4, X86_RDX, X86_RAX);
+    x86_shift_ri(e, X86_SHR, 4, X86_RDX, 12);
+    x86_alu_ri(e, X86_AND, 4, X86_RDX, TLB_SIZE - 1);
+    if (TLB_ENTRY_SIZE == 24) {
+        x86_lea(e, 4, X86_RDX, x86_mem_sib(X86_RDX, X86_RDX, 2, 0));
+        x86_shift_ri(e, X86_SHL, 4, X86_RDX, 3);
+    } else {
+        x86_shift_ri(e, X86_SHL, 4, X86_RDX, 5);
+    }
+    x86_mov_rr(e, 4, X86_RCX, X86_RAX);
+    x86_alu_ri(e, X86_AND, 4, X86_RCX, -4096);
+    x86_alu_ri(e, X86_OR, 4, X86_RCX, TLB_VALID);
+    x86_alu_rm(e, X86_CMP, TLB_TAG_SIZE, X86_RCX, x86_mem_sib(X86_RBX, X86_RDX, 1, TLB_TAG_OFF(priv, kind)));
+    to_slow(e, X86_CC_NE, f);
+    x86_mov_rr(e, 4, X86_RCX, X86_RAX);
+    x86_alu_ri(e, X86_AND, 4, X86_RCX, 0xfff);
+    x86_alu_ri(e, X86_CMP, 4, X86_RCX, 0x1000 - size);
+    to_slow(e, X86_CC_A, f);
+    x86_alu_rm(e, X86_ADD, 8, X86_RAX, x86_mem_sib(X86_RBX, X86_RDX, 1, TLB_ADDEND_OFF(priv, kind)));
+}
+
+/* Guest stack pointer checks for inline PUSH/POP: a 32-bit stack (SS.B). */
+static void emit_stack32_check(struct x86_emit *e, struct fixups *f)
+{
+    x86_test_mi(e, 1, CPUM(OFF(seg[SEG_SS].flags) + 1), (int32_t)(SEGF_DB >> 8));
+    to_slow(e, X86_CC_E, f);
+}
+
+/*
+ * An instruction with a memory operand: the fast path inline, the slow path
+ * (any check failing) through the handler, which then does every check and
+ * raises any fault. Nothing is written before the last check, so the slow
+ * path starts from the instruction's own state. Both paths leave icount
+ * counted. Returns false for a block-ending form whose exits were emitted.
+ */
+static bool emit_mem(struct state *s, const struct insn *in, enum form f, uint32_t next_eip,
+                     const struct insn *next, bool live)
+{
+    struct x86_emit *e = s->e;
+    struct fixups fx = { .n = 0 };
+    int size = in->size;
+    flush_icount(s, 0);
+    struct known_flags kf_after = s->kf;
+    uint32_t target = 0;
+    switch (f) {
+    case F_LOAD:
+        emit_ea(e, in);
+        emit_host_addr(s, in->seg, size, false, &fx);
+        x86_load(e, size, X86_RCX, x86_mem_at(X86_RAX, 0));
+        store_greg(e, in->desc->fn == op_mov_r_rm ? in->reg : R_EAX, size, X86_RCX);
+        break;
+    case F_STORE:
+    case F_STORE_IMM:
+        emit_ea(e, in);
+        emit_host_addr(s, in->seg, size, true, &fx);
+        if (f == F_STORE)
+            load_greg(e, X86_RCX, in->desc->fn == op_mov_rm_r ? in->reg : R_EAX, size);
+        else
+            x86_mov_ri(e, 4, X86_RCX, in->imm & size_mask(size));
+        x86_store(e, size, x86_mem_at(X86_RAX, 0), X86_RCX);
+        break;
+    case F_MOVX: {
+        int src = (in->opcode & 1) ? 2 : 1;
+        bool sx = in->desc->fn == op_movsx;
+        if (in->mod == 3) {
+            load_greg(e, X86_RCX, in->rm, src);
+        } else {
+            emit_ea(e, in);
+            emit_host_addr(s, in->seg, src, false, &fx);
+            x86_load(e, src, X86_RCX, x86_mem_at(X86_RAX, 0));
+        }
+        if (sx)
+            x86_movsx_rr(e, src, 4, X86_RCX, X86_RCX);
+        store_greg(e, in->reg, in->opsize, X86_RCX);
+        break;
+    }
+    case F_ALU_LOAD:
+    case F_ALU_RMW:
+    case F_ALU_RMW_IMM: {
+        int op = f == F_ALU_RMW_IMM ? in->reg : (in->opcode >> 3) & 7;
+        bool rmw = f != F_ALU_LOAD && op != 7;
+        emit_ea(e, in);
+        emit_host_addr(s, in->seg, size, rmw, &fx);
+        x86_mov_rr(e, 8, X86_RSI, X86_RAX);                 /* host address */
+        if (f == F_ALU_LOAD) {
+            load_greg(e, X86_RAX, in->reg, size);           /* dst = reg, src = [m] */
+            x86_load(e, size, X86_RCX, x86_mem_at(X86_RSI, 0));
+        } else {
+            x86_load(e, size, X86_RAX, x86_mem_at(X86_RSI, 0));   /* dst = [m] */
+            if (f == F_ALU_RMW)
+                load_greg(e, X86_RCX, in->reg, size);
+            else
+                x86_mov_ri(e, 4, X86_RCX, in->imm & size_mask(size));
+        }
+        x86_mov_rr(e, 4, X86_RDX, X86_RAX);
+        x86_alu_rr(e, op == 7 ? X86_SUB : host_alu[op], 4, X86_RDX, X86_RCX);
+        if (op == 0 || op == 5 || op == 7)
+            mask_to(e, X86_RDX, size);
+        if (op != 7) {
+            if (f == F_ALU_LOAD)
+                store_greg(e, in->reg, size, X86_RDX);
+            else
+                x86_store(e, size, x86_mem_at(X86_RSI, 0), X86_RDX);
+        }
+        enum lazy_kind kind = (op == 0) ? LF_ADD : (op == 5 || op == 7) ? LF_SUB : LF_LOGIC;
+        if (live)
+            store_lazy(e, kind, size, X86_RAX, X86_RCX, X86_RDX);
+        kf_after = (struct known_flags){ live, kind, size };
+        break;
+    }
+    case F_TEST_M:
+        emit_ea(e, in);
+        emit_host_addr(s, in->seg, size, false, &fx);
+        x86_load(e, size, X86_RDX, x86_mem_at(X86_RAX, 0));
+        if (in->desc->fn == op_test_rm_r) {
+            load_greg(e, X86_RCX, in->reg, size);
+            x86_alu_rr(e, X86_AND, 4, X86_RDX, X86_RCX);
+        } else {
+            x86_alu_ri(e, X86_AND, 4, X86_RDX, (int32_t)(in->imm & size_mask(size)));
+        }
+        if (live) {
+            x86_mov_ri(e, 4, X86_RAX, 0);
+            store_lazy(e, LF_LOGIC, size, X86_RAX, X86_RAX, X86_RDX);
+        }
+        kf_after = (struct known_flags){ live, LF_LOGIC, size };
+        break;
+    case F_PUSH:
+    case F_CALL: {
+        int sz = in->opsize;
+        if (f == F_CALL) {
+            target = next_eip + in->imm;
+            if (sz == 2)
+                target &= 0xffff;
+            x86_mov_ri(e, 4, X86_RAX, target);               /* #GP before the push */
+            x86_alu_rm(e, X86_CMP, 4, X86_RAX, CPUM(OFF(seg[SEG_CS].limit)));
+            to_slow(e, X86_CC_A, &fx);
+        }
+        emit_stack32_check(e, &fx);
+        x86_load(e, 4, X86_RSI, CPUM(reg_off(R_ESP)));
+        x86_alu_ri(e, X86_SUB, 4, X86_RSI, sz);
+        x86_mov_rr(e, 4, X86_RAX, X86_RSI);
+        emit_host_addr(s, SEG_SS, sz, true, &fx);
+        if (f == F_PUSH)
+            load_greg(e, X86_RCX, in->opcode & 7, sz);      /* PUSH ESP: the old value */
+        else
+            x86_mov_ri(e, 4, X86_RCX, next_eip);
+        x86_store(e, sz, x86_mem_at(X86_RAX, 0), X86_RCX);
+        store_greg(e, R_ESP, 4, X86_RSI);
+        break;
+    }
+    case F_POP:
+    case F_RET: {
+        int sz = in->opsize;
+        emit_stack32_check(e, &fx);
+        x86_load(e, 4, X86_RSI, CPUM(reg_off(R_ESP)));
+        x86_mov_rr(e, 4, X86_RAX, X86_RSI);
+        emit_host_addr(s, SEG_SS, sz, false, &fx);
+        x86_load(e, sz, X86_RCX, x86_mem_at(X86_RAX, 0));
+        if (f == F_RET) {
+            x86_alu_rm(e, X86_CMP, 4, X86_RCX, CPUM(OFF(seg[SEG_CS].limit)));
+            to_slow(e, X86_CC_A, &fx);                      /* #GP(0) from the handler */
+        }
+        x86_alu_ri(e, X86_ADD, 4, X86_RSI, sz);
+        store_greg(e, R_ESP, 4, X86_RSI);
+        if (f == F_POP)
+            store_greg(e, in->opcode & 7, sz, X86_RCX);
+        else
+            st_reg(e, CPUF(eip), X86_RCX);
+        break;
+    }
+    default:
+        break;
+    }
+    x86_alu_mi(e, X86_ADD, 8, CPUM(OFF(icount)), 1);
+    s->c->stats->inline_insns++;
+    if (f == F_CALL) {
+        exit_to(s, target);
+        place_slow(e, &fx);
+        emit_helper(s, in, next_eip, NULL);
+        jit_emit_cmp_eip(e, target);
+        size_t skip = x86_jcc_rel8(e, X86_CC_NE);
+        s->c->chain_exit(s->c, target);
+        if (!x86_patch_rel8_here(e, skip))
+            e->overflow = true;
+        x86_jmp_rel32(e, s->c->exit_generic);
+        return false;
+    }
+    if (f == F_RET) {
+        if (s->helper_ran) {
+            x86_store_imm(e, 1, CPUM(OFF(priv.sw_int)), 0);
+            x86_store_imm(e, 1, CPUM(OFF(priv.inhibit_db)), 0);
+        }
+        x86_jmp_rel32(e, s->c->exit_generic);   /* an indirect target: cpu_exec looks it up */
+        place_slow(e, &fx);
+        emit_helper(s, in, next_eip, NULL);
+        x86_jmp_rel32(e, s->c->exit_generic);
+        return false;
+    }
+    size_t join = x86_jmp_rel32(e, NULL);
+    place_slow(e, &fx);
+    bool helper_ran = s->helper_ran;
+    emit_helper(s, in, next_eip, next);
+    s->helper_ran = helper_ran;     /* (only on the slow path) */
+    if (join != (size_t)-1)
+        x86_patch_rel32(e, join, (void *)x86_here(e));
+    s->kf = kf_after;
+    return true;
+}
+
+static bool is_mem_form(enum form f) { return f >= F_LOAD; }
+
 /* Whether condition cc can be branched on from host flags re-created from
  * the known lazy operation (else the handler decides). */
 static bool host_flags_ok(const struct state *s, int cc)
@@ -494,6 +811,7 @@ void jit_translate_insns(struct jit_ctx *c)
     struct x86_emit *e = c->e;
     uint32_t ip_mask = (tb->mode & DECODE_CODE32) ? 0xffffffffu : 0xffffu;
     struct state s = { .c = c, .e = e };
+    bool last_inline = false;
     enum form forms[TB_MAX_INSNS];
     for (unsigned i = 0; i < tb->n_insns; i++)
         forms[i] = classify(&tb->insns[i], c->no_inline);
@@ -504,9 +822,9 @@ void jit_translate_insns(struct jit_ctx *c)
         uint32_t next_eip = (in->eip + in->len) & ip_mask;
         enum form f = forms[i];
         bool last = next == NULL;
-        if (f == F_JCC || f == F_JMP) {
+        if (f == F_JCC || f == F_JMP || f == F_CALL || f == F_RET) {
             if (!last)
-                f = F_HELPER;           /* (a Jcc always ends its block) */
+                f = F_HELPER;           /* (they always end their block) */
         }
         if (f == F_JMP || f == F_JCC) {
             uint32_t target = next_eip + in->imm;
@@ -530,12 +848,14 @@ void jit_translate_insns(struct jit_ctx *c)
         }
         if (f == F_HELPER) {
             emit_helper(&s, in, next_eip, next);
+            last_inline = false;
             continue;
         }
         /* flags written here are dead if a later inline instruction of the
          * block writes them all before anything reads them */
         bool live = true;
-        if (flag_use(f) == FU_WRITE_ALL)
+        if (flag_use(f) == FU_WRITE_ALL || f == F_ALU_LOAD || f == F_ALU_RMW || f == F_ALU_RMW_IMM
+            || f == F_TEST_M)
             for (unsigned j = i + 1; j < tb->n_insns; j++) {
                 enum flag_use u = flag_use(forms[j]);
                 if (u == FU_NONE)
@@ -543,16 +863,22 @@ void jit_translate_insns(struct jit_ctx *c)
                 live = u != FU_WRITE_ALL;
                 break;
             }
-        emit_inline(&s, in, f, live);
-        if (!live)
-            s.kf.known = false;         /* the fields in memory are older */
+        if (is_mem_form(f)) {
+            if (!emit_mem(&s, in, f, next_eip, next, live))
+                return;                 /* CALL/RET: exits emitted */
+        } else {
+            emit_inline(&s, in, f, live);
+            if (!live)
+                s.kf.known = false;     /* the fields in memory are older */
+        }
+        last_inline = true;
     }
 
     /* the block ended: after a handler the EIP it left is compared with the
      * likely successors; after an inline instruction it is next_eip */
     const struct insn *lastin = &tb->insns[tb->n_insns - 1];
     uint32_t next_eip = (lastin->eip + lastin->len) & ip_mask;
-    if (forms[tb->n_insns - 1] != F_HELPER && s.pending) {
+    if (last_inline) {
         flush_icount(&s, 0);
         exit_to(&s, next_eip);
         return;

@@ -18,6 +18,7 @@ struct jit_ctx {
     void *exit_generic;         /* leave the block, unchained */
     struct jit_stats *stats;
     bool no_inline;
+    int cpl;                    /* the block is compiled for this CPL (TLB privilege) */
     int32_t helper_calls_off;   /* R12-relative counter of handler calls */
     /* Leave the block with cpu->eip == eip (already stored): a chainable
      * exit, or a plain one when chaining is off. */
