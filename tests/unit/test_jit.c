@@ -452,3 +452,74 @@ Test(jit, code_cache_fills_and_flushes)
     cr_assert_eq(icount[0], icount[1]);
     cr_assert_eq(icount[0], 2 + 3 * (1000 * 2 + 2) + 1);
 }
+
+/* --- interrupts raised inside a block ------------------------------------------- */
+
+struct irq_dev {
+    struct cpu *cpu;
+    int acks;
+};
+static void irq_port_write(void *opaque, uint16_t port, uint32_t value, unsigned size)
+{
+    struct irq_dev *d = opaque;
+    cpu_set_intr(d->cpu, true);     /* the device raises INTR as the OUT completes */
+}
+static uint32_t irq_port_read(void *opaque, uint16_t port, unsigned size) { return 0xff; }
+static int irq_ack(void *opaque)
+{
+    struct irq_dev *d = opaque;
+    d->acks++;
+    cpu_set_intr(d->cpu, false);
+    return 0x20;
+}
+
+/* An OUT in the middle of a block raises INTR: the interrupt is taken at the
+ * next instruction boundary (SDM Vol. 3A 6.6), before the INCs that follow
+ * it in the same block (inline code on the JIT). The handler stores AX. */
+Test(jit, interrupt_raised_mid_block_is_taken_at_the_next_boundary)
+{
+    static const uint8_t code[] = {
+        0xfb,                   /* sti */
+        0x90,                   /* nop */
+        0xb8, 0x05, 0x00,       /* mov ax, 5 */
+        0xe6, 0x80,             /* out 0x80, al: INTR goes high */
+        0x40, 0x40, 0x40,       /* inc ax x3 */
+        0xf4,                   /* hlt */
+    };
+    static const uint8_t handler[] = { 0xa3, 0x00, 0x07, 0xcf };   /* mov [0x700], ax; iret */
+    uint64_t icount[2];
+    for (int jit = 0; jit <= 1; jit++) {
+        struct support_cpu *m = support_cpu_create(1 << 20);
+        cr_assert(m);
+        jit_disable(m->cpu);
+        if (jit) {
+            const char *err;
+            cr_assert(jit_enable(m->cpu, NULL, &err));
+        }
+        struct irq_dev d = { m->cpu, 0 };
+        cr_assert_eq(io_register(m->io, 0x80, 1, irq_port_read, irq_port_write, &d), 0);
+        m->cpu->intr_ack = irq_ack;
+        m->cpu->intr_opaque = &d;
+        support_cpu_load(m, 0x7c00, code, sizeof(code));
+        support_cpu_load(m, 0x600, handler, sizeof(handler));
+        phys_write16(m->mem, 0x20 * 4, 0x0600);
+        phys_write16(m->mem, 0x20 * 4 + 2, 0);
+        m->cpu->eip = 0x7c00;
+        /* run it twice so the second run is compiled */
+        for (int pass = 0; pass < 2; pass++) {
+            m->cpu->eip = 0x7c00;
+            m->cpu->halted = false;
+            phys_write16(m->mem, 0x700, 0xffff);
+            cr_assert_eq(cpu_exec(m->cpu, 1000), CPU_EXIT_HALT);
+            cr_assert_eq(d.acks, pass + 1);
+            cr_assert_eq(phys_read16(m->mem, 0x700), 5, "%s pass %d: the handler saw AX=%d",
+                         jit ? "jit" : "interp", pass, phys_read16(m->mem, 0x700));
+            cr_assert_eq(m->cpu->regs[R_EAX] & 0xffff, 8);
+        }
+        icount[jit] = m->cpu->icount;
+        if (jit)
+            cr_assert_gt(jit_get_stats(m->cpu)->blocks_translated, 0);
+        support_cpu_destroy(m);
+    }
+    cr_assert_eq(icount[0], icount[1]);
+}
