@@ -23,8 +23,10 @@
 #   FIRMWARE_BIOS             SeaBIOS bios.bin
 #   FIRMWARE_VGABIOS          SeaVGABIOS vgabios-stdvga.bin
 #
-# The last line printed is `guest suite: passed=N failed=N skipped=N`; the
-# exit status is 1 if any case failed.
+# Every case's log starts with the guest images' kernel and busybox versions
+# (guests.manifest). The last line printed is
+# `guest suite: passed=N failed=N skipped=N`; the exit status is 1 if any case
+# failed.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -57,8 +59,25 @@ max_jobs=${SUITE_JOBS:-$(nproc 2>/dev/null || echo 1)}
 logdir=$(mktemp -d)
 trap 'rm -rf "$logdir"' EXIT
 
+# The guest the images hold, from the builder's manifest: tests/guests/build.sh
+# takes Debian's newest kernel and busybox, so every case's log names them and
+# a change of guest shows as such (e.g. when the determinism case's output moves).
+guest_versions() {
+    local manifest=$SOFTVM_CACHE/guests.manifest kernel busybox
+    if [[ ! -f $manifest ]]; then
+        echo "guest images: no $manifest (not built yet)"
+        return
+    fi
+    kernel=$(awk '$1 == "kernel-package" { print $2, $3 }' "$manifest")
+    busybox=$(awk '$1 == "busybox-package" { print $2, $3 }' "$manifest")
+    echo "guest images: kernel ${kernel:-unknown}, busybox ${busybox:-unknown} ($manifest)"
+}
+guest_line=$(guest_versions)
+echo "$guest_line"
+
 run_case() {   # run_case INDEX CASE: output to $logdir/INDEX.log, status to INDEX.rc
     local i=$1 case=$2 start=$SECONDS status
+    echo "$guest_line"
     if [[ ! -f $case ]]; then
         echo "no such case: $case"
         status=1
