@@ -8,51 +8,81 @@
 
 #include "frontend/cmdline.h"
 
-/* Parse a NULL-terminated list of arguments; the error text lands in errbuf. */
+/* The result of one command line; the error text lands in err. */
 struct parsed {
     struct vm_options opt;
     int rc;
     char err[1024];
 };
 
-static struct parsed parse(const char *first, ...)
+typedef int (*parser_fn)(struct vm_options *opt, int argc, char **argv, FILE *err);
+
+/* Run fn (options_parse, or options_parse_syntax: options that are not
+ * implemented still parse) on "softvm" + the NULL-terminated args. */
+static struct parsed run_parser(parser_fn fn, const char *const *args)
 {
     struct parsed p;
-    va_list ap;
-    va_start(ap, first);
     char *argv[64];
     int argc = 0;
     argv[argc++] = "softvm";
-    for (const char *a = first; a; a = va_arg(ap, const char *))
-        argv[argc++] = (char *)a;
-    va_end(ap);
+    for (; *args && argc < 63; args++)
+        argv[argc++] = (char *)*args;
     argv[argc] = NULL;
     memset(p.err, 0, sizeof(p.err));
     FILE *err = fmemopen(p.err, sizeof(p.err) - 1, "w");
-    p.rc = options_parse(&p.opt, argc, argv, err);
+    p.rc = fn(&p.opt, argc, argv, err);
     fclose(err);
     return p;
 }
 
-/* The syntax half only: options that are not implemented still parse. */
-static struct parsed syntax(const char *first, ...)
+static struct parsed run_va(parser_fn fn, const char *first, va_list ap)
 {
-    struct parsed p;
+    const char *args[64];
+    int n = 0;
+    for (const char *a = first; a && n < 63; a = va_arg(ap, const char *))
+        args[n++] = a;
+    args[n] = NULL;
+    return run_parser(fn, args);
+}
+
+static struct parsed parse(const char *first, ...)
+{
     va_list ap;
     va_start(ap, first);
-    char *argv[64];
-    int argc = 0;
-    argv[argc++] = "softvm";
-    for (const char *a = first; a; a = va_arg(ap, const char *))
-        argv[argc++] = (char *)a;
+    struct parsed p = run_va(options_parse, first, ap);
     va_end(ap);
-    argv[argc] = NULL;
-    memset(p.err, 0, sizeof(p.err));
-    FILE *err = fmemopen(p.err, sizeof(p.err) - 1, "w");
-    p.rc = options_parse_syntax(&p.opt, argc, argv, err);
-    fclose(err);
     return p;
 }
+
+static struct parsed syntax(const char *first, ...)
+{
+    va_list ap;
+    va_start(ap, first);
+    struct parsed p = run_va(options_parse_syntax, first, ap);
+    va_end(ap);
+    return p;
+}
+
+/* A command line that must fail (status 2) with text in its message. */
+struct bad_case {
+    const char *args[24];     /* NULL-terminated */
+    const char *text;
+};
+
+static void check_bad(parser_fn fn, const struct bad_case *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char line[512] = "";
+        for (const char *const *a = c[i].args; *a; a++)
+            snprintf(line + strlen(line), sizeof(line) - strlen(line), " %s", *a);
+        struct parsed p = run_parser(fn, c[i].args);
+        cr_assert_eq(p.rc, 2, "softvm%s: expected failure, rc %d", line, p.rc);
+        cr_assert(strstr(p.err, c[i].text) != NULL, "softvm%s: stderr '%s' lacks '%s'", line, p.err,
+                  c[i].text);
+        cr_assert(strncmp(p.err, "softvm: ", 8) == 0, "softvm%s: stderr '%s'", line, p.err);
+    }
+}
+#define CHECK_BAD(fn, cases) check_bad(fn, cases, sizeof(cases) / sizeof(cases[0]))
 
 #define OK(p) cr_assert_eq((p).rc, 0, "rc %d, stderr: %s", (p).rc, (p).err)
 #define BAD(p, text) do { \
@@ -128,62 +158,63 @@ Test(options, help_text_lists_every_option)
 
 Test(options, unknown_option)
 {
-    BAD(parse("-bogus", NULL), "-bogus: unknown option");
-    BAD(parse("--frobnicate", NULL), "unknown option");
-    BAD(parse("-", NULL), "unknown option");
-    BAD(parse("stray", NULL), "'stray': unexpected argument");
+    static const struct bad_case bad[] = {
+        { { "-bogus" }, "-bogus: unknown option" },
+        { { "--frobnicate" }, "unknown option" },
+        { { "-" }, "unknown option" },
+        { { "stray" }, "'stray': unexpected argument" },
+    };
+    CHECK_BAD(options_parse, bad);
 }
 
 Test(options, missing_argument)
 {
-    BAD(parse("-m", NULL), "-m: missing argument");
-    BAD(parse("-kernel", NULL), "-kernel: missing argument");
-    BAD(parse("-serial", NULL), "-serial: missing argument");
-    BAD(parse("-drive", NULL), "-drive: missing argument");
+    static const struct bad_case bad[] = {
+        { { "-m" }, "-m: missing argument" },
+        { { "-kernel" }, "-kernel: missing argument" },
+        { { "-serial" }, "-serial: missing argument" },
+        { { "-drive" }, "-drive: missing argument" },
+    };
+    CHECK_BAD(options_parse, bad);
 }
 
 /* ---- -m ---- */
 
 Test(options, memory_sizes)
 {
-    struct parsed p = parse("-m", "256", NULL);
-    OK(p);
-    cr_assert_eq(p.opt.ram_size, 256ull << 20);
-    p = parse("-m", "256M", NULL);
-    cr_assert_eq(p.opt.ram_size, 256ull << 20);
-    p = parse("-m", "1G", NULL);
-    OK(p);
-    cr_assert_eq(p.opt.ram_size, 1ull << 30);
-    p = parse("-m", "1g", NULL);
-    cr_assert_eq(p.opt.ram_size, 1ull << 30);
-    p = parse("-m", "65536K", NULL);
-    OK(p);
-    cr_assert_eq(p.opt.ram_size, 64ull << 20);
-    p = parse("-m", "size=512M", NULL);
-    OK(p);
-    cr_assert_eq(p.opt.ram_size, 512ull << 20);
-    p = parse("--m", "32MB", NULL);
-    OK(p);
-    cr_assert_eq(p.opt.ram_size, 32ull << 20);
-    p = parse("-m", "3584", NULL);
-    OK(p);
-    cr_assert_eq(p.opt.ram_size, VM_RAM_MAX);
-    /* the last one given wins */
-    p = parse("-m", "64", "-m", "96", NULL);
-    cr_assert_eq(p.opt.ram_size, 96ull << 20);
+    static const struct { const char *args[5]; uint64_t bytes; } cases[] = {
+        { { "-m", "256" }, 256ull << 20 },
+        { { "-m", "256M" }, 256ull << 20 },
+        { { "-m", "1G" }, 1ull << 30 },
+        { { "-m", "1g" }, 1ull << 30 },
+        { { "-m", "65536K" }, 64ull << 20 },
+        { { "-m", "size=512M" }, 512ull << 20 },
+        { { "--m", "32MB" }, 32ull << 20 },
+        { { "-m", "3584" }, VM_RAM_MAX },
+        { { "-m", "64", "-m", "96" }, 96ull << 20 },        /* the last one given wins */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct parsed p = run_parser(options_parse, cases[i].args);
+        OK(p);
+        cr_assert_eq(p.opt.ram_size, cases[i].bytes, "-m %s: %llu bytes", cases[i].args[1],
+                     (unsigned long long)p.opt.ram_size);
+    }
 }
 
 Test(options, memory_bad)
 {
-    BAD(parse("-m", "lots", NULL), "-m: 'lots' is not a size");
-    BAD(parse("-m", "256X", NULL), "not a size");
-    BAD(parse("-m", "-5", NULL), "not a size");
-    BAD(parse("-m", "", NULL), "not a size");
-    BAD(parse("-m", "0", NULL), "out of range");
-    BAD(parse("-m", "512K", NULL), "out of range");
-    BAD(parse("-m", "4G", NULL), "out of range");
-    BAD(parse("-m", "99999999999999999999", NULL), "not a size");
-    BAD(parse("-m", "1048577K", NULL), "4 KiB pages");
+    static const struct bad_case bad[] = {
+        { { "-m", "lots" }, "-m: 'lots' is not a size" },
+        { { "-m", "256X" }, "not a size" },
+        { { "-m", "-5" }, "not a size" },
+        { { "-m", "" }, "not a size" },
+        { { "-m", "0" }, "out of range" },
+        { { "-m", "512K" }, "out of range" },
+        { { "-m", "4G" }, "out of range" },
+        { { "-m", "99999999999999999999" }, "not a size" },
+        { { "-m", "1048577K" }, "4 KiB pages" },
+    };
+    CHECK_BAD(options_parse, bad);
 }
 
 Test(options, size_parser)
@@ -214,8 +245,11 @@ Test(options, kernel_initrd_append_bios)
 
 Test(options, append_and_initrd_need_kernel)
 {
-    BAD(parse("-append", "quiet", NULL), "-append: only allowed with -kernel");
-    BAD(parse("-initrd", "x", NULL), "-initrd: only allowed with -kernel");
+    static const struct bad_case bad[] = {
+        { { "-append", "quiet" }, "-append: only allowed with -kernel" },
+        { { "-initrd", "x" }, "-initrd: only allowed with -kernel" },
+    };
+    CHECK_BAD(options_parse, bad);
 }
 
 /* ---- drives ---- */
@@ -249,14 +283,18 @@ Test(options, drives_accepted)
     cr_assert_str_eq(p.opt.device[0].driver, "virtio-blk-pci");
     cr_assert_str_eq(p.opt.device[0].drive, "d0");
     cr_assert_str_eq(p.opt.device[0].serial, "abc");
-    BAD(parse("-device", "virtio-blk-pci,drive=nope", NULL), "no -drive with id=nope");
-    BAD(parse("-drive", "file=x,id=d0", "-device", "virtio-blk-pci,drive=d0", NULL),
-        "already on an interface");
-    BAD(parse("-drive", "file=x,id=d0,if=none", "-device", "virtio-blk-pci,drive=d0",
-              "-device", "virtio-blk-pci,drive=d0", NULL), "used twice");
-    BAD(parse("-device", "e1000000", NULL), "not supported");
-    BAD(parse("-device", "virtio-blk-pci", NULL), "needs drive=ID");
-    BAD(parse("-device", "virtio-blk-pci,bogus=1", NULL), "unknown property 'bogus'");
+    static const struct bad_case bad[] = {
+        { { "-device", "virtio-blk-pci,drive=nope" }, "no -drive with id=nope" },
+        { { "-drive", "file=x,id=d0", "-device", "virtio-blk-pci,drive=d0" },
+          "already on an interface" },
+        { { "-drive", "file=x,id=d0,if=none", "-device", "virtio-blk-pci,drive=d0",
+            "-device", "virtio-blk-pci,drive=d0" },
+          "used twice" },
+        { { "-device", "e1000000" }, "not supported" },
+        { { "-device", "virtio-blk-pci" }, "needs drive=ID" },
+        { { "-device", "virtio-blk-pci,bogus=1" }, "unknown property 'bogus'" },
+    };
+    CHECK_BAD(options_parse, bad);
 }
 
 Test(options, hdc_hdd_cache_id)
@@ -278,9 +316,12 @@ Test(options, hdc_hdd_cache_id)
     cr_assert_eq(p.opt.drive[3].index, 0);
     cr_assert_eq(p.opt.drive[4].cache, VM_CACHE_WRITETHROUGH);
     cr_assert_eq(p.opt.drive[4].format, VM_FORMAT_RAW);
-    BAD(syntax("-drive", "file=a,id=x,if=none", "-drive", "file=b,id=x,if=none", NULL),
-        "id=x is used twice");
-    BAD(syntax("-drive", "file=a,id=", NULL), "id=");
+    static const struct bad_case bad[] = {
+        { { "-drive", "file=a,id=x,if=none", "-drive", "file=b,id=x,if=none" },
+          "id=x is used twice" },
+        { { "-drive", "file=a,id=" }, "id=" },
+    };
+    CHECK_BAD(options_parse_syntax, bad);
 }
 
 Test(options, drive_full_spec)
@@ -312,25 +353,28 @@ Test(options, drive_index_allocation)
 
 Test(options, drive_bad)
 {
-    BAD(syntax("-drive", "file=a,if=scsi", NULL), "unsupported interface if=scsi");
-    BAD(syntax("-drive", "file=a,media=tape", NULL), "media=tape");
-    BAD(syntax("-drive", "file=a,format=vmdk", NULL), "format=vmdk");
-    BAD(syntax("-drive", "file=a,index=4", NULL), "index=4: must be 0 to 3");
-    BAD(syntax("-drive", "file=a,index=x", NULL), "index=x");
-    BAD(syntax("-drive", "file=a,readonly=maybe", NULL), "readonly= wants on or off");
-    BAD(syntax("-drive", "file=a,cache=bogus", NULL), "cache=bogus: use writeback");
-    BAD(syntax("-drive", "file=a,speed=9", NULL), "unknown parameter 'speed'");
-    BAD(syntax("-drive", "a.img", NULL), "'a.img' is not key=value");
-    BAD(syntax("-drive", "if=ide", NULL), "a disk needs file=");
-    BAD(syntax("-drive", "file=", NULL), "empty file name");
-    BAD(syntax("-drive", "file=a,,b", NULL), "empty parameter");
-    BAD(syntax("-drive", "file=a,", NULL), "trailing comma");
-    BAD(syntax("-drive", "", NULL), "empty argument");
-    BAD(syntax("-hda", "a", "-drive", "file=b,index=0", NULL), "IDE position 0 is already used");
-    BAD(syntax("-hda", "a", "-hda", "b", NULL), "-hda: IDE position 0 is already used");
-    BAD(syntax("-hda", "", NULL), "empty file name");
-    BAD(syntax("-hda", "a", "-hdb", "b", "-cdrom", "c", "-drive", "file=d", "-drive",
-               "file=e", NULL), "all four IDE positions are used");
+    static const struct bad_case bad[] = {
+        { { "-drive", "file=a,if=scsi" }, "unsupported interface if=scsi" },
+        { { "-drive", "file=a,media=tape" }, "media=tape" },
+        { { "-drive", "file=a,format=vmdk" }, "format=vmdk" },
+        { { "-drive", "file=a,index=4" }, "index=4: must be 0 to 3" },
+        { { "-drive", "file=a,index=x" }, "index=x" },
+        { { "-drive", "file=a,readonly=maybe" }, "readonly= wants on or off" },
+        { { "-drive", "file=a,cache=bogus" }, "cache=bogus: use writeback" },
+        { { "-drive", "file=a,speed=9" }, "unknown parameter 'speed'" },
+        { { "-drive", "a.img" }, "'a.img' is not key=value" },
+        { { "-drive", "if=ide" }, "a disk needs file=" },
+        { { "-drive", "file=" }, "empty file name" },
+        { { "-drive", "file=a,,b" }, "empty parameter" },
+        { { "-drive", "file=a," }, "trailing comma" },
+        { { "-drive", "" }, "empty argument" },
+        { { "-hda", "a", "-drive", "file=b,index=0" }, "IDE position 0 is already used" },
+        { { "-hda", "a", "-hda", "b" }, "-hda: IDE position 0 is already used" },
+        { { "-hda", "" }, "empty file name" },
+        { { "-hda", "a", "-hdb", "b", "-cdrom", "c", "-drive", "file=d", "-drive", "file=e" },
+          "all four IDE positions are used" },
+    };
+    CHECK_BAD(options_parse_syntax, bad);
     OK(syntax("-hda", "a", "-hdb", "b", "-cdrom", "c", "-drive", "file=d,index=3",
               "-drive", "file=e,if=none", NULL));
     BAD(syntax("-hda", "a", "-hdb", "b", "-cdrom", "c", "-hdd", "d",
@@ -351,27 +395,27 @@ Test(options, drive_long_path)
 
 Test(options, boot_order)
 {
-    struct parsed p = parse("-boot", "d", NULL);
-    OK(p);
-    cr_assert_str_eq(p.opt.boot_order, "d");
-    p = parse("-boot", "order=dcn", NULL);
-    OK(p);
-    cr_assert_str_eq(p.opt.boot_order, "dcn");
-    p = parse("-boot", "order=c,menu=on", NULL);
-    OK(p);
-    cr_assert_str_eq(p.opt.boot_order, "c");
-    p = parse("-boot", "once=n", NULL);
-    cr_assert_str_eq(p.opt.boot_order, "n");
+    static const struct { const char *arg, *order; } cases[] = {
+        { "d", "d" }, { "order=dcn", "dcn" }, { "order=c,menu=on", "c" }, { "once=n", "n" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct parsed p = parse("-boot", cases[i].arg, NULL);
+        OK(p);
+        cr_assert_str_eq(p.opt.boot_order, cases[i].order, "-boot %s", cases[i].arg);
+    }
 }
 
 Test(options, boot_bad)
 {
-    BAD(parse("-boot", "z", NULL), "invalid boot device 'z'");
-    BAD(parse("-boot", "cc", NULL), "boot device 'c' given twice");
-    BAD(parse("-boot", "order=", NULL), "boot order");
-    BAD(parse("-boot", "menu=perhaps", NULL), "menu= wants on or off");
-    BAD(parse("-boot", "splash=x.jpg", NULL), "unknown parameter 'splash'");
-    BAD(parse("-boot", "abcdnab", NULL), "given twice");
+    static const struct bad_case bad[] = {
+        { { "-boot", "z" }, "invalid boot device 'z'" },
+        { { "-boot", "cc" }, "boot device 'c' given twice" },
+        { { "-boot", "order=" }, "boot order" },
+        { { "-boot", "menu=perhaps" }, "menu= wants on or off" },
+        { { "-boot", "splash=x.jpg" }, "unknown parameter 'splash'" },
+        { { "-boot", "abcdnab" }, "given twice" },
+    };
+    CHECK_BAD(options_parse, bad);
 }
 
 /* ---- display and serial ---- */
@@ -409,10 +453,13 @@ Test(options, serial_backends)
 
 Test(options, serial_bad)
 {
-    BAD(parse("-serial", "tcp::4444", NULL), "-serial: unknown backend 'tcp::4444'");
-    BAD(parse("-serial", "file:", NULL), "file: needs a path");
-    BAD(parse("-serial", "null", "-serial", "null", "-serial", "null", "-serial", "null",
-              "-serial", "null", NULL), "at most 4 serial ports");
+    static const struct bad_case bad[] = {
+        { { "-serial", "tcp::4444" }, "-serial: unknown backend 'tcp::4444'" },
+        { { "-serial", "file:" }, "file: needs a path" },
+        { { "-serial", "null", "-serial", "null", "-serial", "null", "-serial", "null", "-serial", "null" },
+          "at most 4 serial ports" },
+    };
+    CHECK_BAD(options_parse, bad);
 }
 
 Test(options, display)
@@ -450,11 +497,14 @@ Test(options, accel)
     p = parse("-accel", "jit,lockstep=off", NULL);
     OK(p);
     cr_assert_not(p.opt.accel_lockstep);
-    BAD(parse("-accel", "kvm", NULL), "unknown accelerator 'kvm'");
-    BAD(parse("-accel", "jit,lockstep=maybe", NULL), "lockstep=maybe: use on or off");
-    BAD(parse("-accel", "jit,tb-size=0", NULL), "tb-size=0: must be 1 to 2048");
-    BAD(parse("-accel", "jit,fast=yes", NULL), "unknown parameter 'fast'");
-    BAD(parse("-accel", "interp,lockstep=on", NULL), "lockstep= and tb-size= need -accel jit");
+    static const struct bad_case bad[] = {
+        { { "-accel", "kvm" }, "unknown accelerator 'kvm'" },
+        { { "-accel", "jit,lockstep=maybe" }, "lockstep=maybe: use on or off" },
+        { { "-accel", "jit,tb-size=0" }, "tb-size=0: must be 1 to 2048" },
+        { { "-accel", "jit,fast=yes" }, "unknown parameter 'fast'" },
+        { { "-accel", "interp,lockstep=on" }, "lockstep= and tb-size= need -accel jit" },
+    };
+    CHECK_BAD(options_parse, bad);
 }
 
 /* ---- flags ---- */
@@ -506,10 +556,13 @@ Test(options, gdb)
     OK(parse("-S", NULL));
     cr_assert_str_eq(syntax("-gdb", "tcp:127.0.0.2:4321", NULL).opt.gdb_host, "127.0.0.2");
     cr_assert_str_eq(syntax("-gdb", "tcp::4321", NULL).opt.gdb_host, "");
-    BAD(parse("-gdb", "udp::1234", NULL), "use tcp::PORT");
-    BAD(parse("-gdb", "tcp::0", NULL), "port must be 1 to 65535");
-    BAD(parse("-gdb", "tcp::70000", NULL), "port must be 1 to 65535");
-    BAD(parse("-gdb", "tcp:", NULL), "use tcp::PORT");
+    static const struct bad_case bad[] = {
+        { { "-gdb", "udp::1234" }, "use tcp::PORT" },
+        { { "-gdb", "tcp::0" }, "port must be 1 to 65535" },
+        { { "-gdb", "tcp::70000" }, "port must be 1 to 65535" },
+        { { "-gdb", "tcp:" }, "use tcp::PORT" },
+    };
+    CHECK_BAD(options_parse, bad);
 }
 
 /* ---- logging ---- */
@@ -525,8 +578,11 @@ Test(options, log_items)
     cr_assert_eq(p.opt.action, VM_ACTION_LOG_HELP);
     OK(parse("-d", "int", NULL));           /* implemented: frontend/trace.c */
     OK(parse("-D", "x.log", NULL));
-    BAD(parse("-d", "int,bogus", NULL), "unknown log item 'bogus'");
-    BAD(parse("-d", "int,", NULL), "unknown log item ''");
+    static const struct bad_case bad[] = {
+        { { "-d", "int,bogus" }, "unknown log item 'bogus'" },
+        { { "-d", "int," }, "unknown log item ''" },
+    };
+    CHECK_BAD(options_parse, bad);
     char buf[2048] = {0};
     FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
     options_print_log_help(f);
@@ -573,14 +629,17 @@ Test(options, rtc_base)
 
 Test(options, rtc_bad)
 {
-    BAD(parse("-rtc", "base=yesterday", NULL), "base=yesterday");
-    BAD(parse("-rtc", "base=2026-13-01T00:00:00", NULL), "use utc, localtime");
-    BAD(parse("-rtc", "base=2025-02-29", NULL), "use utc");   /* not a leap year */
-    BAD(parse("-rtc", "base=2026-01-01T24:00:00", NULL), "use utc");
-    BAD(parse("-rtc", "base=2026-01-01 00:00:00", NULL), "use utc");
-    BAD(parse("-rtc", "base=1969-12-31", NULL), "1970-2099");
-    BAD(parse("-rtc", "driftfix=slew", NULL), "unknown parameter 'driftfix'");
-    BAD(parse("-rtc", "utc", NULL), "unknown parameter 'utc'");
+    static const struct bad_case bad[] = {
+        { { "-rtc", "base=yesterday" }, "base=yesterday" },
+        { { "-rtc", "base=2026-13-01T00:00:00" }, "use utc, localtime" },
+        { { "-rtc", "base=2025-02-29" }, "use utc" }, /* not a leap year */
+        { { "-rtc", "base=2026-01-01T24:00:00" }, "use utc" },
+        { { "-rtc", "base=2026-01-01 00:00:00" }, "use utc" },
+        { { "-rtc", "base=1969-12-31" }, "1970-2099" },
+        { { "-rtc", "driftfix=slew" }, "unknown parameter 'driftfix'" },
+        { { "-rtc", "utc" }, "unknown parameter 'utc'" },
+    };
+    CHECK_BAD(options_parse, bad);
 }
 
 Test(options, clock_modes)
@@ -599,10 +658,13 @@ Test(options, clock_modes)
     p = parse("-icount", "0", NULL);
     OK(p);
     cr_assert_eq(p.opt.ns_per_insn, 1);
-    BAD(parse("-icount", "shift=auto", NULL), "shift=auto is not supported");
-    BAD(parse("-icount", "shift=11", NULL), "must be 0 to 10");
-    BAD(parse("-icount", "sleep=off", NULL), "unknown parameter 'sleep'");
-    BAD(parse("-clock", "fast", NULL), "unknown clock mode 'fast'");
+    static const struct bad_case bad[] = {
+        { { "-icount", "shift=auto" }, "shift=auto is not supported" },
+        { { "-icount", "shift=11" }, "must be 0 to 10" },
+        { { "-icount", "sleep=off" }, "unknown parameter 'sleep'" },
+        { { "-clock", "fast" }, "unknown clock mode 'fast'" },
+    };
+    CHECK_BAD(options_parse, bad);
 }
 
 /* ---- a realistic whole command line ---- */
