@@ -6,6 +6,7 @@
  */
 #include <sys/stat.h>
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <criterion/redirect.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,62 +281,53 @@ Test(boot, multiboot_low_loaded_kernel, .timeout = 60)
     free(m);
 }
 
-Test(boot, multiboot_segment_outside_ram, .init = cr_redirect_stderr)
+/* Parameterized cases hold arrays, not pointers: criterion may run each in a
+ * freshly started process where the parent's addresses mean nothing. */
+
+/* A Multiboot image that machine_init must refuse: multiboot_hello.bin with
+ * up to two words patched (at an ELF offset, or relative to the Multiboot
+ * header), or an -initrd module that is not there. */
+struct mb_bad {
+    struct { long off; bool in_header; uint32_t value; bool plus_len; } patch[2];
+    int npatch;
+    char initrd[64];             /* "" for none */
+    char text[80];
+};
+
+ParameterizedTestParameters(boot, multiboot_refused)
 {
-    size_t len;
-    uint8_t *img = read_all(MB_HELLO, &len);
-    put32(img + 52 + 12, 0x7F000000);     /* p_paddr far beyond 16 MiB */
-    char *path = temp_file(img, len);
-    struct vm_options opt;
-    base_options(&opt, NULL);
-    opt.kernel = path;
-    expect_init_error(&opt, "does not fit in RAM");
-    unlink(path);
-    free(path);
-    free(img);
+    static struct mb_bad cases[] = {
+        /* p_paddr far beyond 16 MiB */
+        { { { 52 + 12, false, 0x7F000000, false } }, 1, "", "does not fit in RAM" },
+        /* p_filesz and p_memsz past the end of the file */
+        { { { 52 + 16, false, 100, true }, { 52 + 20, false, 200, true } }, 2, "", "truncated" },
+        /* flags ask for a video mode (checksum kept right) */
+        { { { 4, true, 0x7, false }, { 8, true, (uint32_t)-(0x1BADB002 + 0x7), false } }, 2, "",
+          "video modes are not supported" },
+        { { { 0 } }, 0, "/nonexistent/module.bin some args",
+          "-initrd '/nonexistent/module.bin': No such file or directory" },
+    };
+    return cr_make_param_array(struct mb_bad, cases, sizeof(cases) / sizeof(cases[0]));
 }
 
-Test(boot, multiboot_truncated_segment, .init = cr_redirect_stderr)
-{
-    size_t len;
-    uint8_t *img = read_all(MB_HELLO, &len);
-    put32(img + 52 + 16, (uint32_t)len + 100);    /* p_filesz past the end */
-    put32(img + 52 + 20, (uint32_t)len + 200);
-    char *path = temp_file(img, len);
-    struct vm_options opt;
-    base_options(&opt, NULL);
-    opt.kernel = path;
-    expect_init_error(&opt, "truncated");
-    unlink(path);
-    free(path);
-    free(img);
-}
-
-Test(boot, multiboot_video_requirement_refused, .init = cr_redirect_stderr)
+ParameterizedTest(struct mb_bad *c, boot, multiboot_refused, .init = cr_redirect_stderr)
 {
     size_t len;
     uint8_t *img = read_all(MB_HELLO, &len);
     long h = multiboot_find_header(img, len);
     cr_assert_geq(h, 0);
-    put32(img + h + 4, 0x7);                         /* wants a video mode */
-    put32(img + h + 8, (uint32_t)-(0x1BADB002 + 0x7));
+    for (int i = 0; i < c->npatch; i++)
+        put32(img + c->patch[i].off + (c->patch[i].in_header ? h : 0),
+              c->patch[i].value + (c->patch[i].plus_len ? (uint32_t)len : 0));
     char *path = temp_file(img, len);
     struct vm_options opt;
     base_options(&opt, NULL);
     opt.kernel = path;
-    expect_init_error(&opt, "video modes are not supported");
+    opt.initrd = c->initrd[0] ? c->initrd : NULL;
+    expect_init_error(&opt, c->text);
     unlink(path);
     free(path);
     free(img);
-}
-
-Test(boot, multiboot_missing_module, .init = cr_redirect_stderr)
-{
-    struct vm_options opt;
-    base_options(&opt, NULL);
-    opt.kernel = MB_HELLO;
-    opt.initrd = "/nonexistent/module.bin some args";
-    expect_init_error(&opt, "-initrd '/nonexistent/module.bin': No such file or directory");
 }
 
 /* ---- Linux ---- */
@@ -417,155 +409,120 @@ Test(boot, linux_loader_state)
     free(img);
 }
 
-static void linux_error(uint8_t *img, size_t len, uint64_t ram, const char *initrd,
-                        const char *append, const char *text)
+/* A bzImage (make_bzimage) that machine_init must refuse, in 16 MiB of RAM. */
+struct linux_bad {
+    size_t payload;
+    uint16_t version;
+    uint32_t init_size;
+    size_t file_len;             /* bytes of the image in the file; 0: all */
+    bool zimage;                 /* LOADED_HIGH clear */
+    size_t initrd_len;           /* a temporary initrd of this size, or 0 */
+    char initrd[64];             /* else this -initrd path, or "" */
+    size_t append_len;           /* a command line of this many 'a's, or 0 */
+    char text[80];
+};
+
+ParameterizedTestParameters(boot, linux_refused)
 {
-    char *path = temp_file(img, len);
+    static struct linux_bad cases[] = {
+        { .payload = 8192, .version = 0x20f, .file_len = 8192 + 1024 - 4096, .text = "truncated" },
+        { .payload = 8192, .version = 0x20f, .file_len = 0x240, .text = "truncated" },
+        { .payload = 4096, .version = 0x204, .text = "boot protocol 2.04 is too old" },
+        { .payload = 4096, .version = 0x20f, .zimage = true, .text = "zImage" },
+        { .payload = 4096, .version = 0x20f, .init_size = 40u << 20, .text = "too large for RAM" },
+        /* the kernel needs 1M..13M: no room for 4 MiB of initrd */
+        { .payload = 4096, .version = 0x20f, .init_size = 12u << 20, .initrd_len = 4u << 20,
+          .text = "too large for RAM" },
+        { .payload = 4096, .version = 0x20f, .initrd = "/nonexistent/initrd.gz",
+          .text = "-initrd '/nonexistent/initrd.gz': No such file or directory" },
+        { .payload = 4096, .version = 0x20f, .append_len = 2999, .text = "takes at most 2048" },
+    };
+    return cr_make_param_array(struct linux_bad, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct linux_bad *c, boot, linux_refused, .init = cr_redirect_stderr)
+{
+    size_t len;
+    uint8_t *img = make_bzimage(c->payload, c->version, c->init_size, &len);
+    if (c->zimage)
+        img[0x211] = 0;
+    char *path = temp_file(img, c->file_len ? c->file_len : len);
+    char *rpath = NULL, *append = NULL;
+    if (c->initrd_len) {
+        uint8_t *rd = calloc(1, c->initrd_len);
+        rpath = temp_file(rd, c->initrd_len);
+        free(rd);
+    }
+    if (c->append_len) {
+        append = malloc(c->append_len + 1);
+        memset(append, 'a', c->append_len);
+        append[c->append_len] = '\0';
+    }
     struct vm_options opt;
     base_options(&opt, NULL);
     opt.kernel = path;
-    opt.ram_size = ram;
-    opt.initrd = initrd;
+    opt.initrd = rpath ? rpath : c->initrd[0] ? c->initrd : NULL;
     opt.append = append;
-    expect_init_error(&opt, text);
+    expect_init_error(&opt, c->text);
+    if (rpath)
+        unlink(rpath);
     unlink(path);
+    free(rpath);
+    free(append);
     free(path);
     free(img);
-}
-
-Test(boot, linux_truncated, .init = cr_redirect_stderr)
-{
-    size_t len;
-    uint8_t *img = make_bzimage(8192, 0x20f, 0, &len);
-    linux_error(img, len - 4096, 16u << 20, NULL, NULL, "truncated");
-}
-
-Test(boot, linux_header_cut_off, .init = cr_redirect_stderr)
-{
-    size_t len;
-    uint8_t *img = make_bzimage(8192, 0x20f, 0, &len);
-    linux_error(img, 0x240, 16u << 20, NULL, NULL, "truncated");
-}
-
-Test(boot, linux_old_protocol, .init = cr_redirect_stderr)
-{
-    size_t len;
-    uint8_t *img = make_bzimage(4096, 0x204, 0, &len);
-    linux_error(img, len, 16u << 20, NULL, NULL, "boot protocol 2.04 is too old");
-}
-
-Test(boot, linux_zimage, .init = cr_redirect_stderr)
-{
-    size_t len;
-    uint8_t *img = make_bzimage(4096, 0x20f, 0, &len);
-    img[0x211] = 0;
-    linux_error(img, len, 16u << 20, NULL, NULL, "zImage");
-}
-
-Test(boot, linux_too_large_for_ram, .init = cr_redirect_stderr)
-{
-    size_t len;
-    uint8_t *img = make_bzimage(4096, 0x20f, 40u << 20, &len);   /* init_size 40 MiB */
-    linux_error(img, len, 16u << 20, NULL, NULL, "too large for RAM");
-}
-
-Test(boot, linux_initrd_too_large, .init = cr_redirect_stderr)
-{
-    size_t len;
-    uint8_t *img = make_bzimage(4096, 0x20f, 12u << 20, &len);   /* kernel needs 1M..13M */
-    size_t rdlen = 4u << 20;
-    uint8_t *rd = calloc(1, rdlen);
-    char *rpath = temp_file(rd, rdlen);
-    free(rd);
-    linux_error(img, len, 16u << 20, rpath, NULL, "too large for RAM");
-    unlink(rpath);
-    free(rpath);
-}
-
-Test(boot, linux_initrd_missing, .init = cr_redirect_stderr)
-{
-    size_t len;
-    uint8_t *img = make_bzimage(4096, 0x20f, 0, &len);
-    linux_error(img, len, 16u << 20, "/nonexistent/initrd.gz", NULL,
-                "-initrd '/nonexistent/initrd.gz': No such file or directory");
-}
-
-Test(boot, linux_cmdline_too_long, .init = cr_redirect_stderr)
-{
-    size_t len;
-    uint8_t *img = make_bzimage(4096, 0x20f, 0, &len);
-    char *cl = malloc(3000);
-    memset(cl, 'a', 2999);
-    cl[2999] = '\0';
-    linux_error(img, len, 16u << 20, NULL, cl, "takes at most 2048");
-    free(cl);
 }
 
 /* ---- bad kernels in general ---- */
 
-Test(boot, kernel_missing, .init = cr_redirect_stderr)
+/* A -kernel or -bios file that machine_init must refuse: a path as given, or
+ * a temporary file of `size` bytes (`junk`: not zeros). */
+struct file_bad {
+    bool bios;
+    char path[64];               /* "": a temporary file */
+    size_t size;
+    bool junk;
+    char text[80];
+};
+
+ParameterizedTestParameters(boot, file_refused)
 {
-    struct vm_options opt;
-    base_options(&opt, NULL);
-    opt.kernel = "/nonexistent/vmlinuz";
-    expect_init_error(&opt, "-kernel '/nonexistent/vmlinuz': No such file or directory");
+    static struct file_bad cases[] = {
+        { false, "/nonexistent/vmlinuz", 0, false,
+          "-kernel '/nonexistent/vmlinuz': No such file or directory" },
+        { false, "", 0, false, "the file is empty" },
+        { false, "", 16384, true, "not a kernel" },
+        { false, "/tmp", 0, false, "not a regular file" },
+        { true, "/nonexistent/bios.bin", 0, false,
+          "-bios '/nonexistent/bios.bin': No such file or directory" },
+        { true, "", 100000, false, "not a multiple of 64 KiB" },
+    };
+    return cr_make_param_array(struct file_bad, cases, sizeof(cases) / sizeof(cases[0]));
 }
 
-Test(boot, kernel_empty, .init = cr_redirect_stderr)
+ParameterizedTest(struct file_bad *c, boot, file_refused, .init = cr_redirect_stderr)
 {
-    char *path = temp_file("", 0);
+    char *tmp = NULL;
+    if (!c->path[0]) {
+        uint8_t *data = calloc(1, c->size + 1);
+        for (size_t i = 0; c->junk && i < c->size; i++)
+            data[i] = (uint8_t)(i * 13 + 5);
+        tmp = temp_file(data, c->size);
+        free(data);
+    }
     struct vm_options opt;
     base_options(&opt, NULL);
-    opt.kernel = path;
-    expect_init_error(&opt, "the file is empty");
-    unlink(path);
-    free(path);
-}
-
-Test(boot, kernel_not_a_kernel, .init = cr_redirect_stderr)
-{
-    uint8_t junk[16384];
-    for (size_t i = 0; i < sizeof(junk); i++)
-        junk[i] = (uint8_t)(i * 13 + 5);
-    char *path = temp_file(junk, sizeof(junk));
-    struct vm_options opt;
-    base_options(&opt, NULL);
-    opt.kernel = path;
-    expect_init_error(&opt, "not a kernel");
-    unlink(path);
-    free(path);
-}
-
-Test(boot, kernel_is_a_directory, .init = cr_redirect_stderr)
-{
-    struct vm_options opt;
-    base_options(&opt, NULL);
-    opt.kernel = "/tmp";
-    expect_init_error(&opt, "not a regular file");
+    if (c->bios)
+        opt.bios = tmp ? tmp : c->path;
+    else
+        opt.kernel = tmp ? tmp : c->path;
+    expect_init_error(&opt, c->text);
+    if (tmp)
+        unlink(tmp);
+    free(tmp);
 }
 
 /* ---- firmware ---- */
-
-Test(boot, bios_missing, .init = cr_redirect_stderr)
-{
-    struct vm_options opt;
-    base_options(&opt, NULL);
-    opt.bios = "/nonexistent/bios.bin";
-    expect_init_error(&opt, "-bios '/nonexistent/bios.bin': No such file or directory");
-}
-
-Test(boot, bios_truncated, .init = cr_redirect_stderr)
-{
-    uint8_t *img = calloc(1, 100000);
-    char *path = temp_file(img, 100000);
-    free(img);
-    struct vm_options opt;
-    base_options(&opt, NULL);
-    opt.bios = path;
-    expect_init_error(&opt, "not a multiple of 64 KiB");
-    unlink(path);
-    free(path);
-}
 
 Test(boot, bios_mapped_at_top_and_low)
 {
