@@ -9,6 +9,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 OUT=${1:-$ROOT/build/fuzz}
 SECS=${FUZZ_SECONDS:-60}
 mkdir -p "$OUT/corpus"
+OUT=$(cd "$OUT" && pwd)   # absolute: the run below changes into it
 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -I"$ROOT" -o "$OUT/fuzz_qcow2" "$ROOT/tests/fuzz/fuzz_qcow2.c" \
     "$ROOT"/devices/block/*.c -lz
