@@ -55,6 +55,7 @@ struct jit {
 
     struct code_cache cc;
     struct jit_options opt;
+    struct jit_ind ind[JIT_IND_SIZE];       /* the indirect-branch cache */
     void (*enter)(struct cpu *cpu, struct jit *j, void *code);
     void *exit_stub;                /* restores the C frame and returns */
     void *exit_generic;             /* last_exit = NULL, then exit_stub */
@@ -148,7 +149,10 @@ static bool compile(struct cpu *cpu, struct jit *j, struct tb *tb, struct jit_bl
     struct jit_ctx ctx = { .e = &e, .cpu = cpu, .tb = tb, .exit_generic = j->exit_generic,
                            .stats = &j->stats, .no_inline = j->opt.no_inline,
                            .helper_calls_off = J_OFF(stats.helper_calls),
-                           .chain_exit = chain_exit, .owner = &owner, .cpl = cpu->cpl };
+                           .chain_exit = chain_exit, .owner = &owner, .cpl = cpu->cpl,
+                           .ind = j->opt.no_chain ? NULL : j->ind,
+                           .running_page = &cpu->priv.tbs->running_page,
+                           .indirect_hits_off = J_OFF(stats.indirect_hits) };
     b->n_exits = 0;
 
     /* chain entry: what cpu_exec checks before it runs a block fast */
@@ -240,6 +244,9 @@ void jit_tb_invalidated(struct cpu *cpu, struct tb *tb)
             *pp = x->next_in;
         x->to = NULL;
     }
+    struct jit_ind *ind = &j->ind[jit_ind_hash(tb->phys_pc)];
+    if (ind->chain_entry == b->chain_entry)
+        memset(ind, 0, sizeof(*ind));
     b->entry = NULL;
     b->tb = NULL;
     if (j->last_exit && j->last_exit->from == b)
@@ -252,6 +259,7 @@ void jit_flush(struct cpu *cpu)
     if (!j)
         return;
     memset(j->blocks, 0, sizeof(j->blocks));
+    memset(j->ind, 0, sizeof(j->ind));
     j->last_exit = NULL;
     j->cc.used = j->reserved;
     j->stats.code_flushes++;
@@ -304,6 +312,9 @@ bool jit_run(struct cpu *cpu, struct tb *tb, uint64_t end)
         try_chain(j, j->last_exit, b);
         j->last_exit = NULL;
     }
+    if (!j->opt.no_chain)
+        j->ind[jit_ind_hash(tb->phys_pc)] = (struct jit_ind){ tb->phys_pc, tb->eip, tb->mode,
+                                                             b->chain_entry, 0 };
     j->end = end;
     j->enter(cpu, j, b->entry);
     return true;

@@ -442,6 +442,7 @@ static void exit_to(struct state *s, uint32_t eip);
 #define TLB_TAG_SIZE SZ(tlb.e[0][0][0].tag)
 #define TLB_ADDEND_OFF(priv, kind) OFF(tlb.e[priv][kind][0].addend)
 #define TLB_ENTRY_SIZE ((int)sizeof(struct tlb_entry))
+#define TLB_PADDR_OFF(priv, kind) OFF(tlb.e[priv][kind][0].paddr)
 _Static_assert(sizeof(struct tlb_entry) == 24 || sizeof(struct tlb_entry) == 32,
                "the emitted TLB index scales by 24 or 32");
 _Static_assert(sizeof(((struct tlb_entry *)0)->addend) == 8, "64-bit addend");
@@ -534,6 +535,67 @@ static void emit_host_addr(struct state *s, int seg, int size, bool write, struc
     x86_alu_ri(e, X86_CMP, 4, X86_RCX, 0x1000 - size);
     to_slow(e, X86_CC_A, f);
     x86_alu_rm(e, X86_ADD, 8, X86_RAX, x86_mem_sib(X86_RBX, X86_RDX, 1, TLB_ADDEND_OFF(priv, kind)));
+}
+
+/*
+ * Jump to the block at EIP = ECX through the indirect-branch cache: the
+ * execute TLB entry gives the physical address (as mmu_translate_exec),
+ * the cache the block cpu_exec last entered there in this mode; its chain
+ * entry checks budget, CS limit and CPL. Anything missing: to cpu_exec.
+ */
+static void emit_indirect(struct state *s)
+{
+    struct x86_emit *e = s->e;
+    struct jit_ctx *c = s->c;
+    if (!c->ind) {
+        x86_jmp_rel32(e, c->exit_generic);
+        return;
+    }
+    int priv = c->cpl == 3 ? TLB_USER : TLB_SUPER;
+    x86_mov_rr(e, 4, X86_RAX, X86_RCX);
+    x86_alu_rm(e, X86_ADD, 4, X86_RAX, CPUM(OFF(seg[SEG_CS].base)));   /* linear */
+    x86_mov_rr(e, 4, X86_RDX, X86_RAX);
+    x86_shift_ri(e, X86_SHR, 4, X86_RDX, 12);
+    x86_alu_ri(e, X86_AND, 4, X86_RDX, TLB_SIZE - 1);
+    if (TLB_ENTRY_SIZE == 24) {
+        x86_lea(e, 4, X86_RDX, x86_mem_sib(X86_RDX, X86_RDX, 2, 0));
+        x86_shift_ri(e, X86_SHL, 4, X86_RDX, 3);
+    } else {
+        x86_shift_ri(e, X86_SHL, 4, X86_RDX, 5);
+    }
+    x86_mov_rr(e, 4, X86_RSI, X86_RAX);
+    x86_alu_ri(e, X86_AND, 4, X86_RSI, -4096);
+    x86_alu_ri(e, X86_OR, 4, X86_RSI, TLB_VALID);
+    x86_load(e, TLB_TAG_SIZE, X86_RDI, x86_mem_sib(X86_RBX, X86_RDX, 1, TLB_TAG_OFF(priv, TLB_EXEC)));
+    x86_alu_ri(e, X86_AND, 4, X86_RDI, (int32_t)~TLB_SLOW);
+    x86_alu_rr(e, X86_CMP, 4, X86_RDI, X86_RSI);
+    x86_jcc_rel32(e, X86_CC_NE, c->exit_generic);
+    x86_load(e, 8, X86_RSI, x86_mem_sib(X86_RBX, X86_RDX, 1, TLB_PADDR_OFF(priv, TLB_EXEC)));
+    x86_alu_ri(e, X86_AND, 4, X86_RAX, 0xfff);
+    x86_alu_rr(e, X86_OR, 8, X86_RSI, X86_RAX);                /* physical */
+    x86_mov_rr(e, 8, X86_RDX, X86_RSI);
+    x86_shift_ri(e, X86_SHR, 8, X86_RDX, 12);
+    x86_alu_rr(e, X86_XOR, 8, X86_RDX, X86_RSI);
+    x86_alu_ri(e, X86_AND, 4, X86_RDX, JIT_IND_SIZE - 1);
+    x86_shift_ri(e, X86_SHL, 4, X86_RDX, 5);
+    x86_mov_ri(e, 8, X86_RDI, (uintptr_t)c->ind);
+    struct x86_mem ent = x86_mem_sib(X86_RDI, X86_RDX, 1, 0);
+    x86_alu_rm(e, X86_CMP, 8, X86_RSI, ent);
+    x86_jcc_rel32(e, X86_CC_NE, c->exit_generic);
+    ent.disp = (int32_t)offsetof(struct jit_ind, eip);
+    x86_alu_rm(e, X86_CMP, 4, X86_RCX, ent);
+    x86_jcc_rel32(e, X86_CC_NE, c->exit_generic);
+    ent.disp = (int32_t)offsetof(struct jit_ind, mode);
+    x86_alu_mi(e, X86_CMP, 4, ent, (int32_t)c->tb->mode);
+    x86_jcc_rel32(e, X86_CC_NE, c->exit_generic);
+    /* the block about to run is in this physical page now (code writes into
+     * it stop it: tb_invalidate_page) */
+    x86_alu_ri(e, X86_AND, 8, X86_RSI, -4096);
+    x86_mov_ri(e, 8, X86_RAX, (uintptr_t)c->running_page);
+    x86_store(e, 8, x86_mem_at(X86_RAX, 0), X86_RSI);
+    x86_inc_m(e, 8, x86_mem_at(X86_R12, c->indirect_hits_off));
+    ent.disp = (int32_t)offsetof(struct jit_ind, chain_entry);
+    x86_jmp_m(e, ent);
 }
 
 /* Guest stack pointer checks for inline PUSH/POP: a 32-bit stack (SS.B). */
@@ -707,7 +769,7 @@ static bool emit_mem(struct state *s, const struct insn *in, enum form f, uint32
             x86_store_imm(e, 1, CPUM(OFF(priv.sw_int)), 0);
             x86_store_imm(e, 1, CPUM(OFF(priv.inhibit_db)), 0);
         }
-        x86_jmp_rel32(e, s->c->exit_generic);   /* an indirect target: cpu_exec looks it up */
+        emit_indirect(s);                       /* target in ECX, EIP stored */
         place_slow(e, &fx);
         emit_helper(s, in, next_eip, NULL);
         x86_jmp_rel32(e, s->c->exit_generic);

@@ -11,6 +11,21 @@
 #include "translator/jit.h"
 #include "translator/x86_emit.h"
 
+/* One entry of the indirect-branch cache: the block cpu_exec last entered
+ * at this physical address, for RET to jump to without leaving. */
+#define JIT_IND_SIZE 4096
+struct jit_ind {
+    uint64_t phys;
+    uint32_t eip, mode;
+    void *chain_entry;
+    uint64_t pad;
+};
+_Static_assert(sizeof(struct jit_ind) == 32, "the emitted index scales by 32");
+static inline unsigned jit_ind_hash(uint64_t phys)
+{
+    return (unsigned)((phys >> 12) ^ phys) & (JIT_IND_SIZE - 1);
+}
+
 struct jit_ctx {
     struct x86_emit *e;
     struct cpu *cpu;
@@ -24,6 +39,10 @@ struct jit_ctx {
      * exit, or a plain one when chaining is off. */
     void (*chain_exit)(struct jit_ctx *c, uint32_t eip);
     void *owner;                /* for chain_exit */
+    /* the indirect-branch cache (jit.c), or NULL: RET leaves to cpu_exec */
+    const struct jit_ind *ind;
+    uint64_t *running_page;     /* tb_cache.running_page: set when jumping there */
+    int32_t indirect_hits_off;  /* R12-relative counter */
 };
 
 /* Emit every instruction of ctx->tb; on return cpu->eip holds where the

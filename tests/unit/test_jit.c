@@ -91,7 +91,7 @@ static void alu_rr(struct prog *p, int dst)
 static void gen_insn(struct prog *p, int depth)
 {
     int op;
-    switch (rnd() % 24) {
+    switch (rnd() % 25) {
     case 0: case 1: alu_rr(p, rdst()); break;
     case 2: op = (int)(rnd() % 8); put(p, 3, 0x83, 0xc0 | (op << 3) | rdst(), rnd() & 0xff); break;
     case 3: op = (int)(rnd() % 8); put(p, 2, 0x81, 0xc0 | (op << 3) | rdst()); put32(p, rnd() * 7919u); break;
@@ -141,10 +141,16 @@ static void gen_insn(struct prog *p, int depth)
             put(p, 2, 0x75, (uint8_t)(loop - (p->n + 2)));
         }
         break;
-    case 20: put(p, 3, 0x0f, rnd() & 1 ? 0xc1 : 0xb1, 0xc0 | (rreg() << 3) | rdst()); break; /* xadd, cmpxchg */
+    case 20: put(p, 3, 0x0f, rnd() & 1 ? 0xc1 : 0xb1, 0xc0 | (rdst() << 3) | rdst()); break; /* xadd, cmpxchg */
     case 21: put(p, 3, 0x8d, 0x7b, 0x40); put(p, 1, 0xab); break;   /* lea edi, [ebx+0x40]; stosd */
     case 22: put(p, 2, 0x9c, 0x58 + rdst()); break;                 /* pushfd; pop r */
     case 23: put(p, 1, (uint8_t[]){ 0xf5, 0xf8, 0xf9, 0x9f, 0x9e, 0x98, 0x99, 0x90 }[rnd() % 8]); break;
+    case 24:        /* call f; jmp over; f: op; ret; over: */
+        put(p, 5, 0xe8, 0x02, 0x00, 0x00, 0x00);
+        put(p, 2, 0xeb, 0x03);
+        alu_rr(p, rdst());
+        put(p, 1, 0xc3);
+        break;
     }
 }
 
@@ -170,7 +176,7 @@ static void compare(struct support_cpu *a, struct support_cpu *b, int prog, int 
 Test(jit, random_streams_in_lockstep)
 {
     rng = 0x9e3779b97f4a7c15ull;
-    uint64_t helper = 0, blocks = 0, jit_insns = 0;
+    uint64_t helper = 0, blocks = 0, jit_insns = 0, indirect = 0, chained = 0;
     static struct prog p;
     for (int prog = 0; prog < 300; prog++) {
         p.n = 0;
@@ -193,15 +199,18 @@ Test(jit, random_streams_in_lockstep)
             if (ea == CPU_EXIT_HALT)
                 break;
         }
-        cr_assert(a->cpu->halted, "program %d did not reach its HLT", prog);
+        cr_assert(a->cpu->halted, "program %d did not reach its HLT (EIP %#x, length %zu, icount %llu)", prog, (unsigned)a->cpu->eip, p.n, (unsigned long long)a->cpu->icount);
         const struct jit_stats *s = jit_get_stats(b->cpu);
         helper += s->helper_calls;
+        indirect += s->indirect_hits;
+        chained += s->chain_hits;
         blocks += s->blocks_translated;
         jit_insns += b->cpu->icount;
         support_cpu_destroy(a);
         support_cpu_destroy(b);
     }
     cr_assert_gt(blocks, 1000, "the JIT compiled only %llu blocks", (unsigned long long)blocks);
+    cr_assert_gt(chained, 100, "only %llu chain hits", (unsigned long long)chained);
     (void)helper;
     (void)jit_insns;
 }
@@ -406,6 +415,41 @@ Test(jit, smc_write_into_a_chained_block)
         }
         support_cpu_destroy(m);
     }
+}
+
+/* --- the indirect-branch cache ------------------------------------------------------ */
+
+/* A loop calls a function 100 times: each RET finds the block after the
+ * CALL through the indirect-branch cache (after the first), and the result
+ * and icount match the interpreter's. */
+Test(jit, ret_through_the_indirect_branch_cache)
+{
+    static const uint8_t code[] = {
+        0xb9, 0x64, 0x00, 0x00, 0x00,   /* 0x1000 mov ecx, 100 */
+        0x31, 0xc0,                     /* 0x1005 xor eax, eax */
+        0xe8, 0x06, 0x00, 0x00, 0x00,   /* 0x1007 L: call f (0x1012) */
+        0x49,                           /* 0x100c dec ecx */
+        0x75, 0xf8,                     /* 0x100d jnz L */
+        0xf4,                           /* 0x100f hlt */
+        0x90, 0x90,
+        0x01, 0xc8,                     /* 0x1012 f: add eax, ecx */
+        0xc3,                           /* ret */
+    };
+    uint64_t icount[2];
+    for (int jit = 0; jit <= 1; jit++) {
+        struct support_cpu *m = make(jit, 0);
+        flat_at(m, code, sizeof(code), 0x1000);
+        cr_assert_eq(cpu_exec(m->cpu, 100000), CPU_EXIT_HALT);
+        cr_assert_eq(m->cpu->regs[R_EAX], 5050);
+        cr_assert_eq(m->cpu->regs[R_ESP], 0x80000);
+        icount[jit] = m->cpu->icount;
+        if (jit)
+            cr_assert_geq(jit_get_stats(m->cpu)->indirect_hits, 90, "%llu indirect hits",
+                          (unsigned long long)jit_get_stats(m->cpu)->indirect_hits);
+        support_cpu_destroy(m);
+    }
+    cr_assert_eq(icount[0], icount[1]);
+    cr_assert_eq(icount[0], 2 + 100 * 5 + 1);
 }
 
 /* --- the code cache filling up -------------------------------------------------- */
