@@ -53,8 +53,7 @@ void cpu_reset(struct cpu *cpu)
 
     cpu->halted = false;
     cpu->shutdown = false;
-    cpu->nmi_pending = false;
-    cpu->exit_request = 0;
+    cpu_req_clear(cpu, CPU_REQ_NMI | CPU_REQ_EXIT | CPU_REQ_STOP);  /* the INTR pin stays as driven */
     cpu->exc_vector = -1;
 
     struct cpu_private *p = &cpu->priv;
@@ -102,15 +101,18 @@ _Noreturn void cpu_raise_pf(struct cpu *cpu, uint32_t linear, uint32_t error_cod
 void cpu_set_intr(struct cpu *cpu, bool level)
 {
     /* Sampled by cpu_exec at every instruction boundary. */
-    cpu->intr = level;
+    if (level)
+        cpu_req_set(cpu, CPU_REQ_INTR);
+    else
+        cpu_req_clear(cpu, CPU_REQ_INTR);
 }
 
 void cpu_raise_nmi(struct cpu *cpu)
 {
-    cpu->nmi_pending = true;
+    cpu_req_set(cpu, CPU_REQ_NMI);
 }
 
 void cpu_request_exit(struct cpu *cpu)
 {
-    cpu->exit_request = 1;
+    cpu_req_set(cpu, CPU_REQ_EXIT);
 }

@@ -7,8 +7,9 @@
  *
  * Who uses what outside cpu/ (keep this list true when adding a user):
  *   memory/      cr0, cr3, cr4, efer, cpl, eflags, mem, tlb, trace_flags
- *   translator/  eip, seg[], mem, trace_flags, and priv.tbs (its own cache)
- *   devices/     intr_ack/intr_opaque, nmi_pending, icount, clock (the board);
+ *   translator/  eip, seg[], cr0, cpl, eflags, req, icount, tlb, mem, trace_flags,
+ *                priv.tbs (its own cache) and the precise-state fields of priv
+ *   devices/     intr_ack/intr_opaque, cpu_nmi_pending(), icount, clock (the board);
  *                the direct-boot loaders write regs, eip, seg[], gdtr, cr0, cpl
  *   frontend/    reads the architectural state (regs, eip, seg[], ldtr, tr,
  *                gdtr, idtr, cr*, dr[], efer, cpl, halted, icount) for the
@@ -113,6 +114,13 @@ struct dtable {
     uint16_t limit;
 };
 
+/* Bits of cpu->req. */
+#define CPU_REQ_INTR 0x1u   /* INTR pin high (level, cpu_set_intr) */
+#define CPU_REQ_NMI  0x2u   /* NMI latched (cpu_raise_nmi), cleared when taken */
+#define CPU_REQ_EXIT 0x4u   /* cpu_request_exit: cpu_exec returns CPU_EXIT_REQUEST */
+#define CPU_REQ_STOP 0x8u   /* leave the running block after this instruction (code
+                               write into it, or a change of what it was decoded for) */
+
 /* Why cpu_exec returned. */
 enum cpu_exit {
     CPU_EXIT_BUDGET,     /* ran the requested number of instructions */
@@ -139,12 +147,14 @@ struct cpu {
 
     uint64_t icount;            /* instructions retired since power-on: drives the virtual clock */
 
-    /* Interrupt pins, driven by the interrupt controllers (see cpu_set_intr). */
-    bool intr;                  /* INTR line level */
-    bool nmi_pending;
+    /* The interrupt-request word: one CPU_REQ_* bit per reason the running
+     * code must stop at the next instruction boundary (the INTR pin, a latched
+     * NMI, an exit request, a code write into the running block). Engines test
+     * it for zero after every helper that can change it. Change it only with
+     * cpu_req_set/cpu_req_clear. */
+    volatile uint32_t req;
     int (*intr_ack)(void *opaque);   /* INTA cycle: returns the vector from the PIC */
     void *intr_opaque;
-    volatile int exit_request;  /* set asynchronously to leave cpu_exec early */
     bool halted;                /* HLT executed; cleared by an interrupt or NMI */
     bool shutdown;              /* triple fault: cpu_exec returns CPU_EXIT_SHUTDOWN */
 
@@ -170,6 +180,19 @@ struct cpu {
     uint32_t trace_flags;
     struct trace *trace;
 };
+
+/* Atomic read-modify-writes of cpu->req: a signal handler on the same thread
+ * (or a device callback) may set bits while the CPU loop clears others. */
+static inline void cpu_req_set(struct cpu *cpu, uint32_t bits)
+{
+    __atomic_fetch_or(&cpu->req, bits, __ATOMIC_RELAXED);
+}
+static inline void cpu_req_clear(struct cpu *cpu, uint32_t bits)
+{
+    __atomic_fetch_and(&cpu->req, ~bits, __ATOMIC_RELAXED);
+}
+static inline bool cpu_intr_line(const struct cpu *cpu) { return cpu->req & CPU_REQ_INTR; }
+static inline bool cpu_nmi_pending(const struct cpu *cpu) { return cpu->req & CPU_REQ_NMI; }
 
 /* --- lifecycle ------------------------------------------------------------- */
 void cpu_init(struct cpu *cpu, struct machine *m, struct phys_mem *mem, struct io_bus *io);

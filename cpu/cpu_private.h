@@ -41,9 +41,10 @@ struct cpu_private {
     uint32_t saved_eflags;      /* EFLAGS and lazy flags when it started: restored on a fault */
     uint32_t saved_lf[4];
     uint64_t icount_end;        /* cpu_exec stops when icount reaches this: REP pauses there */
+    bool ckpt_valid;            /* insn_esp..saved_lf belong to the instruction at insn_eip
+                                   (else it is precise without them: insn.ckpt) */
     bool inhibit_irq;           /* interrupt shadow (STI, MOV SS, POP SS) over the next insn */
     bool inhibit_db;            /* MOV SS / POP SS also hold off debug traps (SDM Vol. 3A 6.8.3) */
-    bool tb_stop;               /* the running insn changed mode/code: leave the TB */
     bool in_exec;               /* cpu_exec is running (exc_jmp is armed) */
     bool sw_int;                /* the insn was INT n/INT3/INTO/BOUND-fault: no single-step trap */
     bool nmi_blocked;           /* an NMI handler runs: NMIs wait for IRET */

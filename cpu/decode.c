@@ -241,6 +241,8 @@ int decode_insn(const uint8_t *buf, unsigned avail, unsigned mode, struct insn *
 
     in->desc = ud ? &op_desc_ud : d;
     in->len = r.pos;
+    in->ckpt = ud || !((form & OPF_PRECISE)
+                       || ((form & OPF_PRECISE_REG) && (!in->has_modrm || in->mod == 3)));
     return r.pos;
 
 short_buf:

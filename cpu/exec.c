@@ -32,6 +32,7 @@ static inline void checkpoint(struct cpu *cpu)
 {
     struct cpu_private *p = &cpu->priv;
     p->insn_eip = cpu->eip;
+    p->ckpt_valid = true;
     p->insn_esp = cpu->regs[R_ESP];
     p->saved_eflags = cpu->eflags;
     /* lf_op..lf_res are four adjacent uint32_t: one 16-byte copy (this runs
@@ -39,6 +40,22 @@ static inline void checkpoint(struct cpu *cpu)
     _Static_assert(offsetof(struct cpu_private, lf_res) - offsetof(struct cpu_private, lf_op)
                    == 3 * sizeof(uint32_t), "lazy-flag fields must be adjacent");
     memcpy(p->saved_lf, &p->lf_op, sizeof(p->saved_lf));
+}
+
+/*
+ * What the block fast path stores before each instruction instead (the
+ * guest-instruction boundary map, QEMU's insn_start): the instruction's EIP,
+ * and the rest of the checkpoint only when its metadata says a fault could
+ * find ESP, EFLAGS or the lazy flags already changed (insn.ckpt).
+ */
+static inline void insn_start(struct cpu *cpu, const struct insn *in)
+{
+    if (__builtin_expect(in->ckpt, 0)) {
+        checkpoint(cpu);
+        return;
+    }
+    cpu->priv.insn_eip = in->eip;
+    cpu->priv.ckpt_valid = false;
 }
 
 /* Debug traps due after the instruction: single-step (TF at its start,
@@ -94,10 +111,10 @@ static inline void exec_insn(struct cpu *cpu, const struct insn *in)
  *  - the budget covers every instruction of the block, so icount cannot
  *    reach the end of the slice inside it.
  * What any memory or I/O access can change (the interrupt lines through a
- * device, tb_stop through a code write, exit_request) is still tested after
- * every instruction, so interrupts are taken at the same instruction
- * boundary as in the careful loop. Exceptions stay precise: the same
- * checkpoint is taken before every instruction.
+ * device, CPU_REQ_STOP through a code write, an exit request) is all in one
+ * word, cpu->req, tested after every instruction, so interrupts are taken at
+ * the same instruction boundary as in the careful loop. Exceptions stay
+ * precise through insn_start: EIP always, the rest when insn.ckpt says so.
  */
 static inline bool tb_fast_ok(const struct cpu *cpu, const struct tb *tb, uint64_t end)
 {
@@ -106,36 +123,60 @@ static inline bool tb_fast_ok(const struct cpu *cpu, const struct tb *tb, uint64
 }
 
 /* The end-of-instruction work of exec_insn after a fast block, whose
- * instructions all started with TF = 0. */
-static inline void tb_fast_done(struct cpu *cpu)
+ * instructions all started with TF = 0; true when there was none. */
+static inline bool tb_fast_done(struct cpu *cpu)
 {
     struct cpu_private *p = &cpu->priv;
     if (__builtin_expect((cpu->eflags & (EFLAGS_TF | EFLAGS_RF)) || p->sys.db_trap_pending, 0)) {
         cpu->eflags &= ~EFLAGS_RF;
         if (p->sys.db_trap_pending)
             debug_traps(cpu, false);
+        return false;
     }
+    return true;
 }
 
-static void run_tb_fast(struct cpu *cpu, const struct tb *tb)
+/* Runs the block; true when it ended as the outer loop would find nothing to
+ * do before the next lookup (no request, no debug trap), so the next block
+ * may be chained. */
+static bool run_tb_fast(struct cpu *cpu, const struct tb *tb)
 {
     struct cpu_private *p = &cpu->priv;
     /* next-EIP wraps at 64 KiB in 16-bit code; the block's mode says which */
     uint32_t ip_mask = (tb->mode & DECODE_CODE32) ? 0xffffffffu : 0xffffu;
     const struct insn *in = tb->insns, *last = in + tb->n_insns;
     for (;;) {
-        checkpoint(cpu);
+        insn_start(cpu, in);
         cpu->eip = (in->eip + in->len) & ip_mask;
         p->sw_int = false;
         p->inhibit_db = false;
         in->desc->fn(cpu, in);
         cpu->icount++;
-        /* | instead of ||: one branch for the rarely-set stop conditions */
-        bool stop = p->tb_stop | cpu->intr | cpu->nmi_pending | (cpu->exit_request != 0);
-        if (++in == last || stop || cpu->eip != in->eip)
+        if (++in == last || cpu->req || cpu->eip != in->eip)
             break;
     }
-    tb_fast_done(cpu);
+    return tb_fast_done(cpu) && cpu->req == 0;
+}
+
+/*
+ * Block chaining in the interpreter: after a block that ran to its end
+ * through the fast path, the next one is taken from its exit's jmp_dest
+ * without going back through the loop in cpu_exec, when that loop would have
+ * done nothing but look the same block up and run it fast: the key cannot
+ * have changed (tb->chain_ok), no request is pending (run_tb_fast checked
+ * cpu->req; HLT and the STI/MOV SS shadow come only from instructions that
+ * are not chain_ok), no per-block trace hook is armed, and the budget covers
+ * the whole next block. tb_chained_next checks the rest of what tb_lookup
+ * would check. (With the JIT on, its compiled chains do this instead.)
+ */
+static inline struct tb *chain_next(struct cpu *cpu, const struct tb *tb, uint64_t end)
+{
+    if (!tb->chain_ok || (cpu->trace_flags & (TRACE_HOOK_TB | TRACE_HOOK_INSN)) || cpu->priv.tbs->jit)
+        return NULL;
+    struct tb *next = tb_chained_next(cpu, tb);
+    if (!next || !tb_fast_ok(cpu, next, end))
+        return NULL;
+    return next;
 }
 
 /* After a longjmp from cpu_raise: restore and deliver. */
@@ -146,14 +187,19 @@ static void deliver_exception(struct cpu *cpu)
     bool has_error = cpu->exc_has_error;
     uint32_t error = cpu->exc_error;
     cpu->eip = p->insn_eip;
-    cpu->regs[R_ESP] = p->insn_esp;
-    cpu->eflags = p->saved_eflags;
-    p->lf_op = p->saved_lf[0];
-    p->lf_dst = p->saved_lf[1];
-    p->lf_src = p->saved_lf[2];
-    p->lf_res = p->saved_lf[3];
+    if (p->ckpt_valid) {
+        /* else the instruction is precise without it (insn.ckpt = 0): ESP,
+         * EFLAGS and the lazy flags are still as it found them */
+        cpu->regs[R_ESP] = p->insn_esp;
+        cpu->eflags = p->saved_eflags;
+        p->lf_op = p->saved_lf[0];
+        p->lf_dst = p->saved_lf[1];
+        p->lf_src = p->saved_lf[2];
+        p->lf_res = p->saved_lf[3];
+    }
     p->inhibit_irq = false;
-    p->tb_stop = false;
+    if (cpu->req & CPU_REQ_STOP)
+        cpu_req_clear(cpu, CPU_REQ_STOP);
     /* A fault during delivery never unwinds to here: cpu_deliver_interrupt
      * catches it itself and escalates to #DF or a triple fault. */
     cpu_deliver_interrupt(cpu, vector, INT_EXCEPTION, has_error, error, cpu->eip);
@@ -167,14 +213,14 @@ static bool check_interrupts(struct cpu *cpu)
         p->inhibit_irq = false;
         return false;
     }
-    if (cpu->nmi_pending && !p->nmi_blocked) {
-        cpu->nmi_pending = false;   /* delivery sets nmi_blocked */
+    if (cpu_nmi_pending(cpu) && !p->nmi_blocked) {
+        cpu_req_clear(cpu, CPU_REQ_NMI);    /* delivery sets nmi_blocked */
         cpu->halted = false;
         checkpoint(cpu);
         cpu_deliver_interrupt(cpu, EXC_NMI, INT_NMI, false, 0, cpu->eip);
         return true;
     }
-    if (cpu->intr && (cpu->eflags & EFLAGS_IF) && cpu->intr_ack) {
+    if (cpu_intr_line(cpu) && (cpu->eflags & EFLAGS_IF) && cpu->intr_ack) {
         cpu->halted = false;
         int vector = cpu->intr_ack(cpu->intr_opaque);
         if (vector < 0)
@@ -201,17 +247,24 @@ enum cpu_exit cpu_exec(struct cpu *cpu, uint64_t budget)
         cpu->icount++;
     }
 
+    /* the block that just ran to its end with no successor chained yet */
+    struct tb *prev = NULL;
+    int prev_exit = 0;
+    uint64_t prev_flushes = 0;
+
     for (;;) {
         if (cpu->shutdown)
             return CPU_EXIT_SHUTDOWN;
-        if (cpu->exit_request) {
-            cpu->exit_request = 0;
+        if (cpu->req & CPU_REQ_EXIT) {
+            cpu_req_clear(cpu, CPU_REQ_EXIT);
             return CPU_EXIT_REQUEST;
         }
         if (cpu->icount >= end)
             return CPU_EXIT_BUDGET;
-        if (p->inhibit_irq || cpu->nmi_pending || cpu->intr)
-            check_interrupts(cpu);
+        if (p->inhibit_irq || (cpu->req & (CPU_REQ_NMI | CPU_REQ_INTR))) {
+            if (check_interrupts(cpu))
+                prev = NULL;
+        }
         if (cpu->halted)
             return CPU_EXIT_HALT;
 
@@ -221,6 +274,12 @@ enum cpu_exit cpu_exec(struct cpu *cpu, uint64_t budget)
         struct tb *tb = tb_lookup(cpu);
         if (TRACE_UNLIKELY(cpu->trace_flags & TRACE_HOOK_TB))
             trace_tb_exec(cpu, tb);     /* -d exec,cpu; --stats */
+        if (prev) {
+            /* (a lookup that filled the pool flushed it: prev is gone) */
+            if (tb && tb->key == prev->key && prev->valid && p->tbs->n_flushes == prev_flushes)
+                tb_add_jump(p->tbs, prev, prev_exit, tb);
+            prev = NULL;
+        }
         if (!tb) {
             struct insn in;
             decode_at(cpu, cpu->eip, &in);
@@ -231,21 +290,34 @@ enum cpu_exit cpu_exec(struct cpu *cpu, uint64_t budget)
         }
         struct tb_cache *c = p->tbs;
         c->running_page = tb->phys_pc & ~0xfffull;
-        p->tb_stop = false;
+        if (cpu->req & CPU_REQ_STOP)
+            cpu_req_clear(cpu, CPU_REQ_STOP);
         const struct insn *in = tb->insns, *last = in + tb->n_insns;
         if (tb_fast_ok(cpu, tb, end)) {
             /* tier 2 when enabled: the compiled block and its chain */
-            if (c->jit && jit_run(cpu, tb, end))
+            if (c->jit && jit_run(cpu, tb, end)) {
                 tb_fast_done(cpu);
-            else
-                run_tb_fast(cpu, tb);
+            } else while (run_tb_fast(cpu, tb)) {
+                struct tb *next = chain_next(cpu, tb, end);
+                if (!next) {
+                    if (tb->chain_ok) {
+                        prev = tb;
+                        prev_exit = tb_exit_of(tb, cpu->eip);
+                        prev_flushes = c->n_flushes;
+                    }
+                    break;
+                }
+                tb = next;
+                c->running_page = tb->phys_pc & ~0xfffull;
+            }
         } else for (;;) {
             if (TRACE_UNLIKELY(cpu->trace_flags & TRACE_HOOK_INSN) && trace_insn(cpu, in))
                 break;                  /* debugger breakpoint: stop before it */
             exec_insn(cpu, in);
-            if (++in == last || p->tb_stop || cpu->icount >= end || cpu->halted
-                || (cpu->intr && (cpu->eflags & EFLAGS_IF)) || cpu->nmi_pending || p->inhibit_irq
-                || cpu->exit_request
+            uint32_t req = cpu->req;
+            if (++in == last || (req & (CPU_REQ_STOP | CPU_REQ_NMI | CPU_REQ_EXIT))
+                || cpu->icount >= end || cpu->halted
+                || ((req & CPU_REQ_INTR) && (cpu->eflags & EFLAGS_IF)) || p->inhibit_irq
                 || cpu->eip != in->eip)
                 break;
         }

@@ -45,6 +45,11 @@ struct insn {
     uint32_t imm2;          /* second immediate: ENTER level, far-pointer selector */
 
     const struct op_desc *desc;
+
+    /* Precise-state metadata: the instruction may change ESP, EFLAGS or the
+     * lazy flags before its last possible fault, so the engine must save
+     * them before it runs (OPF_PRECISE / OPF_PRECISE_REG clear it). */
+    bool ckpt;
 };
 
 /* Effective offset of the memory operand (before segmentation). */

@@ -231,6 +231,7 @@ void sys_task_committed(struct cpu *cpu)
      * (SDM Vol. 3A 7.3): move cpu_exec's checkpoint there ... */
     struct cpu_private *p = &cpu->priv;
     p->insn_eip = cpu->eip;
+    p->ckpt_valid = true;
     p->insn_esp = cpu->regs[R_ESP];
     p->saved_eflags = cpu->eflags;
     p->saved_lf[0] = p->lf_op;

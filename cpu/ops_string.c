@@ -77,7 +77,8 @@ static inline void string_element(struct cpu *cpu, const struct insn *in, enum s
 /* Something that must be looked at between two iterations. */
 static inline bool string_should_pause(const struct cpu *cpu)
 {
-    return cpu->exit_request || cpu->nmi_pending || (cpu->intr && (cpu->eflags & EFLAGS_IF));
+    uint32_t req = cpu->req;
+    return (req & (CPU_REQ_EXIT | CPU_REQ_NMI)) || ((req & CPU_REQ_INTR) && (cpu->eflags & EFLAGS_IF));
 }
 
 static void string_op(struct cpu *cpu, const struct insn *in, enum str_kind kind)
@@ -123,7 +124,7 @@ static void string_op(struct cpu *cpu, const struct insn *in, enum str_kind kind
     /* The block loop reserved one count for this instruction: leave the
      * block so its budget is checked again. */
     if (done > 1)
-        p->tb_stop = true;
+        cpu_req_set(cpu, CPU_REQ_STOP);
 }
 
 OP(movs) { string_op(cpu, in, STR_MOVS); }

@@ -104,7 +104,7 @@ OP(lmsw)
     uint32_t cr0 = cpu->cr0;
     uint32_t n = (cr0 & ~0xeu) | (v & 0xe) | ((cr0 | v) & CR0_PE);
     cpu_write_cr(cpu, 0, n);
-    cpu->priv.tb_stop = true;
+    cpu_req_set(cpu, CPU_REQ_STOP);
 }
 
 OP(invlpg)
@@ -166,7 +166,7 @@ OP(mov_cr_r)
 {
     check_cr(cpu, in->reg);
     cpu_write_cr(cpu, in->reg, cpu->regs[in->rm]);
-    cpu->priv.tb_stop = true;
+    cpu_req_set(cpu, CPU_REQ_STOP);
 }
 
 OP(mov_r_dr)

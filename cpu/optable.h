@@ -41,6 +41,16 @@ typedef void (*op_handler)(struct cpu *cpu, const struct insn *in);
 #define OPF_SIMD      0x00200000u  /* goes to simd_execute */
 #define OPF_MODRM_ANY 0x00400000u  /* reg field names a control/debug register: mod ignored */
 #define OPF_GROUP_MOD 0x00800000u  /* group rows differ for mod = 3: ->group[8..15] */
+/* Precise without a checkpoint: the handler changes ESP, EFLAGS and the lazy
+ * flags only after its last possible fault (general registers are always
+ * written after it), so a fault needs only the instruction's EIP restored.
+ * OPF_PRECISE_REG: the same, but only without a memory operand. The decoder
+ * turns these into insn.ckpt. */
+#define OPF_PRECISE     0x01000000u
+#define OPF_PRECISE_REG 0x02000000u
+/* A near branch (Jcc, JMP, CALL, RET, LOOP, JCXZ): it ends its block but
+ * changes no input of the block state key, so the next block can be chained. */
+#define OPF_NEAR_BRANCH 0x04000000u
 
 struct op_desc {
     const char *name;       /* mnemonic for traces */

@@ -141,6 +141,18 @@ static inline uint64_t mmu_translate_exec(struct cpu *cpu, uint32_t lin)
         return e->paddr | (lin & 0xfffu);
     return mmu_translate_exec_slow(cpu, lin);
 }
+/* The exec-TLB hit of mmu_translate_exec alone: true and *phys when lin hits,
+ * false (no walk, no fault) otherwise. Block chaining uses it to check that
+ * a successor block is still what CS:EIP translates to. */
+static inline bool mmu_exec_probe(const struct cpu *cpu, uint32_t lin, uint64_t *phys)
+{
+    const struct tlb_entry *e = &cpu->tlb.e[mmu_priv(cpu)][TLB_EXEC][(lin >> 12) & (TLB_SIZE - 1)];
+    if (MMU_LIKELY((e->tag & ~TLB_SLOW) == ((lin & ~0xfffu) | TLB_VALID))) {
+        *phys = e->paddr | (lin & 0xfffu);
+        return true;
+    }
+    return false;
+}
 /* Translate without faulting or setting A/D (debugger, tracer): -1 if unmapped. */
 int64_t mmu_translate_debug(struct cpu *cpu, uint32_t lin);
 

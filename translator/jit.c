@@ -202,13 +202,13 @@ static void unchain(struct jit *j, struct jit_exit *x)
 /* Chain exit x to block b if that is exact: the successor must be what
  * cpu_exec would look up from that exit under any mapping, so it must be
  * in the same physical page at the same offset from the exit's block, and
- * decoded in the same mode. */
+ * translated for the same state key. */
 static void try_chain(struct jit *j, struct jit_exit *x, struct jit_block *b)
 {
     struct jit_block *from = x->from;
     const struct tb *a = from->tb, *t = b->tb;
     if (x->to || !from->entry || !a || !a->valid || !t->valid || t->eip != x->target_eip
-        || t->mode != a->mode)
+        || t->key != a->key)
         return;
     int64_t d_phys = (int64_t)(t->phys_pc - a->phys_pc);
     int64_t d_eip = (int32_t)(t->eip - a->eip);
@@ -278,7 +278,7 @@ bool jit_run(struct cpu *cpu, struct tb *tb, uint64_t end)
      * instructions that can change them (handler calls), so let the
      * interpreter take this block. With IF = 0 nothing is due before the
      * block's end: only its last instruction (STI, POPF, IRET) can set IF. */
-    if ((cpu->intr && (cpu->eflags & EFLAGS_IF)) || cpu->nmi_pending || cpu->exit_request)
+    if (((cpu->req & CPU_REQ_INTR) && (cpu->eflags & EFLAGS_IF)) || (cpu->req & (CPU_REQ_NMI | CPU_REQ_EXIT)))
         return false;
     struct tb_cache *c = cpu->priv.tbs;
     struct jit *j = c->jit;

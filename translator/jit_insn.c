@@ -4,10 +4,10 @@
  * Two kinds of instruction:
  *  - handler calls: every instruction not listed below calls its
  *    interpreter handler with exactly the bookkeeping cpu/exec.c's block
- *    fast path does around it: the fault checkpoint (EIP, ESP, EFLAGS,
- *    lazy flags), EIP set to the next instruction, sw_int/inhibit_db
- *    cleared, the call, icount + 1, then the stop tests (tb_stop, INTR,
- *    NMI, exit_request, EIP not the next instruction's);
+ *    fast path does around it: the precise-state metadata (EIP, and ESP,
+ *    EFLAGS, lazy flags when insn.ckpt), EIP set to the next instruction,
+ *    sw_int/inhibit_db cleared, the call, icount + 1, then the stop tests
+ *    (the interrupt-request word cpu->req, EIP not the next instruction's);
  *  - inline: register-only MOV, ALU (not ADC/SBB), TEST, INC/DEC, LEA, NOP,
  *    and Jcc/JMP rel at the end of the block. They cannot fault and touch
  *    no memory or device, so they need no checkpoint, no EIP store and no
@@ -242,15 +242,28 @@ static void flush_icount(struct state *s, unsigned extra)
     s->pending = 0;
 }
 
+/* What cpu/exec.c's insn_start() saves, for the instruction in: its EIP
+ * and, only when its metadata says so (insn.ckpt), ESP, EFLAGS and the lazy
+ * flags. */
+static void emit_checkpoint(struct x86_emit *e, const struct insn *in)
+{
+    st_imm(e, CPUF(priv.insn_eip), in->eip);
+    st_imm(e, CPUF(priv.ckpt_valid), in->ckpt);
+    if (!in->ckpt)
+        return;
+    copy(e, CPUF(priv.insn_esp), CPUF(regs[R_ESP]));
+    copy(e, CPUF(priv.saved_eflags), CPUF(eflags));
+    copy_bytes(e, OFF(priv.saved_lf), OFF(priv.lf_op), SZ(priv.saved_lf));
+}
+
 /* The stop tests after an instruction that may have touched memory, I/O
  * or control state. */
 static void emit_stop_tests(struct state *s, const struct insn *next)
 {
     struct x86_emit *e = s->e;
-    x86_load(e, 1, X86_RAX, CPUM(OFF(priv.tb_stop)));
-    x86_alu_rm(e, X86_OR, 1, X86_RAX, CPUM(OFF(intr)));
-    x86_alu_rm(e, X86_OR, 1, X86_RAX, CPUM(OFF(nmi_pending)));
-    x86_alu_rm(e, X86_OR, 4, X86_RAX, CPUM(OFF(exit_request)));
+    /* the interrupt-request word (cpu->req): any bit leaves the block */
+    _Static_assert(sizeof(((struct cpu *)0)->req) == 4, "req is one 32-bit word");
+    x86_alu_mi(e, X86_CMP, 4, CPUM(OFF(req)), 0);
     x86_jcc_rel32(e, X86_CC_NE, s->c->exit_generic);
     if (next) {
         jit_emit_cmp_eip(e, next->eip);
@@ -262,10 +275,7 @@ static void emit_stop_tests(struct state *s, const struct insn *next)
 static void emit_call(struct state *s, const struct insn *in, uint32_t next_eip)
 {
     struct x86_emit *e = s->e;
-    st_imm(e, CPUF(priv.insn_eip), in->eip);
-    copy(e, CPUF(priv.insn_esp), CPUF(regs[R_ESP]));
-    copy(e, CPUF(priv.saved_eflags), CPUF(eflags));
-    copy_bytes(e, OFF(priv.saved_lf), OFF(priv.lf_op), SZ(priv.saved_lf));
+    emit_checkpoint(e, in);
     st_imm(e, CPUF(eip), next_eip);
     x86_store_imm(e, 1, CPUM(OFF(priv.sw_int)), 0);
     x86_store_imm(e, 1, CPUM(OFF(priv.inhibit_db)), 0);

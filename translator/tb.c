@@ -53,6 +53,62 @@ void tb_flush_all(struct cpu *cpu)
     jit_flush(cpu);
 }
 
+/* --- chaining: the incoming-edge lists ----------------------------------- */
+
+#define EDGE(tb, n) ((uintptr_t)(tb) | (uintptr_t)(n))
+#define EDGE_TB(e)  ((struct tb *)((e) & ~(uintptr_t)1))
+#define EDGE_N(e)   ((int)((e) & 1))
+
+/* Take exit n of `from` out of its successor's incoming list. */
+static void unlink_exit(struct tb_cache *c, struct tb *from, int n)
+{
+    struct tb *to = from->jmp_dest[n];
+    if (!to)
+        return;
+    uintptr_t *pp = &to->jmp_first;
+    while (*pp) {
+        uintptr_t e = *pp;
+        if (EDGE_TB(e) == from && EDGE_N(e) == n) {
+            *pp = from->jmp_next[n];
+            break;
+        }
+        pp = &EDGE_TB(e)->jmp_next[EDGE_N(e)];
+    }
+    from->jmp_dest[n] = NULL;
+    from->jmp_next[n] = 0;
+    if (c->unchain_hook)
+        c->unchain_hook(c->unchain_opaque, from, n);
+}
+
+void tb_add_jump(struct tb_cache *c, struct tb *from, int n, struct tb *to)
+{
+    if (from->jmp_dest[n] == to)
+        return;
+    unlink_exit(c, from, n);
+    from->jmp_dest[n] = to;
+    from->jmp_next[n] = to->jmp_first;
+    to->jmp_first = EDGE(from, n);
+    c->n_chained++;
+}
+
+void tb_unchain(struct tb_cache *c, struct tb *tb)
+{
+    /* edges into tb */
+    while (tb->jmp_first) {
+        uintptr_t e = tb->jmp_first;
+        struct tb *from = EDGE_TB(e);
+        int n = EDGE_N(e);
+        tb->jmp_first = from->jmp_next[n];
+        from->jmp_dest[n] = NULL;
+        from->jmp_next[n] = 0;
+        if (c->unchain_hook)
+            c->unchain_hook(c->unchain_opaque, from, n);
+    }
+    /* edges out of it */
+    unlink_exit(c, tb, 0);
+    unlink_exit(c, tb, 1);
+}
+
 static inline unsigned hash_pc(uint64_t phys)
 {
     return (unsigned)((phys * 0x9e3779b97f4a7c15ull) >> 40) & (TB_HASH_SIZE - 1);
@@ -83,6 +139,7 @@ void tb_invalidate_page(struct cpu *cpu, uint64_t page_addr)
             *hp = tb->hash_next;
         tb->valid = false;
         jit_tb_invalidated(cpu, tb);
+        tb_unchain(c, tb);
         struct tb_fast_entry *fe = &c->fast[hash_fast(tb->phys_pc)];
         if (fe->tb == tb)
             fe->tb = NULL;
@@ -90,12 +147,13 @@ void tb_invalidate_page(struct cpu *cpu, uint64_t page_addr)
     }
     /* a write into the block being executed: stop after this instruction */
     if (c->running_page == page_addr)
-        cpu->priv.tb_stop = true;
+        cpu_req_set(cpu, CPU_REQ_STOP);
 }
 
-static struct tb *tb_build(struct cpu *cpu, uint64_t phys, uint32_t eip, unsigned mode,
+static struct tb *tb_build(struct cpu *cpu, uint64_t phys, uint32_t eip, uint32_t key,
                            const uint8_t *code, unsigned avail)
 {
+    unsigned mode = key & TBK_DECODE;
     struct tb_cache *c = cpu->priv.tbs;
     if (c->n_tbs >= TB_POOL_SIZE || c->n_insns + TB_MAX_INSNS > TB_INSN_POOL_SIZE)
         tb_flush_all(cpu);
@@ -122,10 +180,16 @@ static struct tb *tb_build(struct cpu *cpu, uint64_t phys, uint32_t eip, unsigne
     c->n_insns += n;
     tb->phys_pc = phys;
     tb->eip = eip;
+    tb->key = key;
     tb->mode = mode;
     tb->end_eip = eip + pos;
     tb->n_insns = n;
     tb->valid = true;
+    const struct insn *last = &insns[n - 1];
+    tb->chain_ok = !(last->desc->form & OPF_END_BB) || (last->desc->form & OPF_NEAR_BRANCH);
+    tb->jmp_dest[0] = tb->jmp_dest[1] = NULL;
+    tb->jmp_next[0] = tb->jmp_next[1] = 0;
+    tb->jmp_first = 0;
     tb->insns = insns;
     unsigned h = hash_pc(phys);
     tb->hash_next = c->hash[h];
@@ -149,18 +213,18 @@ struct tb *tb_lookup(struct cpu *cpu)
     if (eip > cs->limit)
         cpu_raise(cpu, EXC_GP, true, 0);
     uint64_t phys = mmu_translate_exec(cpu, cs->base + eip);
-    unsigned mode = decode_mode(cpu);
+    uint32_t key = tb_state_key(cpu);
     struct tb_fast_entry *fe = &c->fast[hash_fast(phys)];
-    if (fe->tb && fe->phys_pc == phys && fe->eip == eip && fe->mode == mode) {
+    if (fe->tb && fe->phys_pc == phys && fe->eip == eip && fe->key == key) {
         if (fe->tb->end_eip - 1 > cs->limit)
             return NULL;
         return fe->tb;
     }
     for (struct tb *tb = c->hash[hash_pc(phys)]; tb; tb = tb->hash_next) {
-        if (tb->phys_pc == phys && tb->eip == eip && tb->mode == mode) {
+        if (tb->phys_pc == phys && tb->eip == eip && tb->key == key) {
             if (tb->end_eip - 1 > cs->limit)
                 return NULL;    /* the limit shrank: decode one by one, faulting right */
-            *fe = (struct tb_fast_entry){ phys, eip, mode, tb };
+            *fe = (struct tb_fast_entry){ phys, eip, key, tb };
             return tb;
         }
     }
@@ -172,8 +236,8 @@ struct tb *tb_lookup(struct cpu *cpu)
     const uint8_t *code = phys_ram_ptr(cpu->mem, phys, avail);
     if (!code)
         return NULL;
-    struct tb *tb = tb_build(cpu, phys, eip, mode, code, avail);
+    struct tb *tb = tb_build(cpu, phys, eip, key, code, avail);
     if (tb)
-        *fe = (struct tb_fast_entry){ phys, eip, mode, tb };
+        *fe = (struct tb_fast_entry){ phys, eip, key, tb };
     return tb;
 }

@@ -2,7 +2,10 @@
  * tb.h - tier 1 of the translator: the translation-block (TB) cache.
  *
  * A TB is a basic block decoded once into an array of struct insn, found
- * again by (physical address of CS:EIP, EIP, decoder mode). Blocks never
+ * again by (physical address of CS:EIP, EIP, state key). The key records the
+ * CPU state the block was translated for (tb_state_key); every instruction
+ * that can change an input of the key ends its block (OPF_END_BB), so code in
+ * a block may rely on the key at each of its instructions. Blocks never
  * cross a page, so invalidating the TBs of one physical page when memory/
  * reports a write to it (phys_set_code_write_hook) keeps self-modifying code
  * correct. Keying by physical address means CR0/CR3/CR4 changes need no flush.
@@ -12,10 +15,63 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "cpu/cpu.h"
+#include "cpu/decode.h"
 #include "cpu/insn.h"
+#include "memory/mmu.h"
 
-struct cpu;
 struct jit;
+
+/* State-key bits (struct tb.key). The low two are the decoder mode. */
+#define TBK_CODE32 0x001u   /* CS.D: 32-bit default operand/address size */
+#define TBK_PM     0x002u   /* CR0.PE and not v86: PM-only opcodes valid */
+#define TBK_VM86   0x004u   /* EFLAGS.VM */
+#define TBK_CPL_SHIFT 3     /* CPL in bits 3-4 */
+#define TBK_CPL    0x018u
+#define TBK_SS32   0x020u   /* SS.B: the stack pointer is ESP */
+#define TBK_PG     0x040u   /* CR0.PG */
+#define TBK_WP     0x080u   /* CR0.WP */
+#define TBK_AC     0x100u   /* CR0.AM and EFLAGS.AC: alignment checks at CPL 3 */
+#define TBK_FLAT   0x200u   /* CS, SS, DS, ES: base 0, limit 4 GiB, present; data
+                               ones writable expand-up, CS code */
+#define TBK_PE     0x400u   /* CR0.PE */
+#define TBK_DECODE (TBK_CODE32 | TBK_PM)
+_Static_assert(TBK_CODE32 == DECODE_CODE32 && TBK_PM == DECODE_PM,
+               "the key's low bits are the decoder mode");
+
+static inline bool tb_seg_flat(const struct segment *s, uint32_t type_mask, uint32_t type_want)
+{
+    return s->base == 0 && s->limit == 0xffffffffu && (s->flags & type_mask) == type_want;
+}
+
+/* The state key of the CPU now (see TBK_*). */
+static inline uint32_t tb_state_key(const struct cpu *cpu)
+{
+    uint32_t k = 0, cr0 = cpu->cr0, fl = cpu->eflags;
+    if (cpu->seg[SEG_CS].flags & SEGF_DB)
+        k |= TBK_CODE32;
+    if (cr0 & CR0_PE) {
+        k |= TBK_PE;
+        k |= (fl & EFLAGS_VM) ? TBK_VM86 : TBK_PM;
+    }
+    k |= (uint32_t)(cpu->cpl & 3) << TBK_CPL_SHIFT;
+    if (cpu->seg[SEG_SS].flags & SEGF_DB)
+        k |= TBK_SS32;
+    if (cr0 & CR0_PG)
+        k |= TBK_PG;
+    if (cr0 & CR0_WP)
+        k |= TBK_WP;
+    if ((cr0 & CR0_AM) && (fl & EFLAGS_AC))
+        k |= TBK_AC;
+    /* present, S; data: code bit 3 and expand-down bit 2 clear, W bit 1 set */
+    const uint32_t dmask = SEGF_P | SEGF_S | 0xe, dwant = SEGF_P | SEGF_S | 0x2;
+    if (tb_seg_flat(&cpu->seg[SEG_CS], SEGF_P | SEGF_S | 0x8, SEGF_P | SEGF_S | 0x8)
+        && tb_seg_flat(&cpu->seg[SEG_SS], dmask, dwant)
+        && tb_seg_flat(&cpu->seg[SEG_DS], dmask, dwant)
+        && tb_seg_flat(&cpu->seg[SEG_ES], dmask, dwant))
+        k |= TBK_FLAT;
+    return k;
+}
 
 #define TB_MAX_INSNS 32         /* instructions per block at most */
 #define TB_HASH_SIZE 32768      /* buckets, keyed by physical address */
@@ -27,20 +83,33 @@ struct jit;
 struct tb {
     uint64_t phys_pc;           /* physical address of the first byte */
     uint32_t eip;               /* CS offset of the first byte */
-    uint32_t mode;              /* DECODE_* bits it was decoded with */
+    uint32_t key;               /* tb_state_key when it was translated */
+    uint32_t mode;              /* DECODE_* bits it was decoded with (key & TBK_DECODE) */
     uint32_t end_eip;           /* CS offset just past the last instruction */
     uint16_t n_insns;
     bool valid;
+    bool chain_ok;              /* its last instruction keeps the state key (not
+                                   OPF_END_BB, or OPF_NEAR_BRANCH): a successor
+                                   with the same key may be chained */
     struct tb *hash_next;       /* chain in the lookup bucket */
     struct tb *page_next;       /* chain in the page bucket */
     struct insn *insns;
+    /* Chaining. Exit 0 leaves at end_eip (fall-through, branch not taken),
+     * exit 1 anywhere else (branch taken, call, return). jmp_dest[n] is the
+     * block last found after exit n; edges into a block are listed from its
+     * jmp_first through the jmp_next[] of their sources, each entry a tagged
+     * pointer (uintptr_t)source | n, so invalidating a block can undo every
+     * chain into it (tb_unchain). */
+    struct tb *jmp_dest[2];
+    uintptr_t jmp_next[2];
+    uintptr_t jmp_first;
 };
 
 /* One entry of the front cache: the key next to the pointer, so a hit costs
  * one cache line and no chain walk. */
 struct tb_fast_entry {
     uint64_t phys_pc;
-    uint32_t eip, mode;
+    uint32_t eip, key;
     struct tb *tb;
 };
 
@@ -55,8 +124,13 @@ struct tb_cache {
     uint64_t running_page;      /* physical page of the TB being executed, or ~0 */
     unsigned max_insns;         /* instructions per block at most: 0 = TB_MAX_INSNS,
                                    1 = -one-insn-per-tb (frontend/trace.c) */
+    /* Called when the chain from exit n of `from` is removed (its successor
+     * is invalidated or the exit is re-linked): a code generator that patched
+     * a direct jump there resets it. NULL for the interpreter. */
+    void (*unchain_hook)(void *opaque, struct tb *from, int n);
+    void *unchain_opaque;
     /* statistics */
-    uint64_t n_built, n_invalidated, n_flushes;
+    uint64_t n_built, n_invalidated, n_flushes, n_chained;
     struct jit *jit;            /* tier 2 (translator/jit.h), or NULL: interpret */
 };
 
@@ -72,5 +146,33 @@ void tb_invalidate_page(struct cpu *cpu, uint64_t page_addr);
  * raised here.
  */
 struct tb *tb_lookup(struct cpu *cpu);
+
+/* Exit n of tb (see struct tb) for a block that left with EIP = eip. */
+static inline int tb_exit_of(const struct tb *tb, uint32_t eip) { return eip != tb->end_eip; }
+/* Record `to` as the successor after exit n of `from` (replacing the old one). */
+void tb_add_jump(struct tb_cache *c, struct tb *from, int n, struct tb *to);
+/* Undo every chain into tb and out of it. */
+void tb_unchain(struct tb_cache *c, struct tb *tb);
+
+/*
+ * The block chained after `tb`, which just ran to its end with the state key
+ * unchanged (tb->chain_ok), if it is exactly what tb_lookup would return for
+ * CS:EIP now: same EIP, same key, CS:EIP still translating (exec-TLB hit, no
+ * walk) to its physical address, inside the CS limit. NULL otherwise: the
+ * caller then does the full lookup.
+ */
+static inline struct tb *tb_chained_next(const struct cpu *cpu, const struct tb *tb)
+{
+    uint32_t eip = cpu->eip;
+    struct tb *next = tb->jmp_dest[tb_exit_of(tb, eip)];
+    if (!next || next->eip != eip || next->key != tb->key)
+        return NULL;
+    const struct segment *cs = &cpu->seg[SEG_CS];
+    uint64_t phys;
+    if (next->end_eip - 1 > cs->limit || !mmu_exec_probe(cpu, cs->base + eip, &phys)
+        || phys != next->phys_pc)
+        return NULL;
+    return next;
+}
 
 #endif

@@ -575,7 +575,7 @@ void machine_slice(struct machine *m)
             break;
         /* HLT with IF = 0: only NMI or reset can wake it (SDM Vol. 2A HLT),
          * and nothing on this board raises NMI: the guest is done. */
-        if (!(cpu_get_eflags(&m->cpu) & EFLAGS_IF) && !m->cpu.nmi_pending) {
+        if (!(cpu_get_eflags(&m->cpu) & EFLAGS_IF) && !cpu_nmi_pending(&m->cpu)) {
             fprintf(stderr, "softvm: the guest halted with interrupts disabled "
                     "(cli; hlt): stopping\n");
             machine_request_stop(m, 1);

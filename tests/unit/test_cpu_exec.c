@@ -243,7 +243,7 @@ static int ack_vector_0x20(void *opaque)
 {
     struct pic_stub *p = opaque;
     p->acks++;
-    p->cpu->intr = false;       /* edge delivered: the line drops */
+    cpu_set_intr(p->cpu, false);      /* edge delivered: the line drops */
     return 0x20;
 }
 
