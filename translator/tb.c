@@ -233,7 +233,10 @@ struct tb *tb_lookup(struct cpu *cpu)
     uint32_t to_limit = cs->limit - eip;   /* bytes after the first one */
     if (to_limit < avail - 1)
         avail = to_limit + 1;
-    const uint8_t *code = phys_ram_ptr(cpu->mem, phys, avail);
+    /* RAM, ROM or read-only shadow RAM, as reads see it now (PAM applied):
+     * PAM changes that switch what reads see drop the blocks through the
+     * code-page marks (memory/physmem.c, phys_mem_set_pam) */
+    const uint8_t *code = phys_read_ptr(cpu->mem, phys, avail);
     if (!code)
         return NULL;
     struct tb *tb = tb_build(cpu, phys, eip, key, code, avail);
