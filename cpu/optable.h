@@ -52,12 +52,55 @@ typedef void (*op_handler)(struct cpu *cpu, const struct insn *in);
  * changes no input of the block state key, so the next block can be chained. */
 #define OPF_NEAR_BRANCH 0x04000000u
 
+/*
+ * Semantic ids: what a row does, independent of its operand form (which is
+ * in form and the decoded insn). Code generators key their emitters by it.
+ * Group aliases share the id of what they alias (SAL = SHL). SEM_IMUL is the
+ * one-operand widening form, SEM_IMUL2 the two/three-operand one.
+ */
+enum op_sem {
+    SEM_NONE, SEM_UD, SEM_ADD, SEM_OR, SEM_ADC, SEM_SBB, SEM_AND, SEM_SUB, SEM_XOR,
+    SEM_CMP, SEM_TEST, SEM_INC, SEM_DEC, SEM_NOT, SEM_NEG, SEM_MUL, SEM_IMUL,
+    SEM_IMUL2, SEM_DIV, SEM_IDIV, SEM_DAA, SEM_DAS, SEM_AAA, SEM_AAS, SEM_AAM,
+    SEM_AAD, SEM_SALC, SEM_CBW, SEM_CWD, SEM_ROL, SEM_ROR, SEM_RCL, SEM_RCR,
+    SEM_SHL, SEM_SHR, SEM_SAR, SEM_SHLD, SEM_SHRD, SEM_BT, SEM_BTS, SEM_BTR,
+    SEM_BTC, SEM_BSF, SEM_BSR, SEM_SETCC, SEM_CMOVCC, SEM_BSWAP, SEM_MOV,
+    SEM_MOV_FROM_SREG, SEM_MOV_TO_SREG, SEM_LEA, SEM_MOVZX, SEM_MOVSX, SEM_XCHG,
+    SEM_XADD, SEM_CMPXCHG, SEM_CMPXCHG8B, SEM_LOAD_FAR_PTR, SEM_XLAT, SEM_LAHF,
+    SEM_SAHF, SEM_NOP, SEM_PUSH, SEM_POP, SEM_PUSH_SREG, SEM_POP_SREG, SEM_PUSHA,
+    SEM_POPA, SEM_PUSHF, SEM_POPF, SEM_ENTER, SEM_LEAVE, SEM_JCC, SEM_JMP, SEM_CALL,
+    SEM_RET, SEM_JMPF, SEM_CALLF, SEM_RETF, SEM_IRET, SEM_LOOP, SEM_LOOPE,
+    SEM_LOOPNE, SEM_JCXZ, SEM_INT3, SEM_INT, SEM_INTO, SEM_INT1, SEM_BOUND, SEM_CLC,
+    SEM_STC, SEM_CMC, SEM_CLD, SEM_STD, SEM_CLI, SEM_STI, SEM_HLT, SEM_MOVS,
+    SEM_CMPS, SEM_STOS, SEM_LODS, SEM_SCAS, SEM_INS, SEM_OUTS, SEM_IN, SEM_OUT,
+    SEM_SLDT, SEM_STR, SEM_LLDT, SEM_LTR, SEM_VERR, SEM_VERW, SEM_SGDT, SEM_SIDT,
+    SEM_LGDT, SEM_LIDT, SEM_SMSW, SEM_LMSW, SEM_INVLPG, SEM_LAR, SEM_LSL, SEM_CLTS,
+    SEM_INVD, SEM_WBINVD, SEM_MOV_FROM_CR, SEM_MOV_TO_CR, SEM_MOV_FROM_DR,
+    SEM_MOV_TO_DR, SEM_WRMSR, SEM_RDTSC, SEM_RDMSR, SEM_RDPMC, SEM_SYSENTER,
+    SEM_SYSEXIT, SEM_CPUID, SEM_ARPL, SEM_FPU, SEM_SIMD, SEM_FWAIT,
+    SEM_COUNT
+};
+
+/*
+ * EFLAGS masks, the contract a code generator's flag liveness relies on
+ * (checked against the host CPU by tests/unit/test_cpu_native.c):
+ *  - flags_written: every flag the instruction may change, for some operands,
+ *    on softvm or per the SDM (undefined ones included);
+ *  - flags_undef: those of flags_written the SDM leaves undefined for some
+ *    operands; softvm's value is the choice its handler file documents;
+ *  - flags_read: every flag whose value before the instruction can affect
+ *    softvm's result, including flags it leaves unchanged for some operands
+ *    (a shift by a masked count of 0, REP CMPS with ECX = 0, DIV keeping
+ *    them where the SDM leaves them undefined).
+ */
 struct op_desc {
-    const char *name;       /* mnemonic for traces */
+    const char *name;       /* mnemonic (tests, listings) */
     op_handler fn;
     uint32_t form;          /* OPF_* */
-    uint16_t flags_read;    /* EFLAGS bits read (for the JIT / tracer) */
-    uint16_t flags_written; /* EFLAGS bits written, undefined ones included */
+    uint32_t flags_read;
+    uint32_t flags_written;
+    uint32_t flags_undef;
+    uint16_t sem;           /* enum op_sem */
     const struct op_desc *group;  /* OPF_GROUP: 8 rows (16 with OPF_GROUP_MOD) */
 };
 

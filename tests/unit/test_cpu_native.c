@@ -6,6 +6,10 @@
  * are masked (the host may be AMD or Intel; softvm documents its choice in
  * cpu/ops_*.c), and so are results the SDM leaves undefined.
  *
+ * The opcode table itself is checked the same way (opcode_table_flag_masks):
+ * every row with a register form runs on the host, and the flags it changes,
+ * reads and leaves undefined must be within the row's masks.
+ *
  * BCD instructions are invalid in 64-bit mode: they are checked against
  * the test386 reference output captured on a real 386 (test data), and the
  * 80286 vectors of test_cpu_moo.c cover them too.
@@ -59,6 +63,7 @@ static stub_fn make_stub(struct host_stub *h, const uint8_t *insn, unsigned len)
     };
     static const uint8_t post[] = {
         0x9c,                   /* pushfq */
+        0xfc,                   /* cld: the C ABI wants DF = 0 back */
         0x8f, 0x47, 0x10,       /* pop qword [rdi+16] */
         0x89, 0x07,             /* mov [rdi], eax */
         0x89, 0x4f, 0x04,       /* mov [rdi+4], ecx */
@@ -466,4 +471,202 @@ Test(cpu_native, bcd_test386_reference)
     pclose(f);
     cr_assert_eq(checked, 44, "expected the 44 BCD lines, found %d", checked);
     support_cpu_destroy(m);
+}
+
+/* --- the opcode table as an executable spec ----------------------------------- */
+
+#define FL_CHECKED (ARITH | 0x400u)     /* arithmetic flags and DF: what user mode can set */
+
+/* Why a row cannot run on the host with register operands (NULL: it can).
+ * The host runs the stub in 64-bit user mode. */
+static const char *host_unrunnable(unsigned op, const struct op_desc *d, uint32_t form, int reg)
+{
+    if (form & (OPF_INVALID | OPF_PREFIX))
+        return "not an instruction";
+    if (form & (OPF_FPU | OPF_SIMD))
+        return "x87/SSE: tests/unit/test_fpu_*.c";
+    if (form & (OPF_END_BB | OPF_MEM | OPF_MOFFS | OPF_STRING | OPF_FARPTR | OPF_ENTER | OPF_PM | OPF_MODRM_ANY))
+        return "control flow, memory-only, string, system or protected-mode-only";
+    switch (op) {
+    case 0x06: case 0x07: case 0x0e: case 0x16: case 0x17: case 0x1e: case 0x1f:
+    case 0x27: case 0x2f: case 0x37: case 0x3f: case 0x60: case 0x61: case 0x62:
+    case 0x82: case 0x9a: case 0xc4: case 0xc5: case 0xce: case 0xd4: case 0xd5: case 0xd6: case 0xea:
+        return "invalid in 64-bit mode";
+    }
+    if (op >= 0x40 && op <= 0x4f)
+        return "a REX prefix in 64-bit mode";
+    if ((op >= 0x94 && op <= 0x97) || (op >= 0xbc && op <= 0xbf) || (op >= 0x1cc && op <= 0x1cf))
+        return "names ESP/EBP/ESI/EDI, which the host stub needs";
+    if ((op == 0xf6 || op == 0xf7) && reg == 1)
+        return "undocumented TEST alias (the host may lack it)";
+    if ((op == 0xc0 || op == 0xc1 || (op >= 0xd0 && op <= 0xd3)) && reg == 6)
+        return "undocumented SAL alias (the host may lack it)";
+    switch (d->sem) {
+    case SEM_PUSH: case SEM_POP: case SEM_PUSH_SREG: case SEM_POP_SREG: case SEM_PUSHA: case SEM_POPA:
+    case SEM_PUSHF: case SEM_POPF: case SEM_LEAVE:
+        return "uses the host stack";
+    case SEM_IN: case SEM_OUT: case SEM_CLI: case SEM_STI: case SEM_INVD: case SEM_WBINVD:
+    case SEM_RDMSR: case SEM_WRMSR: case SEM_RDPMC: case SEM_SMSW: case SEM_SLDT: case SEM_STR:
+        return "privileged or I/O";
+    case SEM_XLAT:
+        return "reads memory at [EBX+AL]";
+    case SEM_CPUID: case SEM_RDTSC:
+        return "host-specific results";
+    }
+    return NULL;
+}
+
+/* Rows that run in softvm with register operands but not on the host: the
+ * table is still checked against softvm's own handler (values: test386 and
+ * the 80286/386 vectors of test_cpu_moo.c). */
+static bool soft_only(unsigned op)
+{
+    return op == 0x27 || op == 0x2f || op == 0x37 || op == 0x3f || op == 0xd4 || op == 0xd5
+        || op == 0xd6 || op == 0x82 || (op >= 0x40 && op <= 0x4f);
+}
+
+/* Instruction bytes for the row with ModRM mod = 3, reg = `reg`, rm = EBX. */
+static unsigned row_bytes(unsigned op, uint32_t form, int reg, uint32_t imm, uint8_t *b)
+{
+    unsigned n = 0;
+    if (op >= 0x100)
+        b[n++] = 0x0f;
+    b[n++] = (uint8_t)op;
+    if (form & OPF_MODRM)
+        b[n++] = (uint8_t)(0xc0 | (reg << 3) | R_EBX);
+    unsigned isz = 0;
+    if (form & (OPF_IMM8 | OPF_IMM8S | OPF_REL8))
+        isz = 1;
+    else if (form & OPF_IMMZ)
+        isz = (form & OPF_BYTE) ? 1 : 4;
+    else if (form & OPF_IMM16)
+        isz = 2;
+    for (unsigned i = 0; i < isz; i++)
+        b[n++] = (uint8_t)(imm >> (8 * i));
+    return n;
+}
+
+/* DIV/IDIV by EBX (BL for the byte form) that the host can run without #DE. */
+static bool divisor_ok(const struct op_desc *d, uint32_t form, const struct nstate *in)
+{
+    if (d->sem != SEM_DIV && d->sem != SEM_IDIV)
+        return true;
+    struct nstate t = *in;
+    t.ecx = in->ebx;
+    int size = (form & OPF_BYTE) ? 1 : 4;
+    return d->sem == SEM_DIV ? accept_div(&t, size) : accept_idiv(&t, size);
+}
+
+#define ROW_ITERATIONS 2000
+
+Test(cpu_native, opcode_table_flag_masks, .timeout = 300)
+{
+    struct host_stub h;
+    h.page = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (h.page == MAP_FAILED)
+        cr_skip("cannot map executable memory on this host");
+    struct support_cpu *m = support_cpu_create(1 << 20);
+    cr_assert(m);
+    support_cpu_flat32(m);
+    unsigned host_rows = 0, soft_rows = 0;
+
+    for (unsigned op = 0; op < 512; op++) {
+        const struct op_desc *top = &op_table[op];
+        int nsub = (top->form & OPF_GROUP) ? 8 : 1;
+        for (int r = 0; r < nsub; r++) {
+            const struct op_desc *d = top;
+            uint32_t form = top->form;
+            int reg = R_EDX;
+            if (top->form & OPF_GROUP) {
+                d = &top->group[(top->form & OPF_GROUP_MOD) ? 8 + r : r];
+                form = (top->form & ~(OPF_GROUP | OPF_GROUP_MOD)) | d->form;
+                reg = r;
+            }
+            if (!d->fn)
+                continue;
+            bool on_host = host_unrunnable(op, d, form, reg) == NULL;
+            if (!on_host && !(soft_only(op) && !(form & (OPF_INVALID | OPF_PREFIX))))
+                continue;
+            cr_assert_eq(d->flags_undef & ~d->flags_written, 0, "%03x/%d %s: undefined flags outside flags_written",
+                         op, reg, d->name);
+            for (int it = 0; it < ROW_ITERATIONS; it++) {
+                uint32_t imm = operand();
+                if (it % 4 == 0)
+                    imm = rnd() % 40;          /* shift counts near 0 and the widths */
+                if (op == 0xd4 || op == 0xd5)
+                    imm = (imm & 0xff) ? imm : 10;  /* AAM 0 is #DE */
+                uint8_t bytes[16];
+                unsigned len = row_bytes(op, form, reg, imm, bytes);
+                struct nstate in = {
+                    .eax = operand(), .ecx = operand(), .edx = operand(), .ebx = operand(),
+                    .flags = 0x202 | (rnd() & FL_CHECKED),
+                };
+                if (it % 4 == 1)
+                    in.ecx = (in.ecx & ~0xffu) | (rnd() % 40);
+                if (!divisor_ok(d, form, &in))
+                    continue;
+                /* the same input with flags outside flags_read toggled */
+                uint32_t toggle = rnd() & FL_CHECKED & ~d->flags_read;
+                struct nstate in2 = in;
+                in2.flags ^= toggle;
+
+                struct nstate sw = in, sw2 = in2;
+                int exc = -1;
+                for (int i = R_ESP; i <= R_EDI; i++)
+                    m->cpu->regs[i] = 0x1000u * (uint32_t)i + 0x80;
+                cr_assert(soft_run(m->cpu, bytes, len, &sw, &exc), "%03x/%d %s: softvm raised %d", op, reg,
+                          d->name, exc);
+                uint32_t hi_regs[4];
+                memcpy(hi_regs, &m->cpu->regs[R_ESP], sizeof(hi_regs));
+                for (int i = R_ESP; i <= R_EDI; i++)
+                    m->cpu->regs[i] = 0x1000u * (uint32_t)i + 0x80;
+                cr_assert(soft_run(m->cpu, bytes, len, &sw2, &exc));
+                cr_assert_eq(memcmp(hi_regs, &m->cpu->regs[R_ESP], sizeof(hi_regs)), 0,
+                             "%03x/%d %s: ESP..EDI depend on flags outside flags_read", op, reg, d->name);
+                uint32_t sch = ((uint32_t)(sw.flags ^ in.flags)) & FL_CHECKED;
+                cr_assert_eq(sch & ~d->flags_written, 0, "%03x/%d %s: softvm changed flags %03x outside "
+                             "flags_written %03x", op, reg, d->name, sch, d->flags_written);
+                /* flags_read: nothing outside it changes softvm's result, and
+                 * the toggled flags it doesn't write pass through */
+                cr_assert(sw.eax == sw2.eax && sw.ecx == sw2.ecx && sw.edx == sw2.edx && sw.ebx == sw2.ebx,
+                          "%03x/%d %s: registers depend on flags %03x outside flags_read %03x", op, reg, d->name,
+                          toggle, d->flags_read);
+                cr_assert_eq((uint32_t)(sw.flags ^ sw2.flags) & FL_CHECKED, toggle & ~d->flags_written,
+                             "%03x/%d %s: softvm flags depend on %03x outside flags_read %03x (fl %03x -> %03x, "
+                             "%03x -> %03x)", op, reg, d->name, toggle, d->flags_read, (unsigned)in.flags & FL_CHECKED,
+                             (unsigned)sw.flags & FL_CHECKED, (unsigned)in2.flags & FL_CHECKED,
+                             (unsigned)sw2.flags & FL_CHECKED);
+                if (!on_host)
+                    continue;
+
+                struct nstate hw = in, hw2 = in2;
+                make_stub(&h, bytes, len)(&hw);
+                make_stub(&h, bytes, len)(&hw2);
+                uint32_t hch = ((uint32_t)(hw.flags ^ in.flags)) & FL_CHECKED;
+                cr_assert_eq(hch & ~d->flags_written, 0, "%03x/%d %s: the host changed flags %03x outside "
+                             "flags_written %03x (in fl=%03x)", op, reg, d->name, hch, d->flags_written,
+                             (unsigned)in.flags & FL_CHECKED);
+                uint32_t defined = FL_CHECKED & ~d->flags_undef;
+                cr_assert_eq((uint32_t)(hw.flags ^ sw.flags) & defined, 0, "%03x/%d %s: defined flags differ: "
+                             "host %03x softvm %03x (compared %03x; in eax=%08x ecx=%08x edx=%08x ebx=%08x fl=%03x)",
+                             op, reg, d->name, (unsigned)hw.flags & defined, (unsigned)sw.flags & defined, defined,
+                             in.eax, in.ecx, in.edx, in.ebx, (unsigned)in.flags & FL_CHECKED);
+                cr_assert(hw.eax == hw2.eax && hw.ecx == hw2.ecx && hw.edx == hw2.edx && hw.ebx == hw2.ebx,
+                          "%03x/%d %s: on the host the registers depend on flags %03x outside flags_read %03x",
+                          op, reg, d->name, toggle, d->flags_read);
+                cr_assert_eq((uint32_t)(hw.flags ^ hw2.flags) & defined, toggle & ~d->flags_written & defined,
+                             "%03x/%d %s: on the host the flags depend on %03x outside flags_read %03x", op, reg,
+                             d->name, toggle, d->flags_read);
+            }
+            if (on_host)
+                host_rows++;
+            else
+                soft_rows++;
+        }
+    }
+    printf("opcode table: %u rows checked on the host, %u against softvm only\n", host_rows, soft_rows);
+    cr_assert_geq(host_rows, 150, "only %u rows ran on the host", host_rows);
+    cr_assert_geq(soft_rows, 20);
+    support_cpu_destroy(m);
+    munmap(h.page, 4096);
 }
