@@ -103,7 +103,10 @@ int main(int argc, char **argv)
     uint64_t millions = argc > 1 ? strtoull(argv[1], NULL, 10) : 100;
     uint64_t n = millions * 1000000ull;
     printf("softvm guest MIPS per engine (no devices)\n");
+    const char *only = argc > 2 ? argv[2] : "";    /* "interp" or "jit": that engine alone */
     for (int jit = 0; jit <= (jit_supported() ? 1 : 0); jit++) {
+        if ((!strcmp(only, "interp") && jit) || (!strcmp(only, "jit") && !jit))
+            continue;
         run("tight", tight_loop, sizeof(tight_loop), n, jit);
         run("memory", mem_loop, sizeof(mem_loop), n, jit);
     }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Build softvm_core optimised and print the interpreter's guest MIPS on a
 # tight register loop and a memory-heavy loop (no devices, no firmware).
-#   bench/cpu_mips_bench.sh [build-dir] [millions of instructions]
+#   bench/cpu_mips_bench.sh [build-dir] [millions of instructions] [interp|jit]
 set -e
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$src/build-bench}
@@ -9,4 +9,4 @@ cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" --target softvm_core -j2 >/dev/null
 cc -std=gnu17 -O2 -I"$src" -o "$build/cpu_mips_bench" "$src/bench/cpu_mips_bench.c" \
    "$build/libsoftvm_core.a" $(pkg-config --libs capstone libelf sdl2 slirp zlib) -lm
-"$build/cpu_mips_bench" ${2:-}
+"$build/cpu_mips_bench" ${2:-100} ${3:-}

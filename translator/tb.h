@@ -39,38 +39,36 @@ struct jit;
 _Static_assert(TBK_CODE32 == DECODE_CODE32 && TBK_PM == DECODE_PM,
                "the key's low bits are the decoder mode");
 
-static inline bool tb_seg_flat(const struct segment *s, uint32_t type_mask, uint32_t type_want)
-{
-    return s->base == 0 && s->limit == 0xffffffffu && (s->flags & type_mask) == type_want;
-}
-
-/* The state key of the CPU now (see TBK_*). */
+_Static_assert(SEGF_DB == 1u << 14 && CR0_PG == 1u << 31 && CR0_WP == 1u << 16 && CR0_AM == 1u << 18
+               && EFLAGS_AC == 1u << 18 && EFLAGS_VM == 1u << 17 && CR0_PE == 1 && TBK_SS32 == 1u << 5
+               && TBK_PG == 1u << 6 && TBK_WP == 1u << 7 && TBK_AC == 1u << 8 && TBK_PE == 1u << 10
+               && TBK_VM86 == 1u << 2, "the bit positions tb_state_key shifts by");
+/* The state key of the CPU now (see TBK_*). Branch-free: it is computed at
+ * every lookup. */
 static inline uint32_t tb_state_key(const struct cpu *cpu)
 {
-    uint32_t k = 0, cr0 = cpu->cr0, fl = cpu->eflags;
-    if (cpu->seg[SEG_CS].flags & SEGF_DB)
-        k |= TBK_CODE32;
-    if (cr0 & CR0_PE) {
-        k |= TBK_PE;
-        k |= (fl & EFLAGS_VM) ? TBK_VM86 : TBK_PM;
-    }
-    k |= (uint32_t)(cpu->cpl & 3) << TBK_CPL_SHIFT;
-    if (cpu->seg[SEG_SS].flags & SEGF_DB)
-        k |= TBK_SS32;
-    if (cr0 & CR0_PG)
-        k |= TBK_PG;
-    if (cr0 & CR0_WP)
-        k |= TBK_WP;
-    if ((cr0 & CR0_AM) && (fl & EFLAGS_AC))
-        k |= TBK_AC;
-    /* present, S; data: code bit 3 and expand-down bit 2 clear, W bit 1 set */
+    const struct segment *cs = &cpu->seg[SEG_CS], *ss = &cpu->seg[SEG_SS];
+    const struct segment *ds = &cpu->seg[SEG_DS], *es = &cpu->seg[SEG_ES];
+    uint32_t cr0 = cpu->cr0, fl = cpu->eflags;
+    uint32_t pe = cr0 & CR0_PE, vm = (fl >> 17) & pe;      /* EFLAGS.VM counts only with PE */
+    uint32_t k = ((cs->flags >> 14) & 1)                    /* TBK_CODE32 */
+               | ((pe & ~vm) << 1)                          /* TBK_PM */
+               | (vm << 2)                                  /* TBK_VM86 */
+               | ((uint32_t)(cpu->cpl & 3) << TBK_CPL_SHIFT)
+               | (((ss->flags >> 14) & 1) << 5)             /* TBK_SS32 */
+               | (((cr0 >> 31) & 1) << 6)                   /* TBK_PG */
+               | (((cr0 >> 16) & 1) << 7)                   /* TBK_WP */
+               | ((((cr0 & fl) >> 18) & 1) << 8)            /* TBK_AC: CR0.AM and EFLAGS.AC */
+               | (pe << 10);                                /* TBK_PE */
+    /* flat: bases 0, limits 4 GiB; present, S; data: not code, expand-up,
+     * writable (type bits 3:1 = 001); CS: code (bit 3) */
     const uint32_t dmask = SEGF_P | SEGF_S | 0xe, dwant = SEGF_P | SEGF_S | 0x2;
-    if (tb_seg_flat(&cpu->seg[SEG_CS], SEGF_P | SEGF_S | 0x8, SEGF_P | SEGF_S | 0x8)
-        && tb_seg_flat(&cpu->seg[SEG_SS], dmask, dwant)
-        && tb_seg_flat(&cpu->seg[SEG_DS], dmask, dwant)
-        && tb_seg_flat(&cpu->seg[SEG_ES], dmask, dwant))
-        k |= TBK_FLAT;
-    return k;
+    const uint32_t cmask = SEGF_P | SEGF_S | 0x8;
+    uint32_t off = (cs->base | ss->base | ds->base | es->base)
+                 | ~(cs->limit & ss->limit & ds->limit & es->limit)
+                 | ((cs->flags & cmask) ^ cmask) | ((ss->flags & dmask) ^ dwant)
+                 | ((ds->flags & dmask) ^ dwant) | ((es->flags & dmask) ^ dwant);
+    return k | (off == 0 ? TBK_FLAT : 0);
 }
 
 #define TB_MAX_INSNS 32         /* instructions per block at most */
