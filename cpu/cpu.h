@@ -82,6 +82,7 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
 #define CR4_PCE 0x00000100u
 #define CR4_OSFXSR 0x00000200u
 #define CR4_OSXMMEXCPT 0x00000400u
+#define EFER_SCE (1ull << 0)
 #define EFER_NXE (1ull << 11)
 
 /* Exception vectors (SDM Vol. 3A table 6-1). */
@@ -129,6 +130,20 @@ enum cpu_exit {
     CPU_EXIT_REQUEST,    /* someone called cpu_request_exit (device, frontend, debugger) */
 };
 
+/* The local APIC's side of the MSRs it owns (IA32_APIC_BASE, IA32_TSC_DEADLINE,
+ * the x2APIC registers),
+ * set by the board when it wires one (devices/lapic.h). Reserved-bit #GPs are
+ * the CPU's; the deadline also arrives as virtual time (the TSC is the CPU's). */
+struct cpu_apic_ops {
+    uint64_t (*read_base)(void *apic);
+    bool (*write_base)(void *apic, uint64_t value);          /* false: #GP */
+    uint64_t (*read_tsc_deadline)(void *apic);
+    void (*write_tsc_deadline)(void *apic, uint64_t value, uint64_t deadline_ns);
+    bool (*rdmsr)(void *apic, uint32_t index, uint64_t *value);   /* x2APIC 0x800-0x8FF */
+    bool (*wrmsr)(void *apic, uint32_t index, uint64_t value);
+    uint32_t (*cpuid_ecx)(void *apic);                        /* leaf 1 ECX bits */
+};
+
 #include "memory/tlb.h"        /* struct tlb: owned by memory/ */
 #include "cpu/cpu_private.h"   /* struct cpu_private: lazy flags, decoder scratch, MSRs, FPU */
 
@@ -174,6 +189,8 @@ struct cpu {
     struct phys_mem *mem;
     struct io_bus *io;
     const struct vclock *clock; /* RDTSC's time base, or NULL (cpu/system.h) */
+    const struct cpu_apic_ops *apic_ops;   /* NULL: no local APIC (CPUID.1:EDX.APIC = 0) */
+    void *apic;
 
     /* Tracing, --stats and the debugger (cpu/trace_hooks.h): the hot paths
      * call a hook only for the TRACE_HOOK_* bits set here; 0 = all off. */

@@ -4,8 +4,13 @@
  * code owns, sit behind CPUID_FPU_SIMD_FEATURES so they can be withdrawn
  * in one place.
  *
- * Vendor "SoftVMSoftVM": our own string, so guests take their generic
- * (vendor-neutral) paths instead of applying another vendor's errata.
+ * Vendor "GenuineIntel", family 6 model 6 stepping 3, as QEMU's qemu32
+ * model reports: guests and test suites take their well-travelled Intel
+ * paths (an unknown vendor sends some of them down AMD ones), and with the
+ * maximum basic leaf 1 there is no architectural PMU to drive. The APIC bit
+ * follows IA32_APIC_BASE.EN of the local APIC, when the board has one;
+ * TSC-deadline (leaf 1 ECX bit 24) comes with it, and x2APIC (bit 21)
+ * when the APIC offers it (-cpu ...,+x2apic).
  *
  * Spec: Intel SDM Vol. 2A CPUID (tables 3-8 to 3-20).
  */
@@ -40,8 +45,8 @@
 /* Implemented by the FPU code: clear bits here if their tests fail. */
 #define CPUID_FPU_SIMD_FEATURES (F_FPU | F_MMX | F_FXSR | F_SSE | F_SSE2)
 
-/* Family 6, model 15, stepping 1 (an i686-class part; vendor-neutral). */
-#define CPUID_VERSION ((6u << 8) | (15u << 4) | 1u)
+/* Family 6, model 6, stepping 3 (QEMU's qemu32). */
+#define CPUID_VERSION ((6u << 8) | (6u << 4) | 3u)
 
 static void put_string(uint32_t out[4], const char *s12_or_16, int words)
 {
@@ -55,7 +60,7 @@ void cpu_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t subleaf, uint32_t out[4]
     switch (leaf) {
     case 0: {
         /* Vendor string in EBX, EDX, ECX order. */
-        static const char vendor[12] = { 'S','o','f','t','V','M','S','o','f','t','V','M' };
+        static const char vendor[12] = { 'G','e','n','u','i','n','e','I','n','t','e','l' };
         out[0] = 1;
         memcpy(&out[1], vendor, 4);
         memcpy(&out[3], vendor + 4, 4);
@@ -64,8 +69,11 @@ void cpu_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t subleaf, uint32_t out[4]
     }
     case 1: {
         uint32_t edx = CPUID_CORE_FEATURES | CPUID_FPU_SIMD_FEATURES;
-        if (CPU_HAS_LAPIC && (cpu->priv.msr.apic_base & 0x800))
-            edx |= F_APIC;
+        if (cpu->apic_ops) {
+            out[2] |= cpu->apic_ops->cpuid_ecx(cpu->apic);   /* TSC-deadline, x2APIC */
+            if (cpu->apic_ops->read_base(cpu->apic) & 0x800)
+                edx |= F_APIC;
+        }
         out[0] = CPUID_VERSION;
         out[1] = 1u << 16;   /* one logical processor, APIC ID 0 */
         out[3] = edx;

@@ -3,10 +3,13 @@
  * stamp counter. Any other MSR index raises #GP(0), as do writes of
  * reserved bits.
  *
- * Implemented: TSC (0x10), APIC_BASE (0x1B), SYSENTER_CS/ESP/EIP
+ * Implemented: TSC (0x10), APIC_BASE (0x1B, the local APIC's when there is
+ * one), TSC_DEADLINE (0x6E0) and the x2APIC registers (0x800-0x8FF) with a
+ * local APIC, SYSENTER_CS/ESP/EIP
  * (0x174-0x176), MTRRCAP (0xFE), MISC_ENABLE (0x1A0), the variable MTRRs
  * (0x200-0x20F), the fixed MTRRs (0x250, 0x258, 0x259, 0x268-0x26F),
- * PAT (0x277), MTRR_DEF_TYPE (0x2FF) and EFER (0xC0000080, NXE only).
+ * MCG_CAP/MCG_STATUS (0x179/0x17A: no banks), PAT (0x277), MTRR_DEF_TYPE
+ * (0x2FF) and EFER (0xC0000080: NXE, and SCE, stored).
  * The MTRRs and PAT are stored and validated but do not change how memory
  * behaves (softvm has no caches to model).
  *
@@ -22,7 +25,9 @@ enum {
     MSR_MISC_ENABLE = 0x1a0, MSR_MTRR_PHYS0 = 0x200, MSR_MTRR_FIX64K = 0x250,
     MSR_MTRR_FIX16K_80000 = 0x258, MSR_MTRR_FIX16K_A0000 = 0x259,
     MSR_MTRR_FIX4K_C0000 = 0x268, MSR_MTRR_FIX4K_F8000 = 0x26f,
-    MSR_PAT = 0x277, MSR_MTRR_DEF_TYPE = 0x2ff, MSR_EFER = 0xc0000080u,
+    MSR_MCG_CAP = 0x179, MSR_MCG_STATUS = 0x17a, MSR_X2APIC_FIRST = 0x800, MSR_X2APIC_LAST = 0x8ff,
+    MSR_PAT = 0x277, MSR_MTRR_DEF_TYPE = 0x2ff, MSR_TSC_DEADLINE = 0x6e0,
+    MSR_EFER = 0xc0000080u,
 };
 
 /* Physical address bits beyond MAXPHYADDR (36, memory/mmu.h) are reserved. */
@@ -46,10 +51,10 @@ void cpu_sys_reset(struct cpu *cpu)
     cpu->priv.sys = (struct cpu_sys){ 0 };
     cpu->priv.nmi_blocked = false;
     cpu->efer = 0;
-    /* No local APIC exists yet: the APIC is globally disabled (EN = 0), as
-     * hardware reports after software disables it, and CPUID leaf 1 does not
-     * report the APIC feature. */
-    m->apic_base = 0xfee00000ull | APIC_BASE_BSP | (CPU_HAS_LAPIC ? APIC_BASE_EN : 0);
+    /* Without a local APIC (cpu->apic_ops NULL) the APIC reads as globally
+     * disabled (EN = 0), as hardware reports after software disables it;
+     * with one, the APIC device holds IA32_APIC_BASE. */
+    m->apic_base = 0xfee00000ull | APIC_BASE_BSP;
     m->pat = PAT_RESET;
     m->misc_enable = MISC_ENABLE_RESET;
 }
@@ -103,8 +108,15 @@ uint64_t cpu_rdmsr(struct cpu *cpu, uint32_t index)
     require_cpl0(cpu);
     switch (index) {
     case MSR_TSC: return tsc_raw(cpu) + m->tsc_offset;
-    case MSR_APIC_BASE: return m->apic_base;
+    case MSR_APIC_BASE:
+        return cpu->apic_ops ? cpu->apic_ops->read_base(cpu->apic) : m->apic_base;
+    case MSR_TSC_DEADLINE:
+        if (!cpu->apic_ops)
+            break;
+        return cpu->apic_ops->read_tsc_deadline(cpu->apic);
     case MSR_MTRRCAP: return MTRRCAP_VALUE;
+    case MSR_MCG_CAP: return 0;                 /* no machine-check banks */
+    case MSR_MCG_STATUS: return 0;
     case MSR_SYSENTER_CS: return m->sysenter_cs;
     case MSR_SYSENTER_ESP: return m->sysenter_esp;
     case MSR_SYSENTER_EIP: return m->sysenter_eip;
@@ -115,6 +127,10 @@ uint64_t cpu_rdmsr(struct cpu *cpu, uint32_t index)
     }
     if (index >= MSR_MTRR_PHYS0 && index < MSR_MTRR_PHYS0 + 16)
         return m->mtrr_var[index - MSR_MTRR_PHYS0];
+    uint64_t v;
+    if (index >= MSR_X2APIC_FIRST && index <= MSR_X2APIC_LAST && cpu->apic_ops &&
+        cpu->apic_ops->rdmsr(cpu->apic, index, &v))
+        return v;
     int fi = mtrr_fixed_index(index);
     if (fi >= 0)
         return m->mtrr_fixed[fi];
@@ -132,12 +148,23 @@ void cpu_wrmsr(struct cpu *cpu, uint32_t index, uint64_t value)
     case MSR_APIC_BASE:
         if (value & APIC_BASE_RSVD)
             break;
-        /* Once globally disabled, the APIC stays off until reset (P6 family),
-         * and without a local APIC it can never be enabled. */
-        if (!CPU_HAS_LAPIC || !(m->apic_base & APIC_BASE_EN))
-            value &= ~APIC_BASE_EN;
-        m->apic_base = (value & ~APIC_BASE_BSP) | (m->apic_base & APIC_BASE_BSP);
+        if (cpu->apic_ops) {
+            if (!cpu->apic_ops->write_base(cpu->apic, value))
+                break;
+            return;
+        }
+        /* Without a local APIC it can never be enabled. */
+        m->apic_base = (value & ~(APIC_BASE_BSP | APIC_BASE_EN)) | (m->apic_base & APIC_BASE_BSP);
         return;
+    case MSR_TSC_DEADLINE: {
+        if (!cpu->apic_ops)
+            break;
+        /* The deadline in virtual time: TSC = ns * CPU_TSC_PER_NS + offset. */
+        uint64_t raw = value - m->tsc_offset;
+        uint64_t ns = (int64_t)raw < 0 ? 0 : raw / CPU_TSC_PER_NS;
+        cpu->apic_ops->write_tsc_deadline(cpu->apic, value, ns);
+        return;
+    }
     case MSR_SYSENTER_CS: m->sysenter_cs = (uint32_t)value; return;
     case MSR_SYSENTER_ESP: m->sysenter_esp = (uint32_t)value; return;
     case MSR_SYSENTER_EIP: m->sysenter_eip = (uint32_t)value; return;
@@ -159,12 +186,19 @@ void cpu_wrmsr(struct cpu *cpu, uint32_t index, uint64_t value)
         m->mtrr_def_type = value;
         return;
     case MSR_EFER:
-        if (value & ~EFER_NXE)   /* no long mode or SYSCALL: only NXE is writable */
+        /* No long mode: NXE, and SCE, which Intel parts store but which
+         * never enables SYSCALL outside 64-bit mode (SDM Vol. 2B SYSCALL). */
+        if (value & ~(EFER_NXE | EFER_SCE))
             break;
         cpu->efer = value;
         tlb_flush_all(cpu);
         return;
+    case MSR_MCG_STATUS:
+        if (value)
+            break;
+        return;
     case MSR_MTRRCAP:
+    case MSR_MCG_CAP:
         break;   /* read-only */
     default:
         if (index >= MSR_MTRR_PHYS0 && index < MSR_MTRR_PHYS0 + 16) {
@@ -181,6 +215,9 @@ void cpu_wrmsr(struct cpu *cpu, uint32_t index, uint64_t value)
             m->mtrr_fixed[fi] = value;
             return;
         }
+        if (index >= MSR_X2APIC_FIRST && index <= MSR_X2APIC_LAST && cpu->apic_ops &&
+            cpu->apic_ops->wrmsr(cpu->apic, index, value))
+            return;
         break;
     }
     cpu_raise(cpu, EXC_GP, true, 0);

@@ -143,7 +143,9 @@ static unsigned bp_rw(struct cpu *cpu, int i) { return (cpu->dr[7] >> (16 + 4 * 
 
 void cpu_check_code_breakpoint(struct cpu *cpu, uint32_t lin)
 {
-    if (cpu->eflags & EFLAGS_RF)
+    /* RF suppresses it; so does the MOV SS / POP SS shadow on Intel parts
+     * (the instruction after them: inhibit_db still holds its value here). */
+    if ((cpu->eflags & EFLAGS_RF) || cpu->priv.inhibit_db)
         return;
     uint32_t hits = 0;
     for (int i = 0; i < 4; i++)

@@ -69,10 +69,10 @@ void cpu_check_io(struct cpu *cpu, uint16_t port, unsigned size);
  * NMI unblocked, EFER 0). */
 void cpu_sys_reset(struct cpu *cpu);
 
-/* There is no local APIC yet: IA32_APIC_BASE reads 0xFEE00100 (BSP, globally
- * disabled) and CPUID.1:EDX.APIC is 0. With a LAPIC, set this to 1: reset
- * value 0xFEE00900, and once software clears EN it stays clear until reset. */
-#define CPU_HAS_LAPIC 0
+/* The local APIC is a device (devices/lapic.h) reached through
+ * cpu->apic_ops. Without one, IA32_APIC_BASE reads 0xFEE00100 (BSP,
+ * globally disabled, EN cannot be set), CPUID.1:EDX.APIC is 0 and
+ * IA32_TSC_DEADLINE raises #GP. */
 
 /* RDTSC counts virtual nanoseconds (a 1 GHz TSC): vclock_now() of the
  * machine's clock (cpu->clock), which includes time skipped while halted, so

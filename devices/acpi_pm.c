@@ -68,6 +68,25 @@ static void write_pm1_cnt(struct acpi_pm *pm, uint16_t v)
     pm->pm1_cnt = v & ~CNT_SLP_EN;
     if ((v & CNT_SLP_EN) && CNT_SLP_TYP(v) == 0 && pm->poweroff)
         pm->poweroff(pm->poweroff_opaque, 0);       /* S5: soft off */
+    else if ((v & CNT_SLP_EN) && CNT_SLP_TYP(v) == 1 && pm->suspend)
+        pm->suspend(pm->suspend_opaque);            /* S3: suspend to RAM */
+}
+
+void acpi_pm_set_suspend(struct acpi_pm *pm, void (*suspend)(void *opaque), void *opaque)
+{
+    pm->suspend = suspend;
+    pm->suspend_opaque = opaque;
+}
+
+bool acpi_pm_rtc_wake(struct acpi_pm *pm)
+{
+    pm->pm1_sts |= PM1_RTC;
+    return pm->pm1_en & PM1_RTC;
+}
+
+void acpi_pm_set_woken(struct acpi_pm *pm)
+{
+    pm->pm1_sts |= PM1_WAK | PM1_RTC;
 }
 
 /* --- PM I/O block ------------------------------------------------------------------ */

@@ -40,6 +40,8 @@ struct acpi_pm {
     int timer;                  /* TMR_STS: PM timer bit 23 toggles */
     void (*poweroff)(void *opaque, int status);     /* S5 */
     void *poweroff_opaque;
+    void (*suspend)(void *opaque);                  /* S3 (SLP_TYP 1, as QEMU's PIIX4) */
+    void *suspend_opaque;
 };
 
 int acpi_pm_init(struct acpi_pm *pm, struct pci_bus *bus, struct io_bus *io,
@@ -49,6 +51,14 @@ void acpi_pm_reset(struct acpi_pm *pm);
 /* What a BIOS would do: put the PM registers at `base` and enable them
  * (for direct kernel boot without firmware). */
 void acpi_pm_set_base(struct acpi_pm *pm, uint16_t base);
+/* S3 suspend-to-RAM: called when the guest writes SLP_EN with SLP_TYP 1. */
+void acpi_pm_set_suspend(struct acpi_pm *pm, void (*suspend)(void *opaque), void *opaque);
+/* The RTC raised IRQ8 while the board sleeps: RTC_STS is set; true if
+ * RTC_EN makes it a wake event. */
+bool acpi_pm_rtc_wake(struct acpi_pm *pm);
+/* After the wake-up reset: WAK_STS (and the wake event's status) read 1. */
+void acpi_pm_set_woken(struct acpi_pm *pm);
+
 /* The 24-bit PM timer value now. */
 uint32_t acpi_pm_timer(const struct acpi_pm *pm);
 

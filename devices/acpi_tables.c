@@ -132,12 +132,66 @@ void acpi_tables_build(struct acpi_tables *t, const struct acpi_config *cfg)
     add_table(t, off, FADT_LEN);
     off = align_up(off + FADT_LEN, 8);
 
-    /* RSDT: one entry, the FADT. */
+    /* MADT ("APIC", ACPI 5.2.12): the local APIC address and PCAT_COMPAT (the
+     * 8259s are there too), then the interrupt controller structures. */
+    if (cfg->apic) {
+        t->madt_off = off;
+        uint8_t *a = b + off;
+        uint32_t n = HDR;
+        put32(a + n, cfg->lapic_base);
+        put32(a + n + 4, 1);                    /* PCAT_COMPAT */
+        n += 8;
+        a[n] = 0; a[n + 1] = 8;                 /* Processor Local APIC */
+        a[n + 2] = 0;                           /* ACPI processor UID */
+        a[n + 3] = 0;                           /* APIC ID */
+        put32(a + n + 4, 1);                    /* enabled */
+        n += 8;
+        a[n] = 1; a[n + 1] = 12;                /* I/O APIC */
+        a[n + 2] = 0;                           /* I/O APIC ID */
+        a[n + 3] = 0;
+        put32(a + n + 4, cfg->ioapic_base);
+        put32(a + n + 8, 0);                    /* GSI base */
+        n += 12;
+        /* Interrupt source overrides: bus 0 (ISA), source IRQ, GSI, flags
+         * (bits 1:0 polarity, 3:2 trigger; 0 = as the bus says). */
+        for (int irq = 0; irq < 16; irq++) {
+            uint16_t flags;
+            uint32_t gsi = (uint32_t)irq;
+            if (irq == 0) {
+                gsi = 2;                        /* the PIT is wired to pin 2 */
+                flags = 0;
+            } else if (cfg->pci_irq_mask & (1u << irq)) {
+                flags = 0x000d;                 /* active high, level-triggered */
+            } else {
+                continue;
+            }
+            a[n] = 2; a[n + 1] = 10;
+            a[n + 2] = 0;
+            a[n + 3] = (uint8_t)irq;
+            put32(a + n + 4, gsi);
+            put16(a + n + 8, flags);
+            n += 10;
+        }
+        a[n] = 4; a[n + 1] = 6;                 /* Local APIC NMI */
+        a[n + 2] = 0xff;                        /* all processors */
+        put16(a + n + 3, 0);                    /* flags: as the bus says */
+        a[n + 5] = 1;                           /* LINT1 */
+        n += 6;
+        header(a, "APIC", n, 1);
+        add_table(t, off, n);
+        off = align_up(off + n, 8);
+    }
+
+    /* RSDT: the FADT, and the MADT when there is one. */
     t->rsdt_off = off;
-    uint32_t rsdt_len = HDR + 4;
+    uint32_t rsdt_len = HDR + (t->madt_off ? 8 : 4);
     header(b + off, "RSDT", rsdt_len, 1);
     put32(b + off + HDR, t->fadt_off);
     t->ptr[t->nptr++] = off + HDR;
+    if (t->madt_off) {
+        put32(b + off + HDR + 4, t->madt_off);
+        t->ptr[t->nptr++] = off + HDR + 4;
+    }
     add_table(t, off, rsdt_len);
     off += rsdt_len;
     t->tables_len = off;

@@ -1,11 +1,13 @@
 /*
  * acpi_tables.h - builds the ACPI tables of this board: RSDP, RSDT, FADT
  * (PIIX4 PM1a event/control and PM timer ports, SCI IRQ 9, the 0xCF9 reset
- * register, the 8042 flag), a DSDT holding the \_S5 sleep package, and FACS.
- * No MADT yet: there is no local APIC or IOAPIC.
+ * register, the 8042 flag), a DSDT holding the \_S5 sleep package, FACS, and
+ * with the APICs a MADT: the CPU's local APIC, the I/O APIC with GSI base 0,
+ * interrupt-source overrides (IRQ0 -> GSI 2; the PCI/SCI IRQs level and
+ * active high, as QEMU's pc machine gives them) and LINT1 as the NMI input.
  *
  * Spec: ACPI 6.x, 5.2.5 (RSDP), 5.2.7 (RSDT), 5.2.9 (FADT), 5.2.10 (FACS),
- * 5.2.11.1 (DSDT), 20 (AML encoding), 7.4.2 (\_Sx objects).
+ * 5.2.11.1 (DSDT), 5.2.12 (MADT), 20 (AML encoding), 7.4.2 (\_Sx objects).
  *
  * The tables are built once into two position-independent blobs ("tables"
  * holding FACS/DSDT/FADT/RSDT, and "rsdp") where every pointer holds an
@@ -19,6 +21,7 @@
 #ifndef SOFTVM_DEVICES_ACPI_TABLES_H
 #define SOFTVM_DEVICES_ACPI_TABLES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct phys_mem;
@@ -38,13 +41,16 @@ struct acpi_tables {
     /* Each table's offset and length (to recompute checksums). */
     uint32_t table_off[ACPI_MAX_FIXUPS], table_len[ACPI_MAX_FIXUPS];
     int ntables;
-    uint32_t facs_off, dsdt_off, fadt_off, rsdt_off;
+    uint32_t facs_off, dsdt_off, fadt_off, madt_off, rsdt_off;   /* madt_off 0: none */
 };
 
 struct acpi_config {
     uint16_t pm_base;           /* PM1a_EVT at +0, PM1a_CNT at +4, PM_TMR at +8 */
     uint16_t gpe0_base;
     uint8_t sci_irq;
+    bool apic;                  /* a local APIC and an I/O APIC: add the MADT */
+    uint32_t lapic_base, ioapic_base;
+    uint16_t pci_irq_mask;      /* ISA IRQs that are level-triggered, active high */
 };
 
 void acpi_tables_build(struct acpi_tables *t, const struct acpi_config *cfg);

@@ -44,5 +44,7 @@ bool options_parse_size(const char *s, uint64_t *bytes);
 void options_print_help(FILE *out);
 void options_print_version(FILE *out);
 void options_print_log_help(FILE *out);   /* -d help */
+/* -device help: the devices -device accepts, in QEMU's format. */
+void options_print_device_help(FILE *out);
 
 #endif

@@ -18,6 +18,7 @@ int main(int argc, char **argv)
     case VM_ACTION_HELP: options_print_help(stdout); return 0;
     case VM_ACTION_VERSION: options_print_version(stdout); return 0;
     case VM_ACTION_LOG_HELP: options_print_log_help(stdout); return 0;
+    case VM_ACTION_DEVICE_HELP: options_print_device_help(stdout); return 0;
     case VM_ACTION_RUN: break;
     }
 

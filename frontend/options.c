@@ -493,9 +493,11 @@ static int accel_kv(struct vm_options *opt, const char *optname, const char *key
 {
     unsigned long n;
     if (!*key) {
-        if (!strcmp(value, "interp")) opt->accel = VM_ACCEL_INTERP;
+        /* QEMU's tcg: the default engine, the interpreter. */
+        if (!strcmp(value, "interp") || !strcmp(value, "tcg")) opt->accel = VM_ACCEL_INTERP;
         else if (!strcmp(value, "jit")) opt->accel = VM_ACCEL_JIT;
-        else return fail(err, "%s: unknown accelerator '%s' (use interp or jit)", optname, value);
+        else return fail(err, "%s: unknown accelerator '%s' (use interp (QEMU's tcg) or jit)",
+                         optname, value);
         return 0;
     }
     if (!strcmp(key, "lockstep")) {
@@ -585,6 +587,213 @@ static int parse_log_list(struct vm_options *opt, const char *optname, const cha
     return 0;
 }
 
+/* ---- -cpu, -smp, -machine, -device, -global (QEMU's names) ------------------------ */
+
+/* One CPU model: qemu32 (qemu-system-i386 runs qemu64 and max as the same
+ * 32-bit part). Features softvm has may be named with '+'; of those only
+ * the APIC can be taken away. */
+static const char *const cpu_models[] = { "qemu32", "qemu64", "max", "base", NULL };
+static const char *const cpu_features[] = {
+    "fpu", "de", "pse", "tsc", "msr", "pae", "cx8", "apic", "sep", "mtrr", "pge", "cmov",
+    "pat", "pse36", "mmx", "fxsr", "sse", "sse2", "nx", "tsc-deadline", NULL,
+};
+/* Features softvm does not have: asking for them to be off is what we are. */
+static const char *const cpu_absent_ok[] = { "vme", "pcid", "invpcid", "umip",
+                                             "smap", "smep", "pku", "svm", "vmx", NULL };
+
+static bool in_list(const char *const *list, const char *s)
+{
+    for (int i = 0; list[i]; i++)
+        if (!strcmp(list[i], s))
+            return true;
+    return false;
+}
+
+static int cpu_kv(struct vm_options *opt, const char *on, const char *key, const char *value,
+                  FILE *err)
+{
+    if (!strcmp(key, "vendor")) {
+        if (strcmp(value, "GenuineIntel"))
+            return fail(err, "%s: vendor=%s: not implemented (the CPU is GenuineIntel)", on, value);
+        return 0;
+    }
+    if (*key) {
+        bool b;
+        if (!strcmp(key, "host-phys-bits") || !strcmp(key, "migratable"))
+            return 0;
+        if (!parse_onoff(value, &b))
+            return fail(err, "%s: property '%s=%s' is not implemented", on, key, value);
+        /* feature=on|off, as +feature / -feature */
+        char flag[64];
+        snprintf(flag, sizeof(flag), "%c%s", b ? '+' : '-', key);
+        return cpu_kv(opt, on, "", flag, err);
+    }
+    if (!strcmp(value, "host-phys-bits") || !strcmp(value, "migratable"))
+        return 0;   /* the physical address width stays 36 bits; nothing migrates */
+    if (value[0] != '+' && value[0] != '-') {
+        char flag[64];
+        snprintf(flag, sizeof(flag), "+%s", value);   /* a bare feature name means on */
+        return cpu_kv(opt, on, "", flag, err);
+    }
+    const char *f = value + 1;
+    bool add = value[0] == '+';
+    if (!strcmp(f, "apic")) {
+        opt->no_apic = !add;
+        return 0;
+    }
+    if (!strcmp(f, "x2apic")) {
+        opt->x2apic = add;
+        return 0;
+    }
+    if (add && in_list(cpu_features, f))
+        return 0;                               /* already there */
+    if (!add && in_list(cpu_absent_ok, f))
+        return 0;                               /* already absent */
+    if (in_list(cpu_features, f))
+        return fail(err, "%s: removing '%s' is not implemented", on, f);
+    return fail(err, "%s: CPU feature '%s' is not implemented", on, f);
+}
+
+static int parse_cpu(struct vm_options *opt, const char *on, const char *a, FILE *err)
+{
+    char model[64];
+    size_t n = strcspn(a, ",");
+    if (n == 0 || n >= sizeof(model))
+        return fail(err, "%s: '%s': expected MODEL[,+feature|-feature...]", on, a);
+    memcpy(model, a, n);
+    model[n] = '\0';
+    if (!strcmp(model, "help") || !strcmp(model, "?"))
+        return fail(err, "%s: models: qemu32 (also accepted as qemu64, max and base: "
+                    "one 32-bit GenuineIntel CPU)", on);
+    if (!strcmp(model, "host"))
+        return fail(err, "%s: CPU model 'host' requires KVM (softvm emulates in software)", on);
+    if (!in_list(cpu_models, model))
+        return fail(err, "%s: CPU model '%s' is not implemented (use qemu32)", on, model);
+    return a[n] ? parse_kv_list(opt, on, a + n + 1, cpu_kv, err) : 0;
+}
+
+static int smp_kv(struct vm_options *opt, const char *on, const char *key, const char *value,
+                  FILE *err)
+{
+    (void)opt;
+    if (*key && strcmp(key, "cpus") && strcmp(key, "maxcpus") && strcmp(key, "sockets") &&
+        strcmp(key, "cores") && strcmp(key, "threads") && strcmp(key, "dies"))
+        return fail(err, "%s: unknown property '%s'", on, key);
+    char *end;
+    errno = 0;
+    unsigned long n = strtoul(value, &end, 10);
+    if (errno || *end || end == value || n == 0)
+        return fail(err, "%s: '%s' is not a CPU count", on, value);
+    if (n > 1)
+        return fail(err, "%s: %s=%lu: more than one CPU is not implemented yet (use -smp 1)",
+                    on, *key ? key : "cpus", n);
+    return 0;
+}
+
+static int machine_kv(struct vm_options *opt, const char *on, const char *key,
+                      const char *value, FILE *err)
+{
+    if (!*key || !strcmp(key, "type")) {
+        if (strcmp(value, "pc") && strncmp(value, "pc-i440fx", 9))
+            return fail(err, "%s: machine '%s' is not implemented (use pc)", on, value);
+        return 0;
+    }
+    if (!strcmp(key, "accel")) {
+        /* QEMU's TCG is softvm's interpreter; a list is tried in order. */
+        char list[64];
+        snprintf(list, sizeof(list), "%s", value);
+        for (char *save = NULL, *acc = strtok_r(list, ":", &save); acc;
+             acc = strtok_r(NULL, ":", &save)) {
+            if (!strcmp(acc, "tcg") || !strcmp(acc, "interp")) {
+                opt->accel = VM_ACCEL_INTERP;
+                return 0;
+            }
+        }
+        return fail(err, "%s: accel=%s: only tcg (the interpreter) is available", on, value);
+    }
+    return fail(err, "%s: property '%s' is not implemented", on, key);
+}
+
+static int debug_exit_kv(struct vm_options *opt, const char *on, const char *key,
+                         const char *value, FILE *err)
+{
+    (void)opt;
+    if (!*key)
+        return 0;                               /* the driver name */
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(value, &end, 0);
+    if (errno || *end || end == value)
+        return fail(err, "%s: isa-debug-exit: %s=%s is not a number", on, key, value);
+    if (!strcmp(key, "iobase")) {
+        if (v != 0xf4)
+            return fail(err, "%s: isa-debug-exit: iobase=%s is not implemented (the exit "
+                        "port is 0xf4)", on, value);
+        return 0;
+    }
+    if (!strcmp(key, "iosize")) {
+        if (v != 1 && v != 2 && v != 4)
+            return fail(err, "%s: isa-debug-exit: iosize must be 1, 2 or 4", on);
+        return 0;
+    }
+    return fail(err, "%s: isa-debug-exit: unknown property '%s'", on, key);
+}
+
+static int no_props_kv(struct vm_options *opt, const char *on, const char *key,
+                       const char *value, FILE *err)
+{
+    (void)opt; (void)value;
+    if (!*key)
+        return 0;
+    return fail(err, "%s: unknown property '%s'", on, key);
+}
+
+void options_print_device_help(FILE *out)
+{
+    fprintf(out, "Misc devices:\n"
+            "name \"isa-debug-exit\", bus ISA, desc \"exit status (value << 1) | 1 on a "
+            "write to port 0xf4\"\n"
+            "name \"pc-testdev\", bus ISA, desc \"QEMU's test device: ports 0xe0-0xeb, "
+            "0x2000-0x2017, RAM at 0xff000000\"\n"
+            "Storage devices:\n"
+            "name \"virtio-blk-pci\", bus PCI, desc \"virtio block device (drive=ID)\"\n");
+}
+
+static int parse_device(struct vm_options *opt, const char *on, const char *a, FILE *err)
+{
+    char driver[64];
+    size_t n = strcspn(a, ",");
+    if (n >= sizeof(driver))
+        return fail(err, "%s: '%s': unknown device", on, a);
+    memcpy(driver, a, n);
+    driver[n] = '\0';
+    if (!strcmp(driver, "?") || !strcmp(driver, "help")) {
+        opt->action = VM_ACTION_DEVICE_HELP;
+        return 0;
+    }
+    if (!strcmp(driver, "isa-debug-exit"))
+        return parse_kv_list(opt, on, a, debug_exit_kv, err);   /* always present */
+    if (!strcmp(driver, "pc-testdev")) {
+        opt->pc_testdev = true;
+        return parse_kv_list(opt, on, a, no_props_kv, err);
+    }
+    return add_device(opt, on, a, err);     /* virtio-blk-pci, or a clear refusal */
+}
+
+static int parse_global(struct vm_options *opt, const char *on, const char *a, FILE *err)
+{
+    (void)opt;
+    /* DRIVER.PROP=VALUE. Properties of KVM's in-kernel devices (kvm-pit,
+     * kvm-i8259, ...) do not apply to a machine without KVM, as with QEMU's
+     * TCG; anything else would change a device softvm models. */
+    const char *dot = strchr(a, '.');
+    if (!dot || !strchr(dot, '='))
+        return fail(err, "%s: '%s': expected DRIVER.PROPERTY=VALUE", on, a);
+    if (!strncmp(a, "kvm-", 4))
+        return 0;
+    return fail(err, "%s: '%s' is not implemented", on, a);
+}
+
 /* ---- the option table ------------------------------------------------------------ */
 
 enum opt_id {
@@ -592,7 +801,8 @@ enum opt_id {
     O_CDROM,
     O_DRIVE, O_BOOT, O_NOGRAPHIC, O_SERIAL, O_DISPLAY, O_ACCEL, O_NO_REBOOT, O_SNAPSHOT,
     O_NIC, O_NETDEV, O_S, O_GDB, O_BIG_S, O_D, O_BIG_D, O_DEBUGCON, O_RTC, O_ICOUNT,
-    O_CLOCK, O_STATS, O_DFILTER, O_DICOUNT, O_ONE_INSN, O_DEVICE,
+    O_CLOCK, O_STATS, O_DFILTER, O_DICOUNT, O_ONE_INSN, O_CPU, O_SMP, O_MACHINE,
+    O_NODEFAULTS, O_DEVICE, O_GLOBAL,
 };
 
 static const struct option_desc {
@@ -615,7 +825,6 @@ static const struct option_desc {
     { "hdd",       O_HDD,       "FILE", "IDE secondary slave disk image" },
     { "cdrom",     O_CDROM,     "FILE", "IDE secondary master CD-ROM image" },
     { "drive",     O_DRIVE,     "SPEC", "file=F[,if=ide|virtio|none][,media=disk|cdrom][,format=raw|qcow2][,index=0-3][,readonly=on][,snapshot=on][,cache=writeback|none|writethrough|unsafe][,id=ID]" },
-    { "device",    O_DEVICE,    "SPEC", "virtio-blk-pci,drive=ID[,serial=S]: a virtio disk for -drive if=none,id=ID" },
     { "boot",      O_BOOT,      "ORDER", "[order=]LETTERS (c disk, d CD-ROM, n network)[,menu=on|off]" },
     { "nographic", O_NOGRAPHIC, NULL,   "no display; COM1 on the terminal" },
     { "serial",    O_SERIAL,    "DEV",  "next COM port: stdio, null, none, file:PATH" },
@@ -639,6 +848,13 @@ static const struct option_desc {
     { "icount",    O_ICOUNT,    "shift=N", "deterministic clock at 2^N ns per instruction (default 0)" },
     { "clock",     O_CLOCK,     "MODE", "deterministic (idle time is skipped: same input, same run), realtime (idle time follows the host clock) or auto (default: realtime when the console is a terminal)" },
     { "stats",     O_STATS,     NULL,   "print instruction and time counters at exit" },
+    { "cpu",       O_CPU,       "MODEL", "qemu32 (qemu64, max: the same CPU)[,+feature|-feature]; -apic: no APICs" },
+    { "smp",       O_SMP,       "1",    "CPU count (only 1)" },
+    { "machine",   O_MACHINE,   "pc[,accel=tcg]", "machine type and accelerator (tcg: the interpreter)" },
+    { "M",         O_MACHINE,   "pc",   NULL },
+    { "nodefaults", O_NODEFAULTS, NULL, "no default devices: COM1 only with -serial" },
+    { "device",    O_DEVICE,    "DEV",  "virtio-blk-pci,drive=ID[,serial=S] (a disk for -drive if=none,id=ID), isa-debug-exit[,iobase=0xf4,iosize=N], pc-testdev; help lists them" },
+    { "global",    O_GLOBAL,    "D.P=V", "device property (kvm-* drivers: ignored, there is no KVM)" },
 };
 #define OPTION_COUNT (sizeof(option_table) / sizeof(option_table[0]))
 
@@ -765,7 +981,12 @@ static int apply_option(struct vm_options *opt, const struct option_desc *o, con
         else return fail(err, "%s: unknown clock mode '%s' (use auto, deterministic or realtime)", on, a);
         return 0;
     case O_STATS: opt->stats = true; return 0;
-    case O_DEVICE: return add_device(opt, on, a, err);
+    case O_CPU: return parse_cpu(opt, on, a, err);
+    case O_SMP: return parse_kv_list(opt, on, a, smp_kv, err);
+    case O_MACHINE: return parse_kv_list(opt, on, a, machine_kv, err);
+    case O_NODEFAULTS: opt->nodefaults = true; return 0;
+    case O_DEVICE: return parse_device(opt, on, a, err);
+    case O_GLOBAL: return parse_global(opt, on, a, err);
     }
     (void)n;
     return fail(err, "%s: internal error: unhandled option", on);
@@ -814,8 +1035,8 @@ int options_parse_syntax(struct vm_options *opt, int argc, char **argv, FILE *er
             return fail(err, "-nographic: conflicts with -display");
         opt->display = VM_DISPLAY_NONE;
     }
-    if (opt->serial_count == 0)
-        opt->serial[0].kind = VM_CHARDEV_STDIO;   /* headless by default: COM1 on stdio */
+    if (opt->serial_count == 0)   /* headless by default: COM1 on stdio */
+        opt->serial[0].kind = opt->nodefaults ? VM_CHARDEV_NULL : VM_CHARDEV_STDIO;
     if (opt->debugcon.kind == VM_CHARDEV_DEFAULT)
         opt->debugcon.kind = VM_CHARDEV_NONE;
     if (opt->display == VM_DISPLAY_DEFAULT)

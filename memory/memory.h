@@ -34,6 +34,13 @@ int phys_mem_add_rom(struct phys_mem *pm, uint64_t base, const void *data, size_
 int phys_mem_add_mmio(struct phys_mem *pm, uint64_t base, uint64_t len,
                       const struct mmio_ops *ops, void *opaque);
 
+/* Move the MMIO region registered with (ops, opaque) to [base, base+len);
+ * len 0 unmaps it (accesses fall through to what lies below). For regions
+ * whose address the guest programs (the local APIC base). Returns -1 if no
+ * such region exists or the range wraps. */
+int phys_mem_move_mmio(struct phys_mem *pm, const struct mmio_ops *ops, void *opaque,
+                       uint64_t base, uint64_t len);
+
 /* The A20 gate (port 0x92 and the 8042 output port): when disabled, CPU
  * accesses have physical address bit 20 forced to 0 (wrap at 1 MiB).
  * Enabled at creation. Device DMA is not affected (A20M# is a CPU pin). */

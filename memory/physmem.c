@@ -110,6 +110,8 @@ int phys_mem_add_rom(struct phys_mem *pm, uint64_t base, const void *data, size_
     return 0;
 }
 
+static void mmio_placed(struct phys_mem *pm, uint64_t base, uint64_t len);
+
 int phys_mem_add_mmio(struct phys_mem *pm, uint64_t base, uint64_t len,
                       const struct mmio_ops *ops, void *opaque)
 {
@@ -119,6 +121,42 @@ int phys_mem_add_mmio(struct phys_mem *pm, uint64_t base, uint64_t len,
     }
     pm->mmio[pm->nmmio++] = (struct mmio_region){
         .base = base, .len = len, .ops = ops, .opaque = opaque };
+    mmio_placed(pm, base, len);
+    return 0;
+}
+
+int phys_mem_move_mmio(struct phys_mem *pm, const struct mmio_ops *ops, void *opaque,
+                       uint64_t base, uint64_t len)
+{
+    if (base + len < base) {
+        errno = EINVAL;
+        return -1;
+    }
+    for (int i = 0; i < pm->nmmio; i++) {
+        struct mmio_region *r = &pm->mmio[i];
+        if (r->ops != ops || r->opaque != opaque)
+            continue;
+        if (r->base == base && r->len == len)
+            return 0;
+        uint64_t old_base = r->base, old_len = r->len;
+        r->base = base;
+        r->len = len;
+        if (old_len)
+            code_range_changed(pm, old_base, old_len);
+        if (len)
+            mmio_placed(pm, base, len);
+        else
+            map_changed(pm);
+        return 0;
+    }
+    errno = ENOENT;
+    return -1;
+}
+
+/* A region now covers [base, base+len): RAM shortcuts and cached
+ * translations of that range are no longer valid. */
+static void mmio_placed(struct phys_mem *pm, uint64_t base, uint64_t len)
+{
     uint64_t high_end = HIGH_RAM_START + (pm->ram_size - pm->ram_low);
     bool over_low = base < pm->ram_low && !(base >= VGA_WINDOW_START && base + len <= PAM_END);
     bool over_high = base < high_end && base + len > HIGH_RAM_START && high_end > HIGH_RAM_START;
@@ -126,7 +164,6 @@ int phys_mem_add_mmio(struct phys_mem *pm, uint64_t base, uint64_t len,
         pm->mmio_over_ram = true;
     code_range_changed(pm, base, len);   /* it may cover RAM holding code */
     map_changed(pm);
-    return 0;
 }
 
 void phys_mem_set_a20(struct phys_mem *pm, bool enabled)

@@ -22,7 +22,9 @@ int loader_read_file(const char *what, const char *path, size_t max_len,
     *len = 0;
     FILE *f = fopen(path, "rb");
     if (!f) {
-        fprintf(stderr, "softvm: %s '%s': %s\n", what, path, strerror(errno));
+        /* QEMU's wording for the kernel, which test runners look for. */
+        fprintf(stderr, "softvm: %s '%s': %s%s\n", what, path,
+                strcmp(what, "-kernel") ? "" : "could not open kernel file: ", strerror(errno));
         return -1;
     }
     struct stat st;

@@ -61,6 +61,12 @@ void machine_request_reset(struct machine *m)
     cpu_request_exit(&m->cpu);
 }
 
+void machine_request_resume(struct machine *m)
+{
+    m->resume_request = 1;
+    cpu_request_exit(&m->cpu);
+}
+
 void machine_request_stop(struct machine *m, int exit_status)
 {
     if (!m->stop)                     /* the first reason to stop wins */
@@ -486,6 +492,33 @@ static void machine_reset(struct machine *m)
         machine_request_stop(m, 1);   /* the kernel file went bad under us */
 }
 
+/* Wake from S3 (ACPI 16.3): the board resets with RAM kept; the OS resumes
+ * in real mode at CS = vector >> 4, IP = vector & 0xF. Without firmware we
+ * jump there ourselves; with it, SeaBIOS does on seeing shutdown status 0xFE. */
+static void machine_resume(struct machine *m)
+{
+    uint32_t vector = m->boot != BOOT_FIRMWARE ? pc_devices_waking_vector(&m->dev, m) : 0;
+    m->resume_request = 0;
+    m->reset_request = 0;
+    pc_devices_reset(&m->dev);
+    cpu_reset(&m->cpu);
+    phys_mem_set_a20(m->mem, true);
+    if (m->boot == BOOT_FIRMWARE) {
+        io_write(&m->io, 0x70, 0x0f, 1);
+        io_write(&m->io, 0x71, 0xfe, 1);
+    } else {
+        if (pc_devices_setup_direct_boot(&m->dev, m) != 0) {
+            machine_request_stop(m, 1);
+            return;
+        }
+        struct segment *cs = &m->cpu.seg[SEG_CS];
+        cs->sel = (uint16_t)(vector >> 4);
+        cs->base = (vector >> 4) << 4;
+        m->cpu.eip = vector & 0xf;
+    }
+    acpi_pm_set_woken(&m->dev.pm);
+}
+
 /*
  * The CPU is halted: let time pass until the next timer deadline. The
  * deterministic clock jumps there at once; the realtime clock waits for the
@@ -541,6 +574,18 @@ static bool machine_idle(struct machine *m)
 /* One slice: run the CPU up to the next deadline, then fire timers. */
 void machine_slice(struct machine *m)
 {
+    if (m->resume_request) {
+        machine_resume(m);
+    } else if (m->dev.asleep) {
+        /* S3: the CPU is off; time passes to the next timer (the RTC alarm). */
+        if (!machine_idle(m)) {
+            fprintf(stderr, "softvm: the guest suspended to RAM (S3) with no wake-up "
+                    "timer armed: stopping\n");
+            machine_request_stop(m, 1);
+        }
+        vclock_run_timers(&m->clock);
+        return;
+    }
     if (m->reset_request) {
         if (m->opt.no_reboot) {
             machine_request_stop(m, 0);

@@ -68,6 +68,7 @@ struct machine {
     int exit_status;             /* set by poweroff / debug-exit / errors */
     int stop;                    /* nonzero: leave machine_run */
     int reset_request;           /* nonzero: reset at the next slice boundary */
+    int resume_request;          /* nonzero: wake from S3 at the next slice boundary */
 
     enum boot_kind boot;
     uint64_t last_poll_icount;   /* icount when host input was last polled */
@@ -89,6 +90,10 @@ void machine_destroy(struct machine *m);
 /* Run until the guest powers off, asks to exit, or fails; returns exit status. */
 int machine_run(struct machine *m);
 void machine_request_reset(struct machine *m);
+/* A wake event while the board sleeps in S3: reset the board, keep RAM, and
+ * resume at the guest's FACS waking vector (direct boot) or through the
+ * firmware's resume path (CMOS shutdown status 0xFE, as SeaBIOS reads it). */
+void machine_request_resume(struct machine *m);
 void machine_request_stop(struct machine *m, int exit_status);
 
 /* One clock slice: cpu_exec up to the next timer deadline, then the timers. */

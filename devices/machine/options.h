@@ -24,7 +24,8 @@
 #define VM_DEFAULT_GDB_PORT 1234
 
 /* What main() should do after parsing. */
-enum vm_action { VM_ACTION_RUN, VM_ACTION_HELP, VM_ACTION_VERSION, VM_ACTION_LOG_HELP };
+enum vm_action { VM_ACTION_RUN, VM_ACTION_HELP, VM_ACTION_VERSION, VM_ACTION_LOG_HELP,
+                 VM_ACTION_DEVICE_HELP };
 
 enum vm_accel { VM_ACCEL_INTERP, VM_ACCEL_JIT };
 
@@ -106,6 +107,10 @@ struct vm_options {
     enum vm_accel accel;
     bool accel_lockstep;                 /* -accel jit,lockstep=on: check against the interpreter */
     unsigned accel_tb_size;              /* -accel ...,tb-size=MiB of JIT code cache (0 = default) */
+    bool no_apic;                        /* -cpu ...,-apic: no local APIC and no I/O APIC */
+    bool x2apic;                         /* -cpu ...,+x2apic: the APIC offers x2APIC mode */
+    bool nodefaults;                     /* -nodefaults: no COM1 on stdio unless -serial */
+    bool pc_testdev;                     /* -device pc-testdev (QEMU's test device) */
     bool no_reboot;
     bool snapshot;
 

@@ -6,6 +6,11 @@
  * 8 RTC, 9 ACPI SCI, 12 PS/2 mouse, 14/15 IDE; PCI PIRQ A-D -> 10, 10, 11, 11 (as
  * SeaBIOS programs them).
  *
+ * Interrupts as on QEMU's pc machine: each ISA IRQ goes to the 8259 pair and
+ * to the I/O APIC (IRQ0 to pin 2); the 8259's INTR goes to LINT0 of the local
+ * APIC, which drives the CPU's INTR pin. The MADT describes this, with
+ * level-triggered overrides for the PCI/SCI IRQs 5, 9, 10, 11.
+ *
  * PCI: 00:00.0 i440FX host bridge, 00:01.0 PIIX3 ISA bridge, 00:01.1 PIIX3
  * IDE, 00:01.3 PIIX4
  * ACPI PM (the layout of QEMU's "pc" machine, which SeaBIOS expects).
@@ -13,6 +18,8 @@
 #include "devices/machine/pc.h"
 
 #include <time.h>
+
+#define PC_ACPI_TABLES_ADDR 0xf0100u    /* direct boot: after the RSDP at 0xF0000 */
 
 #include "cpu/cpu.h"
 #include "devices/machine/machine.h"
@@ -22,6 +29,76 @@ static void pc_cpu_intr(void *opaque, bool level)
 {
     struct machine *m = opaque;
     cpu_set_intr(&m->cpu, level);
+}
+
+static void pc_cpu_nmi(void *opaque)
+{
+    struct machine *m = opaque;
+    cpu_raise_nmi(&m->cpu);
+}
+
+/* The 8259's INTR output: LINT0 of the local APIC. */
+static void pc_pic_intr(void *opaque, bool level)
+{
+    struct machine *m = opaque;
+    lapic_set_extint(&m->dev.lapic, level);
+}
+
+/* ISA IRQ n reaches the 8259 pair and I/O APIC pin n (IRQ0: pin 2);
+ * lines 16-23 reach only the I/O APIC. While the board sleeps (S3) the
+ * RTC's IRQ8 is also the PIIX4's RTC wake input. */
+static void pc_irq(void *opaque, int line, bool level)
+{
+    struct machine *m = opaque;
+    struct pc_devices *d = &m->dev;
+    if (line < 16)
+        pic_set_irq(&d->pic, line, level);
+    if (d->has_apic)
+        ioapic_set_pin(&d->ioapic, line < 16 ? ioapic_isa_pin(line) : line, level);
+    if (line == 8 && level && d->asleep && acpi_pm_rtc_wake(&d->pm))
+        machine_request_resume(m);
+}
+
+static void pc_suspend(void *opaque)
+{
+    struct machine *m = opaque;
+    m->dev.asleep = true;
+    cpu_request_exit(&m->cpu);
+}
+
+static uint64_t apic_read_base(void *apic) { return lapic_read_base(apic); }
+static bool apic_write_base(void *apic, uint64_t v) { return lapic_write_base(apic, v); }
+static bool apic_rdmsr(void *apic, uint32_t i, uint64_t *v) { return lapic_rdmsr(apic, i, v); }
+static bool apic_wrmsr(void *apic, uint32_t i, uint64_t v) { return lapic_wrmsr(apic, i, v); }
+static uint32_t apic_cpuid_ecx(void *apic) { return lapic_cpuid_ecx(apic); }
+static uint64_t apic_read_deadline(void *apic) { return lapic_read_tsc_deadline(apic); }
+static void apic_write_deadline(void *apic, uint64_t v, uint64_t ns)
+{
+    lapic_write_tsc_deadline(apic, v, ns);
+}
+
+static const struct cpu_apic_ops pc_apic_ops = {
+    .read_base = apic_read_base, .write_base = apic_write_base,
+    .read_tsc_deadline = apic_read_deadline, .write_tsc_deadline = apic_write_deadline,
+    .rdmsr = apic_rdmsr, .wrmsr = apic_wrmsr, .cpuid_ecx = apic_cpuid_ecx,
+};
+
+/* The local APIC between the 8259 and the CPU, the I/O APIC beside the 8259. */
+static int pc_apic_init(struct pc_devices *d, struct machine *m)
+{
+    const struct lapic_wiring w = {
+        .set_intr = pc_cpu_intr, .nmi = pc_cpu_nmi, .cpu = m,
+        .pic_ack = pic_intr_ack, .pic = &d->pic,
+        .eoi = ioapic_eoi, .eoi_opaque = &d->ioapic, .x2apic = m->opt.x2apic,
+    };
+    if (lapic_init(&d->lapic, m->mem, &m->clock, &w) ||
+        ioapic_init(&d->ioapic, m->mem, &d->lapic))
+        return -1;
+    m->cpu.intr_ack = lapic_intr_ack;
+    m->cpu.intr_opaque = &d->lapic;
+    m->cpu.apic_ops = &pc_apic_ops;
+    m->cpu.apic = &d->lapic;
+    return 0;
 }
 
 static void pc_stop(void *opaque, int status)
@@ -65,12 +142,15 @@ int pc_devices_init(struct pc_devices *d, struct machine *m)
     };
     struct io_bus *bus = &m->io;
 
-    if (pic_init(&d->pic, bus, pc_cpu_intr, m))
+    d->has_apic = !m->opt.no_apic;
+    if (pic_init(&d->pic, bus, d->has_apic ? pc_pic_intr : pc_cpu_intr, m))
         return -1;
-    bus->irq_route = pic_set_irq;
-    bus->irq_opaque = &d->pic;
+    bus->irq_route = pc_irq;
+    bus->irq_opaque = m;
     m->cpu.intr_ack = pic_intr_ack;
     m->cpu.intr_opaque = &d->pic;
+    if (d->has_apic && pc_apic_init(d, m))
+        return -1;
 
     if (pit_init(&d->pit, bus, &m->clock))
         return -1;
@@ -98,14 +178,22 @@ int pc_devices_init(struct pc_devices *d, struct machine *m)
         acpi_pm_init(&d->pm, &d->pci, bus, &m->clock, pc_stop, m) ||
         ide_init(&d->ide, &d->pci, bus, m->mem, &m->clock))
         return -1;
+    acpi_pm_set_suspend(&d->pm, pc_suspend, m);
 
     if (vga_init(&d->vga, bus, m->mem))
         return -1;
+    if (m->opt.pc_testdev) {
+        io_unregister(bus, 0xe9, 1);    /* the Bochs 0xE9 console gives way, as in QEMU */
+        if (pc_testdev_init(&d->testdev, bus, m->mem))
+            return -1;
+    }
     if (fw_cfg_init(&d->fw_cfg, bus, m->mem) ||
         fw_cfg_add_pc_defaults(&d->fw_cfg, below_4g, above_4g, 1))
         return -1;
     const struct acpi_config acfg = {
         .pm_base = ACPI_PM_DEFAULT_BASE, .gpe0_base = ACPI_GPE0_BASE, .sci_irq = ACPI_SCI_IRQ,
+        .apic = d->has_apic, .lapic_base = LAPIC_DEFAULT_BASE, .ioapic_base = IOAPIC_BASE,
+        .pci_irq_mask = PC_PCI_IRQ_MASK,
     };
     acpi_tables_build(&d->acpi, &acfg);
     if (acpi_tables_add_fw_cfg(&d->fw_cfg, &d->acpi))
@@ -128,7 +216,12 @@ int pc_add_virtio_blk(struct pc_devices *d, struct machine *m, struct block_dev 
 
 void pc_devices_reset(struct pc_devices *d)
 {
+    d->asleep = false;
     pic_reset(&d->pic);
+    if (d->has_apic) {
+        lapic_reset(&d->lapic);
+        ioapic_reset(&d->ioapic);
+    }
     pit_reset(&d->pit);
     for (int i = 0; i < PC_NUM_UARTS; i++)
         uart_reset(&d->uart[i]);
@@ -174,5 +267,10 @@ int pc_devices_setup_direct_boot(struct pc_devices *d, struct machine *m)
             f->config[PCI_INTERRUPT_LINE] = pirq_irq[((devfn >> 3) + pin - 1) & 3];
     }
     acpi_pm_set_base(&d->pm, ACPI_PM_DEFAULT_BASE);
-    return acpi_tables_install(m->mem, &d->acpi, 0xf0100, 0xf0000);
+    return acpi_tables_install(m->mem, &d->acpi, PC_ACPI_TABLES_ADDR, 0xf0000);
+}
+
+uint32_t pc_devices_waking_vector(struct pc_devices *d, struct machine *m)
+{
+    return phys_read32(m->mem, PC_ACPI_TABLES_ADDR + d->acpi.facs_off + 12);   /* ACPI 5.2.10 */
 }

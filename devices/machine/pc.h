@@ -22,6 +22,8 @@
 #define SOFTVM_DEVICES_MACHINE_PC_H
 
 #include "devices/pic.h"
+#include "devices/lapic.h"
+#include "devices/ioapic.h"
 #include "devices/pit.h"
 #include "devices/uart.h"
 #include "devices/debugport.h"
@@ -37,15 +39,22 @@
 #include "devices/vga.h"
 #include "devices/ide.h"
 #include "devices/virtio_blk.h"
+#include "devices/pc_testdev.h"
 
 struct machine;
 
 #define PC_NUM_UARTS 4
 #define PC_MAX_VIRTIO_BLK 4
 #define PC_VIRTIO_BLK_SLOT 5        /* virtio-blk n at 00:(5+n).0 */
+/* ISA IRQs PCI devices and the SCI may use: level-triggered (ELCR, MADT). */
+#define PC_PCI_IRQ_MASK ((1u << 5) | (1u << 9) | (1u << 10) | (1u << 11))
 
 struct pc_devices {
     struct pic pic;
+    struct lapic lapic;                 /* the CPU's local APIC (unless has_apic is false) */
+    struct ioapic ioapic;
+    bool has_apic;                      /* -cpu ...,-apic leaves both out, as QEMU does */
+    bool asleep;                        /* S3: the CPU is off until a wake event */
     struct pit pit;
     struct uart uart[PC_NUM_UARTS];     /* COM1..COM4 */
     struct debug_ports debug;
@@ -62,6 +71,7 @@ struct pc_devices {
     struct ide_controller ide;          /* 00:01.1 PIIX3 IDE, IRQ 14/15 */
     struct virtio_blk vblk[PC_MAX_VIRTIO_BLK];
     int nvblk;
+    struct pc_testdev testdev;          /* only with -device pc-testdev */
 };
 
 /* Plug in a virtio-blk disk (the next slot from 00:05.0) owning bd. 0 or -1. */
@@ -83,5 +93,8 @@ void pc_devices_destroy(struct pc_devices *d);
  * Returns 0 or -1.
  */
 int pc_devices_setup_direct_boot(struct pc_devices *d, struct machine *m);
+/* The FACS firmware waking vector the guest left in the direct-boot ACPI
+ * tables (read before a resume rebuilds them). */
+uint32_t pc_devices_waking_vector(struct pc_devices *d, struct machine *m);
 
 #endif

@@ -681,6 +681,7 @@ Test(sys, msrs)
     ST_ASSERT_OK(cpu, v = cpu_rdmsr(cpu, 0x1b));
     cr_assert_eq(v, 0xfee00100);
     ST_ASSERT_FAULT(cpu, cpu_wrmsr(cpu, 0x1b, 0xfee00001), EXC_GP, 0);
+    ST_ASSERT_FAULT(cpu, cpu_rdmsr(cpu, 0x6e0), EXC_GP, 0);   /* TSC_DEADLINE needs an APIC */
     /* PAT: power-on value; types 2 and 3 are reserved. */
     ST_ASSERT_OK(cpu, v = cpu_rdmsr(cpu, 0x277));
     cr_assert_eq(v, 0x0007040600070406ull);
@@ -732,13 +733,14 @@ Test(sys, cpuid)
     memcpy(vendor, &r[1], 4);
     memcpy(vendor + 4, &r[3], 4);
     memcpy(vendor + 8, &r[2], 4);
-    cr_assert_str_eq(vendor, "SoftVMSoftVM");
+    cr_assert_str_eq(vendor, "GenuineIntel");
     cr_assert_eq(r[0], 1);
     cpu_cpuid(cpu, 1, 0, r);
-    cr_assert_eq((r[0] >> 8) & 0xf, 6);
+    cr_assert_eq(r[0], 0x663, "family 6 model 6 stepping 3, as QEMU's qemu32");
     uint32_t must = (1u << 4) | (1u << 5) | (1u << 8) | (1u << 11) | (1u << 13) | (1u << 15);
     cr_assert_eq(r[3] & must, must);
-    cr_assert_eq(r[3] & (1u << 9), 0, "no local APIC reported");
+    cr_assert_eq(r[3] & (1u << 9), 0, "no local APIC reported (none wired)");
+    cr_assert_eq(r[2] & (1u << 24), 0, "no TSC-deadline without an APIC");
     cr_assert_eq(r[3] & (1u << 1), 0, "VME not implemented");
     cpu_cpuid(cpu, 0x80000000u, 0, r);
     cr_assert_eq(r[0], 0x80000004u);

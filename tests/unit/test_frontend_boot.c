@@ -19,6 +19,7 @@
 #include "devices/machine/linux_boot.h"
 #include "devices/machine/machine.h"
 #include "devices/machine/multiboot.h"
+#include "cpu/system.h"
 #include "memory/memory.h"
 
 #define MB_HELLO SOFTVM_ASM_DIR "/multiboot_hello.bin"
@@ -281,6 +282,57 @@ Test(boot, multiboot_low_loaded_kernel, .timeout = 60)
     free(m);
 }
 
+/* The PIT through the I/O APIC to the local APIC, the LAPIC timer and a
+ * self-IPI, programmed as an OS does it (tests/asm/multiboot_ioapic.asm).
+ * Expected times from arithmetic: 4 PIT periods of 11932 / 1193182 Hz =
+ * 40.0003 ms; 1000000 LAPIC counts at 1 GHz = 1 ms. */
+Test(boot, multiboot_ioapic_routes_the_pit, .timeout = 60)
+{
+    struct capture out = {0};
+    struct vm_options opt;
+    base_options(&opt, &out);
+    opt.kernel = SOFTVM_ASM_DIR "/multiboot_ioapic.bin";
+    struct machine *m = calloc(1, sizeof(*m));
+    cr_assert_eq(machine_init(m, &opt), 0);
+    cr_assert(machine_run_slices(m, 100000), "serial so far: '%.*s'", (int)out.len, out.buf);
+    out.buf[out.len] = '\0';
+    cr_assert_str_eq(out.buf, "pit via ioapic: 5 ticks, isr ok, 40 ms\n"
+                     "lapic timer: 1 ms\n"
+                     "self ipi ok\n");
+    cr_assert_eq(m->exit_status, (0x2A << 1) | 1);
+    machine_destroy(m);
+    free(m);
+}
+
+/* Without the APICs (-cpu qemu32,-apic) CPUID says so and the page is absent. */
+Test(boot, cpu_without_apic)
+{
+    struct vm_options opt;
+    base_options(&opt, NULL);
+    opt.kernel = MB_HELLO;
+    opt.no_apic = true;
+    struct machine *m = calloc(1, sizeof(*m));
+    cr_assert_eq(machine_init(m, &opt), 0);
+    uint32_t r[4];
+    cpu_cpuid(&m->cpu, 1, 0, r);
+    cr_assert_eq(r[3] & (1u << 9), 0);
+    cr_assert_eq(phys_read32(m->mem, 0xfee00030), 0xffffffffu);
+    cr_assert_eq(phys_read32(m->mem, 0xfec00000), 0xffffffffu);
+    machine_destroy(m);
+    free(m);
+    base_options(&opt, NULL);
+    opt.kernel = MB_HELLO;
+    m = calloc(1, sizeof(*m));
+    cr_assert_eq(machine_init(m, &opt), 0);
+    cpu_cpuid(&m->cpu, 1, 0, r);
+    cr_assert_eq(r[3] & (1u << 9), 1u << 9, "the APIC, globally enabled after reset");
+    cr_assert_eq(r[2] & (1u << 24), 1u << 24, "TSC-deadline");
+    cr_assert_eq(phys_read32(m->mem, 0xfee00030), 0x00050014u);
+    machine_destroy(m);
+    free(m);
+}
+
+
 /* Parameterized cases hold arrays, not pointers: criterion may run each in a
  * freshly started process where the parent's addresses mean nothing. */
 
@@ -489,7 +541,7 @@ ParameterizedTestParameters(boot, file_refused)
 {
     static struct file_bad cases[] = {
         { false, "/nonexistent/vmlinuz", 0, false,
-          "-kernel '/nonexistent/vmlinuz': No such file or directory" },
+          "-kernel '/nonexistent/vmlinuz': could not open kernel file: No such file or directory" },
         { false, "", 0, false, "the file is empty" },
         { false, "", 16384, true, "not a kernel" },
         { false, "/tmp", 0, false, "not a regular file" },
