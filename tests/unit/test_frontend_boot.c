@@ -286,11 +286,12 @@ Test(boot, multiboot_low_loaded_kernel, .timeout = 60)
  * self-IPI, programmed as an OS does it (tests/asm/multiboot_ioapic.asm).
  * Expected times from arithmetic: 4 PIT periods of 11932 / 1193182 Hz =
  * 40.0003 ms; 1000000 LAPIC counts at 1 GHz = 1 ms. */
-Test(boot, multiboot_ioapic_routes_the_pit, .timeout = 60)
+static void run_ioapic_kernel(enum vm_accel accel)
 {
     struct capture out = {0};
     struct vm_options opt;
     base_options(&opt, &out);
+    opt.accel = accel;
     opt.kernel = SOFTVM_ASM_DIR "/multiboot_ioapic.bin";
     struct machine *m = calloc(1, sizeof(*m));
     cr_assert_eq(machine_init(m, &opt), 0);
@@ -303,6 +304,9 @@ Test(boot, multiboot_ioapic_routes_the_pit, .timeout = 60)
     machine_destroy(m);
     free(m);
 }
+
+Test(boot, multiboot_ioapic_routes_the_pit, .timeout = 60) { run_ioapic_kernel(VM_ACCEL_INTERP); }
+Test(boot, multiboot_ioapic_routes_the_pit_jit, .timeout = 60) { run_ioapic_kernel(VM_ACCEL_JIT); }
 
 /* Without the APICs (-cpu qemu32,-apic) CPUID says so and the page is absent. */
 Test(boot, cpu_without_apic)
