@@ -82,6 +82,9 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
 #define CR4_PCE 0x00000100u
 #define CR4_OSFXSR 0x00000200u
 #define CR4_OSXMMEXCPT 0x00000400u
+#define CR4_UMIP 0x00000800u
+#define CPUID7_EBX_TSC_ADJUST (1u << 1)
+#define CPUID7_ECX_UMIP (1u << 2)
 #define EFER_SCE (1ull << 0)
 #define EFER_NXE (1ull << 11)
 
@@ -189,6 +192,9 @@ struct cpu {
     struct phys_mem *mem;
     struct io_bus *io;
     const struct vclock *clock; /* RDTSC's time base, or NULL (cpu/system.h) */
+    /* Features of CPUID leaf 7 the CPU model offers (-cpu max, +umip,
+     * +tsc-adjust): 0 keeps the maximum basic leaf at 1. */
+    uint32_t feat7_ebx, feat7_ecx;
     const struct cpu_apic_ops *apic_ops;   /* NULL: no local APIC (CPUID.1:EDX.APIC = 0) */
     void *apic;
 

@@ -20,6 +20,7 @@ struct cpu_msrs {
     uint64_t pat;
     uint64_t misc_enable;
     uint64_t tsc_offset;            /* TSC = f(icount) + tsc_offset */
+    uint64_t tsc_adjust;            /* IA32_TSC_ADJUST: the writes to the TSC so far */
     uint64_t mtrr_def_type;
     uint64_t mtrr_fixed[11];
     uint64_t mtrr_var[16];          /* base/mask pairs for 8 variable ranges */

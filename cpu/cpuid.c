@@ -61,7 +61,7 @@ void cpu_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t subleaf, uint32_t out[4]
     case 0: {
         /* Vendor string in EBX, EDX, ECX order. */
         static const char vendor[12] = { 'G','e','n','u','i','n','e','I','n','t','e','l' };
-        out[0] = 1;
+        out[0] = (cpu->feat7_ebx | cpu->feat7_ecx) ? 7 : 1;   /* leaves 2-6 read 0 */
         memcpy(&out[1], vendor, 4);
         memcpy(&out[3], vendor + 4, 4);
         memcpy(&out[2], vendor + 8, 4);
@@ -79,6 +79,12 @@ void cpu_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t subleaf, uint32_t out[4]
         out[3] = edx;
         return;
     }
+    case 7:
+        if (!(cpu->feat7_ebx | cpu->feat7_ecx) || subleaf != 0)
+            return;
+        out[1] = cpu->feat7_ebx;     /* TSC_ADJUST */
+        out[2] = cpu->feat7_ecx;     /* UMIP */
+        return;
     case 0x80000000u:
         out[0] = 0x80000004u;
         return;
@@ -89,7 +95,6 @@ void cpu_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t subleaf, uint32_t out[4]
         put_string(out, brand + 16 * (leaf - 0x80000002u), 4);
         return;
     default:
-        (void)subleaf;
         return;   /* unknown leaves: all zero */
     }
 }

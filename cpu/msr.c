@@ -3,7 +3,7 @@
  * stamp counter. Any other MSR index raises #GP(0), as do writes of
  * reserved bits.
  *
- * Implemented: TSC (0x10), APIC_BASE (0x1B, the local APIC's when there is
+ * Implemented: TSC (0x10), TSC_ADJUST (0x3B, when CPUID.7 offers it), APIC_BASE (0x1B, the local APIC's when there is
  * one), TSC_DEADLINE (0x6E0) and the x2APIC registers (0x800-0x8FF) with a
  * local APIC, SYSENTER_CS/ESP/EIP
  * (0x174-0x176), MTRRCAP (0xFE), MISC_ENABLE (0x1A0), the variable MTRRs
@@ -20,7 +20,7 @@
 #include "devices/vclock.h"
 
 enum {
-    MSR_TSC = 0x10, MSR_APIC_BASE = 0x1b, MSR_MTRRCAP = 0xfe,
+    MSR_TSC = 0x10, MSR_APIC_BASE = 0x1b, MSR_TSC_ADJUST = 0x3b, MSR_MTRRCAP = 0xfe,
     MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176,
     MSR_MISC_ENABLE = 0x1a0, MSR_MTRR_PHYS0 = 0x200, MSR_MTRR_FIX64K = 0x250,
     MSR_MTRR_FIX16K_80000 = 0x258, MSR_MTRR_FIX16K_A0000 = 0x259,
@@ -108,6 +108,10 @@ uint64_t cpu_rdmsr(struct cpu *cpu, uint32_t index)
     require_cpl0(cpu);
     switch (index) {
     case MSR_TSC: return tsc_raw(cpu) + m->tsc_offset;
+    case MSR_TSC_ADJUST:
+        if (!(cpu->feat7_ebx & CPUID7_EBX_TSC_ADJUST))
+            break;
+        return m->tsc_adjust;
     case MSR_APIC_BASE:
         return cpu->apic_ops ? cpu->apic_ops->read_base(cpu->apic) : m->apic_base;
     case MSR_TSC_DEADLINE:
@@ -142,8 +146,18 @@ void cpu_wrmsr(struct cpu *cpu, uint32_t index, uint64_t value)
     struct cpu_msrs *m = &cpu->priv.msr;
     require_cpl0(cpu);
     switch (index) {
-    case MSR_TSC:
+    case MSR_TSC: {
+        /* IA32_TSC_ADJUST follows every write to the TSC (SDM Vol. 3B 17.17.3). */
+        uint64_t old = tsc_raw(cpu) + m->tsc_offset;
         m->tsc_offset = value - tsc_raw(cpu);
+        m->tsc_adjust += value - old;
+        return;
+    }
+    case MSR_TSC_ADJUST:
+        if (!(cpu->feat7_ebx & CPUID7_EBX_TSC_ADJUST))
+            break;
+        m->tsc_offset += value - m->tsc_adjust;   /* the TSC moves by the change */
+        m->tsc_adjust = value;
         return;
     case MSR_APIC_BASE:
         if (value & APIC_BASE_RSVD)

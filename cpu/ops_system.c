@@ -24,8 +24,15 @@ static void store_sel(struct cpu *cpu, const struct insn *in, uint16_t v)
         cpu_write16(cpu, in->seg, insn_ea(cpu, in), v);
 }
 
-OP(sldt) { store_sel(cpu, in, cpu->ldtr.sel); }
-OP(str) { store_sel(cpu, in, cpu->tr.sel); }
+/* CR4.UMIP: SGDT, SIDT, SLDT, STR and SMSW are CPL 0 only (SDM Vol. 3A 2.5). */
+static void umip_check(struct cpu *cpu)
+{
+    if ((cpu->cr4 & CR4_UMIP) && cpu_protected(cpu) && (cpu->cpl != 0 || cpu_vm86(cpu)))
+        raise_gp0(cpu);
+}
+
+OP(sldt) { umip_check(cpu); store_sel(cpu, in, cpu->ldtr.sel); }
+OP(str) { umip_check(cpu); store_sel(cpu, in, cpu->tr.sel); }
 
 OP(lldt)
 {
@@ -79,16 +86,16 @@ static void load_dtable(struct cpu *cpu, const struct insn *in, struct dtable *t
     t->base = base;
 }
 
-OP(sgdt) { store_dtable(cpu, in, &cpu->gdtr); }
-OP(sidt) { store_dtable(cpu, in, &cpu->idtr); }
+OP(sgdt) { umip_check(cpu); store_dtable(cpu, in, &cpu->gdtr); }
+OP(sidt) { umip_check(cpu); store_dtable(cpu, in, &cpu->idtr); }
 OP(lgdt) { load_dtable(cpu, in, &cpu->gdtr); }
 OP(lidt) { load_dtable(cpu, in, &cpu->idtr); }
 
 /* SMSW: to a register the whole CR0 (operand size), to memory 16 bits.
- * Allowed at any CPL: only CR4.UMIP, which softvm does not offer, restricts
- * it (SDM Vol. 2B SMSW). */
+ * Allowed at any CPL unless CR4.UMIP is set (SDM Vol. 2B SMSW). */
 OP(smsw)
 {
+    umip_check(cpu);
     uint32_t cr0 = cpu->cr0;
     if (in->mod == 3)
         reg_write(cpu, in->rm, in->opsize, cr0);

@@ -50,7 +50,8 @@ void cpu_write_cr(struct cpu *cpu, int n, uint32_t value)
         tlb_flush_nonglobal(cpu);
         return;
     case 4: {
-        if (value & ~CR4_VALID)
+        uint32_t valid = CR4_VALID | (cpu->feat7_ecx & CPUID7_ECX_UMIP ? CR4_UMIP : 0);
+        if (value & ~valid)
             cpu_raise(cpu, EXC_GP, true, 0);
         uint32_t changed = cpu->cr4 ^ value;
         cpu->cr4 = value;

@@ -598,7 +598,7 @@ static const char *const cpu_features[] = {
     "pat", "pse36", "mmx", "fxsr", "sse", "sse2", "nx", "tsc-deadline", NULL,
 };
 /* Features softvm does not have: asking for them to be off is what we are. */
-static const char *const cpu_absent_ok[] = { "vme", "pcid", "invpcid", "umip",
+static const char *const cpu_absent_ok[] = { "vme", "pcid", "invpcid",
                                              "smap", "smep", "pku", "svm", "vmx", NULL };
 
 static bool in_list(const char *const *list, const char *s)
@@ -645,6 +645,14 @@ static int cpu_kv(struct vm_options *opt, const char *on, const char *key, const
         opt->x2apic = add;
         return 0;
     }
+    if (!strcmp(f, "umip")) {
+        opt->umip = add;
+        return 0;
+    }
+    if (!strcmp(f, "tsc-adjust") || !strcmp(f, "tsc_adjust")) {
+        opt->tsc_adjust = add;
+        return 0;
+    }
     if (add && in_list(cpu_features, f))
         return 0;                               /* already there */
     if (!add && in_list(cpu_absent_ok, f))
@@ -669,6 +677,8 @@ static int parse_cpu(struct vm_options *opt, const char *on, const char *a, FILE
         return fail(err, "%s: CPU model 'host' requires KVM (softvm emulates in software)", on);
     if (!in_list(cpu_models, model))
         return fail(err, "%s: CPU model '%s' is not implemented (use qemu32)", on, model);
+    if (!strcmp(model, "max"))
+        opt->umip = opt->tsc_adjust = true;   /* everything softvm can offer */
     return a[n] ? parse_kv_list(opt, on, a + n + 1, cpu_kv, err) : 0;
 }
 

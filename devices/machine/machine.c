@@ -424,6 +424,9 @@ int machine_init(struct machine *m, const struct vm_options *opt)
     vclock_init(&m->clock, &m->cpu.icount, opt->ns_per_insn ? opt->ns_per_insn : 1);
     cpu_init(&m->cpu, m, m->mem, &m->io);
     m->cpu.clock = &m->clock;
+    /* The CPU model's optional features (-cpu max, +umip, +tsc-adjust). */
+    m->cpu.feat7_ebx = opt->tsc_adjust ? CPUID7_EBX_TSC_ADJUST : 0;
+    m->cpu.feat7_ecx = opt->umip ? CPUID7_ECX_UMIP : 0;
     if (pc_devices_init(&m->dev, m) != 0) {
         fprintf(stderr, "softvm: internal error: device wiring failed\n");
         machine_destroy(m);

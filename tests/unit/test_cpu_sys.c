@@ -923,3 +923,32 @@ Test(sys, far_ret_checks)
     cpu->regs[R_ESP] = 0xffc;
     ST_ASSERT_FAULT(cpu, cpu_far_ret(cpu, 4, 0), EXC_SS, 0);
 }
+
+/* CPUID leaf 7 features a model may offer (-cpu max): UMIP gates CR4 bit 11,
+ * TSC_ADJUST follows TSC writes (SDM Vol. 3B 17.17.3). */
+Test(sys, leaf7_umip_and_tsc_adjust)
+{
+    uint32_t r[4];
+    cpu_cpuid(cpu, 7, 0, r);
+    cr_assert_eq(r[0] | r[1] | r[2] | r[3], 0, "qemu32: no leaf 7");
+    ST_ASSERT_FAULT(cpu, cpu_write_cr(cpu, 4, CR4_UMIP), EXC_GP, 0);
+    ST_ASSERT_FAULT(cpu, cpu_rdmsr(cpu, 0x3b), EXC_GP, 0);
+    cpu->feat7_ebx = CPUID7_EBX_TSC_ADJUST;
+    cpu->feat7_ecx = CPUID7_ECX_UMIP;
+    cpu_cpuid(cpu, 0, 0, r);
+    cr_assert_eq(r[0], 7);
+    cpu_cpuid(cpu, 7, 0, r);
+    cr_assert_eq(r[1], 1u << 1);
+    cr_assert_eq(r[2], 1u << 2);
+    ST_ASSERT_OK(cpu, cpu_write_cr(cpu, 4, CR4_UMIP));
+    cr_assert_eq(cpu->cr4, CR4_UMIP);
+    volatile uint64_t v = 0;
+    cpu->icount = 1000;
+    ST_ASSERT_OK(cpu, v = cpu_rdmsr(cpu, 0x3b));
+    cr_assert_eq(v, 0);
+    ST_ASSERT_OK(cpu, cpu_wrmsr(cpu, 0x10, 5000));      /* TSC 1000 -> 5000 */
+    ST_ASSERT_OK(cpu, v = cpu_rdmsr(cpu, 0x3b));
+    cr_assert_eq(v, 4000);
+    ST_ASSERT_OK(cpu, cpu_wrmsr(cpu, 0x3b, 1000));      /* TSC moves back by 3000 */
+    cr_assert_eq(cpu_rdtsc(cpu), 2000);
+}
