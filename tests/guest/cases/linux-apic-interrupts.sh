@@ -16,9 +16,9 @@ fi
 [[ -f $GUEST_KERNEL && -f $GUEST_INTERACTIVE_INITRD ]] ||
     { echo "missing guest images: bash tests/guests/build.sh"; exit 1; }
 
-cmd='a=$(awk "/LOC:/ {print \$2}" /proc/interrupts); sleep 1; '
-cmd+='b=$(awk "/LOC:/ {print \$2}" /proc/interrupts); echo "loc-grows=$((b > a))"; '
-cmd+='grep -E " (timer|ttyS0)\$" /proc/interrupts | tr -s " " | sed "s/^ *[0-9]*: [0-9]* /irq: /"; '
+cmd='set -- $(grep LOC: /proc/interrupts); a=$2; sleep 1; '
+cmd+='set -- $(grep LOC: /proc/interrupts); echo "loc-grows=$(($2 > a))"; '
+cmd+='grep -E " (timer|ttyS0)" /proc/interrupts | tr -s " " | sed "s/^ *[0-9]*: [0-9]* /irq: /"; '
 cmd+='exit\n'
 python3 "$HARNESS" --timeout 600 --fail-on "Kernel panic" \
     --send 'softvm:~# ' "$cmd" \
