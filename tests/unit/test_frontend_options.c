@@ -683,3 +683,77 @@ Test(options, typical_command_line)
     cr_assert_eq(p.err[0], '\0');
 }
 
+
+/* ---- -cpu, -smp, -machine, -nodefaults, -device, -global (QEMU's names) ---- */
+
+Test(options, cpu_models_and_features)
+{
+    struct parsed p = parse("-cpu", "qemu32", NULL);
+    OK(p);
+    cr_assert_not(p.opt.no_apic);
+    cr_assert_not(p.opt.x2apic || p.opt.umip || p.opt.tsc_adjust);
+    p = parse("-cpu", "qemu64,-apic", NULL);
+    OK(p);
+    cr_assert(p.opt.no_apic);
+    p = parse("-cpu", "qemu64,+x2apic,+tsc-deadline", NULL);
+    OK(p);
+    cr_assert(p.opt.x2apic);
+    p = parse("-cpu", "qemu64,-x2apic,+umip", NULL);
+    OK(p);
+    cr_assert_not(p.opt.x2apic);
+    cr_assert(p.opt.umip);
+    p = parse("-cpu", "max,vendor=GenuineIntel,host-phys-bits", NULL);
+    OK(p);
+    cr_assert(p.opt.umip && p.opt.tsc_adjust);
+    p = parse("-cpu", "qemu32,apic=off", NULL);
+    OK(p);
+    cr_assert(p.opt.no_apic);
+    BAD(parse("-cpu", "host", NULL), "requires KVM");
+    BAD(parse("-cpu", "Opteron_G1", NULL), "CPU model 'Opteron_G1' is not implemented");
+    BAD(parse("-cpu", "qemu64,+svm", NULL), "CPU feature 'svm' is not implemented");
+    BAD(parse("-cpu", "qemu64,-sse2", NULL), "removing 'sse2' is not implemented");
+    BAD(parse("-cpu", "max,vendor=AuthenticAMD", NULL), "vendor=AuthenticAMD: not implemented");
+}
+
+Test(options, smp_machine_nodefaults_global)
+{
+    OK(parse("-smp", "1", NULL));
+    OK(parse("-smp", "cpus=1,sockets=1,cores=1,threads=1", NULL));
+    BAD(parse("-smp", "2", NULL), "more than one CPU is not implemented");
+    BAD(parse("-smp", "cpus=4", NULL), "cpus=4: more than one CPU");
+    BAD(parse("-smp", "x", NULL), "not a CPU count");
+    struct parsed p = parse("-machine", "accel=tcg", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.accel, VM_ACCEL_INTERP);
+    OK(parse("-M", "pc", NULL));
+    OK(parse("-accel", "tcg", NULL));
+    BAD(parse("-machine", "accel=kvm", NULL), "only tcg");
+    BAD(parse("-machine", "q35", NULL), "machine 'q35' is not implemented");
+    p = parse("-nodefaults", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.serial[0].kind, VM_CHARDEV_NULL, "no COM1 on stdio");
+    p = parse("-nodefaults", "-serial", "stdio", NULL);
+    cr_assert_eq(p.opt.serial[0].kind, VM_CHARDEV_STDIO);
+    OK(parse("-global", "kvm-pit.lost_tick_policy=discard", NULL));
+    BAD(parse("-global", "ide-hd.ver=1", NULL), "is not implemented");
+}
+
+Test(options, test_devices)
+{
+    struct parsed p = parse("-device", "pc-testdev", "-device",
+                            "isa-debug-exit,iobase=0xf4,iosize=0x4", NULL);
+    OK(p);
+    cr_assert(p.opt.pc_testdev);
+    BAD(parse("-device", "isa-debug-exit,iobase=0x501", NULL), "iobase=0x501 is not implemented");
+    BAD(parse("-device", "isa-debug-exit,iosize=3", NULL), "iosize must be 1, 2 or 4");
+    BAD(parse("-device", "pc-testdev,foo=1", NULL), "unknown property 'foo'");
+    p = parse("-device", "help", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.action, VM_ACTION_DEVICE_HELP);
+    char buf[1024] = {0};
+    FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
+    options_print_device_help(f);
+    fclose(f);
+    cr_assert(strstr(buf, "name \"pc-testdev\""), "kvm-unit-tests greps for this: %s", buf);
+    cr_assert(strstr(buf, "name \"isa-debug-exit\""));
+}
