@@ -545,7 +545,7 @@ ParameterizedTestParameters(boot, file_refused)
 {
     static struct file_bad cases[] = {
         { false, "/nonexistent/vmlinuz", 0, false,
-          "-kernel '/nonexistent/vmlinuz': could not open kernel file: No such file or directory" },
+          "'/nonexistent/vmlinuz': could not open kernel file: No such file" },
         { false, "", 0, false, "the file is empty" },
         { false, "", 16384, true, "not a kernel" },
         { false, "/tmp", 0, false, "not a regular file" },
