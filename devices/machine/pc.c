@@ -257,6 +257,10 @@ int pc_devices_setup_direct_boot(struct pc_devices *d, struct machine *m)
     for (int i = 0; i < 4; i++)
         pci_config_write(&d->pci, PCI_DEVFN(1, 0), 0x60 + i, pirq_irq[i], 1);
     io_write(&m->io, 0x4d1, 0x0e, 1);           /* IRQ 9 (SCI), 10, 11 level */
+    /* IDE decode enable in IDETIM of both channels (PIIX3 2.4.3), as
+     * SeaBIOS's piix_ide_setup does; Linux's ata_piix checks the bit. */
+    pci_config_write(&d->pci, PCI_DEVFN(1, 1), 0x40, 0x8000, 2);
+    pci_config_write(&d->pci, PCI_DEVFN(1, 1), 0x42, 0x8000, 2);
     /* Interrupt Line of each add-in PCI function with a pin, as SeaBIOS
      * writes it (there is no _PRT in the DSDT, so Linux reads it from here).
      * The chipset's own functions in slots 0-1 are left as they are. */

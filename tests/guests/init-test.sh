@@ -10,6 +10,10 @@
 . /lib/softvm/guest-lib.sh
 guest_setup
 mark boot-ok
+# "softvm.disktest" on the command line: the disk workload instead (disktest.sh)
+case " $(cat /proc/cmdline) " in
+*" softvm.disktest "*) exec softvm-disktest ;;
+esac
 softvm-workloads
 mark done
 poweroff -f

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Debian's stock kernel drives softvm's disks with its own modules, loaded
+# from the test initramfs (ata_piix + sd_mod on the PIIX3 IDE controller,
+# virtio_pci + virtio_blk on virtio-blk), booted with "softvm.disktest"
+# (tests/guests/disktest.sh):
+#   - /dev/sda: a raw ext2 image made on the host with mke2fs -d (IDE);
+#   - /dev/vda: an ext4 image, converted to qcow2 by qemu-img (virtio).
+# The guest prints the md5 of three files from each, which must equal the
+# host's md5 of the same files; writes a new file /out on each, runs sync,
+# and prints "MARK synced". softvm is then killed with SIGKILL at once: what
+# the guest's sync reported written must be in the images. On the host:
+# qemu-img check (clean, or leaks only), e2fsck (journal replay and the
+# superblock's lazy free counts allowed, no other repair), and /out read back
+# with debugfs must hold data2 + data1.
+# acpi=off: the DSDT has no PCI host bridge yet, so with ACPI on Linux would
+# not scan PCI at all (legacy probing finds the devices; IRQs come from the
+# Interrupt Line registers softvm's direct boot fills in).
+# Runs once per accelerator in $SOFTVM_ACCELS. SOFTVM_GUEST_LINUX=0 skips it.
+set -uo pipefail
+
+if [[ ${SOFTVM_GUEST_LINUX:-1} == 0 ]]; then
+    echo "skip: Linux guest cases switched off (SOFTVM_GUEST_LINUX=0)"
+    exit 77
+fi
+[[ -x $SOFTVM ]] || { echo "skip: no $SOFTVM (build first)"; exit 77; }
+[[ -f $GUEST_KERNEL && -f $GUEST_TEST_INITRD ]] ||
+    { echo "missing guest images: bash tests/guests/build.sh"; exit 1; }
+for t in mke2fs e2fsck debugfs qemu-img; do
+    command -v $t >/dev/null || { echo "missing $t: bash tests/install-deps.sh"; exit 1; }
+done
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/files/sub"
+python3 - "$work/files" <<'PY' || exit 1
+import random, sys
+r = random.Random(2026)
+d = sys.argv[1]
+open(d + "/data1", "wb").write(bytes(r.getrandbits(8) for _ in range(1 << 20)))
+open(d + "/data2", "wb").write(bytes(r.getrandbits(8) for _ in range(300 * 1024 + 77)))
+open(d + "/sub/data3", "wb").write(b"softvm disk test\n" * 100)
+PY
+want_read=$(cat "$work/files/data1" "$work/files/data2" "$work/files/sub/data3" | md5sum | cut -d ' ' -f 1)
+want_out=$(cat "$work/files/data2" "$work/files/data1" | md5sum | cut -d ' ' -f 1)
+E2=(-q -F -E root_owner=0:0 -d "$work/files")
+
+status=0
+for accel in ${SOFTVM_ACCELS:-interp}; do
+    echo "accel $accel:"
+    rm -f "$work"/*.img "$work"/*.qcow2
+    mke2fs "${E2[@]}" -t ext2 "$work/sda.img" 16M || exit 1
+    mke2fs "${E2[@]}" -t ext4 "$work/vda.img" 16M || exit 1
+    qemu-img convert -f raw -O qcow2 "$work/vda.img" "$work/vda.qcow2" || exit 1
+    python3 - "$want_read" -- "$SOFTVM" -accel "$accel" -m 128 -kernel "$GUEST_KERNEL" \
+        -initrd "$GUEST_TEST_INITRD" -append "console=ttyS0 quiet acpi=off softvm.disktest" \
+        -drive "file=$work/sda.img,format=raw,if=ide,index=0" \
+        -drive "file=$work/vda.qcow2,format=qcow2,if=none,id=vd" -device virtio-blk-pci,drive=vd \
+        -nographic -no-reboot <<'PY' || status=1
+import os, select, signal, subprocess, sys, time
+want, cmd = sys.argv[1], sys.argv[3:]
+p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+out, deadline, ok = b"", time.time() + 1500, False
+while time.time() < deadline:
+    r, _, _ = select.select([p.stdout], [], [], 5)
+    if r:
+        chunk = os.read(p.stdout.fileno(), 4096)
+        if not chunk:
+            break
+        out += chunk
+        if b"MARK synced" in out:
+            os.kill(p.pid, signal.SIGKILL)    # right after the guest's sync returned
+            ok = True
+            break
+p.kill()
+p.wait()
+text = out.decode("utf-8", "replace")
+marks = {l.split()[1]: l.split()[-1] for l in text.splitlines() if l.startswith("MARK ")}
+bad = [d for d in ("sda", "vda") if marks.get("read-" + d) != want]
+if not ok or bad or "Kernel panic" in text:
+    print("\n".join(text.splitlines()[-40:]))
+    print(f"FAIL: synced={ok} wrong or missing reads: {bad} (want {want})")
+    sys.exit(1)
+print(f"PASS: read-sda and read-vda = {want}, killed after MARK synced")
+PY
+    qemu-img check -q "$work/vda.qcow2"
+    rc=$?
+    [[ $rc -eq 0 || $rc -eq 3 ]] || { echo "FAIL: qemu-img check status $rc"; status=1; }
+    qemu-img convert -f qcow2 -O raw "$work/vda.qcow2" "$work/vda-back.img" || status=1
+    for img in sda.img vda-back.img; do
+        # A filesystem killed while mounted may need its journal replayed and
+        # the superblock's free block/inode totals recounted (the kernel
+        # writes those lazily); any other repair is a failure.
+        e2fsck -fy "$work/$img" > "$work/fsck.log" 2>&1
+        rc=$?
+        fixes=$(grep -c 'Fix? yes' "$work/fsck.log")
+        allowed=$(grep -cE '^Free (blocks|inodes) count wrong \(' "$work/fsck.log")
+        if [[ $rc -gt 1 || $fixes -ne $allowed ]] ||
+            grep -qiE 'illegal|corrupt|unattached|deleted|duplicate' "$work/fsck.log"; then
+            echo "FAIL: e2fsck on $img (status $rc):"; cat "$work/fsck.log"; status=1
+        fi
+        got=$(debugfs -R "cat /out" "$work/$img" 2>/dev/null | md5sum | cut -d ' ' -f 1)
+        if [[ $got != "$want_out" ]]; then
+            echo "FAIL: /out on $img has md5 $got, want $want_out"; status=1
+        else
+            echo "PASS: /out on $img survived kill -9 ($got)"
+        fi
+    done
+done
+exit $status
