@@ -36,7 +36,9 @@ enum {
 /* IA32_APIC_BASE: BSP flag (bit 8), global enable (bit 11), base (bits 12+). */
 #define APIC_BASE_BSP 0x100ull
 #define APIC_BASE_EN  0x800ull
-#define APIC_BASE_RSVD (0x6ffull | PHYS_RSVD)
+/* Bit 10 (x2APIC enable) is the APIC's to refuse when it has no x2APIC mode. */
+#define APIC_BASE_EXTD 0x400ull
+#define APIC_BASE_RSVD (0x2ffull | PHYS_RSVD)
 /* MTRRCAP: 8 variable ranges, fixed ranges (bit 8), write-combining (bit 10). */
 #define MTRRCAP_VALUE 0x508ull
 /* MISC_ENABLE: fast strings (bit 0); BTS/PEBS unavailable (bits 11, 12) are read-only. */
@@ -167,6 +169,8 @@ void cpu_wrmsr(struct cpu *cpu, uint32_t index, uint64_t value)
                 break;
             return;
         }
+        if (value & APIC_BASE_EXTD)
+            break;
         /* Without a local APIC it can never be enabled. */
         m->apic_base = (value & ~(APIC_BASE_BSP | APIC_BASE_EN)) | (m->apic_base & APIC_BASE_BSP);
         return;

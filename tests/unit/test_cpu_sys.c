@@ -681,6 +681,7 @@ Test(sys, msrs)
     ST_ASSERT_OK(cpu, v = cpu_rdmsr(cpu, 0x1b));
     cr_assert_eq(v, 0xfee00100);
     ST_ASSERT_FAULT(cpu, cpu_wrmsr(cpu, 0x1b, 0xfee00001), EXC_GP, 0);
+    ST_ASSERT_FAULT(cpu, cpu_wrmsr(cpu, 0x1b, 0xfee00c00), EXC_GP, 0);   /* no x2APIC */
     ST_ASSERT_FAULT(cpu, cpu_rdmsr(cpu, 0x6e0), EXC_GP, 0);   /* TSC_DEADLINE needs an APIC */
     /* PAT: power-on value; types 2 and 3 are reserved. */
     ST_ASSERT_OK(cpu, v = cpu_rdmsr(cpu, 0x277));

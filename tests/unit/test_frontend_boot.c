@@ -326,12 +326,17 @@ Test(boot, cpu_without_apic)
     free(m);
     base_options(&opt, NULL);
     opt.kernel = MB_HELLO;
+    opt.x2apic = true;
     m = calloc(1, sizeof(*m));
     cr_assert_eq(machine_init(m, &opt), 0);
     cpu_cpuid(&m->cpu, 1, 0, r);
     cr_assert_eq(r[3] & (1u << 9), 1u << 9, "the APIC, globally enabled after reset");
     cr_assert_eq(r[2] & (1u << 24), 1u << 24, "TSC-deadline");
     cr_assert_eq(phys_read32(m->mem, 0xfee00030), 0x00050014u);
+    /* x2APIC mode through the MSR, when the model offers it (+x2apic). */
+    cr_assert_eq(setjmp(m->cpu.exc_jmp), 0, "WRMSR IA32_APIC_BASE faulted");
+    cpu_wrmsr(&m->cpu, 0x1b, 0xfee00c00);
+    cr_assert_eq(cpu_rdmsr(&m->cpu, 0x803), 0x00050014u, "the version register as MSR 0x803");
     machine_destroy(m);
     free(m);
 }
