@@ -2,10 +2,10 @@
  * optable.h - THE opcode table: one row per opcode of the one-byte map and
  * the two-byte (0F xx) map, with group opcodes split by ModRM.reg.
  *
- * Every consumer reads the same rows: the decoder (operand form: ModRM,
- * immediates), the interpreter (handler), the TB builder (ends-block) and
- * the tests (validity, the x87/SIMD bits). The name and the flag masks have
- * no reader yet (the tracer prints Capstone's disassembly).
+ * Every consumer reads the same rows: the decoder (operand form, precise
+ * bits), the interpreter (handler), the TB builder (ends-block, near
+ * branch) and the tests (validity, the x87/SIMD bits, and the flag masks in
+ * test_cpu_native). The tracer prints Capstone's disassembly, not the name.
  * Spec: SDM Vol. 2D appendix A (opcode map), Vol. 2 per-instruction pages.
  */
 #ifndef SOFTVM_CPU_OPTABLE_H
