@@ -135,7 +135,7 @@ enum form {
     F_JCC, F_JMP,
     /* with a memory operand (inline TLB hit, else the handler) */
     F_LOAD, F_STORE, F_STORE_IMM, F_ALU_LOAD, F_ALU_RMW, F_ALU_RMW_IMM, F_TEST_M, F_MOVX,
-    F_PUSH, F_POP, F_CALL, F_RET,
+    F_PUSH, F_POP, F_CALL, F_RET, F_PUSH_IMM, F_JMP_R, F_CALL_R,
 };
 
 /* What the instruction does to the lazy flags, for liveness. */
@@ -182,6 +182,16 @@ static enum form classify(const struct insn *in, bool no_inline)
         return reg ? F_TEST_RI : F_TEST_M;
     if (fn == op_push_r)
         return F_PUSH;
+    if (fn == op_push_imm)
+        return F_PUSH_IMM;
+    if (fn == op_mov_acc_moffs)
+        return F_LOAD;
+    if (fn == op_mov_moffs_acc)
+        return F_STORE;
+    if (fn == op_jmp_rm)
+        return reg ? F_JMP_R : F_HELPER;
+    if (fn == op_call_rm)
+        return reg ? F_CALL_R : F_HELPER;
     if (fn == op_pop_r)
         return F_POP;
     if (fn == op_call_rel)
@@ -598,14 +608,17 @@ static void emit_indirect(struct state *s)
     ent.disp = (int32_t)offsetof(struct jit_ind, mode);
     x86_alu_mi(e, X86_CMP, 4, ent, (int32_t)c->tb->mode);
     x86_jcc_rel32(e, X86_CC_NE, c->exit_generic);
+    ent.disp = (int32_t)offsetof(struct jit_ind, chain_entry);
+    x86_load(e, 8, X86_RCX, ent);
+    x86_test_rr(e, 8, X86_RCX, X86_RCX);                    /* an empty entry (phys 0, EIP 0) */
+    x86_jcc_rel32(e, X86_CC_E, c->exit_generic);
     /* the block about to run is in this physical page now (code writes into
      * it stop it: tb_invalidate_page) */
     x86_alu_ri(e, X86_AND, 8, X86_RSI, -4096);
     x86_mov_ri(e, 8, X86_RAX, (uintptr_t)c->running_page);
     x86_store(e, 8, x86_mem_at(X86_RAX, 0), X86_RSI);
     x86_inc_m(e, 8, x86_mem_at(X86_R12, c->indirect_hits_off));
-    ent.disp = (int32_t)offsetof(struct jit_ind, chain_entry);
-    x86_jmp_m(e, ent);
+    x86_jmp_r(e, X86_RCX);
 }
 
 /* Guest stack pointer checks for inline PUSH/POP: a 32-bit stack (SS.B). */
@@ -714,8 +727,15 @@ static bool emit_mem(struct state *s, const struct insn *in, enum form f, uint32
         kf_after = (struct known_flags){ live, LF_LOGIC, size };
         break;
     case F_PUSH:
+    case F_PUSH_IMM:
+    case F_CALL_R:
     case F_CALL: {
         int sz = in->opsize;
+        if (f == F_CALL_R) {
+            load_greg(e, X86_RDI, in->rm, sz);              /* the target, before the push */
+            x86_alu_rm(e, X86_CMP, 4, X86_RDI, CPUM(OFF(seg[SEG_CS].limit)));
+            to_slow(e, X86_CC_A, &fx);
+        }
         if (f == F_CALL) {
             target = next_eip + in->imm;
             if (sz == 2)
@@ -731,12 +751,24 @@ static bool emit_mem(struct state *s, const struct insn *in, enum form f, uint32
         emit_host_addr(s, SEG_SS, sz, true, &fx);
         if (f == F_PUSH)
             load_greg(e, X86_RCX, in->opcode & 7, sz);      /* PUSH ESP: the old value */
+        else if (f == F_PUSH_IMM)
+            x86_mov_ri(e, 4, X86_RCX, in->imm & size_mask(sz));
         else
             x86_mov_ri(e, 4, X86_RCX, next_eip);
         x86_store(e, sz, x86_mem_at(X86_RAX, 0), X86_RCX);
         store_greg(e, R_ESP, 4, X86_RSI);
+        if (f == F_CALL_R) {
+            x86_mov_rr(e, 4, X86_RCX, X86_RDI);
+            st_reg(e, CPUF(eip), X86_RCX);
+        }
         break;
     }
+    case F_JMP_R:
+        load_greg(e, X86_RCX, in->rm, in->opsize);
+        x86_alu_rm(e, X86_CMP, 4, X86_RCX, CPUM(OFF(seg[SEG_CS].limit)));
+        to_slow(e, X86_CC_A, &fx);                          /* #GP(0) from the handler */
+        st_reg(e, CPUF(eip), X86_RCX);
+        break;
     case F_POP:
     case F_RET: {
         int sz = in->opsize;
@@ -774,7 +806,7 @@ static bool emit_mem(struct state *s, const struct insn *in, enum form f, uint32
         x86_jmp_rel32(e, s->c->exit_generic);
         return false;
     }
-    if (f == F_RET) {
+    if (f == F_RET || f == F_JMP_R || f == F_CALL_R) {
         if (s->helper_ran) {
             x86_store_imm(e, 1, CPUM(OFF(priv.sw_int)), 0);
             x86_store_imm(e, 1, CPUM(OFF(priv.inhibit_db)), 0);
@@ -894,7 +926,7 @@ void jit_translate_insns(struct jit_ctx *c)
         uint32_t next_eip = (in->eip + in->len) & ip_mask;
         enum form f = forms[i];
         bool last = next == NULL;
-        if (f == F_JCC || f == F_JMP || f == F_CALL || f == F_RET) {
+        if (f == F_JCC || f == F_JMP || f == F_CALL || f == F_RET || f == F_JMP_R || f == F_CALL_R) {
             if (!last)
                 f = F_HELPER;           /* (they always end their block) */
         }

@@ -91,7 +91,7 @@ static void alu_rr(struct prog *p, int dst)
 static void gen_insn(struct prog *p, int depth)
 {
     int op;
-    switch (rnd() % 25) {
+    switch (rnd() % 28) {
     case 0: case 1: alu_rr(p, rdst()); break;
     case 2: op = (int)(rnd() % 8); put(p, 3, 0x83, 0xc0 | (op << 3) | rdst(), rnd() & 0xff); break;
     case 3: op = (int)(rnd() % 8); put(p, 2, 0x81, 0xc0 | (op << 3) | rdst()); put32(p, rnd() * 7919u); break;
@@ -145,6 +145,35 @@ static void gen_insn(struct prog *p, int depth)
     case 21: put(p, 3, 0x8d, 0x7b, 0x40); put(p, 1, 0xab); break;   /* lea edi, [ebx+0x40]; stosd */
     case 22: put(p, 2, 0x9c, 0x58 + rdst()); break;                 /* pushfd; pop r */
     case 23: put(p, 1, (uint8_t[]){ 0xf5, 0xf8, 0xf9, 0x9f, 0x9e, 0x98, 0x99, 0x90 }[rnd() % 8]); break;
+    case 25: {      /* mov eax, moffs / mov moffs, eax; push imm; pop r */
+        put(p, 1, rnd() & 1 ? 0xa1 : 0xa3);
+        put32(p, 0x100000u + (rnd() % 32) * 4);
+        if (rnd() & 1) {
+            put(p, 1, 0x68);
+            put32(p, rnd() * 2654435761u);
+        } else {
+            put(p, 2, 0x6a, rnd() & 0xff);
+        }
+        put(p, 1, 0x58 + rdst());
+        break;
+    }
+    case 26: {      /* mov r, next; jmp r */
+        int r = rdst();
+        put(p, 1, 0xb8 + r);
+        put32(p, 0x1000u + (uint32_t)p->n + 4 + 2);
+        put(p, 2, 0xff, 0xe0 | r);
+        break;
+    }
+    case 27: {      /* mov r, f; call r; jmp over; f: op; ret; over: */
+        int r = rdst();
+        put(p, 1, 0xb8 + r);
+        put32(p, 0x1000u + (uint32_t)p->n + 4 + 2 + 2);
+        put(p, 2, 0xff, 0xd0 | r);
+        put(p, 2, 0xeb, 0x03);
+        alu_rr(p, rdst());
+        put(p, 1, 0xc3);
+        break;
+    }
     case 24:        /* call f; jmp over; f: op; ret; over: */
         put(p, 5, 0xe8, 0x02, 0x00, 0x00, 0x00);
         put(p, 2, 0xeb, 0x03);
