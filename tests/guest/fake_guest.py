@@ -89,6 +89,21 @@ def interactive():
     say("MARK done 9.0")
 
 
+def tty():
+    # Say whether stdin is a terminal; in raw mode, echo the bytes of one
+    # typed Ctrl-A x (as softvm's console sees them) and exit 5.
+    if not os.isatty(0):
+        say("stdin is not a terminal")
+        sys.exit(1)
+    import termios
+    import tty as tty_mod
+    tty_mod.setraw(0, termios.TCSANOW)
+    say("raw> ")
+    got = os.read(0, 2)
+    say(f"got {got.hex()}")
+    sys.exit(5 if got == b"\x01x" else 1)
+
+
 def panic():
     marks(GOOD[:2])
     say("Kernel panic - not syncing: Attempted to kill init!")
@@ -109,7 +124,7 @@ def stderr_noise():
 
 MODES = {f.__name__.replace("_", "-"): f for f in (
     good, wrong_checksum, hang, hang_with_child, exit_3, missing_mark, out_of_order,
-    crlf, interactive, panic, no_exit, stderr_noise)}
+    crlf, interactive, tty, panic, no_exit, stderr_noise)}
 
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in MODES:

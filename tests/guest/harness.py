@@ -24,6 +24,7 @@ Examples:
         -- build/softvm -kernel vmlinuz -initrd test-initramfs.cpio.gz \\
            -append console=ttyS0 -nographic
     harness.py --send '# ' 'echo hello; exit\\n' --expect-text hello -- ...
+    harness.py --pty --send 'login:' '\\x01x' -- ...   (Ctrl-A x on a terminal)
 """
 
 import argparse
@@ -93,6 +94,10 @@ def parse_args(argv):
                    help="once PATTERN (plain text) has appeared, type KEYS on stdin; "
                         "KEYS takes backslash escapes such as \\n and \\x03. "
                         "Sends happen in order, each waiting for its pattern after the previous one")
+    p.add_argument("--pty", action="store_true",
+                   help="give the command a pseudo-terminal as stdin, so what is typed is "
+                        "handled as from a terminal (softvm's Ctrl-A escapes); the console "
+                        "is still read from its stdout")
     p.add_argument("--exit-status", default="0", metavar="N|any",
                    help="expected exit status of the command (default 0)")
     p.add_argument("--stop-when-done", action="store_true",
@@ -149,8 +154,9 @@ def stop(proc):
 class Run:
     """The state of one run: what was seen so far and what is still awaited."""
 
-    def __init__(self, args):
+    def __init__(self, args, type_keys=None):
         self.args = args
+        self.type_keys = type_keys   # writes bytes to the command's stdin
         self.console = ""        # all console text, '\r' removed
         self.stderr = ""
         self.partial = ""        # console text after the last newline
@@ -205,8 +211,7 @@ class Run:
             self.send_from = at + len(pattern)
             self.next_send += 1
             try:
-                proc.stdin.write(keys.encode())
-                proc.stdin.flush()
+                self.type_keys(keys.encode())
             except (BrokenPipeError, OSError):
                 self.failure = f"could not type {keys!r}: the command closed its stdin"
                 return
@@ -223,19 +228,35 @@ class Run:
 
 
 def run(args):
+    pty_master = pty_slave = None
+    if args.pty:
+        pty_master, pty_slave = os.openpty()
     try:
-        proc = subprocess.Popen(args.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, start_new_session=True)
+        proc = subprocess.Popen(args.command,
+                                stdin=pty_slave if args.pty else subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                start_new_session=True)
     except OSError as e:
         print(f"FAIL: cannot run {args.command[0]}: {e.strerror}")
         return 1
+    finally:
+        if pty_slave is not None:
+            os.close(pty_slave)
+
+    if args.pty:
+        def type_keys(data):
+            os.write(pty_master, data)
+    else:
+        def type_keys(data):
+            proc.stdin.write(data)
+            proc.stdin.flush()
 
     q = queue.Queue()
     for stream, tag in ((proc.stdout, "out"), (proc.stderr, "err")):
         threading.Thread(target=reader, args=(stream, tag, q), daemon=True).start()
     decoders = {tag: codecs.getincrementaldecoder("utf-8")(errors="replace")
                 for tag in ("out", "err")}
-    state = Run(args)
+    state = Run(args, type_keys)
     open_streams = 2
     deadline = state.start + args.timeout
     timed_out = stopped = False
@@ -272,7 +293,10 @@ def run(args):
             stop(proc)
             status = None
     try:
-        proc.stdin.close()
+        if pty_master is not None:
+            os.close(pty_master)
+        else:
+            proc.stdin.close()
     except OSError:
         pass
     elapsed = time.monotonic() - state.start

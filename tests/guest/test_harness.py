@@ -49,6 +49,11 @@ class PassingRuns(unittest.TestCase):
                              "--expect-text", "got: echo hi", "--expect", "done")
         self.assertEqual(rc, 0, out)
 
+    def test_typing_on_a_pty(self):
+        rc, out, _ = harness("tty", "--timeout", "10", "--pty", "--send", "raw> ", r"\x01x",
+                             "--expect-text", "got 0178", "--exit-status", "5")
+        self.assertEqual(rc, 0, out)
+
     def test_expected_nonzero_exit_status(self):
         rc, out, _ = harness("exit-3", "--expect", "done", "--exit-status", "3")
         self.assertEqual(rc, 0, out)

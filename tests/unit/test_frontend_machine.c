@@ -5,8 +5,12 @@
  * a halted CPU on the virtual clock, determinism of two identical runs, and
  * the console's Ctrl-A escapes. Uses tests/asm/multiboot_actions.asm.
  */
+#define _XOPEN_SOURCE 700   /* posix_openpt, grantpt, unlockpt, ptsname */
+#define _DEFAULT_SOURCE
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
+#include <fcntl.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -340,6 +344,65 @@ static void rep_timer_case(const char *word)
                   word, elements, i - 1, i, period_ns - 13);
     }
     done(m);
+}
+
+/* Ctrl-A x on a terminal stops the machine promptly while the guest is
+ * inside one REP of 4 Gi elements (seconds of work even in Release): the
+ * console is polled between REP iterations by host time, not only every
+ * N guest instructions. stdin is a pseudo-terminal here. */
+static void rep_ctrl_a_x_case(const char *word)
+{
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    cr_assert_geq(master, 0);
+    cr_assert_eq(grantpt(master), 0);
+    cr_assert_eq(unlockpt(master), 0);
+    int slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+    cr_assert_geq(slave, 0);
+    int saved = dup(STDIN_FILENO);
+    cr_assert_eq(dup2(slave, STDIN_FILENO), STDIN_FILENO);
+
+    struct vm_options opt;
+    options_default(&opt);
+    opt.ram_size = 16u << 20;
+    opt.clock = VM_CLOCK_DETERMINISTIC;
+    opt.kernel = REP_KERNEL;
+    opt.append = word;
+    opt.serial[0].kind = VM_CHARDEV_STDIO;
+    struct machine *m = calloc(1, sizeof(*m));
+    cr_assert_eq(host_machine_init(m, &opt), 0);   /* raw mode on the pty */
+    /* into the REP first: the slices before it are few and short */
+    machine_run_slices(m, 3);
+    cr_assert_not(m->stop);
+    cr_assert_eq(write(master, "\x01x", 2), 2);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    bool stopped = false;
+    for (int i = 0; i < 100000 && !stopped; i++) {
+        stopped = machine_run_slices(m, 1);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (t1.tv_sec - t0.tv_sec > 20)
+            break;
+    }
+    double waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    uint32_t ecx = m->cpu.regs[R_ECX];
+    done(m);
+    dup2(saved, STDIN_FILENO);
+    close(saved);
+    close(slave);
+    close(master);
+    cr_assert(stopped, "%s: Ctrl-A x not acted on within %.1f s", word, waited);
+    cr_assert_lt(waited, 2.0, "%s: Ctrl-A x took %.2f s", word, waited);
+    cr_assert_neq(ecx, 0, "%s: stopped inside the REP", word);
+}
+
+Test(machine, rep_movsd_ctrl_a_x, .init = cr_redirect_stdout, .timeout = 60)
+{
+    rep_ctrl_a_x_case("movsd");
+}
+
+Test(machine, rep_outsb_ctrl_a_x, .init = cr_redirect_stdout, .timeout = 60)
+{
+    rep_ctrl_a_x_case("outsb");
 }
 
 Test(machine, rep_movsd_timer_on_time, .timeout = 120)

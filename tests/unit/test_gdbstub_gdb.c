@@ -8,7 +8,11 @@
  * Every expected address and value comes from the program's nasm listing.
  */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,4 +134,118 @@ Test(gdb, real_gdb_session, .timeout = 120)
     machine_destroy(m);
     free(m);
     listing_cleanup(&l);
+}
+
+/* gdb's Ctrl-C (SIGINT to gdb, which sends 0x03 to the stub) stops the
+ * guest promptly while it is inside one `rep outsb` / `rep movsd` of 4 Gi
+ * elements (tests/asm/multiboot_rep.asm): the stop lands on the REP
+ * instruction itself (its address from the nasm listing) with ECX part
+ * way down, and gdb can read registers right away. */
+static void ctrl_c_inside_rep(const char *word, const char *label)
+{
+    if (access("/usr/bin/gdb", X_OK) != 0)
+        cr_skip("gdb is not installed");
+    struct listing l;
+    cr_assert(listing_load(&l, "multiboot_rep"));
+    uint32_t rep_at = 0x100000u + listing_label(&l, label);
+
+    struct vm_options opt;
+    options_default(&opt);
+    opt.ram_size = 16u << 20;
+    opt.clock = VM_CLOCK_DETERMINISTIC;
+    opt.kernel = l.bin_path;
+    opt.append = word;
+    opt.serial[0].kind = VM_CHARDEV_NULL;
+    opt.debugcon.kind = VM_CHARDEV_NONE;
+    opt.gdb = true;
+    opt.start_stopped = true;
+    struct machine *m = calloc(1, sizeof(*m));
+    int port = 0;
+    for (int attempt = 0; attempt < 20; attempt++) {
+        opt.gdb_port = (uint16_t)(20000 + (getpid() * 11 + attempt * 137 + 7) % 30000);
+        if (host_machine_init(m, &opt) == 0) {
+            port = opt.gdb_port;
+            break;
+        }
+    }
+    cr_assert(port, "no free port for the stub");
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, run_machine, m), 0);
+
+    char script[512], out_path[512];
+    snprintf(script, sizeof(script), "%s/ctrlc.gdb", l.dir);
+    snprintf(out_path, sizeof(out_path), "%s/ctrlc.out", l.dir);
+    FILE *f = fopen(script, "w");
+    cr_assert(f);
+    fprintf(f,
+            "set pagination off\n"
+            "set confirm off\n"
+            "target remote 127.0.0.1:%d\n"
+            "continue\n"
+            "printf \"EIP %%x\\n\", $eip\n"
+            "printf \"ECX %%x\\n\", $ecx\n"
+            "kill\n",
+            port);
+    fclose(f);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int in = open("/dev/null", O_RDONLY);
+        if (out < 0 || in < 0)
+            _exit(126);
+        dup2(in, STDIN_FILENO);
+        dup2(out, STDOUT_FILENO);
+        dup2(out, STDERR_FILENO);
+        execl("/usr/bin/gdb", "gdb", "-nx", "-q", "-batch", "-x", script, (char *)NULL);
+        _exit(127);
+    }
+    /* let it attach and run well into the REP, then Ctrl-C */
+    sleep(2);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    kill(pid, SIGINT);
+    int status = 0;
+    double waited = 0;
+    for (;;) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        if (r == pid)
+            break;
+        if (waited > 60) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            break;
+        }
+        usleep(10000);
+    }
+    pthread_join(th, NULL);
+
+    f = fopen(out_path, "r");
+    cr_assert(f);
+    static char out[65536];
+    out[0] = '\n';
+    size_t n = fread(out + 1, 1, sizeof(out) - 2, f);
+    out[n + 1] = '\0';
+    fclose(f);
+    cr_assert(WIFEXITED(status), "gdb did not finish (%.1f s):%s", waited, out);
+    cr_assert_lt(waited, 2.0, "%s: from Ctrl-C to gdb done took %.2f s:%s", word, waited, out);
+    cr_assert_eq(value_of(out, "EIP", 16), rep_at, "stopped on the REP:%s", out);
+    long long ecx = value_of(out, "ECX", 16);
+    cr_assert(ecx > 0 && ecx < (strcmp(word, "outsb") ? 0x3FE00000ll : 0xFFFFFFFFll),
+              "ECX part way down:%s", out);
+    machine_destroy(m);
+    free(m);
+    listing_cleanup(&l);
+}
+
+Test(gdb, ctrl_c_inside_rep_outsb, .timeout = 120)
+{
+    ctrl_c_inside_rep("outsb", "rep_outsb");
+}
+
+Test(gdb, ctrl_c_inside_rep_movsd, .timeout = 120)
+{
+    ctrl_c_inside_rep("movsd", "rep_movsd");
 }
