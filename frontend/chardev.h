@@ -24,6 +24,9 @@ struct chardev {
 int chardev_open(struct chardev *c, const struct vm_chardev *spec, struct console *con,
                  const char *what);
 void chardev_close(struct chardev *c);
+/* Open a host file for output (created, truncated if regular) without
+ * blocking: a FIFO with no reader is refused. NULL with *why set on error. */
+FILE *chardev_open_output(const char *path, const char **why);
 /* Output one byte; opaque is the struct chardev (fits device tx callbacks). */
 void chardev_write(void *opaque, uint8_t byte);
 void chardev_flush(struct chardev *c);

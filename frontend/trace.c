@@ -12,6 +12,7 @@
  * Addresses are linear (CS base + EIP), as QEMU prints them.
  */
 #include "frontend/trace.h"
+#include "frontend/chardev.h"
 
 #include <capstone/capstone.h>
 #include <inttypes.h>
@@ -158,10 +159,10 @@ int trace_init(struct trace *t, const struct vm_options *opt, FILE *err)
         return -1;
     }
     if (opt->log_file) {
-        FILE *f = fopen(opt->log_file, "w");
+        const char *why = NULL;
+        FILE *f = chardev_open_output(opt->log_file, &why);
         if (!f) {
-            fprintf(err, "softvm: -D '%s': cannot open: ", opt->log_file);
-            perror(NULL);
+            fprintf(err, "softvm: -D '%s': cannot open: %s\n", opt->log_file, why);
             trace_close(t);
             return -1;
         }

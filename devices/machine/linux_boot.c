@@ -62,6 +62,32 @@ static int fail(const struct machine *m, const char *why)
     return -1;
 }
 
+/* A RAM size as a person would write it: "16 MiB", "1536 KiB". */
+static const char *ram_text(uint64_t bytes, char *buf, size_t size)
+{
+    if (bytes % (1u << 20) == 0)
+        snprintf(buf, size, "%llu MiB", (unsigned long long)(bytes >> 20));
+    else
+        snprintf(buf, size, "%llu KiB", (unsigned long long)(bytes >> 10));
+    return buf;
+}
+
+static uint64_t mib_up(uint64_t bytes) { return (bytes + 0xfffff) >> 20; }
+
+/* What a boot path keeps for itself above what the kernel needs. */
+struct ram_need {
+    uint64_t reserve_top;     /* bytes at the top of RAM nothing may use */
+    uint64_t minimum;         /* RAM the path needs whatever the kernel */
+    const char *why;          /* says what the reserve is for, or NULL */
+};
+
+static const struct ram_need direct_need = { 0, 0, NULL };
+/* SeaBIOS puts its tables in the top 1 MiB (linuxboot places the initrd
+ * below), and needs RAM above 1 MiB to run at all. */
+static const struct ram_need firmware_need = {
+    1u << 20, 2u << 20, "booting through the BIOS, which keeps the top 1 MiB"
+};
+
 /* What the setup header says about the image (step 1). */
 struct bz_image {
     uint16_t version;
@@ -72,9 +98,9 @@ struct bz_image {
 };
 
 static int check_image(struct machine *m, const uint8_t *image, size_t len, uint64_t ram_low,
-                       struct bz_image *bz)
+                       const struct ram_need *rn, struct bz_image *bz)
 {
-    char msg[256];
+    char msg[320], have[32];
     if (!linux_boot_probe(image, len))
         return fail(m, "not a Linux bzImage (no \"HdrS\" setup header)");
     if (len < 0x264)
@@ -107,40 +133,60 @@ static int check_image(struct machine *m, const uint8_t *image, size_t len, uint
     bz->kernel_end = LINUX_KERNEL_ADDR + (uint64_t)bz->kernel_size;
     if (init_size && pref + init_size > bz->kernel_end)
         bz->kernel_end = pref + init_size;
-    if (bz->kernel_end > ram_low) {
-        snprintf(msg, sizeof(msg), "too large for RAM: needs %llu MiB, the machine has "
-                 "%llu MiB (-m)", (unsigned long long)((bz->kernel_end + 0xfffff) >> 20),
-                 (unsigned long long)(ram_low >> 20));
+    uint64_t need = bz->kernel_end + rn->reserve_top;
+    if (need < rn->minimum)
+        need = rn->minimum;
+    if (need > ram_low) {
+        snprintf(msg, sizeof(msg), "too large for RAM: needs at least %llu MiB (-m %lluM%s%s), "
+                 "the machine has %s", (unsigned long long)mib_up(need),
+                 (unsigned long long)mib_up(need), rn->why ? "; " : "", rn->why ? rn->why : "",
+                 ram_text(ram_low, have, sizeof(have)));
         return fail(m, msg);
     }
     return 0;
 }
 
 /* Read the initrd and choose where it goes: as high as initrd_addr_max and
- * `top` allow, page aligned, above the kernel. Returns 0 or -1. */
+ * the top of usable RAM (ram_low less the path's reserve) allow, page
+ * aligned, above the kernel. Returns 0 or -1. */
 static int place_initrd(struct machine *m, const uint8_t *image, const struct bz_image *bz,
-                        uint64_t top, uint8_t **data, size_t *len, uint32_t *addr_out)
+                        uint64_t ram_low, const struct ram_need *rn,
+                        uint8_t **data, size_t *len, uint32_t *addr_out)
 {
     *data = NULL;
     *len = 0;
     *addr_out = 0;
     if (!m->opt.initrd)
         return 0;
-    if (loader_read_file("-initrd", m->opt.initrd, (size_t)top, data, len))
+    uint64_t size;
+    if (loader_file_size("-initrd", m->opt.initrd, &size))
         return -1;
+    uint64_t top = ram_low - rn->reserve_top;
+    uint64_t floor = (bz->kernel_end + 0xfff) & ~0xfffull;     /* above the kernel */
     uint64_t max = get32(image + LH_INITRD_ADDR_MAX);   /* highest address usable */
-    if (max == 0 || max > top - 1)
+    bool ram_bound = max == 0 || max > top - 1;
+    if (ram_bound)
         max = top - 1;
-    uint64_t addr = (max + 1 - *len) & ~0xfffull;
-    if (*len > max + 1 || addr < ((bz->kernel_end + 0xfff) & ~0xfffull)) {
-        fprintf(stderr, "softvm: -initrd '%s': too large for RAM (%zu bytes do not fit "
-                "between the kernel and the end of the %llu MiB of RAM)\n", m->opt.initrd,
-                *len, (unsigned long long)(phys_mem_ram_size(m->mem) >> 20));
-        free(*data);
-        *data = NULL;
+    if (size > max + 1 || ((max + 1 - size) & ~0xfffull) < floor) {
+        char have[32];
+        if (ram_bound) {
+            uint64_t need = floor + ((size + 0xfff) & ~0xfffull) + rn->reserve_top;
+            fprintf(stderr, "softvm: -initrd '%s': too large for RAM: %llu bytes above the "
+                    "kernel need at least %llu MiB (-m %lluM%s%s), the machine has %s\n",
+                    m->opt.initrd, (unsigned long long)size, (unsigned long long)mib_up(need),
+                    (unsigned long long)mib_up(need), rn->why ? "; " : "",
+                    rn->why ? rn->why : "", ram_text(ram_low, have, sizeof(have)));
+        } else {
+            fprintf(stderr, "softvm: -initrd '%s': too large: %llu bytes do not fit between "
+                    "the kernel's end (0x%llx) and the highest address it takes an initrd at "
+                    "(initrd_addr_max 0x%llx)\n", m->opt.initrd, (unsigned long long)size,
+                    (unsigned long long)floor, (unsigned long long)max);
+        }
         return -1;
     }
-    *addr_out = (uint32_t)addr;
+    if (loader_read_file("-initrd", m->opt.initrd, (size_t)size, data, len))
+        return -1;
+    *addr_out = (uint32_t)((max + 1 - *len) & ~0xfffull);
     return 0;
 }
 
@@ -167,7 +213,7 @@ int linux_boot_load(struct machine *m, const uint8_t *image, size_t len)
 
     /* 1. the setup header */
     struct bz_image bz;
-    if (check_image(m, image, len, ram_low, &bz))
+    if (check_image(m, image, len, ram_low, &direct_need, &bz))
         return -1;
     size_t setup_size = bz.setup_size, header_end = bz.header_end;
     size_t kernel_size = bz.kernel_size;
@@ -189,7 +235,7 @@ int linux_boot_load(struct machine *m, const uint8_t *image, size_t len)
     uint8_t *rd;
     size_t rd_len;
     uint32_t rd_addr;
-    if (place_initrd(m, image, &bz, ram_low, &rd, &rd_len, &rd_addr))
+    if (place_initrd(m, image, &bz, ram_low, &direct_need, &rd, &rd_len, &rd_addr))
         return -1;
     if (rd) {
         int rc = loader_copy_to_ram(m->mem, rd_addr, rd, rd_len);
@@ -245,7 +291,7 @@ int linux_boot_via_firmware(struct machine *m, const uint8_t *image, size_t len,
     struct fw_cfg *fw = &m->dev.fw_cfg;
 
     struct bz_image bz;
-    if (check_image(m, image, len, ram_low, &bz))
+    if (check_image(m, image, len, ram_low, &firmware_need, &bz))
         return -1;
     size_t cl_len;
     if (check_cmdline(m, image, &cl_len))
@@ -254,8 +300,7 @@ int linux_boot_via_firmware(struct machine *m, const uint8_t *image, size_t len,
     uint8_t *rd;
     size_t rd_len;
     uint32_t rd_addr;
-    if (ram_low < (2u << 20) ||
-        place_initrd(m, image, &bz, ram_low - (1u << 20), &rd, &rd_len, &rd_addr))
+    if (place_initrd(m, image, &bz, ram_low, &firmware_need, &rd, &rd_len, &rd_addr))
         return -1;
 
     uint8_t *setup = malloc(bz.setup_size);

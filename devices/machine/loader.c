@@ -7,32 +7,61 @@
 #include "devices/machine/loader.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "devices/machine/machine.h"
 #include "memory/memory.h"
+
+/* Open for reading without blocking (a FIFO or a terminal named as an image
+ * would block fopen until someone writes) and refuse anything but a regular
+ * file before reading a byte. */
+static FILE *open_regular(const char *what, const char *path, struct stat *st)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        /* QEMU's wording for the kernel, which test runners look for. */
+        fprintf(stderr, "softvm: %s '%s': %s%s\n", what, path,
+                strcmp(what, "-kernel") ? "" : "could not open kernel file: ", strerror(errno));
+        return NULL;
+    }
+    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+        fprintf(stderr, "softvm: %s '%s': not a regular file\n", what, path);
+        close(fd);
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        fprintf(stderr, "softvm: %s '%s': %s\n", what, path, strerror(errno));
+        close(fd);
+    }
+    return f;
+}
+
+int loader_file_size(const char *what, const char *path, uint64_t *size)
+{
+    struct stat st;
+    FILE *f = open_regular(what, path, &st);
+    if (!f)
+        return -1;
+    fclose(f);
+    *size = (uint64_t)st.st_size;
+    return 0;
+}
 
 int loader_read_file(const char *what, const char *path, size_t max_len,
                      uint8_t **data, size_t *len)
 {
     *data = NULL;
     *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        /* QEMU's wording for the kernel, which test runners look for. */
-        fprintf(stderr, "softvm: %s '%s': %s%s\n", what, path,
-                strcmp(what, "-kernel") ? "" : "could not open kernel file: ", strerror(errno));
-        return -1;
-    }
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fprintf(stderr, "softvm: %s '%s': not a regular file\n", what, path);
-        fclose(f);
+    FILE *f = open_regular(what, path, &st);
+    if (!f)
         return -1;
-    }
     if (st.st_size == 0) {
         fprintf(stderr, "softvm: %s '%s': the file is empty\n", what, path);
         fclose(f);

@@ -16,11 +16,16 @@ struct phys_mem;
 /*
  * Read the whole file. `what` is the option it came from ("-kernel"), used
  * in the error: "softvm: -kernel 'vmlinuz': No such file or directory".
- * Files larger than max_len are refused ("larger than ..."). Empty files too.
+ * Only regular files are read ("not a regular file", checked without
+ * blocking, so a FIFO is refused rather than waited on). Files larger than
+ * max_len are refused ("too large ..."). Empty files too.
  * On success *data is malloc'ed (caller frees). Returns 0 or -1.
  */
 int loader_read_file(const char *what, const char *path, size_t max_len,
                      uint8_t **data, size_t *len);
+/* The size of a regular file, with loader_read_file's checks and messages
+ * (a FIFO, directory or device is "not a regular file"; nothing blocks). */
+int loader_file_size(const char *what, const char *path, uint64_t *size);
 
 /* Copy bytes into guest RAM; fails (returns -1) if any of it is not RAM. */
 int loader_copy_to_ram(struct phys_mem *pm, uint64_t addr, const void *src, size_t len);

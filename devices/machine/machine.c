@@ -154,9 +154,8 @@ static int load_kernel(struct machine *m)
 {
     uint8_t *img;
     size_t len;
-    uint64_t ram = phys_mem_ram_size(m->mem);
-    size_t max = ram < KERNEL_MAX_SIZE ? (size_t)ram : KERNEL_MAX_SIZE;
-    if (loader_read_file("-kernel", m->opt.kernel, max, &img, &len))
+    /* Not capped by RAM: the loaders say how much RAM the kernel needs. */
+    if (loader_read_file("-kernel", m->opt.kernel, KERNEL_MAX_SIZE, &img, &len))
         return -1;
     int rc;
     if (linux_boot_probe(img, len)) {
@@ -347,9 +346,7 @@ static int kernel_via_firmware(struct machine *m)
         free(rom);
         return -1;
     }
-    uint64_t ram = phys_mem_ram_size(m->mem);
-    if (loader_read_file("-kernel", m->opt.kernel,
-                         ram < KERNEL_MAX_SIZE ? (size_t)ram : KERNEL_MAX_SIZE, &img, &len)) {
+    if (loader_read_file("-kernel", m->opt.kernel, KERNEL_MAX_SIZE, &img, &len)) {
         free(rom);
         return -1;
     }
