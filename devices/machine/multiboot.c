@@ -238,22 +238,42 @@ static int load_modules(struct mb_load *l, uint32_t *strings, uint32_t *count)
         }
         memcpy(path, item, plen);
         path[plen] = '\0';
-        uint8_t *data;
-        size_t len;
-        if (loader_read_file("-initrd", path, (size_t)l->ram_low, &data, &len))
+        uint64_t size;
+        if (loader_file_size("-initrd", path, &size))
             goto out;
-        if (next + len > l->ram_low) {
-            fprintf(stderr, "softvm: -initrd '%s': too large for RAM (module of %zu bytes at "
-                    "0x%llx; RAM ends at %llu MiB)\n", path, len, (unsigned long long)next,
-                    (unsigned long long)(l->ram_low >> 20));
-            free(data);
+        /* Below 1 MiB a module must end before the EBDA/VGA/BIOS hole
+         * (0x9FC00-0xFFFFF); if it does not, it goes above the hole. */
+        if (next < 0x100000 && next + size > 0x9fc00)
+            next = 0x100000;
+        if (next + size > l->ram_low) {
+            uint64_t need = next + size;
+            fprintf(stderr, "softvm: -initrd '%s': too large for RAM: the module of %llu "
+                    "bytes at 0x%llx needs at least %llu MiB (-m %lluM), the machine has "
+                    "%llu %s\n", path, (unsigned long long)size, (unsigned long long)next,
+                    (unsigned long long)((need + 0xfffff) >> 20),
+                    (unsigned long long)((need + 0xfffff) >> 20),
+                    (unsigned long long)(l->ram_low % (1u << 20) ? l->ram_low >> 10
+                                                                 : l->ram_low >> 20),
+                    l->ram_low % (1u << 20) ? "KiB" : "MiB");
             goto out;
         }
+        uint8_t *data;
+        size_t len;
+        if (loader_read_file("-initrd", path, (size_t)size, &data, &len))
+            goto out;
         int crc = loader_copy_to_ram(l->m->mem, next, data, len);
         free(data);
+        if (crc) {
+            fprintf(stderr, "softvm: -initrd '%s': cannot place the module at 0x%llx: "
+                    "not RAM\n", path, (unsigned long long)next);
+            goto out;
+        }
         uint32_t str = add_string(l, strings, item);
-        if (crc || !str) {
-            fprintf(stderr, "softvm: -initrd '%s': cannot place the module\n", path);
+        if (!str) {
+            fprintf(stderr, "softvm: -initrd: the module strings (paths and arguments) are "
+                    "longer than the %u bytes the multiboot information keeps for them "
+                    "(with the kernel command line)\n",
+                    (unsigned)(MB_STRINGS_END - MB_STRINGS_ADDR));
             goto out;
         }
         uint8_t ent[16] = {0};

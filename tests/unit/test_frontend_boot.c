@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "frontend/cmdline.h"
+#include "frontend/host.h"
 #include "devices/fw_cfg.h"
 #include "devices/iobus.h"
 #include "devices/machine/linux_boot.h"
@@ -700,4 +701,194 @@ Test(boot, linux_via_firmware_rejects_multiboot, .init = cr_redirect_stderr)
     expect_init_error(&opt, "only a Linux bzImage can boot through the firmware");
     unlink(bpath);
     free(bpath);
+}
+
+/* ---- bad inputs, one row each: what is given and what softvm must say ---- */
+
+enum bad_kernel { K_NONE, K_SMALL_BZ, K_BIG_BZ, K_BZ_12M, K_MB_HELLO, K_FIFO };
+enum bad_file { F_NONE, F_FAKE_BIOS, F_FIFO, F_DIR, F_4M, F_20M, F_LONG_ARGS };
+
+struct bad_input {
+    const char *name;
+    enum bad_kernel kernel;
+    uint64_t ram;
+    enum bad_file bios, initrd, serial, log;
+    const char *expect[2];          /* both must appear on stderr ("%s": the file's path) */
+};
+
+static const struct bad_input bad_inputs[] = {
+    /* a small bzImage (1 MiB + 8 KiB) fits 1536K directly, not through the BIOS,
+     * which keeps the top 1 MiB: 2 MiB + 8 KiB rounds up to 3 MiB */
+    { "small bzImage, -m 1536K, -bios", K_SMALL_BZ, 1536u << 10, F_FAKE_BIOS, F_NONE, F_NONE, F_NONE,
+      { "too large for RAM: needs at least 3 MiB (-m 3M; booting through the BIOS",
+        "the machine has 1536 KiB" } },
+    { "init_size 40M, -m 16", K_BIG_BZ, 16u << 20, F_NONE, F_NONE, F_NONE, F_NONE,
+      { "too large for RAM: needs at least 41 MiB (-m 41M), the machine has 16 MiB", NULL } },
+    { "init_size 40M, -m 16, -bios", K_BIG_BZ, 16u << 20, F_FAKE_BIOS, F_NONE, F_NONE, F_NONE,
+      { "needs at least 42 MiB (-m 42M; booting through the BIOS, which keeps the top 1 MiB)",
+        "the machine has 16 MiB" } },
+    { "bzImage initrd past RAM", K_BZ_12M, 16u << 20, F_NONE, F_4M, F_NONE, F_NONE,
+      { "-initrd '%s': too large for RAM: 4194304 bytes above the kernel need at least 17 MiB "
+        "(-m 17M), the machine has 16 MiB", NULL } },
+    { "bzImage initrd past RAM, -bios", K_BZ_12M, 16u << 20, F_FAKE_BIOS, F_4M, F_NONE, F_NONE,
+      { "-initrd '%s': too large for RAM: 4194304 bytes above the kernel need at least 18 MiB "
+        "(-m 18M; booting through the BIOS", NULL } },
+    { "-kernel FIFO", K_FIFO, 16u << 20, F_NONE, F_NONE, F_NONE, F_NONE,
+      { "-kernel '%s': not a regular file", NULL } },
+    { "-initrd FIFO", K_SMALL_BZ, 16u << 20, F_NONE, F_FIFO, F_NONE, F_NONE,
+      { "-initrd '%s': not a regular file", NULL } },
+    { "-initrd FIFO, -bios", K_SMALL_BZ, 16u << 20, F_FAKE_BIOS, F_FIFO, F_NONE, F_NONE,
+      { "-initrd '%s': not a regular file", NULL } },
+    { "-bios FIFO", K_NONE, 16u << 20, F_FIFO, F_NONE, F_NONE, F_NONE,
+      { "-bios '%s': not a regular file", NULL } },
+    { "multiboot module FIFO", K_MB_HELLO, 16u << 20, F_NONE, F_FIFO, F_NONE, F_NONE,
+      { "-initrd '%s': not a regular file", NULL } },
+    { "multiboot module a directory", K_MB_HELLO, 16u << 20, F_NONE, F_DIR, F_NONE, F_NONE,
+      { "-initrd '%s': not a regular file", NULL } },
+    { "multiboot module past RAM", K_MB_HELLO, 16u << 20, F_NONE, F_20M, F_NONE, F_NONE,
+      { "-initrd '%s': too large for RAM: the module of 20971520 bytes at 0x",
+        "needs at least 22 MiB (-m 22M), the machine has 16 MiB" } },
+    { "multiboot module strings overflow", K_MB_HELLO, 16u << 20, F_NONE, F_LONG_ARGS, F_NONE,
+      F_NONE, { "the module strings (paths and arguments) are longer than the 90112 bytes", NULL } },
+    { "-serial file:FIFO without a reader", K_MB_HELLO, 16u << 20, F_NONE, F_NONE, F_FIFO, F_NONE,
+      { "-serial: cannot open '%s': it is a FIFO and nothing is reading it", NULL } },
+    { "-D FIFO without a reader", K_MB_HELLO, 16u << 20, F_NONE, F_NONE, F_NONE, F_FIFO,
+      { "-D '%s': cannot open: it is a FIFO and nothing is reading it", NULL } },
+};
+
+/* A path for a file of the given kind; the caller unlinks it (not F_DIR). */
+static char *bad_file_path(enum bad_file kind, char **extra)
+{
+    *extra = NULL;
+    switch (kind) {
+    case F_FAKE_BIOS: {
+        uint8_t *b = calloc(1, 64u << 10);
+        char *p = temp_file(b, 64u << 10);
+        free(b);
+        return p;
+    }
+    case F_FIFO: {
+        char *p = strdup("/tmp/softvm-boot-fifo-XXXXXX");
+        int fd = mkstemp(p);
+        cr_assert(fd >= 0);
+        close(fd);
+        unlink(p);
+        cr_assert_eq(mkfifo(p, 0600), 0);
+        return p;
+    }
+    case F_DIR:
+        return strdup("/tmp");
+    case F_4M:
+    case F_20M: {
+        size_t n = kind == F_4M ? 4u << 20 : 20u << 20;
+        uint8_t *b = calloc(1, n);
+        char *p = temp_file(b, n);
+        free(b);
+        return p;
+    }
+    case F_LONG_ARGS: {
+        char *p = temp_file("MOD", 3);
+        size_t n = strlen(p) + 1 + 100000;
+        char *spec = malloc(n + 1);
+        snprintf(spec, n + 1, "%s ", p);
+        memset(spec + strlen(p) + 1, 'a', 100000);
+        spec[n] = '\0';
+        *extra = spec;               /* the -initrd value; the path is the file */
+        return p;
+    }
+    default:
+        return NULL;
+    }
+}
+
+Test(boot, bad_inputs_refused, .init = cr_redirect_stderr, .timeout = 60)
+{
+    for (size_t i = 0; i < sizeof(bad_inputs) / sizeof(bad_inputs[0]); i++) {
+        const struct bad_input *b = &bad_inputs[i];
+        struct vm_options opt;
+        base_options(&opt, NULL);
+        opt.ram_size = b->ram;
+        opt.linuxboot_rom = SOFTVM_ROM_DIR "/linuxboot.bin";
+        char *kpath = NULL, *extra = NULL, *unused = NULL;
+        uint8_t *img = NULL;
+        size_t len = 0;
+        switch (b->kernel) {
+        case K_SMALL_BZ: img = make_bzimage(8192, 0x20f, 0, &len); break;
+        case K_BIG_BZ: img = make_bzimage(4096, 0x20f, 40u << 20, &len); break;
+        case K_BZ_12M: img = make_bzimage(4096, 0x20f, 12u << 20, &len); break;
+        case K_FIFO: kpath = bad_file_path(F_FIFO, &unused); break;
+        case K_MB_HELLO: opt.kernel = MB_HELLO; break;
+        default: break;
+        }
+        if (img) {
+            kpath = temp_file(img, len);
+            free(img);
+        }
+        if (kpath)
+            opt.kernel = kpath;
+        char *bpath = bad_file_path(b->bios, &unused);
+        char *rpath = bad_file_path(b->initrd, &extra);
+        char *spath = bad_file_path(b->serial, &unused);
+        char *lpath = bad_file_path(b->log, &unused);
+        opt.bios = bpath;
+        opt.initrd = extra ? extra : rpath;
+        if (spath) {
+            opt.serial[0].kind = VM_CHARDEV_FILE;
+            opt.serial[0].path = spath;
+        }
+        opt.log_file = lpath;
+        const char *subject = b->kernel == K_FIFO ? kpath : b->bios == F_FIFO ? bpath
+                            : b->initrd != F_NONE ? rpath : spath ? spath : lpath;
+
+        struct machine *m = calloc(1, sizeof(*m));
+        int rc = host_machine_init(m, &opt);
+        const char *err = stderr_text();
+        cr_assert_neq(rc, 0, "%s: accepted", b->name);
+        cr_assert(strncmp(err, "softvm: ", 8) == 0, "%s: stderr '%s'", b->name, err);
+        for (int k = 0; k < 2 && b->expect[k]; k++) {
+            char want[512];
+            snprintf(want, sizeof(want), b->expect[k], subject);
+            cr_assert(strstr(err, want), "%s: stderr '%s' lacks '%s'", b->name, err, want);
+        }
+        free(m);
+        char *paths[] = { kpath, bpath, rpath, spath, lpath };
+        for (int k = 0; k < 5; k++) {
+            if (paths[k] && strcmp(paths[k], "/tmp"))
+                unlink(paths[k]);
+            free(paths[k]);
+        }
+        free(extra);
+    }
+}
+
+/* A module that would cross the 0x9FC00-0xFFFFF hole after a low-loaded
+ * kernel goes above the hole (at 1 MiB) instead, and the kernel's module
+ * list says so. */
+Test(boot, multiboot_module_placed_above_the_hole)
+{
+    size_t n = 600u << 10;               /* from ~0x2C000 it would run past 0x9FC00 */
+    uint8_t *mod = malloc(n);
+    for (size_t i = 0; i < n; i++)
+        mod[i] = (uint8_t)(i * 5 + 1);
+    char *path = temp_file(mod, n);
+    struct vm_options opt;
+    base_options(&opt, NULL);
+    opt.kernel = SOFTVM_ASM_DIR "/multiboot_low.bin";
+    opt.initrd = path;
+    struct machine *m = calloc(1, sizeof(*m));
+    cr_assert_eq(machine_init(m, &opt), 0);
+    uint32_t info = m->cpu.regs[R_EBX];
+    cr_assert(phys_read32(m->mem, info) & (1u << 3), "mods_* valid");
+    cr_assert_eq(phys_read32(m->mem, info + 20), 1);
+    uint32_t ent = phys_read32(m->mem, info + 24);
+    uint32_t start = phys_read32(m->mem, ent), end = phys_read32(m->mem, ent + 4);
+    cr_assert_eq(start, 0x100000, "module at 0x%x", start);
+    cr_assert_eq(end, 0x100000 + n);
+    for (size_t i = 0; i < n; i += 4099)
+        cr_assert_eq(phys_read8(m->mem, start + i), mod[i]);
+    machine_destroy(m);
+    free(m);
+    unlink(path);
+    free(path);
+    free(mod);
 }
