@@ -708,53 +708,59 @@ Test(boot, linux_via_firmware_rejects_multiboot, .init = cr_redirect_stderr)
 enum bad_kernel { K_NONE, K_SMALL_BZ, K_BIG_BZ, K_BZ_12M, K_MB_HELLO, K_FIFO };
 enum bad_file { F_NONE, F_FAKE_BIOS, F_FIFO, F_DIR, F_4M, F_20M, F_LONG_ARGS };
 
+/* A run machine_init + host_attach must refuse, and what stderr must say
+ * (both texts; "%s" stands for the path of the file the row is about). */
 struct bad_input {
-    const char *name;
+    char name[48];
     enum bad_kernel kernel;
     uint64_t ram;
     enum bad_file bios, initrd, serial, log;
-    const char *expect[2];          /* both must appear on stderr ("%s": the file's path) */
+    char expect[2][160];
 };
 
-static const struct bad_input bad_inputs[] = {
+ParameterizedTestParameters(boot, bad_input_refused)
+{
+    static struct bad_input cases[] = {
     /* a small bzImage (1 MiB + 8 KiB) fits 1536K directly, not through the BIOS,
      * which keeps the top 1 MiB: 2 MiB + 8 KiB rounds up to 3 MiB */
     { "small bzImage, -m 1536K, -bios", K_SMALL_BZ, 1536u << 10, F_FAKE_BIOS, F_NONE, F_NONE, F_NONE,
       { "too large for RAM: needs at least 3 MiB (-m 3M; booting through the BIOS",
         "the machine has 1536 KiB" } },
     { "init_size 40M, -m 16", K_BIG_BZ, 16u << 20, F_NONE, F_NONE, F_NONE, F_NONE,
-      { "too large for RAM: needs at least 41 MiB (-m 41M), the machine has 16 MiB", NULL } },
+      { "too large for RAM: needs at least 41 MiB (-m 41M), the machine has 16 MiB", "" } },
     { "init_size 40M, -m 16, -bios", K_BIG_BZ, 16u << 20, F_FAKE_BIOS, F_NONE, F_NONE, F_NONE,
       { "needs at least 42 MiB (-m 42M; booting through the BIOS, which keeps the top 1 MiB)",
         "the machine has 16 MiB" } },
     { "bzImage initrd past RAM", K_BZ_12M, 16u << 20, F_NONE, F_4M, F_NONE, F_NONE,
       { "-initrd '%s': too large for RAM: 4194304 bytes above the kernel need at least 17 MiB "
-        "(-m 17M), the machine has 16 MiB", NULL } },
+        "(-m 17M), the machine has 16 MiB", "" } },
     { "bzImage initrd past RAM, -bios", K_BZ_12M, 16u << 20, F_FAKE_BIOS, F_4M, F_NONE, F_NONE,
       { "-initrd '%s': too large for RAM: 4194304 bytes above the kernel need at least 18 MiB "
-        "(-m 18M; booting through the BIOS", NULL } },
+        "(-m 18M; booting through the BIOS", "" } },
     { "-kernel FIFO", K_FIFO, 16u << 20, F_NONE, F_NONE, F_NONE, F_NONE,
-      { "-kernel '%s': not a regular file", NULL } },
+      { "-kernel '%s': not a regular file", "" } },
     { "-initrd FIFO", K_SMALL_BZ, 16u << 20, F_NONE, F_FIFO, F_NONE, F_NONE,
-      { "-initrd '%s': not a regular file", NULL } },
+      { "-initrd '%s': not a regular file", "" } },
     { "-initrd FIFO, -bios", K_SMALL_BZ, 16u << 20, F_FAKE_BIOS, F_FIFO, F_NONE, F_NONE,
-      { "-initrd '%s': not a regular file", NULL } },
+      { "-initrd '%s': not a regular file", "" } },
     { "-bios FIFO", K_NONE, 16u << 20, F_FIFO, F_NONE, F_NONE, F_NONE,
-      { "-bios '%s': not a regular file", NULL } },
+      { "-bios '%s': not a regular file", "" } },
     { "multiboot module FIFO", K_MB_HELLO, 16u << 20, F_NONE, F_FIFO, F_NONE, F_NONE,
-      { "-initrd '%s': not a regular file", NULL } },
+      { "-initrd '%s': not a regular file", "" } },
     { "multiboot module a directory", K_MB_HELLO, 16u << 20, F_NONE, F_DIR, F_NONE, F_NONE,
-      { "-initrd '%s': not a regular file", NULL } },
+      { "-initrd '%s': not a regular file", "" } },
     { "multiboot module past RAM", K_MB_HELLO, 16u << 20, F_NONE, F_20M, F_NONE, F_NONE,
       { "-initrd '%s': too large for RAM: the module of 20971520 bytes at 0x",
         "needs at least 22 MiB (-m 22M), the machine has 16 MiB" } },
     { "multiboot module strings overflow", K_MB_HELLO, 16u << 20, F_NONE, F_LONG_ARGS, F_NONE,
-      F_NONE, { "the module strings (paths and arguments) are longer than the 90112 bytes", NULL } },
+      F_NONE, { "the module strings (paths and arguments) are longer than the 90112 bytes", "" } },
     { "-serial file:FIFO without a reader", K_MB_HELLO, 16u << 20, F_NONE, F_NONE, F_FIFO, F_NONE,
-      { "-serial: cannot open '%s': it is a FIFO and nothing is reading it", NULL } },
+      { "-serial: cannot open '%s': it is a FIFO and nothing is reading it", "" } },
     { "-D FIFO without a reader", K_MB_HELLO, 16u << 20, F_NONE, F_NONE, F_NONE, F_FIFO,
-      { "-D '%s': cannot open: it is a FIFO and nothing is reading it", NULL } },
-};
+      { "-D '%s': cannot open: it is a FIFO and nothing is reading it", "" } },
+    };
+    return cr_make_param_array(struct bad_input, cases, sizeof(cases) / sizeof(cases[0]));
+}
 
 /* A path for a file of the given kind; the caller unlinks it (not F_DIR). */
 static char *bad_file_path(enum bad_file kind, char **extra)
@@ -801,64 +807,62 @@ static char *bad_file_path(enum bad_file kind, char **extra)
     }
 }
 
-Test(boot, bad_inputs_refused, .init = cr_redirect_stderr, .timeout = 60)
+ParameterizedTest(struct bad_input *b, boot, bad_input_refused, .init = cr_redirect_stderr,
+                  .timeout = 30)
 {
-    for (size_t i = 0; i < sizeof(bad_inputs) / sizeof(bad_inputs[0]); i++) {
-        const struct bad_input *b = &bad_inputs[i];
-        struct vm_options opt;
-        base_options(&opt, NULL);
-        opt.ram_size = b->ram;
-        opt.linuxboot_rom = SOFTVM_ROM_DIR "/linuxboot.bin";
-        char *kpath = NULL, *extra = NULL, *unused = NULL;
-        uint8_t *img = NULL;
-        size_t len = 0;
-        switch (b->kernel) {
-        case K_SMALL_BZ: img = make_bzimage(8192, 0x20f, 0, &len); break;
-        case K_BIG_BZ: img = make_bzimage(4096, 0x20f, 40u << 20, &len); break;
-        case K_BZ_12M: img = make_bzimage(4096, 0x20f, 12u << 20, &len); break;
-        case K_FIFO: kpath = bad_file_path(F_FIFO, &unused); break;
-        case K_MB_HELLO: opt.kernel = MB_HELLO; break;
-        default: break;
-        }
-        if (img) {
-            kpath = temp_file(img, len);
-            free(img);
-        }
-        if (kpath)
-            opt.kernel = kpath;
-        char *bpath = bad_file_path(b->bios, &unused);
-        char *rpath = bad_file_path(b->initrd, &extra);
-        char *spath = bad_file_path(b->serial, &unused);
-        char *lpath = bad_file_path(b->log, &unused);
-        opt.bios = bpath;
-        opt.initrd = extra ? extra : rpath;
-        if (spath) {
-            opt.serial[0].kind = VM_CHARDEV_FILE;
-            opt.serial[0].path = spath;
-        }
-        opt.log_file = lpath;
-        const char *subject = b->kernel == K_FIFO ? kpath : b->bios == F_FIFO ? bpath
-                            : b->initrd != F_NONE ? rpath : spath ? spath : lpath;
-
-        struct machine *m = calloc(1, sizeof(*m));
-        int rc = host_machine_init(m, &opt);
-        const char *err = stderr_text();
-        cr_assert_neq(rc, 0, "%s: accepted", b->name);
-        cr_assert(strncmp(err, "softvm: ", 8) == 0, "%s: stderr '%s'", b->name, err);
-        for (int k = 0; k < 2 && b->expect[k]; k++) {
-            char want[512];
-            snprintf(want, sizeof(want), b->expect[k], subject);
-            cr_assert(strstr(err, want), "%s: stderr '%s' lacks '%s'", b->name, err, want);
-        }
-        free(m);
-        char *paths[] = { kpath, bpath, rpath, spath, lpath };
-        for (int k = 0; k < 5; k++) {
-            if (paths[k] && strcmp(paths[k], "/tmp"))
-                unlink(paths[k]);
-            free(paths[k]);
-        }
-        free(extra);
+    struct vm_options opt;
+    base_options(&opt, NULL);
+    opt.ram_size = b->ram;
+    opt.linuxboot_rom = SOFTVM_ROM_DIR "/linuxboot.bin";
+    char *kpath = NULL, *extra = NULL, *unused = NULL;
+    uint8_t *img = NULL;
+    size_t len = 0;
+    switch (b->kernel) {
+    case K_SMALL_BZ: img = make_bzimage(8192, 0x20f, 0, &len); break;
+    case K_BIG_BZ: img = make_bzimage(4096, 0x20f, 40u << 20, &len); break;
+    case K_BZ_12M: img = make_bzimage(4096, 0x20f, 12u << 20, &len); break;
+    case K_FIFO: kpath = bad_file_path(F_FIFO, &unused); break;
+    case K_MB_HELLO: opt.kernel = MB_HELLO; break;
+    default: break;
     }
+    if (img) {
+        kpath = temp_file(img, len);
+        free(img);
+    }
+    if (kpath)
+        opt.kernel = kpath;
+    char *bpath = bad_file_path(b->bios, &unused);
+    char *rpath = bad_file_path(b->initrd, &extra);
+    char *spath = bad_file_path(b->serial, &unused);
+    char *lpath = bad_file_path(b->log, &unused);
+    opt.bios = bpath;
+    opt.initrd = extra ? extra : rpath;
+    if (spath) {
+        opt.serial[0].kind = VM_CHARDEV_FILE;
+        opt.serial[0].path = spath;
+    }
+    opt.log_file = lpath;
+    const char *subject = b->kernel == K_FIFO ? kpath : b->bios == F_FIFO ? bpath
+                        : b->initrd != F_NONE ? rpath : spath ? spath : lpath;
+
+    struct machine *m = calloc(1, sizeof(*m));
+    int rc = host_machine_init(m, &opt);
+    const char *err = stderr_text();
+    cr_assert_neq(rc, 0, "%s: accepted", b->name);
+    cr_assert(strncmp(err, "softvm: ", 8) == 0, "%s: stderr '%s'", b->name, err);
+    for (int k = 0; k < 2 && b->expect[k][0]; k++) {
+        char want[512];
+        snprintf(want, sizeof(want), b->expect[k], subject);
+        cr_assert(strstr(err, want), "%s: stderr '%s' lacks '%s'", b->name, err, want);
+    }
+    free(m);
+    char *paths[] = { kpath, bpath, rpath, spath, lpath };
+    for (int k = 0; k < 5; k++) {
+        if (paths[k] && strcmp(paths[k], "/tmp"))
+            unlink(paths[k]);
+        free(paths[k]);
+    }
+    free(extra);
 }
 
 /* A module that would cross the 0x9FC00-0xFFFFF hole after a low-loaded
