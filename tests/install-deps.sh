@@ -17,7 +17,7 @@ PACKAGES=(
     build-essential cmake pkg-config nasm
     libcapstone-dev libelf-dev libsdl2-dev libcriterion-dev libslirp-dev
     python3 cpio gzip kmod seabios gdb
-    zlib1g-dev qemu-utils e2fsprogs clang libclang-rt-dev xorriso isolinux syslinux-common
+    zlib1g-dev qemu-utils e2fsprogs clang libclang-rt-dev xorriso
 )
 if [[ "${1:-}" == "--bench" ]]; then
     PACKAGES+=(qemu-system-x86)
