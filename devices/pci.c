@@ -5,6 +5,7 @@
 
 #include <string.h>
 #include "devices/iobus.h"
+#include "memory/memory.h"
 
 void pci_function_init(struct pci_function *f, uint16_t vendor, uint16_t device,
                        uint32_t class_code, uint8_t revision)
@@ -56,10 +57,127 @@ uint32_t pci_bar_address(const struct pci_function *f, int n)
     return v ? v : PCI_BAR_UNMAPPED;
 }
 
+void pci_bar_set_io(struct pci_function *f, int n, pci_io_read_fn read, pci_io_write_fn write,
+                    void *opaque)
+{
+    if (n < 0 || n > 5)
+        return;
+    f->bar_io_read[n] = read;
+    f->bar_io_write[n] = write;
+    f->bar_opaque[n] = opaque;
+}
+
+void pci_bar_set_mmio(struct pci_function *f, int n, const struct mmio_ops *ops, void *opaque)
+{
+    if (n < 0 || n > 5)
+        return;
+    f->bar_mmio[n] = ops;
+    f->bar_opaque[n] = opaque;
+}
+
+static bool has_decoded_bars(const struct pci_function *f)
+{
+    for (int n = 0; n < 6; n++)
+        if (f->bar_io_read[n] || f->bar_mmio[n])
+            return true;
+    return false;
+}
+
+/* Follow the I/O BARs to where the guest put them (after any config write). */
+static void update_io_bars(struct pci_function *f)
+{
+    for (int n = 0; n < 6; n++) {
+        if (!f->bar_io_read[n])
+            continue;
+        uint32_t want = pci_bar_address(f, n);
+        uint32_t size = f->bar_size[n];
+        /* A BAR that would wrap past port 0xFFFF stays unmapped. */
+        if (want != PCI_BAR_UNMAPPED && want + size > 0x10000)
+            want = PCI_BAR_UNMAPPED;
+        if (want == f->bar_io_mapped[n])
+            continue;
+        if (f->bar_io_mapped[n] != PCI_BAR_UNMAPPED)
+            io_unregister(f->bus->io, (uint16_t)f->bar_io_mapped[n], size);
+        f->bar_io_mapped[n] = PCI_BAR_UNMAPPED;
+        if (want != PCI_BAR_UNMAPPED &&
+            io_register(f->bus->io, (uint16_t)want, size, f->bar_io_read[n],
+                        f->bar_io_write[n], f->bar_opaque[n]) == 0)
+            f->bar_io_mapped[n] = want;
+        /* else: the ports are taken by a board device: this BAR decodes nothing */
+    }
+}
+
+void pci_function_reset_bars(struct pci_function *f)
+{
+    for (int n = 0; n < 6; n++) {
+        if (!f->bar_size[n])
+            continue;
+        unsigned off = PCI_BAR0 + 4 * n;
+        pci_set_l(f, off, pci_get_l(f, off) & ((f->config[off] & PCI_BAR_IO) ? 0x3 : 0xf));
+    }
+    pci_set_w(f, PCI_COMMAND, 0);
+    if (f->bus)
+        update_io_bars(f);
+}
+
+/* The memory window: find the mapped memory BAR that holds addr. */
+static struct pci_function *find_mem_bar(struct pci_bus *bus, uint64_t addr, int *bar,
+                                         uint64_t *offset)
+{
+    for (int i = 0; i < bus->ndecoded; i++) {
+        struct pci_function *f = bus->decoded[i];
+        for (int n = 0; n < 6; n++) {
+            if (!f->bar_mmio[n])
+                continue;
+            uint32_t base = pci_bar_address(f, n);
+            if (base == PCI_BAR_UNMAPPED || addr < base || addr - base >= f->bar_size[n])
+                continue;
+            *bar = n;
+            *offset = addr - base;
+            return f;
+        }
+    }
+    return NULL;
+}
+
+static uint64_t window_read(void *opaque, uint64_t addr, unsigned size)
+{
+    int n;
+    uint64_t off;
+    struct pci_function *f = find_mem_bar(opaque, PCI_MEM_WINDOW_BASE + addr, &n, &off);
+    if (!f || off + size > f->bar_size[n])
+        return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;    /* master abort */
+    return f->bar_mmio[n]->read(f->bar_opaque[n], off, size);
+}
+
+static void window_write(void *opaque, uint64_t addr, uint64_t value, unsigned size)
+{
+    int n;
+    uint64_t off;
+    struct pci_function *f = find_mem_bar(opaque, PCI_MEM_WINDOW_BASE + addr, &n, &off);
+    if (f && off + size <= f->bar_size[n])
+        f->bar_mmio[n]->write(f->bar_opaque[n], off, value, size);
+}
+
+static const struct mmio_ops window_ops = { .read = window_read, .write = window_write };
+
+int pci_bus_attach_memory(struct pci_bus *bus, struct phys_mem *mem)
+{
+    return phys_mem_add_mmio(mem, PCI_MEM_WINDOW_BASE,
+                             PCI_MEM_WINDOW_END - PCI_MEM_WINDOW_BASE, &window_ops, bus);
+}
+
 int pci_register(struct pci_bus *bus, struct pci_function *f, int devfn)
 {
     if (devfn < 0 || devfn > 255 || bus->fn[devfn])
         return -1;
+    for (int n = 0; n < 6; n++)
+        f->bar_io_mapped[n] = PCI_BAR_UNMAPPED;
+    if (has_decoded_bars(f)) {
+        if (bus->ndecoded >= PCI_MAX_DECODED)
+            return -1;
+        bus->decoded[bus->ndecoded++] = f;
+    }
     bus->fn[devfn] = f;
     f->devfn = devfn;
     f->bus = bus;
@@ -124,6 +242,8 @@ void pci_config_write(struct pci_bus *bus, int devfn, unsigned offset, uint32_t 
     }
     if (f->write_hook)
         f->write_hook(f->opaque, offset, size);
+    if (offset < PCI_BAR0 + 24 && offset + size > PCI_COMMAND)
+        update_io_bars(f);
 }
 
 static uint32_t pci_io_read(void *opaque, uint16_t port, unsigned size)

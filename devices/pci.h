@@ -11,6 +11,13 @@
  * through the function's write mask (read-only bits stay put, so writing
  * all-ones to a BAR reads back its size); after a write the device's
  * write_hook sees what changed (to remap BARs, apply PAM, ...).
+ *
+ * BAR decoding (6.2.5.1): a device may leave a BAR's mapping to the bus.
+ * pci_bar_set_io() gives an I/O BAR port handlers, which the bus registers
+ * at the BAR's address whenever the guest moves it or toggles I/O decoding;
+ * pci_bar_set_mmio() gives a memory BAR MMIO callbacks (offsets into the BAR),
+ * which the bus's memory window (PCI_MEM_WINDOW_*, attached with
+ * pci_bus_attach_memory) calls while the BAR is mapped and memory decoding is on.
  */
 #ifndef SOFTVM_DEVICES_PCI_H
 #define SOFTVM_DEVICES_PCI_H
@@ -19,6 +26,8 @@
 #include <stdint.h>
 
 struct io_bus;
+struct phys_mem;
+struct mmio_ops;
 
 /* Configuration header offsets. */
 #define PCI_VENDOR_ID      0x00
@@ -44,6 +53,15 @@ struct io_bus;
 
 #define PCI_DEVFN(slot, fn) (((slot) << 3) | (fn))
 
+/* Where memory BARs may live: the PCI hole below the IOAPIC/HPET area. */
+#define PCI_MEM_WINDOW_BASE 0xe0000000u
+#define PCI_MEM_WINDOW_END  0xfec00000u
+
+#define PCI_MAX_DECODED 32               /* functions with bus-decoded BARs */
+
+typedef uint32_t (*pci_io_read_fn)(void *opaque, uint16_t port, unsigned size);
+typedef void (*pci_io_write_fn)(void *opaque, uint16_t port, uint32_t value, unsigned size);
+
 struct pci_bus;
 
 struct pci_function {
@@ -56,6 +74,12 @@ struct pci_function {
     /* Called after a guest configuration write of `size` bytes at `offset`. */
     void (*write_hook)(void *opaque, unsigned offset, unsigned size);
     void *opaque;
+    /* Bus-decoded BARs (pci_bar_set_io / pci_bar_set_mmio). */
+    pci_io_read_fn bar_io_read[6];
+    pci_io_write_fn bar_io_write[6];
+    const struct mmio_ops *bar_mmio[6];
+    void *bar_opaque[6];
+    uint32_t bar_io_mapped[6];          /* port base registered now, or PCI_BAR_UNMAPPED */
 };
 
 struct pci_bus {
@@ -67,6 +91,8 @@ struct pci_bus {
     void *router_opaque;
     int pirq_count[4];                  /* asserted INTx lines per PIRQ */
     int pirq_irq[4];                    /* ISA IRQ each PIRQ currently drives, -1 none */
+    struct pci_function *decoded[PCI_MAX_DECODED];   /* functions with bus-decoded BARs */
+    int ndecoded;
 };
 
 int pci_bus_init(struct pci_bus *bus, struct io_bus *io);
@@ -75,6 +101,15 @@ void pci_function_init(struct pci_function *f, uint16_t vendor, uint16_t device,
 /* Declare BAR n of `size` bytes (a power of two); flags PCI_BAR_IO or memory flags. */
 void pci_set_bar(struct pci_function *f, int n, uint32_t size, uint32_t flags);
 int pci_register(struct pci_bus *bus, struct pci_function *f, int devfn);
+/* Let the bus map BAR n (declared with pci_set_bar). Call before pci_register. */
+void pci_bar_set_io(struct pci_function *f, int n, pci_io_read_fn read, pci_io_write_fn write,
+                    void *opaque);
+void pci_bar_set_mmio(struct pci_function *f, int n, const struct mmio_ops *ops, void *opaque);
+/* Register the bus's memory window [PCI_MEM_WINDOW_BASE, PCI_MEM_WINDOW_END). */
+int pci_bus_attach_memory(struct pci_bus *bus, struct phys_mem *mem);
+/* Unmap every bus-decoded BAR and clear the BARs and command register to
+ * their reset values (a device's reset calls it). */
+void pci_function_reset_bars(struct pci_function *f);
 /* The guest-assigned address of BAR n, or PCI_BAR_UNMAPPED while decoding is off. */
 uint32_t pci_bar_address(const struct pci_function *f, int n);
 /* Drive the function's INTx# pin (routed through its pin's PIRQ line). */
