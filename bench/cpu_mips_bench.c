@@ -71,7 +71,7 @@ static double run(const char *name, const uint8_t *code, size_t len, uint64_t in
         cpu->seg[s].limit = 0xffffffffu;
         cpu->seg[s].flags = SEGF_S | SEGF_P | SEGF_DB | SEGF_G | (s == SEG_CS ? 0xb : 0x3);
     }
-    cpu->eip = 0x1000;
+    cpu->rip = 0x1000;
     cpu->regs[R_ESP] = 0x80000;
     double t0 = now();
     uint64_t done = 0;

@@ -13,16 +13,14 @@
 #include "memory/mmu.h"
 #include "cpu/system.h"
 
-uint32_t insn_ea(struct cpu *cpu, const struct insn *in)
+uint64_t insn_ea(struct cpu *cpu, const struct insn *in)
 {
-    uint32_t ea = (uint32_t)in->disp;
+    uint64_t ea = (uint64_t)in->disp;
     if (in->base >= 0)
         ea += cpu->regs[in->base];
     if (in->index >= 0)
         ea += cpu->regs[in->index] << in->scale;
-    if (in->addrsize == 2)
-        ea &= 0xffff;
-    return ea;
+    return ea & addr_size_mask(in->addrsize);
 }
 
 static _Noreturn void seg_fault(struct cpu *cpu, int seg)
@@ -35,11 +33,11 @@ static _Noreturn void seg_fault(struct cpu *cpu, int seg)
  * case (expand-up, inside the limit, in real mode or with the right type)
  * costs two compares.
  */
-static inline uint32_t seg_check(struct cpu *cpu, int seg, uint32_t off, unsigned size, bool write)
+static inline uint64_t seg_check(struct cpu *cpu, int seg, uint64_t off, unsigned size, bool write)
 {
     const struct segment *s = &cpu->seg[seg];
     uint32_t f = s->flags;
-    bool pm = (cpu->cr0 & CR0_PE) && !(cpu->eflags & EFLAGS_VM);
+    bool pm = (cpu->cr0 & CR0_PE) && !(cpu->rflags & EFLAGS_VM);
     if (pm) {
         if (!(f & SEGF_P))                      /* null or not-present (unusable) */
             seg_fault(cpu, seg);
@@ -53,70 +51,70 @@ static inline uint32_t seg_check(struct cpu *cpu, int seg, uint32_t off, unsigne
             uint32_t upper = (f & SEGF_DB) ? 0xffffffffu : 0xffffu;
             if (off <= s->limit || off > upper - (size - 1))
                 seg_fault(cpu, seg);
-            return s->base + off;
+            return linear_addr(cpu, s->base, off);
         }
     }
     if (off > s->limit || s->limit - off < size - 1)
         seg_fault(cpu, seg);
-    return s->base + off;
+    return linear_addr(cpu, s->base, off);
 }
 
-uint8_t cpu_read8(struct cpu *cpu, int seg, uint32_t off)
+uint8_t cpu_read8(struct cpu *cpu, int seg, uint64_t off)
 {
-    uint32_t lin = seg_check(cpu, seg, off, 1, false);
+    uint64_t lin = seg_check(cpu, seg, off, 1, false);
     uint8_t v = mmu_read8(cpu, lin);
     if (__builtin_expect(cpu_breakpoints_armed(cpu), 0))
         cpu_check_data_breakpoint(cpu, lin, 1, false);
     return v;
 }
-uint16_t cpu_read16(struct cpu *cpu, int seg, uint32_t off)
+uint16_t cpu_read16(struct cpu *cpu, int seg, uint64_t off)
 {
-    uint32_t lin = seg_check(cpu, seg, off, 2, false);
+    uint64_t lin = seg_check(cpu, seg, off, 2, false);
     uint16_t v = mmu_read16(cpu, lin);
     if (__builtin_expect(cpu_breakpoints_armed(cpu), 0))
         cpu_check_data_breakpoint(cpu, lin, 2, false);
     return v;
 }
-uint32_t cpu_read32(struct cpu *cpu, int seg, uint32_t off)
+uint32_t cpu_read32(struct cpu *cpu, int seg, uint64_t off)
 {
-    uint32_t lin = seg_check(cpu, seg, off, 4, false);
+    uint64_t lin = seg_check(cpu, seg, off, 4, false);
     uint32_t v = mmu_read32(cpu, lin);
     if (__builtin_expect(cpu_breakpoints_armed(cpu), 0))
         cpu_check_data_breakpoint(cpu, lin, 4, false);
     return v;
 }
-uint64_t cpu_read64(struct cpu *cpu, int seg, uint32_t off)
+uint64_t cpu_read64(struct cpu *cpu, int seg, uint64_t off)
 {
-    uint32_t lin = seg_check(cpu, seg, off, 8, false);
+    uint64_t lin = seg_check(cpu, seg, off, 8, false);
     uint64_t v = mmu_read64(cpu, lin);
     if (__builtin_expect(cpu_breakpoints_armed(cpu), 0))
         cpu_check_data_breakpoint(cpu, lin, 8, false);
     return v;
 }
-void cpu_write8(struct cpu *cpu, int seg, uint32_t off, uint8_t v)
+void cpu_write8(struct cpu *cpu, int seg, uint64_t off, uint8_t v)
 {
-    uint32_t lin = seg_check(cpu, seg, off, 1, true);
+    uint64_t lin = seg_check(cpu, seg, off, 1, true);
     mmu_write8(cpu, lin, v);
     if (__builtin_expect(cpu_breakpoints_armed(cpu), 0))
         cpu_check_data_breakpoint(cpu, lin, 1, true);
 }
-void cpu_write16(struct cpu *cpu, int seg, uint32_t off, uint16_t v)
+void cpu_write16(struct cpu *cpu, int seg, uint64_t off, uint16_t v)
 {
-    uint32_t lin = seg_check(cpu, seg, off, 2, true);
+    uint64_t lin = seg_check(cpu, seg, off, 2, true);
     mmu_write16(cpu, lin, v);
     if (__builtin_expect(cpu_breakpoints_armed(cpu), 0))
         cpu_check_data_breakpoint(cpu, lin, 2, true);
 }
-void cpu_write32(struct cpu *cpu, int seg, uint32_t off, uint32_t v)
+void cpu_write32(struct cpu *cpu, int seg, uint64_t off, uint32_t v)
 {
-    uint32_t lin = seg_check(cpu, seg, off, 4, true);
+    uint64_t lin = seg_check(cpu, seg, off, 4, true);
     mmu_write32(cpu, lin, v);
     if (__builtin_expect(cpu_breakpoints_armed(cpu), 0))
         cpu_check_data_breakpoint(cpu, lin, 4, true);
 }
-void cpu_write64(struct cpu *cpu, int seg, uint32_t off, uint64_t v)
+void cpu_write64(struct cpu *cpu, int seg, uint64_t off, uint64_t v)
 {
-    uint32_t lin = seg_check(cpu, seg, off, 8, true);
+    uint64_t lin = seg_check(cpu, seg, off, 8, true);
     mmu_write64(cpu, lin, v);
     if (__builtin_expect(cpu_breakpoints_armed(cpu), 0))
         cpu_check_data_breakpoint(cpu, lin, 8, true);
@@ -124,8 +122,8 @@ void cpu_write64(struct cpu *cpu, int seg, uint32_t off, uint64_t v)
 
 /* Check that a write of len bytes at seg:off would pass segmentation and
  * paging, without writing (multi-part writes that must be all-or-nothing). */
-void cpu_probe_write(struct cpu *cpu, int seg, uint32_t off, uint32_t len)
+void cpu_probe_write(struct cpu *cpu, int seg, uint64_t off, uint32_t len)
 {
-    uint32_t lin = seg_check(cpu, seg, off, len, true);
+    uint64_t lin = seg_check(cpu, seg, off, len, true);
     mmu_probe_write(cpu, lin, len);
 }

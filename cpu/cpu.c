@@ -34,13 +34,13 @@ void cpu_reset(struct cpu *cpu)
     memset(cpu->regs, 0, sizeof(cpu->regs));
     /* EDX holds the processor signature after RESET (family 6). */
     cpu->regs[R_EDX] = 0x00000633;
-    cpu->eip = 0x0000fff0;
-    cpu->eflags = EFLAGS_FIXED1;
+    cpu->rip = 0x0000fff0;
+    cpu->rflags = EFLAGS_FIXED1;
     for (int i = 0; i < SEG_COUNT; i++)
         seg_reset(&cpu->seg[i], 0, 0, 0x3);       /* data read/write, accessed */
     seg_reset(&cpu->seg[SEG_CS], 0xf000, 0xffff0000u, 0xb);  /* code exec/read, accessed */
-    cpu->ldtr = (struct segment){ 0, 0, 0xffff, 0x2 | SEGF_P };   /* LDT */
-    cpu->tr = (struct segment){ 0, 0, 0xffff, 0xb | SEGF_P };     /* busy 32-bit TSS */
+    cpu->ldtr = (struct segment){ .limit = 0xffff, .flags = 0x2 | SEGF_P };   /* LDT */
+    cpu->tr = (struct segment){ .limit = 0xffff, .flags = 0xb | SEGF_P };     /* busy 32-bit TSS */
     cpu->gdtr = (struct dtable){ 0, 0xffff };
     cpu->idtr = (struct dtable){ 0, 0xffff };
     cpu->cr0 = CR0_ET | CR0_CD | CR0_NW;
@@ -74,14 +74,14 @@ void cpu_reset(struct cpu *cpu)
 
 uint32_t cpu_get_eflags(struct cpu *cpu)
 {
-    return (cpu->eflags & ~EFLAGS_ARITH) | flags_arith(cpu) | EFLAGS_FIXED1;
+    return (cpu->rflags & ~EFLAGS_ARITH) | flags_arith(cpu) | EFLAGS_FIXED1;
 }
 
 void cpu_set_eflags(struct cpu *cpu, uint32_t value)
 {
     cpu->priv.lf_op = LF_NONE;
     /* Bits 3, 5 and 15 and 22-31 are reserved zero, bit 1 reserved one. */
-    cpu->eflags = (value & 0x003f7fd5u) | EFLAGS_FIXED1;
+    cpu->rflags = (value & 0x003f7fd5u) | EFLAGS_FIXED1;
 }
 
 _Noreturn void cpu_raise(struct cpu *cpu, int vector, bool has_error, uint32_t error_code)
@@ -92,7 +92,7 @@ _Noreturn void cpu_raise(struct cpu *cpu, int vector, bool has_error, uint32_t e
     longjmp(cpu->exc_jmp, 1);
 }
 
-_Noreturn void cpu_raise_pf(struct cpu *cpu, uint32_t linear, uint32_t error_code)
+_Noreturn void cpu_raise_pf(struct cpu *cpu, uint64_t linear, uint32_t error_code)
 {
     cpu->cr2 = linear;
     cpu_raise(cpu, EXC_PF, true, error_code);

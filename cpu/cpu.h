@@ -14,11 +14,18 @@
  *   frontend/    reads the architectural state (regs, eip, seg[], ldtr, tr,
  *                gdtr, idtr, cr*, dr[], efer, cpl, halted, icount) for the
  *                register dump and the GDB stub, and sets trace/trace_flags.
- *                It also reads four fields of priv: insn_eip (the current
+ *                It also reads four fields of priv: insn_rip (the current
  *                instruction's address in log lines), inhibit_irq (the dump's
  *                "II="), fpu (GDB's x87 registers) and tbs (--stats counters;
  *                -one-insn-per-tb sets tbs->max_insns).
  * The rest of priv is cpu/'s own and may change without notice.
+ *
+ * The state is 64 bits wide (registers, RIP, RFLAGS, segment and
+ * descriptor-table bases, control and debug registers, linear addresses)
+ * so that long mode and the JIT need no second layout. Outside long mode
+ * the upper halves are zero: 32-bit register writes zero-extend (as they
+ * do in long mode), 8/16-bit writes keep the other bits, and linear
+ * addresses wrap at 4 GiB (linear_addr below).
  */
 #ifndef SOFTVM_CPU_CPU_H
 #define SOFTVM_CPU_CPU_H
@@ -33,8 +40,10 @@ struct io_bus;
 struct vclock;
 struct trace;
 
-/* General registers, in ModRM encoding order (SDM Vol. 2A table 2-2). */
-enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI };
+/* General registers, in ModRM encoding order (SDM Vol. 2A table 2-2);
+ * R8-R15 exist only in 64-bit mode (REX), and are unused until then. */
+enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI,
+       R_R8, R_R9, R_R10, R_R11, R_R12, R_R13, R_R14, R_R15, CPU_NREGS };
 /* Segment registers, in ModRM sreg encoding order. */
 enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
 
@@ -101,10 +110,10 @@ enum {
  * bit 0-3 type, 4 S, 5-6 DPL, 7 P, 12 AVL, 14 D/B, 15 G.
  */
 struct segment {
-    uint16_t sel;
-    uint32_t base;
+    uint64_t base;
     uint32_t limit;     /* byte-granular, already expanded when G=1 */
     uint32_t flags;
+    uint16_t sel;
 };
 #define SEGF_TYPE(f) ((f) & 0xf)
 #define SEGF_S       0x0010u
@@ -114,7 +123,7 @@ struct segment {
 #define SEGF_G       0x8000u
 
 struct dtable {
-    uint32_t base;
+    uint64_t base;
     uint16_t limit;
 };
 
@@ -151,15 +160,16 @@ struct cpu_apic_ops {
 #include "cpu/cpu_private.h"   /* struct cpu_private: lazy flags, decoder scratch, MSRs, FPU */
 
 struct cpu {
-    uint32_t regs[8];
-    uint32_t eip;
-    uint32_t eflags;            /* arithmetic bits are stale while lazy flags are live:
-                                   read through cpu_get_eflags() */
+    uint64_t regs[CPU_NREGS];   /* write through cpu_set_reg32/16 or reg_write (cpu/ops.h),
+                                   never by arithmetic on the 64-bit value */
+    uint64_t rip;
+    uint64_t rflags;            /* EFLAGS in bits 0-31 (the rest reserved, 0); arithmetic bits
+                                   are stale while lazy flags are live: read through cpu_get_eflags() */
     struct segment seg[SEG_COUNT];
     struct segment ldtr, tr;    /* tr.flags type: 9/11 = available/busy 32-bit TSS */
     struct dtable gdtr, idtr;
-    uint32_t cr0, cr2, cr3, cr4;
-    uint32_t dr[8];
+    uint64_t cr0, cr2, cr3, cr4;
+    uint64_t dr[8];
     uint64_t efer;
     int cpl;                    /* current privilege level (CS.RPL in protected mode) */
 
@@ -216,6 +226,25 @@ static inline void cpu_req_clear(struct cpu *cpu, uint32_t bits)
 }
 static inline bool cpu_intr_line(const struct cpu *cpu) { return cpu->req & CPU_REQ_INTR; }
 static inline bool cpu_nmi_pending(const struct cpu *cpu) { return cpu->req & CPU_REQ_NMI; }
+/* --- register views -------------------------------------------------------
+ * A 32-bit write zero-extends into the 64-bit register (the long-mode rule;
+ * outside long mode the upper half is never seen), a 16-bit write keeps
+ * bits 16-63. 8-bit registers (AH..BH) are in cpu/ops.h reg_write8. */
+static inline uint32_t cpu_reg32(const struct cpu *cpu, int r) { return (uint32_t)cpu->regs[r]; }
+static inline uint16_t cpu_reg16(const struct cpu *cpu, int r) { return (uint16_t)cpu->regs[r]; }
+static inline void cpu_set_reg32(struct cpu *cpu, int r, uint32_t v) { cpu->regs[r] = v; }
+static inline void cpu_set_reg16(struct cpu *cpu, int r, uint16_t v)
+{
+    cpu->regs[r] = (cpu->regs[r] & ~(uint64_t)0xffff) | v;
+}
+
+/* Linear address of base + off: 32 bits wide outside long mode, so it wraps
+ * at 4 GiB as on a 32-bit processor (SDM Vol. 3A 3.4.4, 3.3.1). */
+static inline uint64_t linear_addr(const struct cpu *cpu, uint64_t base, uint64_t off)
+{
+    (void)cpu;      /* long mode will look at EFER.LMA and CS.L */
+    return (uint32_t)(base + off);
+}
 
 /* --- lifecycle ------------------------------------------------------------- */
 void cpu_init(struct cpu *cpu, struct machine *m, struct phys_mem *mem, struct io_bus *io);
@@ -242,6 +271,6 @@ void cpu_set_eflags(struct cpu *cpu, uint32_t value);  /* raw write, no privileg
  */
 _Noreturn void cpu_raise(struct cpu *cpu, int vector, bool has_error, uint32_t error_code);
 /* #PF: sets CR2 = linear, then cpu_raise(EXC_PF, error_code). */
-_Noreturn void cpu_raise_pf(struct cpu *cpu, uint32_t linear, uint32_t error_code);
+_Noreturn void cpu_raise_pf(struct cpu *cpu, uint64_t linear, uint32_t error_code);
 
 #endif

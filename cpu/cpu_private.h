@@ -29,20 +29,21 @@ struct cpu_msrs {
 struct cpu_private {
     /* Lazy flags (design brief, cpu/flags.h): the last flag-setting operation.
      * lf_op == LF_NONE means EFLAGS holds the arithmetic flags itself. */
-    uint32_t lf_op;
-    uint32_t lf_dst, lf_src, lf_res;
+    uint64_t lf_op;             /* kind << 2 | size code (cpu/flags.h); 64-bit so the four
+                                   fields are one 32-byte block (the checkpoint copies it) */
+    uint64_t lf_dst, lf_src, lf_res;
 
     struct fpu_state fpu;       /* x87, MMX, SSE: cpu/fpu_state.h */
     struct cpu_sys sys;         /* system half: #DB trap, delivery state: cpu/sys_state.h */
     struct cpu_msrs msr;
 
     /* Interpreter scratch. */
-    uint32_t insn_eip;          /* EIP of the instruction executing now */
-    uint32_t insn_esp;          /* ESP when it started: restored on a fault */
-    uint32_t saved_eflags;      /* EFLAGS and lazy flags when it started: restored on a fault */
-    uint32_t saved_lf[4];
+    uint64_t insn_rip;          /* RIP of the instruction executing now */
+    uint64_t insn_rsp;          /* RSP when it started: restored on a fault */
+    uint64_t saved_rflags;      /* RFLAGS and lazy flags when it started: restored on a fault */
+    uint64_t saved_lf[4];
     uint64_t icount_end;        /* cpu_exec stops when icount reaches this: REP pauses there */
-    bool ckpt_valid;            /* insn_esp..saved_lf belong to the instruction at insn_eip
+    bool ckpt_valid;            /* insn_rsp..saved_lf belong to the instruction at insn_rip
                                    (else it is precise without them: insn.ckpt) */
     bool inhibit_irq;           /* interrupt shadow (STI, MOV SS, POP SS) over the next insn */
     bool inhibit_db;            /* MOV SS / POP SS also hold off debug traps (SDM Vol. 3A 6.8.3) */

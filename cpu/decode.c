@@ -254,24 +254,24 @@ unsigned decode_mode(const struct cpu *cpu)
     unsigned m = 0;
     if (cpu->seg[SEG_CS].flags & SEGF_DB)
         m |= DECODE_CODE32;
-    if ((cpu->cr0 & CR0_PE) && !(cpu->eflags & EFLAGS_VM))
+    if ((cpu->cr0 & CR0_PE) && !(cpu->rflags & EFLAGS_VM))
         m |= DECODE_PM;
     return m;
 }
 
 /* Fetch byte `i` of the instruction at CS:eip: #GP(0) past the CS limit. */
-static uint8_t fetch_byte(struct cpu *cpu, uint32_t eip, unsigned i)
+static uint8_t fetch_byte(struct cpu *cpu, uint64_t eip, unsigned i)
 {
     const struct segment *cs = &cpu->seg[SEG_CS];
-    uint32_t off = eip + i;
+    uint32_t off = (uint32_t)(eip + i);     /* 16/32-bit code: the offset wraps */
     if (!(cs->flags & SEGF_DB))
         off &= 0xffff;
     if (off > cs->limit)
         cpu_raise(cpu, EXC_GP, true, 0);
-    return mmu_fetch8(cpu, cs->base + off);
+    return mmu_fetch8(cpu, linear_addr(cpu, cs->base, off));
 }
 
-void decode_at(struct cpu *cpu, uint32_t eip, struct insn *in)
+void decode_at(struct cpu *cpu, uint64_t eip, struct insn *in)
 {
     uint8_t buf[X86_MAX_INSN_LEN];
     unsigned mode = decode_mode(cpu);
@@ -281,7 +281,7 @@ void decode_at(struct cpu *cpu, uint32_t eip, struct insn *in)
     for (;;) {
         int len = decode_insn(buf, n, mode, in);
         if (len > 0) {
-            in->eip = eip;
+            in->rip = eip;
             return;
         }
         if (len == DECODE_TOO_LONG || n >= X86_MAX_INSN_LEN)

@@ -29,7 +29,7 @@ enum {
  * Decode one instruction at buf[0..avail). Returns its length (1..15), or
  * DECODE_NEED_MORE / DECODE_TOO_LONG. Undefined encodings decode (with the
  * length the CPU would have consumed) to a row whose handler raises #UD.
- * in->eip is left for the caller to fill.
+ * in->rip is left for the caller to fill.
  */
 int decode_insn(const uint8_t *buf, unsigned avail, unsigned mode, struct insn *in);
 
@@ -38,7 +38,7 @@ int decode_insn(const uint8_t *buf, unsigned avail, unsigned mode, struct insn *
  * #GP(0) past the CS limit or for more than 15 bytes, raised as the fetch
  * needs the bytes).
  */
-void decode_at(struct cpu *cpu, uint32_t eip, struct insn *in);
+void decode_at(struct cpu *cpu, uint64_t eip, struct insn *in);
 
 /* The decoder mode of the CPU now. */
 unsigned decode_mode(const struct cpu *cpu);

@@ -26,19 +26,19 @@
 #include "cpu/trace_hooks.h"
 #include "translator/jit.h"
 
-/* Remember what a fault must put back: EIP, ESP, EFLAGS and lazy flags
+/* Remember what a fault must put back: RIP, RSP, RFLAGS and lazy flags
  * as they are at this instruction boundary. */
 static inline void checkpoint(struct cpu *cpu)
 {
     struct cpu_private *p = &cpu->priv;
-    p->insn_eip = cpu->eip;
+    p->insn_rip = cpu->rip;
     p->ckpt_valid = true;
-    p->insn_esp = cpu->regs[R_ESP];
-    p->saved_eflags = cpu->eflags;
+    p->insn_rsp = cpu->regs[R_ESP];
+    p->saved_rflags = cpu->rflags;
     /* lf_op..lf_res are four adjacent uint32_t: one 16-byte copy (this runs
      * before every instruction; field by field it compiled to shuffles) */
     _Static_assert(offsetof(struct cpu_private, lf_res) - offsetof(struct cpu_private, lf_op)
-                   == 3 * sizeof(uint32_t), "lazy-flag fields must be adjacent");
+                   == 3 * sizeof(uint64_t), "lazy-flag fields must be adjacent");
     memcpy(p->saved_lf, &p->lf_op, sizeof(p->saved_lf));
 }
 
@@ -54,7 +54,7 @@ static inline void insn_start(struct cpu *cpu, const struct insn *in)
         checkpoint(cpu);
         return;
     }
-    cpu->priv.insn_eip = in->eip;
+    cpu->priv.insn_rip = in->rip;
     cpu->priv.ckpt_valid = false;
 }
 
@@ -72,28 +72,28 @@ static void debug_traps(struct cpu *cpu, bool tf)
         cpu->dr[6] |= 0x4000;   /* BS */
     if (tf || data) {
         checkpoint(cpu);
-        cpu_deliver_interrupt(cpu, EXC_DB, INT_EXCEPTION, false, 0, cpu->eip);
+        cpu_deliver_interrupt(cpu, EXC_DB, INT_EXCEPTION, false, 0, cpu->rip);
     }
 }
 
-/* Execute one decoded instruction: the handler sees cpu->eip = next EIP. */
+/* Execute one decoded instruction: the handler sees cpu->rip = next EIP. */
 static inline void exec_insn(struct cpu *cpu, const struct insn *in)
 {
     struct cpu_private *p = &cpu->priv;
-    bool tf = cpu->eflags & EFLAGS_TF;
-    cpu->eip = in->eip;
+    bool tf = cpu->rflags & EFLAGS_TF;
+    cpu->rip = in->rip;
     checkpoint(cpu);
     if (__builtin_expect(cpu_breakpoints_armed(cpu), 0))
-        cpu_check_code_breakpoint(cpu, cpu->seg[SEG_CS].base + in->eip);   /* #DB fault */
-    uint32_t next = in->eip + in->len;
+        cpu_check_code_breakpoint(cpu, linear_addr(cpu, cpu->seg[SEG_CS].base, in->rip));   /* #DB fault */
+    uint32_t next = in->rip + in->len;
     if (!(cpu->seg[SEG_CS].flags & SEGF_DB))
         next &= 0xffff;
-    cpu->eip = next;
+    cpu->rip = next;
     p->sw_int = false;
     p->inhibit_db = false;
     in->desc->fn(cpu, in);
     cpu->icount++;
-    cpu->eflags &= ~EFLAGS_RF;      /* RF lasts one completed instruction */
+    cpu->rflags &= ~EFLAGS_RF;      /* RF lasts one completed instruction */
     if (__builtin_expect(tf || p->sys.db_trap_pending, 0))
         debug_traps(cpu, tf);
 }
@@ -118,7 +118,7 @@ static inline void exec_insn(struct cpu *cpu, const struct insn *in)
  */
 static inline bool tb_fast_ok(const struct cpu *cpu, const struct tb *tb, uint64_t end)
 {
-    return !(cpu->eflags & (EFLAGS_TF | EFLAGS_RF)) && !cpu_breakpoints_armed(cpu)
+    return !(cpu->rflags & (EFLAGS_TF | EFLAGS_RF)) && !cpu_breakpoints_armed(cpu)
         && !(cpu->trace_flags & TRACE_HOOK_INSN) && cpu->icount + tb->n_insns <= end;
 }
 
@@ -127,8 +127,8 @@ static inline bool tb_fast_ok(const struct cpu *cpu, const struct tb *tb, uint64
 static inline bool tb_fast_done(struct cpu *cpu)
 {
     struct cpu_private *p = &cpu->priv;
-    if (__builtin_expect((cpu->eflags & (EFLAGS_TF | EFLAGS_RF)) || p->sys.db_trap_pending, 0)) {
-        cpu->eflags &= ~EFLAGS_RF;
+    if (__builtin_expect((cpu->rflags & (EFLAGS_TF | EFLAGS_RF)) || p->sys.db_trap_pending, 0)) {
+        cpu->rflags &= ~EFLAGS_RF;
         if (p->sys.db_trap_pending)
             debug_traps(cpu, false);
         return false;
@@ -147,12 +147,12 @@ static bool run_tb_fast(struct cpu *cpu, const struct tb *tb)
     const struct insn *in = tb->insns, *last = in + tb->n_insns;
     for (;;) {
         insn_start(cpu, in);
-        cpu->eip = (in->eip + in->len) & ip_mask;
+        cpu->rip = (in->rip + in->len) & ip_mask;
         p->sw_int = false;
         p->inhibit_db = false;
         in->desc->fn(cpu, in);
         cpu->icount++;
-        if (++in == last || cpu->req || cpu->eip != in->eip)
+        if (++in == last || cpu->req || cpu->rip != in->rip)
             break;
     }
     return tb_fast_done(cpu) && cpu->req == 0;
@@ -186,12 +186,12 @@ static void deliver_exception(struct cpu *cpu)
     int vector = cpu->exc_vector;
     bool has_error = cpu->exc_has_error;
     uint32_t error = cpu->exc_error;
-    cpu->eip = p->insn_eip;
+    cpu->rip = p->insn_rip;
     if (p->ckpt_valid) {
         /* else the instruction is precise without it (insn.ckpt = 0): ESP,
          * EFLAGS and the lazy flags are still as it found them */
-        cpu->regs[R_ESP] = p->insn_esp;
-        cpu->eflags = p->saved_eflags;
+        cpu->regs[R_ESP] = p->insn_rsp;
+        cpu->rflags = p->saved_rflags;
         p->lf_op = p->saved_lf[0];
         p->lf_dst = p->saved_lf[1];
         p->lf_src = p->saved_lf[2];
@@ -202,7 +202,7 @@ static void deliver_exception(struct cpu *cpu)
         cpu_req_clear(cpu, CPU_REQ_STOP);
     /* A fault during delivery never unwinds to here: cpu_deliver_interrupt
      * catches it itself and escalates to #DF or a triple fault. */
-    cpu_deliver_interrupt(cpu, vector, INT_EXCEPTION, has_error, error, cpu->eip);
+    cpu_deliver_interrupt(cpu, vector, INT_EXCEPTION, has_error, error, cpu->rip);
 }
 
 /* NMI or INTR at an instruction boundary; true if one was delivered. */
@@ -217,16 +217,16 @@ static bool check_interrupts(struct cpu *cpu)
         cpu_req_clear(cpu, CPU_REQ_NMI);    /* delivery sets nmi_blocked */
         cpu->halted = false;
         checkpoint(cpu);
-        cpu_deliver_interrupt(cpu, EXC_NMI, INT_NMI, false, 0, cpu->eip);
+        cpu_deliver_interrupt(cpu, EXC_NMI, INT_NMI, false, 0, cpu->rip);
         return true;
     }
-    if (cpu_intr_line(cpu) && (cpu->eflags & EFLAGS_IF) && cpu->intr_ack) {
+    if (cpu_intr_line(cpu) && (cpu->rflags & EFLAGS_IF) && cpu->intr_ack) {
         cpu->halted = false;
         int vector = cpu->intr_ack(cpu->intr_opaque);
         if (vector < 0)
             return false;   /* spurious: nothing to deliver */
         checkpoint(cpu);
-        cpu_deliver_interrupt(cpu, vector & 0xff, INT_EXTERNAL, false, 0, cpu->eip);
+        cpu_deliver_interrupt(cpu, vector & 0xff, INT_EXTERNAL, false, 0, cpu->rip);
         return true;
     }
     return false;
@@ -269,7 +269,7 @@ enum cpu_exit cpu_exec(struct cpu *cpu, uint64_t budget)
             return CPU_EXIT_HALT;
 
         /* A fetch fault (#PF, #GP on the CS limit) in tb_lookup or decode_at
-         * belongs to the instruction at cpu->eip: checkpoint it first. */
+         * belongs to the instruction at cpu->rip: checkpoint it first. */
         checkpoint(cpu);
         struct tb *tb = tb_lookup(cpu);
         if (TRACE_UNLIKELY(cpu->trace_flags & TRACE_HOOK_TB))
@@ -282,7 +282,7 @@ enum cpu_exit cpu_exec(struct cpu *cpu, uint64_t budget)
         }
         if (!tb) {
             struct insn in;
-            decode_at(cpu, cpu->eip, &in);
+            decode_at(cpu, cpu->rip, &in);
             if (TRACE_UNLIKELY(cpu->trace_flags & TRACE_HOOK_INSN) && trace_insn(cpu, &in))
                 continue;               /* debugger breakpoint: stop before it */
             exec_insn(cpu, &in);
@@ -302,7 +302,7 @@ enum cpu_exit cpu_exec(struct cpu *cpu, uint64_t budget)
                 if (!next) {
                     if (tb->chain_ok) {
                         prev = tb;
-                        prev_exit = tb_exit_of(tb, cpu->eip);
+                        prev_exit = tb_exit_of(tb, cpu->rip);
                         prev_flushes = c->n_flushes;
                     }
                     break;
@@ -317,8 +317,8 @@ enum cpu_exit cpu_exec(struct cpu *cpu, uint64_t budget)
             uint32_t req = cpu->req;
             if (++in == last || (req & (CPU_REQ_STOP | CPU_REQ_NMI | CPU_REQ_EXIT))
                 || cpu->icount >= end || cpu->halted
-                || ((req & CPU_REQ_INTR) && (cpu->eflags & EFLAGS_IF)) || p->inhibit_irq
-                || cpu->eip != in->eip)
+                || ((req & CPU_REQ_INTR) && (cpu->rflags & EFLAGS_IF)) || p->inhibit_irq
+                || cpu->rip != in->rip)
                 break;
         }
         c->running_page = ~0ull;

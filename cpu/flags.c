@@ -41,17 +41,17 @@ uint32_t flags_compute(const struct cpu *cpu)
     case LF_LOGIC:
         break;
     case LF_INC:
-        f |= cpu->eflags & EFLAGS_CF;
+        f |= cpu->rflags & EFLAGS_CF;
         f |= (res & 0xf) == 0 ? EFLAGS_AF : 0;
         f |= res == sign ? EFLAGS_OF : 0;
         break;
     case LF_DEC:
-        f |= cpu->eflags & EFLAGS_CF;
+        f |= cpu->rflags & EFLAGS_CF;
         f |= (res & 0xf) == 0xf ? EFLAGS_AF : 0;
         f |= res == sign - 1 ? EFLAGS_OF : 0;
         break;
     default:
-        return cpu->eflags & EFLAGS_ARITH;
+        return cpu->rflags & EFLAGS_ARITH;
     }
     return f;
 }

@@ -7,7 +7,9 @@
  * them (Jcc, SETcc, PUSHF, ...). Everything else (shifts, multiplies, BCD,
  * bit tests) computes its flags eagerly with flags_set().
  *
- * lf_op encodes kind << 2 | size (0 = 8, 1 = 16, 2 = 32 bits).
+ * lf_op encodes kind << 2 | size (0 = 8, 1 = 16, 2 = 32 bits; 3 is kept
+ * for 64-bit operands). The operands and result are stored 64 bits wide
+ * (zero-extended), so that size can be added without a new layout.
  * Flag definitions: SDM Vol. 1 3.4.3.1 and appendix A; each instruction's
  * "Flags Affected" in Vol. 2.
  */
@@ -39,15 +41,15 @@ uint32_t flags_compute(const struct cpu *cpu);
 static inline uint32_t flags_arith(const struct cpu *cpu)
 {
     if (cpu->priv.lf_op == LF_NONE)
-        return cpu->eflags & EFLAGS_ARITH;
+        return cpu->rflags & EFLAGS_ARITH;
     return flags_compute(cpu);
 }
 
-/* Fold the lazy flags into cpu->eflags. */
+/* Fold the lazy flags into cpu->rflags. */
 static inline void flags_materialize(struct cpu *cpu)
 {
     if (cpu->priv.lf_op != LF_NONE) {
-        cpu->eflags = (cpu->eflags & ~EFLAGS_ARITH) | flags_compute(cpu);
+        cpu->rflags = (cpu->rflags & ~EFLAGS_ARITH) | flags_compute(cpu);
         cpu->priv.lf_op = LF_NONE;
     }
 }
@@ -58,13 +60,13 @@ static inline void flags_set(struct cpu *cpu, uint32_t mask, uint32_t value)
     if ((mask & EFLAGS_ARITH) != EFLAGS_ARITH)
         flags_materialize(cpu);
     cpu->priv.lf_op = LF_NONE;
-    cpu->eflags = (cpu->eflags & ~mask) | (value & mask);
+    cpu->rflags = (cpu->rflags & ~mask) | (value & mask);
 }
 
 static inline void flags_lazy(struct cpu *cpu, enum lazy_kind kind, int size,
-                              uint32_t dst, uint32_t src, uint32_t res)
+                              uint64_t dst, uint64_t src, uint64_t res)
 {
-    cpu->priv.lf_op = ((uint32_t)kind << 2) | lf_size_code(size);
+    cpu->priv.lf_op = ((uint64_t)kind << 2) | lf_size_code(size);
     cpu->priv.lf_dst = dst;
     cpu->priv.lf_src = src;
     cpu->priv.lf_res = res;
@@ -81,7 +83,7 @@ static inline uint32_t flags_cf_only(const struct cpu *cpu)
     case LF_NONE:
     case LF_INC:
     case LF_DEC:
-        return cpu->eflags & EFLAGS_CF;
+        return cpu->rflags & EFLAGS_CF;
     case LF_ADD:
         return (p->lf_res & mask) < (p->lf_dst & mask) ? EFLAGS_CF : 0;
     case LF_SUB:
@@ -98,7 +100,7 @@ static inline void flags_lazy_incdec(struct cpu *cpu, enum lazy_kind kind, int s
                                      uint32_t dst, uint32_t res)
 {
     uint32_t cf = flags_cf_only(cpu);
-    cpu->eflags = (cpu->eflags & ~EFLAGS_CF) | cf;
+    cpu->rflags = (cpu->rflags & ~EFLAGS_CF) | cf;
     flags_lazy(cpu, kind, size, dst, 1, res);
 }
 

@@ -1018,7 +1018,7 @@ static void exec_reg(struct cpu *cpu, const struct insn *in)
         case 2: case 3: fst_reg(f, i, true); return;                /* FSTP8/9 aliases */
         case 4:
             if (i == 0) {                                           /* FNSTSW AX */
-                cpu->regs[R_EAX] = (cpu->regs[R_EAX] & 0xffff0000u) | f->fsw;
+                cpu_set_reg16(cpu, R_EAX, f->fsw);
                 return;
             }
             break;
@@ -1047,7 +1047,7 @@ void x87_execute(struct cpu *cpu, const struct insn *in)
     if (kind != CTL_NOWAIT)
         fpu_check_pending(cpu);
     if (kind == CTL_NONE) {
-        f->fip = in->eip;
+        f->fip = in->rip;
         f->fcs = cpu->seg[SEG_CS].sel;
         f->fop = (uint16_t)(((in->opcode & 7) << 8) | in->modrm);
         if (in->mod != 3) {

@@ -22,7 +22,7 @@ struct op_desc;     /* a row of the opcode table (cpu/optable.h) */
 #define PFX_SEG   0x20   /* a segment override was given (see seg) */
 
 struct insn {
-    uint32_t eip;           /* offset in CS of the first byte */
+    uint64_t rip;           /* offset in CS of the first byte */
     uint8_t len;            /* total length, prefixes included */
     uint16_t opcode;        /* 0x00-0xff one-byte map, 0x1xx = 0F xx two-byte map */
     uint8_t prefixes;       /* PFX_* */
@@ -39,9 +39,10 @@ struct insn {
      * truncated to addrsize. base/index are register numbers or -1. */
     int8_t base, index;
     uint8_t scale;
-    int32_t disp;
+    int64_t disp;           /* sign-extended; 64 bits for long mode's moffs64 */
 
-    uint32_t imm;           /* first immediate (sign-extended where the table says) */
+    uint64_t imm;           /* first immediate (sign-extended to 32 bits where the table
+                               says; 64 bits wide for long mode's MOV r64, imm64) */
     uint32_t imm2;          /* second immediate: ENTER level, far-pointer selector */
 
     const struct op_desc *desc;
@@ -52,20 +53,27 @@ struct insn {
     bool ckpt;
 };
 
-/* Effective offset of the memory operand (before segmentation). */
-uint32_t insn_ea(struct cpu *cpu, const struct insn *in);
+/* Offsets wrap at the address size (2 or 4 bytes; 8 in long mode later). */
+static inline uint64_t addr_size_mask(int addrsize)
+{
+    return addrsize == 2 ? 0xffffu : 0xffffffffu;
+}
+
+/* Effective offset of the memory operand (before segmentation), truncated
+ * to the address size (16 or 32 bits). */
+uint64_t insn_ea(struct cpu *cpu, const struct insn *in);
 
 /* Segmented data accesses: limit/type checks (#GP/#SS), then the softMMU. */
-uint8_t  cpu_read8(struct cpu *cpu, int seg, uint32_t off);
-uint16_t cpu_read16(struct cpu *cpu, int seg, uint32_t off);
-uint32_t cpu_read32(struct cpu *cpu, int seg, uint32_t off);
-uint64_t cpu_read64(struct cpu *cpu, int seg, uint32_t off);
-void cpu_write8(struct cpu *cpu, int seg, uint32_t off, uint8_t v);
-void cpu_write16(struct cpu *cpu, int seg, uint32_t off, uint16_t v);
-void cpu_write32(struct cpu *cpu, int seg, uint32_t off, uint32_t v);
-void cpu_write64(struct cpu *cpu, int seg, uint32_t off, uint64_t v);
+uint8_t  cpu_read8(struct cpu *cpu, int seg, uint64_t off);
+uint16_t cpu_read16(struct cpu *cpu, int seg, uint64_t off);
+uint32_t cpu_read32(struct cpu *cpu, int seg, uint64_t off);
+uint64_t cpu_read64(struct cpu *cpu, int seg, uint64_t off);
+void cpu_write8(struct cpu *cpu, int seg, uint64_t off, uint8_t v);
+void cpu_write16(struct cpu *cpu, int seg, uint64_t off, uint16_t v);
+void cpu_write32(struct cpu *cpu, int seg, uint64_t off, uint32_t v);
+void cpu_write64(struct cpu *cpu, int seg, uint64_t off, uint64_t v);
 /* Raise the fault a write of len bytes at seg:off would raise, without writing. */
-void cpu_probe_write(struct cpu *cpu, int seg, uint32_t off, uint32_t len);
+void cpu_probe_write(struct cpu *cpu, int seg, uint64_t off, uint32_t len);
 
 /* Entry points the opcode table names for the instruction families that
  * live in their own files (cpu/fpu*.c): they dispatch on in->opcode,

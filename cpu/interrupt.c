@@ -12,6 +12,7 @@
  *
  * Spec: Intel SDM Vol. 3A 6.4-6.15, 20.3 (v86 interrupts), Vol. 2 INT n.
  */
+#include <inttypes.h>
 #include <string.h>
 #include "cpu/sys_internal.h"
 #include "cpu/trace_hooks.h"
@@ -39,8 +40,8 @@ static void deliver_real(struct cpu *cpu, int vector, uint32_t return_eip)
     uint32_t entry = (uint32_t)vector * 4;
     if (entry + 3 > cpu->idtr.limit)
         cpu_raise(cpu, EXC_GP, true, 0);
-    uint16_t off = mmu_read16_sys(cpu, cpu->idtr.base + entry);
-    uint16_t sel = mmu_read16_sys(cpu, cpu->idtr.base + entry + 2);
+    uint16_t off = mmu_read16_sys(cpu, linear_addr(cpu, cpu->idtr.base, entry));
+    uint16_t sel = mmu_read16_sys(cpu, linear_addr(cpu, cpu->idtr.base, entry + 2));
     uint32_t flags = cpu_get_eflags(cpu);
     struct stack st;
     stack_current(cpu, &st);
@@ -49,7 +50,7 @@ static void deliver_real(struct cpu *cpu, int vector, uint32_t return_eip)
     stack_push(cpu, &st, return_eip, 2);
     stack_commit(cpu, &st);
     seg_load_real(cpu, SEG_CS, sel);
-    cpu->eip = off;
+    cpu->rip = off;
     cpu_set_eflags(cpu, flags & ~(EFLAGS_IF | EFLAGS_TF | EFLAGS_AC | EFLAGS_RF));
 }
 
@@ -62,11 +63,11 @@ void tss_inner_stack(struct cpu *cpu, int cpl, uint16_t *ss, uint32_t *esp, uint
     if (!(cpu->tr.flags & SEGF_P) || at + len - 1 > cpu->tr.limit)
         cpu_raise(cpu, EXC_TS, true, tscode);
     if (tss32) {
-        *esp = mmu_read32_sys(cpu, cpu->tr.base + at);
-        *ss = mmu_read16_sys(cpu, cpu->tr.base + at + 4);
+        *esp = mmu_read32_sys(cpu, linear_addr(cpu, cpu->tr.base, at));
+        *ss = mmu_read16_sys(cpu, linear_addr(cpu, cpu->tr.base, at + 4));
     } else {
-        *esp = mmu_read16_sys(cpu, cpu->tr.base + at);
-        *ss = mmu_read16_sys(cpu, cpu->tr.base + at + 2);
+        *esp = mmu_read16_sys(cpu, linear_addr(cpu, cpu->tr.base, at));
+        *ss = mmu_read16_sys(cpu, linear_addr(cpu, cpu->tr.base, at + 2));
     }
 }
 
@@ -79,8 +80,8 @@ static void deliver_protected(struct cpu *cpu, int vector, enum int_kind kind,
     if (entry + 7 > cpu->idtr.limit)
         cpu_raise(cpu, EXC_GP, true, idt_code);
     struct desc g;
-    g.lo = mmu_read32_sys(cpu, cpu->idtr.base + entry);
-    g.hi = mmu_read32_sys(cpu, cpu->idtr.base + entry + 4);
+    g.lo = mmu_read32_sys(cpu, linear_addr(cpu, cpu->idtr.base, entry));
+    g.hi = mmu_read32_sys(cpu, linear_addr(cpu, cpu->idtr.base, entry + 4));
     unsigned type = desc_type(g);
     if (desc_is_seg(g) || !(type == SYS_TASKGATE || type == SYS_INTGATE16 ||
                             type == SYS_TRAPGATE16 || type == SYS_INTGATE32 ||
@@ -143,7 +144,7 @@ static void deliver_protected(struct cpu *cpu, int vector, enum int_kind kind,
             stack_push(cpu, &st, cpu->seg[SEG_ES].sel, gsize);
         }
         stack_push(cpu, &st, cpu->seg[SEG_SS].sel, gsize);
-        stack_push(cpu, &st, cpu->regs[R_ESP], gsize);
+        stack_push(cpu, &st, cpu_reg32(cpu, R_ESP), gsize);
     } else {
         /* Same level (or a conforming handler); never out of v86 mode. */
         if (from_vm86)
@@ -163,7 +164,7 @@ static void deliver_protected(struct cpu *cpu, int vector, enum int_kind kind,
     desc_set_accessed(cpu, tsel, &td);
     stack_commit(cpu, &st);
     load_cs(cpu, tsel, td, new_cpl);
-    cpu->eip = target;
+    cpu->rip = target;
     if (from_vm86) {
         seg_set_null(&cpu->seg[SEG_ES], 0);
         seg_set_null(&cpu->seg[SEG_DS], 0);
@@ -178,16 +179,17 @@ static void deliver_protected(struct cpu *cpu, int vector, enum int_kind kind,
 
 /* What delivery may change, to roll back when delivery itself faults. */
 struct deliver_snapshot {
-    uint32_t regs[8], eip, eflags;
+    uint64_t regs[CPU_NREGS], rip;
+    uint32_t eflags;
     struct segment seg[SEG_COUNT], ldtr, tr;
     int cpl;
-    uint32_t cr0, cr3;
+    uint64_t cr0, cr3;
 };
 
 static void snapshot_take(struct cpu *cpu, struct deliver_snapshot *s)
 {
     memcpy(s->regs, cpu->regs, sizeof s->regs);
-    s->eip = cpu->eip;
+    s->rip = cpu->rip;
     s->eflags = cpu_get_eflags(cpu);
     memcpy(s->seg, cpu->seg, sizeof s->seg);
     s->ldtr = cpu->ldtr;
@@ -200,7 +202,7 @@ static void snapshot_take(struct cpu *cpu, struct deliver_snapshot *s)
 static void snapshot_restore(struct cpu *cpu, const struct deliver_snapshot *s)
 {
     memcpy(cpu->regs, s->regs, sizeof s->regs);
-    cpu->eip = s->eip;
+    cpu->rip = s->rip;
     cpu_set_eflags(cpu, s->eflags);
     memcpy(cpu->seg, s->seg, sizeof s->seg);
     cpu->ldtr = s->ldtr;
@@ -230,10 +232,10 @@ void sys_task_committed(struct cpu *cpu)
     /* Faults after the commit point of a task switch belong to the new task
      * (SDM Vol. 3A 7.3): move cpu_exec's checkpoint there ... */
     struct cpu_private *p = &cpu->priv;
-    p->insn_eip = cpu->eip;
+    p->insn_rip = cpu->rip;
     p->ckpt_valid = true;
-    p->insn_esp = cpu->regs[R_ESP];
-    p->saved_eflags = cpu->eflags;
+    p->insn_rsp = cpu->regs[R_ESP];
+    p->saved_rflags = cpu->rflags;
     p->saved_lf[0] = p->lf_op;
     p->saved_lf[1] = p->lf_dst;
     p->saved_lf[2] = p->lf_src;
@@ -242,7 +244,7 @@ void sys_task_committed(struct cpu *cpu)
     struct deliver_ctx *ctx = p->sys.deliver_ctx;
     if (ctx) {
         snapshot_take(cpu, &ctx->snap);
-        ctx->return_eip = cpu->eip;
+        ctx->return_eip = cpu->rip;
     }
 }
 
@@ -280,9 +282,9 @@ void cpu_deliver_interrupt(struct cpu *cpu, int vector, enum int_kind kind,
         bool serious = second == CLASS_CONTRIBUTORY || second == CLASS_PAGE_FAULT;
         if (first == CLASS_DOUBLE_FAULT && serious) {
             cpu->shutdown = true;   /* triple fault */
-            trace_log(cpu, VM_LOG_GUEST_ERRORS, "guest_errors: triple fault at %04x:%08x "
+            trace_log(cpu, VM_LOG_GUEST_ERRORS, "guest_errors: triple fault at %04x:%08" PRIx64 " "
                       "(vector %d while delivering #DF): shutdown\n",
-                      cpu->seg[SEG_CS].sel, cpu->eip, cpu->exc_vector);
+                      cpu->seg[SEG_CS].sel, cpu->rip, cpu->exc_vector);
             break;
         }
         if ((first == CLASS_CONTRIBUTORY && second == CLASS_CONTRIBUTORY) ||
@@ -298,7 +300,7 @@ void cpu_deliver_interrupt(struct cpu *cpu, int vector, enum int_kind kind,
         /* A fault while delivering INT n/INT3/INTO belongs to that
          * instruction: report its address, not the trap's return address. */
         if (ctx->kind == INT_SOFTWARE)
-            ctx->return_eip = cpu->priv.insn_eip;
+            ctx->return_eip = cpu->priv.insn_rip;
         ctx->kind = INT_EXCEPTION;
     }
 

@@ -23,24 +23,25 @@ static inline uint8_t reg_read8(const struct cpu *cpu, int r)
 static inline void reg_write8(struct cpu *cpu, int r, uint8_t v)
 {
     if (r < 4)
-        cpu->regs[r] = (cpu->regs[r] & ~0xffu) | v;
+        cpu->regs[r] = (cpu->regs[r] & ~(uint64_t)0xff) | v;
     else
-        cpu->regs[r - 4] = (cpu->regs[r - 4] & ~0xff00u) | ((uint32_t)v << 8);
+        cpu->regs[r - 4] = (cpu->regs[r - 4] & ~(uint64_t)0xff00) | ((uint32_t)v << 8);
 }
+/* Sizes 1, 2, 4 (cpu.h: a 4-byte write zero-extends, 1/2 keep the rest). */
 static inline uint32_t reg_read(const struct cpu *cpu, int r, int size)
 {
     if (size == 1)
         return reg_read8(cpu, r);
-    return size == 2 ? (cpu->regs[r] & 0xffff) : cpu->regs[r];
+    return size == 2 ? cpu_reg16(cpu, r) : cpu_reg32(cpu, r);
 }
 static inline void reg_write(struct cpu *cpu, int r, int size, uint32_t v)
 {
     if (size == 1)
         reg_write8(cpu, r, (uint8_t)v);
     else if (size == 2)
-        cpu->regs[r] = (cpu->regs[r] & 0xffff0000u) | (v & 0xffff);
+        cpu_set_reg16(cpu, r, (uint16_t)v);
     else
-        cpu->regs[r] = v;
+        cpu_set_reg32(cpu, r, v);
 }
 
 /* --- memory operands ------------------------------------------------------- */
@@ -55,7 +56,7 @@ static inline void reg_write(struct cpu *cpu, int r, int size, uint32_t v)
  * mode access.c checks just the limit, which is what is left to check here
  * when the flags pass, so the result is the same in every mode.
  */
-static inline uint8_t *mem_fast_host(struct cpu *cpu, int seg, uint32_t off, int size, bool write)
+static inline uint8_t *mem_fast_host(struct cpu *cpu, int seg, uint64_t off, int size, bool write)
 {
     const struct segment *s = &cpu->seg[seg];
     /* P, data (bit 3 clear), expand-up (bit 2 clear), W (bit 1) for writes */
@@ -64,13 +65,13 @@ static inline uint8_t *mem_fast_host(struct cpu *cpu, int seg, uint32_t off, int
     if ((s->flags & type_mask) != type_want || off > s->limit
         || s->limit - off < (uint32_t)size - 1 || cpu_breakpoints_armed(cpu))
         return NULL;
-    uint32_t lin = s->base + off;
+    uint64_t lin = linear_addr(cpu, s->base, off);
     if ((lin & (uint32_t)(size - 1)) && (cpu->cr0 & CR0_AM))
         return NULL;    /* possibly #AC: the slow path decides */
     return mmu_fast_host(cpu, lin, (unsigned)size, mmu_priv(cpu), write ? TLB_WRITE : TLB_READ);
 }
 
-static inline uint32_t mem_read(struct cpu *cpu, int seg, uint32_t off, int size)
+static inline uint32_t mem_read(struct cpu *cpu, int seg, uint64_t off, int size)
 {
     uint8_t *h = mem_fast_host(cpu, seg, off, size, false);
     if (__builtin_expect(h != NULL, 1)) {
@@ -91,7 +92,7 @@ static inline uint32_t mem_read(struct cpu *cpu, int seg, uint32_t off, int size
     default: return cpu_read32(cpu, seg, off);
     }
 }
-static inline void mem_write(struct cpu *cpu, int seg, uint32_t off, int size, uint32_t v)
+static inline void mem_write(struct cpu *cpu, int seg, uint64_t off, int size, uint32_t v)
 {
     uint8_t *h = mem_fast_host(cpu, seg, off, size, true);
     if (__builtin_expect(h != NULL, 1)) {
@@ -133,14 +134,14 @@ static inline bool stack32(const struct cpu *cpu) { return cpu->seg[SEG_SS].flag
 
 static inline uint32_t sp_get(const struct cpu *cpu)
 {
-    return stack32(cpu) ? cpu->regs[R_ESP] : (cpu->regs[R_ESP] & 0xffff);
+    return stack32(cpu) ? cpu_reg32(cpu, R_ESP) : cpu_reg16(cpu, R_ESP);
 }
 static inline void sp_set(struct cpu *cpu, uint32_t v)
 {
     if (stack32(cpu))
-        cpu->regs[R_ESP] = v;
+        cpu_set_reg32(cpu, R_ESP, v);
     else
-        cpu->regs[R_ESP] = (cpu->regs[R_ESP] & 0xffff0000u) | (v & 0xffff);
+        cpu_set_reg16(cpu, R_ESP, (uint16_t)v);
 }
 static inline uint32_t sp_mask(const struct cpu *cpu) { return stack32(cpu) ? 0xffffffffu : 0xffffu; }
 
@@ -175,11 +176,11 @@ static inline void branch_to(struct cpu *cpu, uint32_t target, int opsize)
         target &= 0xffff;
     if (target > cpu->seg[SEG_CS].limit)
         cpu_raise(cpu, EXC_GP, true, 0);
-    cpu->eip = target;
+    cpu->rip = target;
 }
 
-static inline bool cpu_pm(const struct cpu *cpu) { return (cpu->cr0 & CR0_PE) && !(cpu->eflags & EFLAGS_VM); }
-static inline int cpu_iopl(const struct cpu *cpu) { return (cpu->eflags >> 12) & 3; }
+static inline bool cpu_pm(const struct cpu *cpu) { return (cpu->cr0 & CR0_PE) && !(cpu->rflags & EFLAGS_VM); }
+static inline int cpu_iopl(const struct cpu *cpu) { return (cpu->rflags >> 12) & 3; }
 
 static inline _Noreturn void raise_ud(struct cpu *cpu) { cpu_raise(cpu, EXC_UD, false, 0); }
 static inline _Noreturn void raise_gp0(struct cpu *cpu) { cpu_raise(cpu, EXC_GP, true, 0); }
@@ -187,14 +188,14 @@ static inline _Noreturn void raise_gp0(struct cpu *cpu) { cpu_raise(cpu, EXC_GP,
 /* The address-size register view for string ops, LOOP, JCXZ. */
 static inline uint32_t areg_get(const struct cpu *cpu, int r, int asize)
 {
-    return asize == 2 ? (cpu->regs[r] & 0xffff) : cpu->regs[r];
+    return asize == 2 ? cpu_reg16(cpu, r) : cpu_reg32(cpu, r);
 }
 static inline void areg_set(struct cpu *cpu, int r, int asize, uint32_t v)
 {
     if (asize == 2)
-        cpu->regs[r] = (cpu->regs[r] & 0xffff0000u) | (v & 0xffff);
+        cpu_set_reg16(cpu, r, (uint16_t)v);
     else
-        cpu->regs[r] = v;
+        cpu_set_reg32(cpu, r, v);
 }
 
 /* --- handlers ----------------------------------------------------------------

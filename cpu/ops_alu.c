@@ -206,18 +206,18 @@ OP(mul_rm)
     int size = in->size;
     uint32_t src = rm_read(cpu, in, size);
     if (size == 1) {
-        uint32_t r = (cpu->regs[R_EAX] & 0xff) * src;
+        uint32_t r = (cpu_reg32(cpu, R_EAX) & 0xff) * src;
         reg_write(cpu, R_EAX, 2, r);
         mul_flags(cpu, 1, r, r >> 8);
     } else if (size == 2) {
-        uint32_t r = (cpu->regs[R_EAX] & 0xffff) * src;
+        uint32_t r = (cpu_reg32(cpu, R_EAX) & 0xffff) * src;
         reg_write(cpu, R_EAX, 2, r);
         reg_write(cpu, R_EDX, 2, r >> 16);
         mul_flags(cpu, 2, r, r >> 16);
     } else {
-        uint64_t r = (uint64_t)cpu->regs[R_EAX] * src;
-        cpu->regs[R_EAX] = (uint32_t)r;
-        cpu->regs[R_EDX] = (uint32_t)(r >> 32);
+        uint64_t r = (uint64_t)cpu_reg32(cpu, R_EAX) * src;
+        cpu_set_reg32(cpu, R_EAX, (uint32_t)r);
+        cpu_set_reg32(cpu, R_EDX, (uint32_t)(r >> 32));
         mul_flags(cpu, 4, (uint32_t)r, r >> 32);
     }
 }
@@ -227,18 +227,18 @@ OP(imul_rm)
     int size = in->size;
     uint32_t src = rm_read(cpu, in, size);
     if (size == 1) {
-        int32_t r = (int8_t)cpu->regs[R_EAX] * (int8_t)src;
+        int32_t r = (int8_t)cpu_reg32(cpu, R_EAX) * (int8_t)src;
         reg_write(cpu, R_EAX, 2, (uint32_t)r);
         mul_flags(cpu, 1, (uint32_t)r, r != (int8_t)r);
     } else if (size == 2) {
-        int32_t r = (int16_t)cpu->regs[R_EAX] * (int16_t)src;
+        int32_t r = (int16_t)cpu_reg32(cpu, R_EAX) * (int16_t)src;
         reg_write(cpu, R_EAX, 2, (uint32_t)r);
         reg_write(cpu, R_EDX, 2, (uint32_t)r >> 16);
         mul_flags(cpu, 2, (uint32_t)r, r != (int16_t)r);
     } else {
-        int64_t r = (int64_t)(int32_t)cpu->regs[R_EAX] * (int32_t)src;
-        cpu->regs[R_EAX] = (uint32_t)r;
-        cpu->regs[R_EDX] = (uint32_t)((uint64_t)r >> 32);
+        int64_t r = (int64_t)(int32_t)cpu_reg32(cpu, R_EAX) * (int32_t)src;
+        cpu_set_reg32(cpu, R_EAX, (uint32_t)r);
+        cpu_set_reg32(cpu, R_EDX, (uint32_t)((uint64_t)r >> 32));
         mul_flags(cpu, 4, (uint32_t)r, r != (int32_t)r);
     }
 }
@@ -280,24 +280,24 @@ OP(div_rm)
     if (src == 0)
         raise_de(cpu);
     if (size == 1) {
-        uint32_t n = cpu->regs[R_EAX] & 0xffff, q = n / src;
+        uint32_t n = cpu_reg32(cpu, R_EAX) & 0xffff, q = n / src;
         if (q > 0xff)
             raise_de(cpu);
         reg_write(cpu, R_EAX, 2, ((n % src) << 8) | q);
     } else if (size == 2) {
-        uint32_t n = ((cpu->regs[R_EDX] & 0xffff) << 16) | (cpu->regs[R_EAX] & 0xffff);
+        uint32_t n = ((cpu_reg32(cpu, R_EDX) & 0xffff) << 16) | (cpu_reg32(cpu, R_EAX) & 0xffff);
         uint32_t q = n / src;
         if (q > 0xffff)
             raise_de(cpu);
         reg_write(cpu, R_EAX, 2, q);
         reg_write(cpu, R_EDX, 2, n % src);
     } else {
-        uint64_t n = ((uint64_t)cpu->regs[R_EDX] << 32) | cpu->regs[R_EAX];
+        uint64_t n = ((uint64_t)cpu_reg32(cpu, R_EDX) << 32) | cpu_reg32(cpu, R_EAX);
         uint64_t q = n / src;
         if (q > 0xffffffffull)
             raise_de(cpu);
-        cpu->regs[R_EAX] = (uint32_t)q;
-        cpu->regs[R_EDX] = (uint32_t)(n % src);
+        cpu_set_reg32(cpu, R_EAX, (uint32_t)q);
+        cpu_set_reg32(cpu, R_EDX, (uint32_t)(n % src));
     }
 }
 
@@ -308,13 +308,13 @@ OP(idiv_rm)
     if (src == 0)
         raise_de(cpu);
     if (size == 1) {
-        int32_t n = (int16_t)cpu->regs[R_EAX], d = (int8_t)src;
+        int32_t n = (int16_t)cpu_reg32(cpu, R_EAX), d = (int8_t)src;
         int32_t q = n / d, r = n % d;
         if (q != (int8_t)q)
             raise_de(cpu);
         reg_write(cpu, R_EAX, 2, ((uint32_t)(r & 0xff) << 8) | (q & 0xff));
     } else if (size == 2) {
-        int32_t n = (int32_t)(((cpu->regs[R_EDX] & 0xffff) << 16) | (cpu->regs[R_EAX] & 0xffff));
+        int32_t n = (int32_t)(((cpu_reg32(cpu, R_EDX) & 0xffff) << 16) | (cpu_reg32(cpu, R_EAX) & 0xffff));
         int32_t d = (int16_t)src;
         int64_t q = (int64_t)n / d, r = (int64_t)n % d;
         if (q != (int16_t)q)
@@ -322,7 +322,7 @@ OP(idiv_rm)
         reg_write(cpu, R_EAX, 2, (uint32_t)q);
         reg_write(cpu, R_EDX, 2, (uint32_t)r);
     } else {
-        int64_t n = (int64_t)(((uint64_t)cpu->regs[R_EDX] << 32) | cpu->regs[R_EAX]);
+        int64_t n = (int64_t)(((uint64_t)cpu_reg32(cpu, R_EDX) << 32) | cpu_reg32(cpu, R_EAX));
         int64_t d = (int32_t)src;
         /* INT64_MIN / -1 overflows the host too: that is a #DE anyway */
         if (n == INT64_MIN && d == -1)
@@ -330,8 +330,8 @@ OP(idiv_rm)
         int64_t q = n / d, r = n % d;
         if (q != (int32_t)q)
             raise_de(cpu);
-        cpu->regs[R_EAX] = (uint32_t)q;
-        cpu->regs[R_EDX] = (uint32_t)r;
+        cpu_set_reg32(cpu, R_EAX, (uint32_t)q);
+        cpu_set_reg32(cpu, R_EDX, (uint32_t)r);
     }
 }
 
@@ -342,7 +342,7 @@ OP(idiv_rm)
 OP(daa)
 {
     uint32_t f = flags_arith(cpu);
-    uint8_t al = cpu->regs[R_EAX], old = al;
+    uint8_t al = cpu_reg32(cpu, R_EAX), old = al;
     bool cf = f & EFLAGS_CF, af = false;
     if ((al & 0xf) > 9 || (f & EFLAGS_AF)) {
         al += 6;
@@ -364,7 +364,7 @@ OP(daa)
 OP(das)
 {
     uint32_t f = flags_arith(cpu);
-    uint8_t al = cpu->regs[R_EAX], old = al;
+    uint8_t al = cpu_reg32(cpu, R_EAX), old = al;
     bool cf = f & EFLAGS_CF, af = false;
     bool newcf = false;
     if ((al & 0xf) > 9 || (f & EFLAGS_AF)) {
@@ -387,7 +387,7 @@ OP(das)
 OP(aaa)
 {
     uint32_t f = flags_arith(cpu);
-    uint32_t ax = cpu->regs[R_EAX] & 0xffff;
+    uint32_t ax = cpu_reg32(cpu, R_EAX) & 0xffff;
     bool adj = (ax & 0xf) > 9 || (f & EFLAGS_AF);
     if (adj) {
         ax = (ax + 0x106) & 0xffff;
@@ -400,7 +400,7 @@ OP(aaa)
 OP(aas)
 {
     uint32_t f = flags_arith(cpu);
-    uint32_t ax = cpu->regs[R_EAX] & 0xffff;
+    uint32_t ax = cpu_reg32(cpu, R_EAX) & 0xffff;
     bool adj = (ax & 0xf) > 9 || (f & EFLAGS_AF);
     if (adj) {
         /* AX - 6 borrows from AH, then AH - 1 (SDM Vol. 2A "AAS", 386 and later) */
@@ -418,7 +418,7 @@ OP(aam)
     uint8_t base = in->imm;
     if (base == 0)
         cpu_raise(cpu, EXC_DE, false, 0);
-    uint8_t al = cpu->regs[R_EAX];
+    uint8_t al = cpu_reg32(cpu, R_EAX);
     uint32_t ax = ((uint32_t)(al / base) << 8) | (al % base);
     reg_write(cpu, R_EAX, 2, ax);
     flags_set(cpu, EFLAGS_ARITH, flags_szp(ax, 1));
@@ -428,7 +428,7 @@ OP(aam)
  * AL + AH * imm (Intel). */
 OP(aad)
 {
-    uint8_t al = cpu->regs[R_EAX], ah = cpu->regs[R_EAX] >> 8;
+    uint8_t al = cpu_reg32(cpu, R_EAX), ah = cpu_reg32(cpu, R_EAX) >> 8;
     uint8_t t = (uint8_t)(ah * (uint8_t)in->imm);
     uint8_t r = al + t;
     reg_write(cpu, R_EAX, 2, r);
@@ -445,16 +445,16 @@ OP(salc)
 OP(cbw)
 {
     if (in->opsize == 2)
-        reg_write(cpu, R_EAX, 2, (uint32_t)(int32_t)(int8_t)cpu->regs[R_EAX]);
+        reg_write(cpu, R_EAX, 2, (uint32_t)(int32_t)(int8_t)cpu_reg32(cpu, R_EAX));
     else
-        cpu->regs[R_EAX] = (uint32_t)(int32_t)(int16_t)cpu->regs[R_EAX];
+        cpu_set_reg32(cpu, R_EAX, (uint32_t)(int32_t)(int16_t)cpu_reg32(cpu, R_EAX));
 }
 
 /* 99: CWD / CDQ */
 OP(cwd)
 {
     if (in->opsize == 2)
-        reg_write(cpu, R_EDX, 2, (cpu->regs[R_EAX] & 0x8000) ? 0xffff : 0);
+        reg_write(cpu, R_EDX, 2, (cpu_reg32(cpu, R_EAX) & 0x8000) ? 0xffff : 0);
     else
-        cpu->regs[R_EDX] = (cpu->regs[R_EAX] & 0x80000000u) ? 0xffffffffu : 0;
+        cpu_set_reg32(cpu, R_EDX, (cpu_reg32(cpu, R_EAX) & 0x80000000u) ? 0xffffffffu : 0);
 }

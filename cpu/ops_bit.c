@@ -104,5 +104,5 @@ OP(bswap)
     if (in->opsize == 2)
         reg_write(cpu, r, 2, 0);
     else
-        cpu->regs[r] = __builtin_bswap32(cpu->regs[r]);
+        cpu_set_reg32(cpu, r, __builtin_bswap32(cpu_reg32(cpu, r)));
 }

@@ -6,16 +6,17 @@
  * system half's (cpu/system.h); these handlers fetch operands and do the
  * privilege checks the SDM lists for the instruction itself.
  */
+#include <inttypes.h>
 #include "cpu/ops.h"
 #include "cpu/trace_hooks.h"
 
 OP(jcc)
 {
     if (cond_eval(cpu, in->opcode & 0xf))
-        branch_to(cpu, cpu->eip + in->imm, in->opsize);
+        branch_to(cpu, cpu->rip + in->imm, in->opsize);
 }
 
-OP(jmp_rel) { branch_to(cpu, cpu->eip + in->imm, in->opsize); }
+OP(jmp_rel) { branch_to(cpu, cpu->rip + in->imm, in->opsize); }
 
 /* Near CALL: the target is checked before anything is pushed. */
 static void call_near(struct cpu *cpu, uint32_t target, int size)
@@ -24,11 +25,11 @@ static void call_near(struct cpu *cpu, uint32_t target, int size)
         target &= 0xffff;
     if (target > cpu->seg[SEG_CS].limit)
         raise_gp0(cpu);
-    push(cpu, size, cpu->eip);
-    cpu->eip = target;
+    push(cpu, size, cpu->rip);
+    cpu->rip = target;
 }
 
-OP(call_rel) { call_near(cpu, cpu->eip + in->imm, in->opsize); }
+OP(call_rel) { call_near(cpu, cpu->rip + in->imm, in->opsize); }
 OP(call_rm) { call_near(cpu, rm_read(cpu, in, in->opsize), in->opsize); }
 OP(jmp_rm) { branch_to(cpu, rm_read(cpu, in, in->opsize), in->opsize); }
 
@@ -41,8 +42,8 @@ static void ret_near(struct cpu *cpu, int size, uint32_t extra)
 OP(ret) { ret_near(cpu, in->opsize, 0); }
 OP(ret_imm) { ret_near(cpu, in->opsize, in->imm & 0xffff); }
 
-OP(jmpf_ptr) { cpu_far_jmp(cpu, (uint16_t)in->imm2, in->imm, in->opsize, cpu->eip); }
-OP(callf_ptr) { cpu_far_call(cpu, (uint16_t)in->imm2, in->imm, in->opsize, cpu->eip); }
+OP(jmpf_ptr) { cpu_far_jmp(cpu, (uint16_t)in->imm2, in->imm, in->opsize, cpu->rip); }
+OP(callf_ptr) { cpu_far_call(cpu, (uint16_t)in->imm2, in->imm, in->opsize, cpu->rip); }
 
 /* FF /3, FF /5: m16:16 or m16:32 */
 static void read_far_ptr(struct cpu *cpu, const struct insn *in, uint16_t *sel, uint32_t *off)
@@ -59,14 +60,14 @@ OP(jmpf_rm)
     uint16_t sel;
     uint32_t off;
     read_far_ptr(cpu, in, &sel, &off);
-    cpu_far_jmp(cpu, sel, off, in->opsize, cpu->eip);
+    cpu_far_jmp(cpu, sel, off, in->opsize, cpu->rip);
 }
 OP(callf_rm)
 {
     uint16_t sel;
     uint32_t off;
     read_far_ptr(cpu, in, &sel, &off);
-    cpu_far_call(cpu, sel, off, in->opsize, cpu->eip);
+    cpu_far_call(cpu, sel, off, in->opsize, cpu->rip);
 }
 
 OP(retf) { cpu_far_ret(cpu, in->opsize, 0); }
@@ -89,22 +90,22 @@ static bool loop_count(struct cpu *cpu, const struct insn *in)
 OP(loop)
 {
     if (loop_count(cpu, in))
-        branch_to(cpu, cpu->eip + in->imm, in->opsize);
+        branch_to(cpu, cpu->rip + in->imm, in->opsize);
 }
 OP(loope)
 {
     if (loop_count(cpu, in) && (flags_arith(cpu) & EFLAGS_ZF))
-        branch_to(cpu, cpu->eip + in->imm, in->opsize);
+        branch_to(cpu, cpu->rip + in->imm, in->opsize);
 }
 OP(loopne)
 {
     if (loop_count(cpu, in) && !(flags_arith(cpu) & EFLAGS_ZF))
-        branch_to(cpu, cpu->eip + in->imm, in->opsize);
+        branch_to(cpu, cpu->rip + in->imm, in->opsize);
 }
 OP(jcxz)
 {
     if (areg_get(cpu, R_ECX, in->addrsize) == 0)
-        branch_to(cpu, cpu->eip + in->imm, in->opsize);
+        branch_to(cpu, cpu->rip + in->imm, in->opsize);
 }
 
 /* Software interrupts: traps that push the next EIP. */
@@ -112,7 +113,7 @@ static void soft_int(struct cpu *cpu, int vector, enum int_kind kind)
 {
     flags_materialize(cpu);
     cpu->priv.sw_int = true;
-    cpu_deliver_interrupt(cpu, vector, kind, false, 0, cpu->eip);
+    cpu_deliver_interrupt(cpu, vector, kind, false, 0, cpu->rip);
 }
 
 OP(int3) { soft_int(cpu, EXC_BP, INT_SOFTWARE); }
@@ -146,11 +147,11 @@ OP(bound)
     if (size == 2) {
         lower = (int16_t)cpu_read16(cpu, in->seg, ea);
         upper = (int16_t)cpu_read16(cpu, in->seg, up_off);
-        idx = (int16_t)cpu->regs[in->reg];
+        idx = (int16_t)cpu_reg32(cpu, in->reg);
     } else {
         lower = (int32_t)cpu_read32(cpu, in->seg, ea);
         upper = (int32_t)cpu_read32(cpu, in->seg, up_off);
-        idx = (int32_t)cpu->regs[in->reg];
+        idx = (int32_t)cpu_reg32(cpu, in->reg);
     }
     if (idx < lower || idx > upper)
         cpu_raise(cpu, EXC_BR, false, 0);
@@ -159,8 +160,8 @@ OP(bound)
 OP(clc) { flags_set(cpu, EFLAGS_CF, 0); }
 OP(stc) { flags_set(cpu, EFLAGS_CF, EFLAGS_CF); }
 OP(cmc) { flags_set(cpu, EFLAGS_CF, flags_cf(cpu) ? 0 : EFLAGS_CF); }
-OP(cld) { cpu->eflags &= ~EFLAGS_DF; }
-OP(std) { cpu->eflags |= EFLAGS_DF; }
+OP(cld) { cpu->rflags &= ~EFLAGS_DF; }
+OP(std) { cpu->rflags |= EFLAGS_DF; }
 
 /* CLI/STI: IOPL-sensitive in protected mode (CPL > IOPL) and v86 mode
  * (IOPL < 3) -> #GP(0) (no VME/PVI here). */
@@ -176,16 +177,16 @@ static void check_if_access(struct cpu *cpu)
 OP(cli)
 {
     check_if_access(cpu);
-    cpu->eflags &= ~EFLAGS_IF;
+    cpu->rflags &= ~EFLAGS_IF;
 }
 /* STI: interrupts stay held off until after the next instruction when IF
  * was 0 (SDM Vol. 2B "STI"). */
 OP(sti)
 {
     check_if_access(cpu);
-    if (!(cpu->eflags & EFLAGS_IF))
+    if (!(cpu->rflags & EFLAGS_IF))
         cpu->priv.inhibit_irq = true;
-    cpu->eflags |= EFLAGS_IF;
+    cpu->rflags |= EFLAGS_IF;
 }
 
 /* HLT: privileged (CPL 0) in protected and v86 mode. */
@@ -203,8 +204,8 @@ OP(ud)
 {
     if (in->desc == &op_desc_ud)
         trace_log(cpu, VM_LOG_UNIMP, "unimp: undefined or unimplemented opcode %s%02x "
-                  "at %04x:%08x (#UD)\n", in->opcode >= 0x100 ? "0F " : "", in->opcode & 0xff,
-                  cpu->seg[SEG_CS].sel, in->eip);
+                  "at %04x:%08" PRIx64 " (#UD)\n", in->opcode >= 0x100 ? "0F " : "", in->opcode & 0xff,
+                  cpu->seg[SEG_CS].sel, in->rip);
     raise_ud(cpu);
 }
 

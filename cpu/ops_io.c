@@ -20,6 +20,6 @@ static void do_out(struct cpu *cpu, const struct insn *in, uint16_t port)
 }
 
 OP(in_imm) { do_in(cpu, in, in->imm & 0xff); }
-OP(in_dx) { do_in(cpu, in, cpu->regs[R_EDX] & 0xffff); }
+OP(in_dx) { do_in(cpu, in, cpu_reg32(cpu, R_EDX) & 0xffff); }
 OP(out_imm) { do_out(cpu, in, in->imm & 0xff); }
-OP(out_dx) { do_out(cpu, in, cpu->regs[R_EDX] & 0xffff); }
+OP(out_dx) { do_out(cpu, in, cpu_reg32(cpu, R_EDX) & 0xffff); }

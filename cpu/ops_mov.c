@@ -152,14 +152,14 @@ OP(cmpxchg8b)
 {
     uint32_t ea = insn_ea(cpu, in);
     uint64_t m = cpu_read64(cpu, in->seg, ea);
-    uint64_t cmp = ((uint64_t)cpu->regs[R_EDX] << 32) | cpu->regs[R_EAX];
+    uint64_t cmp = ((uint64_t)cpu_reg32(cpu, R_EDX) << 32) | cpu_reg32(cpu, R_EAX);
     if (m == cmp) {
-        cpu_write64(cpu, in->seg, ea, ((uint64_t)cpu->regs[R_ECX] << 32) | cpu->regs[R_EBX]);
+        cpu_write64(cpu, in->seg, ea, ((uint64_t)cpu_reg32(cpu, R_ECX) << 32) | cpu_reg32(cpu, R_EBX));
         flags_set(cpu, EFLAGS_ZF, EFLAGS_ZF);
     } else {
         cpu_write64(cpu, in->seg, ea, m);
-        cpu->regs[R_EAX] = (uint32_t)m;
-        cpu->regs[R_EDX] = (uint32_t)(m >> 32);
+        cpu_set_reg32(cpu, R_EAX, (uint32_t)m);
+        cpu_set_reg32(cpu, R_EDX, (uint32_t)(m >> 32));
         flags_set(cpu, EFLAGS_ZF, 0);
     }
 }
@@ -186,7 +186,7 @@ OP(lgs) { load_far_pointer(cpu, in, SEG_GS); }
 
 OP(xlat)
 {
-    uint32_t off = areg_get(cpu, R_EBX, in->addrsize) + (cpu->regs[R_EAX] & 0xff);
+    uint32_t off = areg_get(cpu, R_EBX, in->addrsize) + (cpu_reg32(cpu, R_EAX) & 0xff);
     if (in->addrsize == 2)
         off &= 0xffff;
     reg_write8(cpu, R_EAX, cpu_read8(cpu, in->seg, off));
@@ -201,7 +201,7 @@ OP(lahf)
 
 OP(sahf)
 {
-    uint32_t ah = (cpu->regs[R_EAX] >> 8) & 0xff;
+    uint32_t ah = (cpu_reg32(cpu, R_EAX) >> 8) & 0xff;
     uint32_t m = EFLAGS_SF | EFLAGS_ZF | EFLAGS_AF | EFLAGS_PF | EFLAGS_CF;
     flags_set(cpu, m, ah);
 }

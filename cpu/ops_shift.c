@@ -112,7 +112,7 @@ static void shift_rm(struct cpu *cpu, const struct insn *in, unsigned count)
 }
 
 OP(shift_rm_1) { shift_rm(cpu, in, 1); }
-OP(shift_rm_cl) { shift_rm(cpu, in, cpu->regs[R_ECX] & 0xff); }
+OP(shift_rm_cl) { shift_rm(cpu, in, cpu_reg32(cpu, R_ECX) & 0xff); }
 OP(shift_rm_imm) { shift_rm(cpu, in, in->imm & 0xff); }
 
 /* SHLD/SHRD: dst is r/m, src is reg. */
@@ -161,6 +161,6 @@ static void shxd_rm(struct cpu *cpu, const struct insn *in, bool left, unsigned 
 }
 
 OP(shld_imm) { shxd_rm(cpu, in, true, in->imm); }
-OP(shld_cl) { shxd_rm(cpu, in, true, cpu->regs[R_ECX]); }
+OP(shld_cl) { shxd_rm(cpu, in, true, cpu_reg32(cpu, R_ECX)); }
 OP(shrd_imm) { shxd_rm(cpu, in, false, in->imm); }
-OP(shrd_cl) { shxd_rm(cpu, in, false, cpu->regs[R_ECX]); }
+OP(shrd_cl) { shxd_rm(cpu, in, false, cpu_reg32(cpu, R_ECX)); }

@@ -60,9 +60,9 @@ OP(pop_sreg)
     /* The pop is sized by the OLD stack: compute ESP before POP SS changes
      * SS.B (test386 POST 09: o32 pop ss from a 16-bit stack). */
     uint32_t mask = sp_mask(cpu);
-    uint32_t esp = (cpu->regs[R_ESP] & ~mask) | ((cpu->regs[R_ESP] + in->opsize) & mask);
+    uint32_t esp = (cpu_reg32(cpu, R_ESP) & ~mask) | ((cpu_reg32(cpu, R_ESP) + in->opsize) & mask);
     seg_load(cpu, s, sel);
-    cpu->regs[R_ESP] = esp;
+    cpu_set_reg32(cpu, R_ESP, esp);
     if (s == SEG_SS) {
         cpu->priv.inhibit_irq = true;
         cpu->priv.inhibit_db = true;
@@ -120,8 +120,8 @@ OP(popf)
     }
     sp_set(cpu, sp_get(cpu) + size);
     flags_materialize(cpu);
-    cpu->eflags = ((cpu->eflags & ~changeable) | (v & changeable)) & ~EFLAGS_RF;
-    cpu->eflags |= EFLAGS_FIXED1;
+    cpu->rflags = ((cpu->rflags & ~changeable) | (v & changeable)) & ~EFLAGS_RF;
+    cpu->rflags |= EFLAGS_FIXED1;
 }
 
 /* ENTER imm16, imm8 (SDM Vol. 2A "ENTER"): the level is taken mod 32. */
@@ -133,13 +133,13 @@ OP(enter)
     unsigned level = in->imm2 & 31;
     uint32_t mask = sp_mask(cpu);
     uint32_t sp = sp_get(cpu);
-    uint32_t bp = s32 ? cpu->regs[R_EBP] : (cpu->regs[R_EBP] & 0xffff);
+    uint32_t bp = s32 ? cpu_reg32(cpu, R_EBP) : (cpu_reg32(cpu, R_EBP) & 0xffff);
 
     sp = (sp - size) & mask;
     mem_write(cpu, SEG_SS, sp, size, reg_read(cpu, R_EBP, size));
     /* FrameTemp is the whole ESP: on a 16-bit stack its upper half is kept,
      * as a real 386 does (test386 POST 1A: o32 enter on a 16-bit stack). */
-    uint32_t frame = (cpu->regs[R_ESP] & ~mask) | sp;
+    uint32_t frame = (cpu_reg32(cpu, R_ESP) & ~mask) | sp;
     if (level > 0) {
         for (unsigned i = 1; i < level; i++) {
             bp = (bp - size) & mask;
@@ -162,7 +162,7 @@ OP(enter)
 OP(leave)
 {
     int size = in->opsize;
-    uint32_t bp = stack32(cpu) ? cpu->regs[R_EBP] : (cpu->regs[R_EBP] & 0xffff);
+    uint32_t bp = stack32(cpu) ? cpu_reg32(cpu, R_EBP) : (cpu_reg32(cpu, R_EBP) & 0xffff);
     uint32_t v = mem_read(cpu, SEG_SS, bp, size);
     sp_set(cpu, bp + size);
     reg_write(cpu, R_EBP, size, v);

@@ -78,12 +78,12 @@ static inline void string_element(struct cpu *cpu, const struct insn *in, enum s
 static inline bool string_should_pause(const struct cpu *cpu)
 {
     uint32_t req = cpu->req;
-    return (req & (CPU_REQ_EXIT | CPU_REQ_NMI)) || ((req & CPU_REQ_INTR) && (cpu->eflags & EFLAGS_IF));
+    return (req & (CPU_REQ_EXIT | CPU_REQ_NMI)) || ((req & CPU_REQ_INTR) && (cpu->rflags & EFLAGS_IF));
 }
 
 static void string_op(struct cpu *cpu, const struct insn *in, enum str_kind kind)
 {
-    int32_t delta = (cpu->eflags & EFLAGS_DF) ? -(int32_t)in->size : (int32_t)in->size;
+    int32_t delta = (cpu->rflags & EFLAGS_DF) ? -(int32_t)in->size : (int32_t)in->size;
     if (kind == STR_INS || kind == STR_OUTS)
         cpu_check_io(cpu, cpu->regs[R_EDX] & 0xffff, in->size);
     if (!in->rep) {
@@ -99,7 +99,7 @@ static void string_op(struct cpu *cpu, const struct insn *in, enum str_kind kind
     /* Elements this execution may run: cpu_exec never starts an
      * instruction with its budget spent, so room >= 1. */
     uint64_t room = p->icount_end > cpu->icount ? p->icount_end - cpu->icount : 1;
-    if (cpu->eflags & EFLAGS_TF)
+    if (cpu->rflags & EFLAGS_TF)
         room = 1;
     uint64_t done = 0;
     for (;;) {
@@ -116,7 +116,7 @@ static void string_op(struct cpu *cpu, const struct insn *in, enum str_kind kind
                 break;
         }
         if (done == room || string_should_pause(cpu)) {
-            cpu->eip = p->insn_eip;         /* more to do: run this instruction again */
+            cpu->rip = p->insn_rip;         /* more to do: run this instruction again */
             break;
         }
     }

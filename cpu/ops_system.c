@@ -67,7 +67,7 @@ static void store_dtable(struct cpu *cpu, const struct insn *in, const struct dt
         ea2 &= 0xffff;
     cpu_probe_write(cpu, in->seg, ea, 6);
     cpu_write16(cpu, in->seg, ea, t->limit);
-    cpu_write32(cpu, in->seg, ea2, t->base);
+    cpu_write32(cpu, in->seg, ea2, (uint32_t)t->base);
 }
 
 /* LGDT/LIDT: with 16-bit operand size only 24 bits of base are loaded. */
@@ -117,8 +117,7 @@ OP(lmsw)
 OP(invlpg)
 {
     require_cpl0(cpu);
-    uint32_t lin = cpu->seg[in->seg].base + insn_ea(cpu, in);
-    tlb_flush_page(cpu, lin);
+    tlb_flush_page(cpu, linear_addr(cpu, cpu->seg[in->seg].base, insn_ea(cpu, in)));
 }
 
 OP(lar)
@@ -166,7 +165,7 @@ static void check_cr(struct cpu *cpu, int n)
 OP(mov_r_cr)
 {
     check_cr(cpu, in->reg);
-    cpu->regs[in->rm] = cpu_read_cr(cpu, in->reg);
+    cpu_set_reg32(cpu, in->rm, (uint32_t)cpu_read_cr(cpu, in->reg));
 }
 
 OP(mov_cr_r)
@@ -179,27 +178,27 @@ OP(mov_cr_r)
 OP(mov_r_dr)
 {
     require_cpl0(cpu);
-    cpu->regs[in->rm] = cpu_read_dr(cpu, in->reg);
+    cpu_set_reg32(cpu, in->rm, (uint32_t)cpu_read_dr(cpu, in->reg));
 }
 
 OP(mov_dr_r)
 {
     require_cpl0(cpu);
-    cpu_write_dr(cpu, in->reg, cpu->regs[in->rm]);
+    cpu_write_dr(cpu, in->reg, cpu_reg32(cpu, in->rm));
 }
 
 OP(wrmsr)
 {
     require_cpl0(cpu);
-    cpu_wrmsr(cpu, cpu->regs[R_ECX], ((uint64_t)cpu->regs[R_EDX] << 32) | cpu->regs[R_EAX]);
+    cpu_wrmsr(cpu, cpu_reg32(cpu, R_ECX), ((uint64_t)cpu_reg32(cpu, R_EDX) << 32) | cpu_reg32(cpu, R_EAX));
 }
 
 OP(rdmsr)
 {
     require_cpl0(cpu);
-    uint64_t v = cpu_rdmsr(cpu, cpu->regs[R_ECX]);
-    cpu->regs[R_EAX] = (uint32_t)v;
-    cpu->regs[R_EDX] = (uint32_t)(v >> 32);
+    uint64_t v = cpu_rdmsr(cpu, cpu_reg32(cpu, R_ECX));
+    cpu_set_reg32(cpu, R_EAX, (uint32_t)v);
+    cpu_set_reg32(cpu, R_EDX, (uint32_t)(v >> 32));
 }
 
 /* RDTSC: #GP(0) when CR4.TSD is set and CPL > 0. */
@@ -208,8 +207,8 @@ OP(rdtsc)
     if ((cpu->cr4 & CR4_TSD) && cpu_protected(cpu) && (cpu->cpl != 0 || cpu_vm86(cpu)))
         raise_gp0(cpu);
     uint64_t v = cpu_rdtsc(cpu);
-    cpu->regs[R_EAX] = (uint32_t)v;
-    cpu->regs[R_EDX] = (uint32_t)(v >> 32);
+    cpu_set_reg32(cpu, R_EAX, (uint32_t)v);
+    cpu_set_reg32(cpu, R_EDX, (uint32_t)(v >> 32));
 }
 
 /* RDPMC: no performance counters are implemented: #GP(0). */
@@ -230,11 +229,11 @@ OP(sysexit)
 OP(cpuid)
 {
     uint32_t out[4];
-    cpu_cpuid(cpu, cpu->regs[R_EAX], cpu->regs[R_ECX], out);
-    cpu->regs[R_EAX] = out[0];
-    cpu->regs[R_EBX] = out[1];
-    cpu->regs[R_ECX] = out[2];
-    cpu->regs[R_EDX] = out[3];
+    cpu_cpuid(cpu, cpu_reg32(cpu, R_EAX), cpu_reg32(cpu, R_ECX), out);
+    cpu_set_reg32(cpu, R_EAX, out[0]);
+    cpu_set_reg32(cpu, R_EBX, out[1]);
+    cpu_set_reg32(cpu, R_ECX, out[2]);
+    cpu_set_reg32(cpu, R_EDX, out[3]);
 }
 
 /* ARPL r/m16, r16: raise the RPL of the destination to the source's. */

@@ -285,7 +285,7 @@ bool cpu_verw(struct cpu *cpu, uint16_t sel)
 void stack_current(struct cpu *cpu, struct stack *st)
 {
     st->ss = cpu->seg[SEG_SS];
-    st->esp = cpu->regs[R_ESP];
+    st->esp = cpu_reg32(cpu, R_ESP);
     st->sys = false;
     st->err = 0;
 }
@@ -316,7 +316,7 @@ void stack_push(struct cpu *cpu, struct stack *st, uint32_t v, int size)
     uint32_t mask = stack_mask(st);
     uint32_t off = (st->esp - (uint32_t)size) & mask;
     stack_check(cpu, st, off, size);
-    uint32_t lin = st->ss.base + off;
+    uint64_t lin = linear_addr(cpu, st->ss.base, off);
     if (size == 4) {
         if (st->sys) mmu_write32_sys(cpu, lin, v); else mmu_write32(cpu, lin, v);
     } else {
@@ -329,7 +329,7 @@ uint32_t stack_peek(struct cpu *cpu, const struct stack *st, uint32_t at, int si
 {
     uint32_t off = (st->esp + at) & stack_mask(st);
     stack_check(cpu, st, off, size);
-    uint32_t lin = st->ss.base + off;
+    uint64_t lin = linear_addr(cpu, st->ss.base, off);
     if (size == 4)
         return st->sys ? mmu_read32_sys(cpu, lin) : mmu_read32(cpu, lin);
     return st->sys ? mmu_read16_sys(cpu, lin) : mmu_read16(cpu, lin);
@@ -347,5 +347,5 @@ void stack_commit(struct cpu *cpu, const struct stack *st)
 {
     /* Pushes and pops only ever changed the SP half of a 16-bit stack. */
     cpu->seg[SEG_SS] = st->ss;
-    cpu->regs[R_ESP] = st->esp;
+    cpu_set_reg32(cpu, R_ESP, st->esp);
 }

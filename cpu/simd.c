@@ -138,12 +138,14 @@ static void gen_binary(struct cpu *cpu, const struct insn *in, const struct simd
     bool mm_dst = fl & (F_MMX | F_DST_MM);
 
     if (in->mod == 3) {
-        if (fl & F_SRC_GPR)
-            memcpy(s, &cpu->regs[in->rm], 4);
-        else if (fl & (F_MMX | F_SRC_MM))
+        if (fl & F_SRC_GPR) {
+            uint32_t v = cpu_reg32(cpu, in->rm);
+            memcpy(s, &v, 4);
+        } else if (fl & (F_MMX | F_SRC_MM)) {
             mm_get(cpu, in->rm, s);
-        else
+        } else {
             memcpy(s, xmm(cpu, in->rm), 16);
+        }
     } else {
         read_mem(cpu, in, s, row->msize, fl & F_ALIGN);
     }
@@ -175,7 +177,9 @@ static void gen_binary(struct cpu *cpu, const struct insn *in, const struct simd
         e |= d[0] & (EFLAGS_ZF | EFLAGS_PF | EFLAGS_CF);
         cpu_set_eflags(cpu, e);
     } else if (fl & F_DST_GPR) {
-        memcpy(&cpu->regs[in->reg], d, 4);
+        uint32_t v;
+        memcpy(&v, d, 4);
+        cpu_set_reg32(cpu, in->reg, v);
     } else if (mm_dst) {
         mm_put(cpu, in->reg, d);
     } else {
@@ -279,9 +283,10 @@ static void h_dup(struct cpu *cpu, const struct insn *in, const struct simd_row 
 static void h_movd_load(struct cpu *cpu, const struct insn *in, const struct simd_row *row)
 {
     uint8_t b[16] = { 0 };
-    if (in->mod == 3)
-        memcpy(b, &cpu->regs[in->rm], 4);
-    else
+    if (in->mod == 3) {
+        uint32_t v = cpu_reg32(cpu, in->rm);
+        memcpy(b, &v, 4);
+    } else
         read_mem(cpu, in, b, 4, false);
     if (row->flags & F_MMX)
         mm_put(cpu, in->reg, b);
@@ -297,9 +302,11 @@ static void h_movd_store(struct cpu *cpu, const struct insn *in, const struct si
         mm_get(cpu, in->reg, b);
     else
         memcpy(b, xmm(cpu, in->reg), 16);
-    if (in->mod == 3)
-        memcpy(&cpu->regs[in->rm], b, 4);
-    else
+    if (in->mod == 3) {
+        uint32_t v;
+        memcpy(&v, b, 4);
+        cpu_set_reg32(cpu, in->rm, v);
+    } else
         write_mem(cpu, in, b, 4, false);
 }
 
@@ -363,7 +370,7 @@ static void h_movnti(struct cpu *cpu, const struct insn *in, const struct simd_r
 {
     if (in->mod == 3)
         ud(cpu);
-    cpu_write32(cpu, in->seg, insn_ea(cpu, in), cpu->regs[in->reg]);
+    cpu_write32(cpu, in->seg, insn_ea(cpu, in), cpu_reg32(cpu, in->reg));
 }
 
 /* MOVMSKPS/MOVMSKPD r32, xmm: the sign bits. */
@@ -375,7 +382,7 @@ static void h_movmsk(struct cpu *cpu, const struct insn *in, const struct simd_r
     unsigned lane = row->msize, mask = 0;
     for (unsigned i = 0; i < 16 / lane; i++)
         mask |= (unsigned)(s[lane * i + lane - 1] >> 7) << i;
-    cpu->regs[in->reg] = mask;
+    cpu_set_reg32(cpu, in->reg, mask);
 }
 
 /* PMOVMSKB r32, mm/xmm: the top bit of every byte. */
@@ -391,7 +398,7 @@ static void h_pmovmskb(struct cpu *cpu, const struct insn *in, const struct simd
         memcpy(s, xmm(cpu, in->rm), 16);
     for (unsigned i = 0; i < n; i++)
         mask |= (unsigned)(s[i] >> 7) << i;
-    cpu->regs[in->reg] = mask;
+    cpu_set_reg32(cpu, in->reg, mask);
 }
 
 /* ---- shuffles, inserts, extracts (imm8) -------------------------------------- */
@@ -452,7 +459,7 @@ static void h_pinsrw(struct cpu *cpu, const struct insn *in, const struct simd_r
     uint16_t w;
     bool mmx = row->flags & F_MMX;
     if (in->mod == 3)
-        w = (uint16_t)cpu->regs[in->rm];
+        w = (uint16_t)cpu_reg32(cpu, in->rm);
     else
         w = cpu_read16(cpu, in->seg, insn_ea(cpu, in));
     unsigned i = in->imm & (mmx ? 3 : 7);
@@ -479,7 +486,7 @@ static void h_pextrw(struct cpu *cpu, const struct insn *in, const struct simd_r
     else
         memcpy(b, xmm(cpu, in->rm), 16);
     memcpy(&w, b + 2 * (in->imm & (mmx ? 3 : 7)), 2);
-    cpu->regs[in->reg] = w;
+    cpu_set_reg32(cpu, in->reg, w);
 }
 
 static int prefix_class(const struct insn *in)
@@ -572,7 +579,7 @@ static void h_maskmov(struct cpu *cpu, const struct insn *in, const struct simd_
         memcpy(m, xmm(cpu, in->rm), 16);
     }
     int seg = (in->prefixes & PFX_SEG) ? in->seg : SEG_DS;
-    uint32_t di = cpu->regs[R_EDI];
+    uint32_t di = cpu_reg32(cpu, R_EDI);
     if (in->addrsize == 2)
         di &= 0xffff;
     for (unsigned i = 0; i < n; i++)

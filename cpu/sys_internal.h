@@ -112,6 +112,6 @@ void task_switch(struct cpu *cpu, uint16_t sel, struct desc d, enum task_reason 
  * (moves the rollback points of cpu_exec and of a delivery in progress). */
 void sys_task_committed(struct cpu *cpu);
 
-static inline uint32_t cpu_iopl(struct cpu *cpu) { return (cpu->eflags >> 12) & 3; }
+static inline uint32_t cpu_iopl(struct cpu *cpu) { return (cpu->rflags >> 12) & 3; }
 
 #endif

@@ -25,7 +25,7 @@ static void require_cpl0(struct cpu *cpu)
         cpu_raise(cpu, EXC_GP, true, 0);
 }
 
-void cpu_write_cr(struct cpu *cpu, int n, uint32_t value)
+void cpu_write_cr(struct cpu *cpu, int n, uint64_t value)
 {
     require_cpl0(cpu);
     switch (n) {
@@ -35,7 +35,7 @@ void cpu_write_cr(struct cpu *cpu, int n, uint32_t value)
             cpu_raise(cpu, EXC_GP, true, 0);
         if ((value & CR0_NW) && !(value & CR0_CD))
             cpu_raise(cpu, EXC_GP, true, 0);
-        uint32_t changed = cpu->cr0 ^ value;
+        uint64_t changed = cpu->cr0 ^ value;
         cpu->cr0 = value;
         /* Paging, protection or write-protect changes alter every translation. */
         if (changed & (CR0_PG | CR0_PE | CR0_WP))
@@ -53,7 +53,7 @@ void cpu_write_cr(struct cpu *cpu, int n, uint32_t value)
         uint32_t valid = CR4_VALID | (cpu->feat7_ecx & CPUID7_ECX_UMIP ? CR4_UMIP : 0);
         if (value & ~valid)
             cpu_raise(cpu, EXC_GP, true, 0);
-        uint32_t changed = cpu->cr4 ^ value;
+        uint64_t changed = cpu->cr4 ^ value;
         cpu->cr4 = value;
         if (changed & (CR4_PSE | CR4_PAE | CR4_PGE))
             tlb_flush_all(cpu);
@@ -64,7 +64,7 @@ void cpu_write_cr(struct cpu *cpu, int n, uint32_t value)
     }
 }
 
-uint32_t cpu_read_cr(struct cpu *cpu, int n)
+uint64_t cpu_read_cr(struct cpu *cpu, int n)
 {
     require_cpl0(cpu);
     switch (n) {
@@ -109,7 +109,7 @@ static void check_general_detect(struct cpu *cpu)
     }
 }
 
-void cpu_write_dr(struct cpu *cpu, int n, uint32_t value)
+void cpu_write_dr(struct cpu *cpu, int n, uint64_t value)
 {
     require_cpl0(cpu);
     n = dr_index(cpu, n);
@@ -121,7 +121,7 @@ void cpu_write_dr(struct cpu *cpu, int n, uint32_t value)
     cpu->dr[n] = value;
 }
 
-uint32_t cpu_read_dr(struct cpu *cpu, int n)
+uint64_t cpu_read_dr(struct cpu *cpu, int n)
 {
     require_cpl0(cpu);
     n = dr_index(cpu, n);
@@ -130,23 +130,23 @@ uint32_t cpu_read_dr(struct cpu *cpu, int n)
 }
 
 /* Breakpoint i covers [addr, addr+len) aligned down to its length. */
-static bool bp_hits(struct cpu *cpu, int i, uint32_t lin, unsigned len)
+static bool bp_hits(struct cpu *cpu, int i, uint64_t lin, unsigned len)
 {
-    static const uint32_t bp_len[4] = { 1, 2, 8, 4 };   /* LEN encoding 00 01 10 11 */
-    uint32_t blen = bp_len[(cpu->dr[7] >> (18 + 4 * i)) & 3];
-    uint32_t bstart = cpu->dr[i] & ~(blen - 1);
-    uint32_t bend = bstart + blen - 1, end = lin + len - 1;
+    static const uint64_t bp_len[4] = { 1, 2, 8, 4 };   /* LEN encoding 00 01 10 11 */
+    uint64_t blen = bp_len[(cpu->dr[7] >> (18 + 4 * i)) & 3];
+    uint64_t bstart = cpu->dr[i] & ~(blen - 1);
+    uint64_t bend = linear_addr(cpu, bstart, blen - 1), end = linear_addr(cpu, lin, len - 1);
     return lin <= bend && bstart <= end;
 }
 
 static bool bp_enabled(struct cpu *cpu, int i) { return (cpu->dr[7] >> (2 * i)) & 3; }
 static unsigned bp_rw(struct cpu *cpu, int i) { return (cpu->dr[7] >> (16 + 4 * i)) & 3; }
 
-void cpu_check_code_breakpoint(struct cpu *cpu, uint32_t lin)
+void cpu_check_code_breakpoint(struct cpu *cpu, uint64_t lin)
 {
     /* RF suppresses it; so does the MOV SS / POP SS shadow on Intel parts
      * (the instruction after them: inhibit_db still holds its value here). */
-    if ((cpu->eflags & EFLAGS_RF) || cpu->priv.inhibit_db)
+    if ((cpu->rflags & EFLAGS_RF) || cpu->priv.inhibit_db)
         return;
     uint32_t hits = 0;
     for (int i = 0; i < 4; i++)
@@ -158,7 +158,7 @@ void cpu_check_code_breakpoint(struct cpu *cpu, uint32_t lin)
     }
 }
 
-bool cpu_check_data_breakpoint(struct cpu *cpu, uint32_t lin, unsigned len, bool write)
+bool cpu_check_data_breakpoint(struct cpu *cpu, uint64_t lin, unsigned len, bool write)
 {
     uint32_t hits = 0;
     for (int i = 0; i < 4; i++) {
@@ -190,12 +190,12 @@ void cpu_check_io(struct cpu *cpu, uint16_t port, unsigned size)
     if (!(cpu->tr.flags & SEGF_P) || (SEGF_TYPE(cpu->tr.flags) & 9) != 9 ||
         cpu->tr.limit < 0x67)
         cpu_raise(cpu, EXC_GP, true, 0);
-    uint32_t map = mmu_read16_sys(cpu, cpu->tr.base + 0x66);
+    uint32_t map = mmu_read16_sys(cpu, linear_addr(cpu, cpu->tr.base, 0x66));
     uint32_t at = map + port / 8;
     /* Two bytes are read so a multi-byte access straddling a byte boundary is covered. */
     if (at + 1 > cpu->tr.limit || at < map)
         cpu_raise(cpu, EXC_GP, true, 0);
-    uint32_t bits = mmu_read16_sys(cpu, cpu->tr.base + at);
+    uint32_t bits = mmu_read16_sys(cpu, linear_addr(cpu, cpu->tr.base, at));
     uint32_t mask = ((1u << size) - 1) << (port & 7);
     if (bits & mask)
         cpu_raise(cpu, EXC_GP, true, 0);
@@ -224,8 +224,8 @@ void cpu_sysenter(struct cpu *cpu)
     set_flat(&cpu->seg[SEG_CS], cs & 0xfffc, FLAT_CODE(0u));
     set_flat(&cpu->seg[SEG_SS], (uint16_t)((cs & 0xfffc) + 8), FLAT_DATA(0u));
     cpu->cpl = 0;
-    cpu->regs[R_ESP] = cpu->priv.msr.sysenter_esp;
-    cpu->eip = cpu->priv.msr.sysenter_eip;
+    cpu_set_reg32(cpu, R_ESP, cpu->priv.msr.sysenter_esp);
+    cpu->rip = cpu->priv.msr.sysenter_eip;
 }
 
 void cpu_sysexit(struct cpu *cpu)
@@ -236,6 +236,6 @@ void cpu_sysexit(struct cpu *cpu)
     set_flat(&cpu->seg[SEG_CS], (uint16_t)((cs + 16) | 3), FLAT_CODE(3u));
     set_flat(&cpu->seg[SEG_SS], (uint16_t)((cs + 24) | 3), FLAT_DATA(3u));
     cpu->cpl = 3;
-    cpu->regs[R_ESP] = cpu->regs[R_ECX];
-    cpu->eip = cpu->regs[R_EDX];
+    cpu_set_reg32(cpu, R_ESP, cpu_reg32(cpu, R_ECX));
+    cpu->rip = cpu_reg32(cpu, R_EDX);
 }

@@ -17,7 +17,7 @@
 #include "cpu/cpu.h"
 
 static inline bool cpu_protected(const struct cpu *cpu) { return cpu->cr0 & CR0_PE; }
-static inline bool cpu_vm86(const struct cpu *cpu) { return cpu->eflags & EFLAGS_VM; }
+static inline bool cpu_vm86(const struct cpu *cpu) { return cpu->rflags & EFLAGS_VM; }
 
 /* MOV/POP Sreg, LDS/LES/LFS/LGS/LSS: load with the mode's rules and checks. */
 void seg_load(struct cpu *cpu, int sreg, uint16_t sel);
@@ -38,10 +38,10 @@ void cpu_deliver_interrupt(struct cpu *cpu, int vector, enum int_kind kind,
                            bool has_error, uint32_t error_code, uint32_t return_eip);
 
 /* System registers. */
-void cpu_write_cr(struct cpu *cpu, int n, uint32_t value);   /* flushes the TLB as the SDM says */
-uint32_t cpu_read_cr(struct cpu *cpu, int n);
-void cpu_write_dr(struct cpu *cpu, int n, uint32_t value);
-uint32_t cpu_read_dr(struct cpu *cpu, int n);
+void cpu_write_cr(struct cpu *cpu, int n, uint64_t value);   /* flushes the TLB as the SDM says */
+uint64_t cpu_read_cr(struct cpu *cpu, int n);
+void cpu_write_dr(struct cpu *cpu, int n, uint64_t value);
+uint64_t cpu_read_dr(struct cpu *cpu, int n);
 void cpu_lldt(struct cpu *cpu, uint16_t sel);
 void cpu_ltr(struct cpu *cpu, uint16_t sel);
 /* LAR/LSL/VERR/VERW: return true and set *out when the selector passes (ZF=1).
@@ -95,7 +95,7 @@ static inline bool cpu_nmi_blocked(const struct cpu *cpu) { return cpu->priv.nmi
  * as #DF, or as a triple fault): it does not unwind to the caller.
  * Error codes carry EXT=1 for INT_EXCEPTION/INT_EXTERNAL/INT_NMI events.
  * A fault while delivering an INT_SOFTWARE event is reported at
- * priv.insn_eip (the INT instruction, from cpu_exec's checkpoint).
+ * priv.insn_rip (the INT instruction, from cpu_exec's checkpoint).
  * cpu_deliver_interrupt does NOT do the v86 IOPL check of INT n: the
  * interpreter raises #GP(0) for INT n (CD ib) when VM=1 and IOPL<3 (INT3
  * and INTO are not IOPL-sensitive; they go through the IDT with the gate
@@ -121,7 +121,7 @@ static inline bool cpu_nmi_blocked(const struct cpu *cpu) { return cpu->priv.nmi
  *   At the end of the instruction, if db_trap_pending, the interpreter clears
  *   it and raises #DB as a trap (return address = next instruction). */
 static inline bool cpu_breakpoints_armed(const struct cpu *cpu) { return cpu->dr[7] & 0xff; }
-void cpu_check_code_breakpoint(struct cpu *cpu, uint32_t lin);
-bool cpu_check_data_breakpoint(struct cpu *cpu, uint32_t lin, unsigned len, bool write);
+void cpu_check_code_breakpoint(struct cpu *cpu, uint64_t lin);
+bool cpu_check_data_breakpoint(struct cpu *cpu, uint64_t lin, unsigned len, bool write);
 
 #endif

@@ -54,7 +54,7 @@ static void tss_read(struct cpu *cpu, uint32_t base, bool is32, struct tss_state
         t->eip = mmu_read16_sys(cpu, base + TSS16_IP);
         t->eflags = mmu_read16_sys(cpu, base + TSS16_FLAGS);
         for (int i = 0; i < 8; i++)
-            t->regs[i] = (cur->regs[i] & 0xffff0000u) |
+            t->regs[i] = (cpu_reg32(cur, i) & 0xffff0000u) |
                          mmu_read16_sys(cpu, base + TSS16_REGS + 2 * (uint32_t)i);
         for (int i = 0; i < 4; i++)   /* ES CS SS DS only */
             t->seg[i] = mmu_read16_sys(cpu, base + TSS16_SEGS + 2 * (uint32_t)i);
@@ -70,14 +70,14 @@ static void tss_save(struct cpu *cpu, uint32_t base, bool is32, uint32_t eip, ui
         mmu_write32_sys(cpu, base + TSS32_EIP, eip);
         mmu_write32_sys(cpu, base + TSS32_EFLAGS, eflags);
         for (int i = 0; i < 8; i++)
-            mmu_write32_sys(cpu, base + TSS32_REGS + 4 * (uint32_t)i, cpu->regs[i]);
+            mmu_write32_sys(cpu, base + TSS32_REGS + 4 * (uint32_t)i, cpu_reg32(cpu, i));
         for (int i = 0; i < SEG_COUNT; i++)
             mmu_write16_sys(cpu, base + TSS32_SEGS + 4 * (uint32_t)i, cpu->seg[i].sel);
     } else {
         mmu_write16_sys(cpu, base + TSS16_IP, (uint16_t)eip);
         mmu_write16_sys(cpu, base + TSS16_FLAGS, (uint16_t)eflags);
         for (int i = 0; i < 8; i++)
-            mmu_write16_sys(cpu, base + TSS16_REGS + 2 * (uint32_t)i, (uint16_t)cpu->regs[i]);
+            mmu_write16_sys(cpu, base + TSS16_REGS + 2 * (uint32_t)i, (uint16_t)cpu_reg32(cpu, i));
         for (int i = 0; i < 4; i++)
             mmu_write16_sys(cpu, base + TSS16_SEGS + 2 * (uint32_t)i, cpu->seg[i].sel);
     }
@@ -165,8 +165,8 @@ void task_switch(struct cpu *cpu, uint16_t sel, struct desc d, enum task_reason 
         cpu->cr3 = t.cr3;
     }
     for (int i = 0; i < 8; i++)
-        cpu->regs[i] = t.regs[i];
-    cpu->eip = t.eip;
+        cpu_set_reg32(cpu, i, t.regs[i]);
+    cpu->rip = t.eip;
     cpu_set_eflags(cpu, (t.eflags & 0x003f7fd7u) | EFLAGS_FIXED1);
     /* Selectors first, unusable, so a fault below reports them in the new task. */
     for (int i = 0; i < SEG_COUNT; i++)
@@ -196,6 +196,6 @@ void task_switch(struct cpu *cpu, uint16_t sel, struct desc d, enum task_reason 
         stack_push(cpu, &st, error_code, new32 ? 4 : 2);
         stack_commit(cpu, &st);
     }
-    if (cpu->eip > cpu->seg[SEG_CS].limit)
+    if (cpu->rip > cpu->seg[SEG_CS].limit)
         cpu_raise(cpu, EXC_GP, true, ext);
 }

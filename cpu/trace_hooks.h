@@ -60,8 +60,8 @@ void trace_tb_exec(struct cpu *cpu, const struct tb *tb);     /* tb may be NULL 
 /* Returns true if execution must stop before this instruction (debugger). */
 bool trace_insn(struct cpu *cpu, const struct insn *in);
 void trace_interrupt(struct cpu *cpu, int vector, int kind, bool has_error, uint32_t error);
-void trace_mem_access(struct cpu *cpu, uint32_t lin, unsigned size, bool write);
-void trace_tlb_fill(struct cpu *cpu, uint32_t lin, int kind, uint64_t paddr);
+void trace_mem_access(struct cpu *cpu, uint64_t lin, unsigned size, bool write);
+void trace_tlb_fill(struct cpu *cpu, uint64_t lin, int kind, uint64_t paddr);
 uint32_t trace_io_read(struct cpu *cpu, uint16_t port, unsigned size);
 void trace_io_write(struct cpu *cpu, uint16_t port, uint32_t value, unsigned size);
 

@@ -109,7 +109,7 @@ void cpu_far_jmp(struct cpu *cpu, uint16_t sel, uint32_t off, int opsize, uint32
         if (off > cpu->seg[SEG_CS].limit)
             cpu_raise(cpu, EXC_GP, true, 0);
         seg_load_real(cpu, SEG_CS, sel);
-        cpu->eip = off;
+        cpu->rip = off;
         return;
     }
     uint32_t code = sel & 0xfffcu;
@@ -121,7 +121,7 @@ void cpu_far_jmp(struct cpu *cpu, uint16_t sel, uint32_t off, int opsize, uint32
             cpu_raise(cpu, EXC_GP, true, 0);
         desc_set_accessed(cpu, sel, &d);
         load_cs(cpu, sel, d, cpu->cpl);
-        cpu->eip = off;
+        cpu->rip = off;
         return;
     }
     switch (desc_type(d)) {
@@ -138,7 +138,7 @@ void cpu_far_jmp(struct cpu *cpu, uint16_t sel, uint32_t off, int opsize, uint32
             cpu_raise(cpu, EXC_GP, true, 0);
         desc_set_accessed(cpu, tsel, &td);
         load_cs(cpu, tsel, td, cpu->cpl);
-        cpu->eip = target;
+        cpu->rip = target;
         return;
     }
     case SYS_TASKGATE:
@@ -163,7 +163,7 @@ void cpu_far_call(struct cpu *cpu, uint16_t sel, uint32_t off, int opsize, uint3
         stack_push(cpu, &st, next_eip, opsize);
         stack_commit(cpu, &st);
         seg_load_real(cpu, SEG_CS, sel);
-        cpu->eip = off;
+        cpu->rip = off;
         return;
     }
     uint32_t code = sel & 0xfffcu;
@@ -178,7 +178,7 @@ void cpu_far_call(struct cpu *cpu, uint16_t sel, uint32_t off, int opsize, uint3
         desc_set_accessed(cpu, sel, &d);
         stack_commit(cpu, &st);
         load_cs(cpu, sel, d, cpu->cpl);
-        cpu->eip = off;
+        cpu->rip = off;
         return;
     }
     switch (desc_type(d)) {
@@ -218,7 +218,7 @@ void cpu_far_call(struct cpu *cpu, uint16_t sel, uint32_t off, int opsize, uint3
         ns.err = nss & 0xfffcu;
         unsigned params = d.hi & 0x1f;
         stack_push(cpu, &ns, cpu->seg[SEG_SS].sel, gsize);
-        stack_push(cpu, &ns, cpu->regs[R_ESP], gsize);
+        stack_push(cpu, &ns, cpu_reg32(cpu, R_ESP), gsize);
         for (unsigned i = params; i-- > 0;)
             stack_push(cpu, &ns, stack_peek(cpu, &st, i * (unsigned)gsize, gsize), gsize);
         stack_push(cpu, &ns, cpu->seg[SEG_CS].sel, gsize);
@@ -233,7 +233,7 @@ void cpu_far_call(struct cpu *cpu, uint16_t sel, uint32_t off, int opsize, uint3
     desc_set_accessed(cpu, tsel, &td);
     stack_commit(cpu, &st);
     load_cs(cpu, tsel, td, new_cpl);
-    cpu->eip = target;
+    cpu->rip = target;
 }
 
 /* The CS a RET/IRET returns to, checked against the current CPL. */
@@ -271,10 +271,10 @@ static void return_outer(struct cpu *cpu, struct stack *st, uint16_t cs, struct 
     load_cs(cpu, cs, d, rpl);
     seg_set_cache(&cpu->seg[SEG_SS], nss, ssd);
     if (ssd.hi & 0x00400000u)   /* 32-bit stack */
-        cpu->regs[R_ESP] = nesp + pop_bytes;
+        cpu_set_reg32(cpu, R_ESP, nesp + pop_bytes);
     else
-        cpu->regs[R_ESP] = (cpu->regs[R_ESP] & 0xffff0000u) | ((nesp + pop_bytes) & 0xffff);
-    cpu->eip = eip;
+        cpu_set_reg16(cpu, R_ESP, (uint16_t)(nesp + pop_bytes));
+    cpu->rip = eip;
     seg_invalidate_outer(cpu);
 }
 
@@ -296,7 +296,7 @@ void cpu_far_ret(struct cpu *cpu, int opsize, uint16_t pop_bytes)
         stack_release(&st, pop_bytes);
         stack_commit(cpu, &st);
         seg_load_real(cpu, SEG_CS, cs);
-        cpu->eip = eip;
+        cpu->rip = eip;
         return;
     }
     struct desc d = check_return_cs(cpu, cs);
@@ -307,7 +307,7 @@ void cpu_far_ret(struct cpu *cpu, int opsize, uint16_t pop_bytes)
         desc_set_accessed(cpu, cs, &d);
         stack_commit(cpu, &st);
         load_cs(cpu, cs, d, cpu->cpl);
-        cpu->eip = eip;
+        cpu->rip = eip;
         return;
     }
     return_outer(cpu, &st, cs, d, eip, opsize, pop_bytes);
@@ -341,15 +341,15 @@ static void iret_to_vm86(struct cpu *cpu, struct stack *st, uint32_t eip, uint16
     seg_set_vm86(&cpu->seg[SEG_DS], ds);
     seg_set_vm86(&cpu->seg[SEG_FS], fs);
     seg_set_vm86(&cpu->seg[SEG_GS], gs);
-    cpu->regs[R_ESP] = esp;
-    cpu->eip = eip & 0xffff;
+    cpu_set_reg32(cpu, R_ESP, esp);
+    cpu->rip = eip & 0xffff;
     cpu->cpl = 3;
 }
 
 /* IRET with NT=1: return to the task in the current TSS's back link. */
 static void iret_task_return(struct cpu *cpu)
 {
-    uint16_t link = mmu_read16_sys(cpu, cpu->tr.base);
+    uint16_t link = mmu_read16_sys(cpu, linear_addr(cpu, cpu->tr.base, 0));
     uint32_t code = link & 0xfffcu;
     struct desc d;
     if ((link & 4) || !desc_fetch(cpu, link, &d) || desc_is_seg(d) ||
@@ -357,7 +357,7 @@ static void iret_task_return(struct cpu *cpu)
         cpu_raise(cpu, EXC_TS, true, code);
     if (!desc_present(d))
         cpu_raise(cpu, EXC_NP, true, code);
-    task_switch(cpu, link, d, TASK_IRET, cpu->eip, false, 0, 0);
+    task_switch(cpu, link, d, TASK_IRET, cpu->rip, false, 0, 0);
 }
 
 void cpu_iret(struct cpu *cpu, int opsize)
@@ -386,7 +386,7 @@ void cpu_iret(struct cpu *cpu, int opsize)
             cpu_raise(cpu, EXC_GP, true, 0);
         stack_commit(cpu, &st);
         seg_load_real(cpu, SEG_CS, cs);
-        cpu->eip = eip;
+        cpu->rip = eip;
         cpu_set_eflags(cpu, merge_flags(old, flags, mask, opsize));
         cpu->priv.nmi_blocked = false;
         return;
@@ -412,7 +412,7 @@ void cpu_iret(struct cpu *cpu, int opsize)
         desc_set_accessed(cpu, cs, &d);
         stack_commit(cpu, &st);
         load_cs(cpu, cs, d, cpu->cpl);
-        cpu->eip = eip;
+        cpu->rip = eip;
     } else {
         return_outer(cpu, &st, cs, d, eip, opsize, 0);
     }

@@ -43,13 +43,13 @@ uint32_t gdbstub_hook_flags(const struct gdbstub *g)
 
 bool gdbstub_check_insn(struct gdbstub *g, struct cpu *cpu, const struct insn *in)
 {
-    uint32_t lin = cpu->seg[SEG_CS].base + in->eip;
+    uint32_t lin = cpu->seg[SEG_CS].base + in->rip;
     if (g->resumed && cpu->icount == g->resume_icount && lin == g->resume_pc)
         return false;       /* the instruction we continue from: run it */
     for (int i = 0; i < g->n_bp; i++) {
         if (g->bp[i].addr == lin) {
             g->stop_reason = GDB_STOP_BREAK;
-            cpu->eip = in->eip;
+            cpu->rip = in->rip;
             cpu_request_exit(cpu);
             return true;
         }
@@ -190,7 +190,7 @@ static unsigned reg_read(struct cpu *cpu, int n, uint8_t *out)
     if (n < 8)
         v = cpu->regs[n];
     else if (n == GREG_EIP)
-        v = cpu->eip;
+        v = cpu->rip;
     else if (n == GREG_EFLAGS)
         v = cpu_get_eflags(cpu);
     else if (n >= GREG_CS && n <= GREG_GS)
@@ -247,7 +247,7 @@ static bool reg_write(struct cpu *cpu, int n, const uint8_t *in)
         return true;
     }
     if (n == GREG_EIP) {
-        cpu->eip = (uint32_t)v;
+        cpu->rip = (uint32_t)v;
         return true;
     }
     if (n == GREG_EFLAGS) {
@@ -444,7 +444,7 @@ static void resume(struct gdbstub *g, bool step)
     g->stop_reason = GDB_STOP_NONE;
     g->resumed = true;
     g->resume_icount = cpu->icount;
-    g->resume_pc = cpu->seg[SEG_CS].base + cpu->eip;
+    g->resume_pc = cpu->seg[SEG_CS].base + cpu->rip;
     hooks_changed(g);
 }
 
@@ -610,7 +610,7 @@ bool gdbstub_handle_packet(struct gdbstub *g, const char *pkt, size_t len, char 
                 snprintf(reply, size, "E01");
                 return true;
             }
-            cpu->eip = (uint32_t)a - cpu->seg[SEG_CS].base;
+            cpu->rip = (uint32_t)a - cpu->seg[SEG_CS].base;
         }
         resume(g, pkt[0] == 's');
         return false;                  /* the stop reply comes when it stops */

@@ -294,7 +294,7 @@ size_t trace_disas(struct trace *t, FILE *out, uint32_t addr, const uint8_t *cod
 
 static void dump_seg(FILE *out, const char *name, const struct segment *s)
 {
-    fprintf(out, "%-3s=%04x %08x %08x %08x\n", name, s->sel, s->base, s->limit,
+    fprintf(out, "%-3s=%04x %08x %08x %08x\n", name, s->sel, (uint32_t)s->base, s->limit,
             (s->flags << 8) & 0x00ffff00u);
 }
 
@@ -304,10 +304,10 @@ void trace_dump_cpu(struct cpu *cpu, FILE *out)
     uint32_t fl = cpu_get_eflags(cpu);
     fprintf(out, "EAX=%08x EBX=%08x ECX=%08x EDX=%08x\n"
             "ESI=%08x EDI=%08x EBP=%08x ESP=%08x\n",
-            cpu->regs[R_EAX], cpu->regs[R_EBX], cpu->regs[R_ECX], cpu->regs[R_EDX],
-            cpu->regs[R_ESI], cpu->regs[R_EDI], cpu->regs[R_EBP], cpu->regs[R_ESP]);
+            cpu_reg32(cpu, R_EAX), cpu_reg32(cpu, R_EBX), cpu_reg32(cpu, R_ECX), cpu_reg32(cpu, R_EDX),
+            cpu_reg32(cpu, R_ESI), cpu_reg32(cpu, R_EDI), cpu_reg32(cpu, R_EBP), cpu_reg32(cpu, R_ESP));
     fprintf(out, "EIP=%08x EFL=%08x [%c%c%c%c%c%c%c] CPL=%d II=%d A20=%d SMM=0 HLT=%d\n",
-            cpu->eip, fl,
+            (uint32_t)cpu->rip, fl,
             fl & EFLAGS_DF ? 'D' : '-', fl & EFLAGS_OF ? 'O' : '-', fl & EFLAGS_SF ? 'S' : '-',
             fl & EFLAGS_ZF ? 'Z' : '-', fl & EFLAGS_AF ? 'A' : '-', fl & EFLAGS_PF ? 'P' : '-',
             fl & EFLAGS_CF ? 'C' : '-', cpu->cpl, cpu->priv.inhibit_irq ? 1 : 0,
@@ -316,12 +316,13 @@ void trace_dump_cpu(struct cpu *cpu, FILE *out)
         dump_seg(out, seg_names[i], &cpu->seg[i]);
     dump_seg(out, "LDT", &cpu->ldtr);
     dump_seg(out, "TR", &cpu->tr);
-    fprintf(out, "GDT=     %08x %08x\n", cpu->gdtr.base, cpu->gdtr.limit);
-    fprintf(out, "IDT=     %08x %08x\n", cpu->idtr.base, cpu->idtr.limit);
-    fprintf(out, "CR0=%08x CR2=%08x CR3=%08x CR4=%08x\n", cpu->cr0, cpu->cr2, cpu->cr3, cpu->cr4);
-    fprintf(out, "DR0=%08x DR1=%08x DR2=%08x DR3=%08x \n", cpu->dr[0], cpu->dr[1], cpu->dr[2],
-            cpu->dr[3]);
-    fprintf(out, "DR6=%08x DR7=%08x\n", cpu->dr[6], cpu->dr[7]);
+    fprintf(out, "GDT=     %08x %08x\n", (uint32_t)cpu->gdtr.base, cpu->gdtr.limit);
+    fprintf(out, "IDT=     %08x %08x\n", (uint32_t)cpu->idtr.base, cpu->idtr.limit);
+    fprintf(out, "CR0=%08x CR2=%08x CR3=%08x CR4=%08x\n", (uint32_t)cpu->cr0, (uint32_t)cpu->cr2,
+            (uint32_t)cpu->cr3, (uint32_t)cpu->cr4);
+    fprintf(out, "DR0=%08x DR1=%08x DR2=%08x DR3=%08x \n", (uint32_t)cpu->dr[0], (uint32_t)cpu->dr[1],
+            (uint32_t)cpu->dr[2], (uint32_t)cpu->dr[3]);
+    fprintf(out, "DR6=%08x DR7=%08x\n", (uint32_t)cpu->dr[6], (uint32_t)cpu->dr[7]);
     fprintf(out, "EFER=%016" PRIx64 "\n", cpu->efer);
 }
 
@@ -337,11 +338,11 @@ void trace_tb_new(struct cpu *cpu, const struct tb *tb, const uint8_t *code)
     struct trace *t = cpu->trace;
     if (!t || !(t->log_mask & VM_LOG_IN_ASM))
         return;
-    uint32_t pc = linear_pc(cpu, tb->eip);
+    uint32_t pc = linear_pc(cpu, tb->rip);
     if (!trace_wanted(t, pc, cpu->icount))
         return;
     fprintf(t->out, "----------------\nIN: \n");
-    trace_disas(t, t->out, pc, code, tb->end_eip - tb->eip, tb->mode & DECODE_CODE32,
+    trace_disas(t, t->out, pc, code, tb->end_rip - tb->rip, tb->mode & DECODE_CODE32,
                 tb->n_insns);
     fputc('\n', t->out);
 }
@@ -353,14 +354,14 @@ static void disas_untranslated(struct trace *t, struct cpu *cpu)
     uint8_t buf[16];
     size_t n = 0;
     for (; n < sizeof(buf); n++) {
-        uint32_t lin = linear_pc(cpu, cpu->eip + (uint32_t)n);
+        uint32_t lin = linear_pc(cpu, cpu->rip + (uint32_t)n);
         int64_t pa = mmu_translate_debug(cpu, lin);
         if (pa < 0)
             break;
         buf[n] = phys_read8(cpu->mem, (uint64_t)pa);
     }
     fprintf(t->out, "----------------\nIN: \n");
-    trace_disas(t, t->out, linear_pc(cpu, cpu->eip), buf, n,
+    trace_disas(t, t->out, linear_pc(cpu, cpu->rip), buf, n,
                 cpu->seg[SEG_CS].flags & SEGF_DB, 1);
     fputc('\n', t->out);
 }
@@ -379,14 +380,14 @@ void trace_tb_exec(struct cpu *cpu, const struct tb *tb)
     uint32_t m = t->log_mask;
     if (!(m & (VM_LOG_EXEC | VM_LOG_CPU | VM_LOG_IN_ASM)))
         return;
-    uint32_t pc = linear_pc(cpu, cpu->eip);
+    uint32_t pc = linear_pc(cpu, cpu->rip);
     if (!trace_wanted(t, pc, cpu->icount))
         return;
     if (!tb && (m & VM_LOG_IN_ASM) && cpu->mem)
         disas_untranslated(t, cpu);
     if (m & VM_LOG_EXEC)
         fprintf(t->out, "Trace 0: %p [%08x/%08x/%08x/%08x] \n", (const void *)tb,
-                cpu->seg[SEG_CS].base, pc, tb ? tb->mode : decode_mode(cpu), 0u);
+                (uint32_t)cpu->seg[SEG_CS].base, pc, tb ? tb->mode : decode_mode(cpu), 0u);
     if (m & VM_LOG_CPU)
         trace_dump_cpu(cpu, t->out);
 }
@@ -408,8 +409,8 @@ void trace_interrupt(struct cpu *cpu, int vector, int kind, bool has_error, uint
     if (t->stats_on && kind >= 0 && kind < STATS_KINDS)
         t->stats.events[kind][vector]++;
     /* Like QEMU, show the instruction the event interrupts: the INT n or
-     * the faulting instruction itself (cpu->eip already points past an INT n). */
-    uint32_t eip = cpu->priv.insn_eip;
+     * the faulting instruction itself (cpu->rip already points past an INT n). */
+    uint32_t eip = cpu->priv.insn_rip;
     if (!(t->log_mask & VM_LOG_INT) || !trace_wanted(t, linear_pc(cpu, eip), cpu->icount))
         return;
     if (kind == 1 /* INT_EXTERNAL */)
@@ -417,16 +418,16 @@ void trace_interrupt(struct cpu *cpu, int vector, int kind, bool has_error, uint
     fprintf(t->out, "%6" PRIu64 ": v=%02x e=%04x i=%d cpl=%d IP=%04x:%08x pc=%08x "
             "SP=%04x:%08x", t->n_int_logged++, vector, has_error ? error & 0xffff : 0,
             kind == 2 /* INT_SOFTWARE */ ? 1 : 0, cpu->cpl, cpu->seg[SEG_CS].sel, eip,
-            linear_pc(cpu, eip), cpu->seg[SEG_SS].sel, cpu->regs[R_ESP]);
+            linear_pc(cpu, eip), cpu->seg[SEG_SS].sel, cpu_reg32(cpu, R_ESP));
     if (vector == EXC_PF && kind == 0)
-        fprintf(t->out, " CR2=%08x\n", cpu->cr2);
+        fprintf(t->out, " CR2=%08x\n", (uint32_t)cpu->cr2);
     else
-        fprintf(t->out, " env->regs[R_EAX]=%08x\n", cpu->regs[R_EAX]);
+        fprintf(t->out, " env->regs[R_EAX]=%08x\n", cpu_reg32(cpu, R_EAX));
     if (t->log_mask & VM_LOG_CPU)
         trace_dump_cpu(cpu, t->out);
 }
 
-void trace_mem_access(struct cpu *cpu, uint32_t lin, unsigned size, bool write)
+void trace_mem_access(struct cpu *cpu, uint64_t lin, unsigned size, bool write)
 {
     struct trace *t = cpu->trace;
     if (!t)
@@ -437,7 +438,7 @@ void trace_mem_access(struct cpu *cpu, uint32_t lin, unsigned size, bool write)
         gdbstub_check_access(t->gdb, cpu, lin, size, write);
 }
 
-void trace_tlb_fill(struct cpu *cpu, uint32_t lin, int kind, uint64_t paddr)
+void trace_tlb_fill(struct cpu *cpu, uint64_t lin, int kind, uint64_t paddr)
 {
     struct trace *t = cpu->trace;
     if (!t)
@@ -445,13 +446,13 @@ void trace_tlb_fill(struct cpu *cpu, uint32_t lin, int kind, uint64_t paddr)
     if (t->stats_on)
         t->stats.tlb_fills++;
     /* a fetch fill happens before the instruction starts; a data fill
-     * inside it, when cpu->eip already points past it */
-    uint32_t eip = kind == TLB_EXEC ? cpu->eip : cpu->priv.insn_eip;
+     * inside it, when cpu->rip already points past it */
+    uint32_t eip = kind == TLB_EXEC ? cpu->rip : cpu->priv.insn_rip;
     if ((t->log_mask & VM_LOG_MMU) && trace_wanted(t, linear_pc(cpu, eip), cpu->icount)) {
         static const char kinds[] = "rwx";
         fprintf(t->out, "mmu: fill %c lin=%08x -> phys=%09" PRIx64 " cpl=%d cr3=%08x "
-                "at %04x:%08x\n", kind >= 0 && kind < 3 ? kinds[kind] : '?', lin, paddr,
-                cpu->cpl, cpu->cr3, cpu->seg[SEG_CS].sel, eip);
+                "at %04x:%08x\n", kind >= 0 && kind < 3 ? kinds[kind] : '?', (uint32_t)lin, paddr,
+                cpu->cpl, (uint32_t)cpu->cr3, cpu->seg[SEG_CS].sel, eip);
     }
 }
 
@@ -475,7 +476,7 @@ static void log_unassigned_port(struct trace *t, struct cpu *cpu, const char *di
     const struct io_handler *h = &cpu->io->port[port];
     if ((t->log_mask & VM_LOG_UNIMP) && !h->read && !h->write)
         fprintf(t->out, "unimp: %s%c unassigned port 0x%04x at %04x:%08x\n", dir,
-                size_suffix(size), port, cpu->seg[SEG_CS].sel, cpu->priv.insn_eip);
+                size_suffix(size), port, cpu->seg[SEG_CS].sel, (uint32_t)cpu->priv.insn_rip);
 }
 
 uint32_t trace_io_read(struct cpu *cpu, uint16_t port, unsigned size)
@@ -491,7 +492,7 @@ uint32_t trace_io_read(struct cpu *cpu, uint16_t port, unsigned size)
         t->stats.io_count++;
     }
     if ((t->log_mask & VM_LOG_IOPORT) &&
-        trace_wanted(t, linear_pc(cpu, cpu->priv.insn_eip), cpu->icount))
+        trace_wanted(t, linear_pc(cpu, cpu->priv.insn_rip), cpu->icount))
         fprintf(t->out, "ioport: in%c  0x%04x -> 0x%0*x\n", size_suffix(size), port,
                 (int)size * 2, v);
     return v;
@@ -505,7 +506,7 @@ void trace_io_write(struct cpu *cpu, uint16_t port, uint32_t value, unsigned siz
         return;
     }
     if ((t->log_mask & VM_LOG_IOPORT) &&
-        trace_wanted(t, linear_pc(cpu, cpu->priv.insn_eip), cpu->icount))
+        trace_wanted(t, linear_pc(cpu, cpu->priv.insn_rip), cpu->icount))
         fprintf(t->out, "ioport: out%c 0x%04x <- 0x%0*x\n", size_suffix(size), port,
                 (int)size * 2, value);
     log_unassigned_port(t, cpu, "out", port, size);

@@ -51,7 +51,7 @@ void tlb_flush_nonglobal(struct cpu *cpu)
             }
 }
 
-void tlb_flush_page(struct cpu *cpu, uint32_t lin)
+void tlb_flush_page(struct cpu *cpu, uint64_t lin)
 {
     struct tlb *tlb = &cpu->tlb;
     /* A large page is cached as many 4 KiB entries: INVLPG anywhere in it
@@ -60,20 +60,20 @@ void tlb_flush_page(struct cpu *cpu, uint32_t lin)
         tlb_invalidate(tlb);
         return;
     }
-    uint32_t page = lin & ~0xfffu;
+    uint64_t page = lin & TLB_PAGE_MASK;
     unsigned idx = (lin >> 12) & (TLB_SIZE - 1);
     for (int p = 0; p < TLB_PRIVS; p++)
         for (int k = 0; k < TLB_KINDS; k++) {
             struct tlb_entry *e = &tlb->e[p][k][idx];
-            if ((e->tag & ~0xfffu) == page)
+            if ((e->tag & TLB_PAGE_MASK) == page)
                 e->tag = 0;
         }
 }
 
 /* Grow the linear range that covers every large page in the TLB. */
-static void note_large_page(struct tlb *tlb, uint32_t lin, uint32_t page_size)
+static void note_large_page(struct tlb *tlb, uint64_t lin, uint32_t page_size)
 {
-    uint32_t mask = ~(page_size - 1);
+    uint64_t mask = ~((uint64_t)page_size - 1);
     if (!tlb->has_large) {
         tlb->has_large = 1;
         tlb->large_mask = mask;
@@ -93,12 +93,12 @@ static const enum walk_access walk_kind[TLB_KINDS] = {
 };
 
 /* Fill one entry for the 4 KiB linear page of lin from a physical page. */
-static struct tlb_entry *tlb_set(struct cpu *cpu, uint32_t lin, int priv, int kind,
+static struct tlb_entry *tlb_set(struct cpu *cpu, uint64_t lin, int priv, int kind,
                                  uint64_t paddr_page, bool global)
 {
     struct phys_mem *pm = cpu->mem;
     struct tlb_entry *e = &cpu->tlb.e[priv][kind][(lin >> 12) & (TLB_SIZE - 1)];
-    uint32_t page = lin & ~0xfffu;
+    uint64_t page = lin & TLB_PAGE_MASK;
     struct phys_target t;
 
     phys_resolve(pm, paddr_page, kind == TLB_WRITE, &t);
@@ -121,11 +121,11 @@ static struct tlb_entry *tlb_set(struct cpu *cpu, uint32_t lin, int priv, int ki
  * walking the page tables on a miss. user_access selects the U/S rules and
  * the U bit of the error code. Raises #PF and does not return on a fault.
  */
-static struct tlb_entry *tlb_get(struct cpu *cpu, uint32_t lin, int kind, bool user_access)
+static struct tlb_entry *tlb_get(struct cpu *cpu, uint64_t lin, int kind, bool user_access)
 {
     int priv = user_access ? TLB_USER : TLB_SUPER;
     struct tlb_entry *e = &cpu->tlb.e[priv][kind][(lin >> 12) & (TLB_SIZE - 1)];
-    if ((e->tag & ~TLB_SLOW) == ((lin & ~0xfffu) | TLB_VALID))
+    if ((e->tag & ~(uint64_t)TLB_SLOW) == ((lin & TLB_PAGE_MASK) | TLB_VALID))
         return e;
 
     phys_register_tlb(cpu->mem, &cpu->tlb);
@@ -160,14 +160,14 @@ static bool user_access(const struct cpu *cpu, unsigned flags)
 }
 
 /* #AC: CR0.AM, EFLAGS.AC, CPL 3 and a misaligned data access (SDM 6.15). */
-static void check_alignment(struct cpu *cpu, uint32_t lin, unsigned size, unsigned flags)
+static void check_alignment(struct cpu *cpu, uint64_t lin, unsigned size, unsigned flags)
 {
     if ((lin & (size - 1)) && !(flags & MMU_SYS) && cpu->cpl == 3 &&
-        (cpu->cr0 & CR0_AM) && (cpu->eflags & EFLAGS_AC))
+        (cpu->cr0 & CR0_AM) && (cpu->rflags & EFLAGS_AC))
         cpu_raise(cpu, EXC_AC, true, 0);
 }
 
-static uint64_t read_via(struct cpu *cpu, const struct tlb_entry *e, uint32_t lin, unsigned size)
+static uint64_t read_via(struct cpu *cpu, const struct tlb_entry *e, uint64_t lin, unsigned size)
 {
     if (!(e->tag & TLB_SLOW)) {
         uint64_t v = 0;
@@ -177,7 +177,7 @@ static uint64_t read_via(struct cpu *cpu, const struct tlb_entry *e, uint32_t li
     return phys_read_n(cpu->mem, e->paddr | (lin & 0xfff), size);
 }
 
-static void write_via(struct cpu *cpu, const struct tlb_entry *e, uint32_t lin,
+static void write_via(struct cpu *cpu, const struct tlb_entry *e, uint64_t lin,
                       uint64_t v, unsigned size)
 {
     if (!(e->tag & TLB_SLOW)) {
@@ -187,7 +187,7 @@ static void write_via(struct cpu *cpu, const struct tlb_entry *e, uint32_t lin,
     phys_write_n(cpu->mem, e->paddr | (lin & 0xfff), v, size);
 }
 
-uint64_t mmu_read_slow(struct cpu *cpu, uint32_t lin, unsigned size, unsigned flags)
+uint64_t mmu_read_slow(struct cpu *cpu, uint64_t lin, unsigned size, unsigned flags)
 {
     if (TRACE_UNLIKELY(cpu->trace_flags & TRACE_HOOK_MEM))    /* watchpoints, --stats */
         trace_mem_access(cpu, lin, size, false);
@@ -198,18 +198,18 @@ uint64_t mmu_read_slow(struct cpu *cpu, uint32_t lin, unsigned size, unsigned fl
         return read_via(cpu, tlb_get(cpu, lin, TLB_READ, user), lin, size);
 
     /* Crosses a page: translate both before reading either (both may fault). */
-    uint32_t lin2 = lin + first;
+    uint64_t lin2 = linear_addr(cpu, lin, first);
     struct tlb_entry e1 = *tlb_get(cpu, lin, TLB_READ, user);
     struct tlb_entry e2 = *tlb_get(cpu, lin2, TLB_READ, user);
     uint64_t v = 0;
     for (unsigned i = 0; i < size; i++) {
-        uint32_t a = lin + i;
+        uint64_t a = linear_addr(cpu, lin, i);
         v |= read_via(cpu, i < first ? &e1 : &e2, a, 1) << (8 * i);
     }
     return v;
 }
 
-void mmu_write_slow(struct cpu *cpu, uint32_t lin, uint64_t v, unsigned size, unsigned flags)
+void mmu_write_slow(struct cpu *cpu, uint64_t lin, uint64_t v, unsigned size, unsigned flags)
 {
     if (TRACE_UNLIKELY(cpu->trace_flags & TRACE_HOOK_MEM))    /* watchpoints, --stats */
         trace_mem_access(cpu, lin, size, true);
@@ -222,56 +222,56 @@ void mmu_write_slow(struct cpu *cpu, uint32_t lin, uint64_t v, unsigned size, un
         /* A page that was slow only because it held code is plain RAM again
          * once the write cleared its mark: let the next writes go fast (if
          * the code-write hook did not flush this entry meanwhile). */
-        if ((e->tag & TLB_SLOW) && e->tag == ((lin & ~0xfffu) | TLB_VALID | TLB_SLOW))
+        if ((e->tag & TLB_SLOW) && e->tag == ((lin & TLB_PAGE_MASK) | TLB_VALID | TLB_SLOW))
             tlb_set(cpu, lin, user ? TLB_USER : TLB_SUPER, TLB_WRITE, e->paddr,
                     e->flags & TLBF_GLOBAL);
         return;
     }
     /* Both pages must be writable before the first byte is stored. */
-    uint32_t lin2 = lin + first;
+    uint64_t lin2 = linear_addr(cpu, lin, first);
     struct tlb_entry e1 = *tlb_get(cpu, lin, TLB_WRITE, user);
     struct tlb_entry e2 = *tlb_get(cpu, lin2, TLB_WRITE, user);
     for (unsigned i = 0; i < size; i++)
-        write_via(cpu, i < first ? &e1 : &e2, lin + i, (v >> (8 * i)) & 0xff, 1);
+        write_via(cpu, i < first ? &e1 : &e2, linear_addr(cpu, lin, i), (v >> (8 * i)) & 0xff, 1);
 }
 
-uint8_t mmu_fetch_slow(struct cpu *cpu, uint32_t lin)
+uint8_t mmu_fetch_slow(struct cpu *cpu, uint64_t lin)
 {
     return (uint8_t)read_via(cpu, tlb_get(cpu, lin, TLB_EXEC, cpu->cpl == 3), lin, 1);
 }
 
-static void probe(struct cpu *cpu, uint32_t lin, uint32_t len, int kind)
+static void probe(struct cpu *cpu, uint64_t lin, uint32_t len, int kind)
 {
     if (len == 0)
         return;
     bool user = cpu->cpl == 3;
-    uint32_t last = lin + len - 1;
-    /* Every page in [lin, last], stepping by pages (the range may wrap at 4 GiB). */
-    uint32_t page = lin & ~0xfffu;
-    uint32_t npages = ((last & ~0xfffu) - page) / 0x1000 + 1;
-    for (uint32_t i = 0; i < npages; i++) {
-        uint32_t a = i == 0 ? lin : page + i * 0x1000;
+    /* Every page in [lin, lin + len - 1], stepping by pages (the range
+     * wraps where linear addresses do, at 4 GiB outside long mode). */
+    uint64_t page = lin & TLB_PAGE_MASK;
+    uint64_t npages = (((lin & 0xfff) + len - 1) >> 12) + 1;
+    for (uint64_t i = 0; i < npages; i++) {
+        uint64_t a = i == 0 ? lin : linear_addr(cpu, page, i * 0x1000);
         tlb_get(cpu, a, kind, user);
     }
 }
 
-void mmu_probe_write(struct cpu *cpu, uint32_t lin, uint32_t len)
+void mmu_probe_write(struct cpu *cpu, uint64_t lin, uint32_t len)
 {
     probe(cpu, lin, len, TLB_WRITE);
 }
 
-void mmu_probe_read(struct cpu *cpu, uint32_t lin, uint32_t len)
+void mmu_probe_read(struct cpu *cpu, uint64_t lin, uint32_t len)
 {
     probe(cpu, lin, len, TLB_READ);
 }
 
-uint64_t mmu_translate_exec_slow(struct cpu *cpu, uint32_t lin)
+uint64_t mmu_translate_exec_slow(struct cpu *cpu, uint64_t lin)
 {
     const struct tlb_entry *e = tlb_get(cpu, lin, TLB_EXEC, cpu->cpl == 3);
     return e->paddr | (lin & 0xfff);
 }
 
-int64_t mmu_translate_debug(struct cpu *cpu, uint32_t lin)
+int64_t mmu_translate_debug(struct cpu *cpu, uint64_t lin)
 {
     uint64_t paddr = lin;
     if (cpu->cr0 & CR0_PG) {

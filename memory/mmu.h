@@ -32,9 +32,9 @@
 /* --- slow path (mmu.c) ---------------------------------------------------- */
 
 #define MMU_SYS 1u   /* implicit supervisor access: ignores CPL, no #AC */
-uint64_t mmu_read_slow(struct cpu *cpu, uint32_t lin, unsigned size, unsigned flags);
-void mmu_write_slow(struct cpu *cpu, uint32_t lin, uint64_t v, unsigned size, unsigned flags);
-uint8_t mmu_fetch_slow(struct cpu *cpu, uint32_t lin);
+uint64_t mmu_read_slow(struct cpu *cpu, uint64_t lin, unsigned size, unsigned flags);
+void mmu_write_slow(struct cpu *cpu, uint64_t lin, uint64_t v, unsigned size, unsigned flags);
+uint8_t mmu_fetch_slow(struct cpu *cpu, uint64_t lin);
 
 /* --- fast path ------------------------------------------------------------ */
 
@@ -46,11 +46,11 @@ uint8_t mmu_fetch_slow(struct cpu *cpu, uint32_t lin);
 
 /* Host address of [lin, lin+size) if the TLB has a fast entry for it and the
  * access stays inside one page, else NULL. */
-static inline uint8_t *mmu_fast_host(struct cpu *cpu, uint32_t lin, unsigned size,
+static inline uint8_t *mmu_fast_host(struct cpu *cpu, uint64_t lin, unsigned size,
                                      int priv, int kind)
 {
     const struct tlb_entry *e = &cpu->tlb.e[priv][kind][(lin >> 12) & (TLB_SIZE - 1)];
-    if (MMU_LIKELY(e->tag == ((lin & ~0xfffu) | TLB_VALID) && (lin & 0xfffu) <= 0x1000u - size))
+    if (MMU_LIKELY(e->tag == ((lin & TLB_PAGE_MASK) | TLB_VALID) && (lin & 0xfffu) <= 0x1000u - size))
         return (uint8_t *)((uintptr_t)lin + e->addend);
     return NULL;
 }
@@ -63,7 +63,7 @@ static inline int mmu_priv(const struct cpu *cpu)
 }
 
 #define MMU_DEFINE_ACCESS(bits)                                                        \
-static inline uint##bits##_t mmu_read##bits(struct cpu *cpu, uint32_t lin)            \
+static inline uint##bits##_t mmu_read##bits(struct cpu *cpu, uint64_t lin)            \
 {                                                                                     \
     uint8_t *h = mmu_fast_host(cpu, lin, bits / 8, mmu_priv(cpu), TLB_READ);          \
     if (MMU_LIKELY(h && (!(lin & (bits / 8 - 1)) || !(cpu->cr0 & CR0_AM)))) {          \
@@ -73,7 +73,7 @@ static inline uint##bits##_t mmu_read##bits(struct cpu *cpu, uint32_t lin)      
     }                                                                                 \
     return (uint##bits##_t)mmu_read_slow(cpu, lin, bits / 8, 0);                      \
 }                                                                                     \
-static inline void mmu_write##bits(struct cpu *cpu, uint32_t lin, uint##bits##_t v)   \
+static inline void mmu_write##bits(struct cpu *cpu, uint64_t lin, uint##bits##_t v)   \
 {                                                                                     \
     uint8_t *h = mmu_fast_host(cpu, lin, bits / 8, mmu_priv(cpu), TLB_WRITE);         \
     if (MMU_LIKELY(h && (!(lin & (bits / 8 - 1)) || !(cpu->cr0 & CR0_AM)))) {          \
@@ -91,7 +91,7 @@ MMU_DEFINE_ACCESS(64)
 /* Supervisor accesses regardless of CPL: descriptor tables, TSS, IDT
  * (SDM Vol. 3A 4.6 "implicit supervisor-mode accesses"). */
 #define MMU_DEFINE_SYS_ACCESS(bits)                                                   \
-static inline uint##bits##_t mmu_read##bits##_sys(struct cpu *cpu, uint32_t lin)      \
+static inline uint##bits##_t mmu_read##bits##_sys(struct cpu *cpu, uint64_t lin)      \
 {                                                                                     \
     uint8_t *h = mmu_fast_host(cpu, lin, bits / 8, TLB_SUPER, TLB_READ);              \
     if (MMU_LIKELY(h != NULL)) {                                                      \
@@ -101,7 +101,7 @@ static inline uint##bits##_t mmu_read##bits##_sys(struct cpu *cpu, uint32_t lin)
     }                                                                                 \
     return (uint##bits##_t)mmu_read_slow(cpu, lin, bits / 8, MMU_SYS);                \
 }                                                                                     \
-static inline void mmu_write##bits##_sys(struct cpu *cpu, uint32_t lin, uint##bits##_t v) \
+static inline void mmu_write##bits##_sys(struct cpu *cpu, uint64_t lin, uint##bits##_t v) \
 {                                                                                     \
     uint8_t *h = mmu_fast_host(cpu, lin, bits / 8, TLB_SUPER, TLB_WRITE);             \
     if (MMU_LIKELY(h != NULL)) {                                                      \
@@ -116,7 +116,7 @@ MMU_DEFINE_SYS_ACCESS(16)
 MMU_DEFINE_SYS_ACCESS(32)
 
 /* Instruction fetch (execute permission, NX). */
-static inline uint8_t mmu_fetch8(struct cpu *cpu, uint32_t lin)
+static inline uint8_t mmu_fetch8(struct cpu *cpu, uint64_t lin)
 {
     uint8_t *h = mmu_fast_host(cpu, lin, 1, mmu_priv(cpu), TLB_EXEC);
     if (MMU_LIKELY(h != NULL))
@@ -127,17 +127,17 @@ static inline uint8_t mmu_fetch8(struct cpu *cpu, uint32_t lin)
 /* Check a write to [lin, lin+len) would succeed (raising #PF if not) without
  * writing: for instructions that must fault before changing any state.
  * Uses the current CPL; sets Dirty bits like the write would. */
-void mmu_probe_write(struct cpu *cpu, uint32_t lin, uint32_t len);
+void mmu_probe_write(struct cpu *cpu, uint64_t lin, uint32_t len);
 /* Same for reads (e.g. a multi-part load that must not fault half-way). */
-void mmu_probe_read(struct cpu *cpu, uint32_t lin, uint32_t len);
+void mmu_probe_read(struct cpu *cpu, uint64_t lin, uint32_t len);
 
 /* Translate for the fetcher/translator: physical address of lin for execute
  * at the current CPL (may raise #PF). */
-uint64_t mmu_translate_exec_slow(struct cpu *cpu, uint32_t lin);
-static inline uint64_t mmu_translate_exec(struct cpu *cpu, uint32_t lin)
+uint64_t mmu_translate_exec_slow(struct cpu *cpu, uint64_t lin);
+static inline uint64_t mmu_translate_exec(struct cpu *cpu, uint64_t lin)
 {
     const struct tlb_entry *e = &cpu->tlb.e[mmu_priv(cpu)][TLB_EXEC][(lin >> 12) & (TLB_SIZE - 1)];
-    if (MMU_LIKELY((e->tag & ~TLB_SLOW) == ((lin & ~0xfffu) | TLB_VALID)))
+    if (MMU_LIKELY((e->tag & ~(uint64_t)TLB_SLOW) == ((lin & TLB_PAGE_MASK) | TLB_VALID)))
         return e->paddr | (lin & 0xfffu);
     return mmu_translate_exec_slow(cpu, lin);
 }
@@ -154,7 +154,7 @@ static inline bool mmu_exec_probe(const struct cpu *cpu, uint32_t lin, uint64_t 
     return false;
 }
 /* Translate without faulting or setting A/D (debugger, tracer): -1 if unmapped. */
-int64_t mmu_translate_debug(struct cpu *cpu, uint32_t lin);
+int64_t mmu_translate_debug(struct cpu *cpu, uint64_t lin);
 
 /* A CPU's TLB registers with cpu->mem at its first miss, so that map changes
  * (PAM, MMIO, ROM, A20, new code pages) can flush it. Call mmu_detach before
@@ -164,6 +164,6 @@ void mmu_detach(struct cpu *cpu);
 /* TLB maintenance (SDM Vol. 3A 4.10.4). */
 void tlb_flush_all(struct cpu *cpu);              /* CR0/CR4 paging changes */
 void tlb_flush_nonglobal(struct cpu *cpu);        /* MOV to CR3 */
-void tlb_flush_page(struct cpu *cpu, uint32_t lin);/* INVLPG */
+void tlb_flush_page(struct cpu *cpu, uint64_t lin);/* INVLPG */
 
 #endif

@@ -49,7 +49,7 @@ static uint32_t fault(enum walk_access acc, bool user, bool nx_active, uint32_t 
     return ec | WALK_FAULT;
 }
 
-uint32_t paging_walk(struct cpu *cpu, uint32_t lin, enum walk_access acc, bool user,
+uint32_t paging_walk(struct cpu *cpu, uint64_t lin, enum walk_access acc, bool user,
                      bool debug, struct walk_result *out)
 {
     const bool pae = cpu->cr4 & CR4_PAE;

@@ -46,7 +46,7 @@ struct walk_result {
  * With debug set: no permission checks and no A/D updates (tracer, gdb).
  */
 #define WALK_FAULT 0x80000000u
-uint32_t paging_walk(struct cpu *cpu, uint32_t lin, enum walk_access acc, bool user,
+uint32_t paging_walk(struct cpu *cpu, uint64_t lin, enum walk_access acc, bool user,
                      bool debug, struct walk_result *out);
 
 #endif

@@ -25,6 +25,7 @@
  * invalid, so a zeroed struct cpu starts with an empty TLB. */
 #define TLB_VALID   0x001u   /* the entry holds a translation */
 #define TLB_SLOW    0x002u   /* translation valid, but use the slow path */
+#define TLB_PAGE_MASK (~(uint64_t)0xfff)   /* the linear page of an address */
 
 /* Entry flags. */
 #define TLBF_GLOBAL 0x01u    /* from a G=1 leaf with CR4.PGE: survives MOV CR3 */
@@ -33,7 +34,7 @@ enum { TLB_READ, TLB_WRITE, TLB_EXEC, TLB_KINDS };
 enum { TLB_SUPER, TLB_USER, TLB_PRIVS };
 
 struct tlb_entry {
-    uint32_t tag;       /* linear page | TLB_VALID [| TLB_SLOW], or 0 */
+    uint64_t tag;       /* linear page | TLB_VALID [| TLB_SLOW], or 0 */
     uint32_t flags;     /* TLBF_* */
     uintptr_t addend;   /* host pointer = linear address + addend (fast entries) */
     uint64_t paddr;     /* physical page address (A20 applied) */
@@ -43,7 +44,7 @@ struct tlb {
     struct tlb_entry e[TLB_PRIVS][TLB_KINDS][TLB_SIZE];
     /* Linear range covering every large (2/4 MiB) page entered since the last
      * full flush: INVLPG inside it must flush everything (SDM 4.10.4.1). */
-    uint32_t large_base, large_mask;
+    uint64_t large_base, large_mask;
     int has_large;
     /* Nonzero while the debugger has watchpoints (frontend/gdbstub.c): data
      * entries are filled slow, so every read and write reaches the slow

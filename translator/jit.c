@@ -161,7 +161,7 @@ static bool compile(struct cpu *cpu, struct jit *j, struct tb *tb, struct jit_bl
     x86_alu_ri(&e, X86_ADD, 8, X86_RAX, tb->n_insns);
     x86_alu_rm(&e, X86_CMP, 8, X86_RAX, x86_mem_at(X86_R12, J_OFF(end)));
     x86_jcc_rel32(&e, X86_CC_A, j->exit_generic);
-    x86_mov_ri(&e, 4, X86_RAX, (uint32_t)(tb->end_eip - 1));
+    x86_mov_ri(&e, 4, X86_RAX, (uint32_t)(tb->end_rip - 1));
     x86_alu_rm(&e, X86_CMP, 4, X86_RAX,
                x86_mem_at(X86_RBX, (int32_t)offsetof(struct cpu, seg[SEG_CS].limit)));
     x86_jcc_rel32(&e, X86_CC_A, j->exit_generic);        /* end_eip - 1 > limit */
@@ -207,11 +207,11 @@ static void try_chain(struct jit *j, struct jit_exit *x, struct jit_block *b)
 {
     struct jit_block *from = x->from;
     const struct tb *a = from->tb, *t = b->tb;
-    if (x->to || !from->entry || !a || !a->valid || !t->valid || t->eip != x->target_eip
+    if (x->to || !from->entry || !a || !a->valid || !t->valid || t->rip != x->target_eip
         || t->key != a->key)
         return;
     int64_t d_phys = (int64_t)(t->phys_pc - a->phys_pc);
-    int64_t d_eip = (int32_t)(t->eip - a->eip);
+    int64_t d_eip = (int32_t)(t->rip - a->rip);
     if ((a->phys_pc >> 12) != (t->phys_pc >> 12) || d_phys != d_eip)
         return;
     set_jump(j, x, b->chain_entry);
@@ -278,7 +278,7 @@ bool jit_run(struct cpu *cpu, struct tb *tb, uint64_t end)
      * instructions that can change them (handler calls), so let the
      * interpreter take this block. With IF = 0 nothing is due before the
      * block's end: only its last instruction (STI, POPF, IRET) can set IF. */
-    if (((cpu->req & CPU_REQ_INTR) && (cpu->eflags & EFLAGS_IF)) || (cpu->req & (CPU_REQ_NMI | CPU_REQ_EXIT)))
+    if (((cpu->req & CPU_REQ_INTR) && (cpu->rflags & EFLAGS_IF)) || (cpu->req & (CPU_REQ_NMI | CPU_REQ_EXIT)))
         return false;
     struct tb_cache *c = cpu->priv.tbs;
     struct jit *j = c->jit;
@@ -313,7 +313,7 @@ bool jit_run(struct cpu *cpu, struct tb *tb, uint64_t end)
         j->last_exit = NULL;
     }
     if (!j->opt.no_chain)
-        j->ind[jit_ind_hash(tb->phys_pc)] = (struct jit_ind){ tb->phys_pc, tb->eip, tb->mode,
+        j->ind[jit_ind_hash(tb->phys_pc)] = (struct jit_ind){ tb->phys_pc, tb->rip, tb->mode,
                                                              b->chain_entry, 0 };
     j->end = end;
     j->enter(cpu, j, b->entry);

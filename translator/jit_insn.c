@@ -76,11 +76,11 @@ static void st_reg(struct x86_emit *e, int32_t off, int size, int hreg)
 
 void jit_emit_cmp_eip(struct x86_emit *e, uint32_t value)
 {
-    if (SZ(eip) == 4 || value <= 0x7fffffffu) {
-        x86_alu_mi(e, X86_CMP, SZ(eip), CPUM(OFF(eip)), (int32_t)value);
+    if (SZ(rip) == 4 || value <= 0x7fffffffu) {
+        x86_alu_mi(e, X86_CMP, SZ(rip), CPUM(OFF(rip)), (int32_t)value);
     } else {
         x86_mov_ri(e, 4, X86_RAX, value);               /* zero-extended */
-        x86_alu_rm(e, X86_CMP, SZ(eip), X86_RAX, CPUM(OFF(eip)));
+        x86_alu_rm(e, X86_CMP, SZ(rip), X86_RAX, CPUM(OFF(rip)));
     }
 }
 
@@ -257,12 +257,12 @@ static void flush_icount(struct state *s, unsigned extra)
  * flags. */
 static void emit_checkpoint(struct x86_emit *e, const struct insn *in)
 {
-    st_imm(e, CPUF(priv.insn_eip), in->eip);
+    st_imm(e, CPUF(priv.insn_rip), in->rip);
     st_imm(e, CPUF(priv.ckpt_valid), in->ckpt);
     if (!in->ckpt)
         return;
-    copy(e, CPUF(priv.insn_esp), CPUF(regs[R_ESP]));
-    copy(e, CPUF(priv.saved_eflags), CPUF(eflags));
+    copy(e, CPUF(priv.insn_rsp), CPUF(regs[R_ESP]));
+    copy(e, CPUF(priv.saved_rflags), CPUF(rflags));
     copy_bytes(e, OFF(priv.saved_lf), OFF(priv.lf_op), SZ(priv.saved_lf));
 }
 
@@ -276,7 +276,7 @@ static void emit_stop_tests(struct state *s, const struct insn *next)
     x86_alu_mi(e, X86_CMP, 4, CPUM(OFF(req)), 0);
     x86_jcc_rel32(e, X86_CC_NE, s->c->exit_generic);
     if (next) {
-        jit_emit_cmp_eip(e, next->eip);
+        jit_emit_cmp_eip(e, next->rip);
         x86_jcc_rel32(e, X86_CC_NE, s->c->exit_generic);
     }
 }
@@ -286,7 +286,7 @@ static void emit_call(struct state *s, const struct insn *in, uint32_t next_eip)
 {
     struct x86_emit *e = s->e;
     emit_checkpoint(e, in);
-    st_imm(e, CPUF(eip), next_eip);
+    st_imm(e, CPUF(rip), next_eip);
     x86_store_imm(e, 1, CPUM(OFF(priv.sw_int)), 0);
     x86_store_imm(e, 1, CPUM(OFF(priv.inhibit_db)), 0);
     x86_mov_rr(e, 8, X86_RDI, X86_RBX);
@@ -309,7 +309,7 @@ static void emit_helper(struct state *s, const struct insn *in, uint32_t next_ei
  * the lazy flags, else through flags_cf_only in C. */
 static void jit_fold_cf(struct cpu *cpu)
 {
-    cpu->eflags = (cpu->eflags & ~EFLAGS_CF) | flags_cf_only(cpu);
+    cpu->rflags = (cpu->rflags & ~EFLAGS_CF) | flags_cf_only(cpu);
 }
 
 static void emit_fold_cf(struct state *s)
@@ -319,7 +319,7 @@ static void emit_fold_cf(struct state *s)
     if (k->known && (k->kind == LF_INC || k->kind == LF_DEC))
         return;                                     /* CF is in EFLAGS already */
     if (k->known && k->kind == LF_LOGIC) {
-        x86_alu_mi(e, X86_AND, SZ(eflags), CPUM(OFF(eflags)), (int32_t)~EFLAGS_CF);
+        x86_alu_mi(e, X86_AND, SZ(rflags), CPUM(OFF(rflags)), (int32_t)~EFLAGS_CF);
         return;
     }
     if (k->known && (k->kind == LF_ADD || k->kind == LF_SUB)) {
@@ -333,8 +333,8 @@ static void emit_fold_cf(struct state *s)
         }
         x86_setcc(e, X86_CC_B, X86_RDX);
         x86_movzx_rr(e, 1, X86_RDX, X86_RDX);
-        x86_alu_mi(e, X86_AND, SZ(eflags), CPUM(OFF(eflags)), (int32_t)~EFLAGS_CF);
-        x86_alu_mr(e, X86_OR, 4, CPUM(OFF(eflags)), X86_RDX);
+        x86_alu_mi(e, X86_AND, SZ(rflags), CPUM(OFF(rflags)), (int32_t)~EFLAGS_CF);
+        x86_alu_mr(e, X86_OR, 4, CPUM(OFF(rflags)), X86_RDX);
         return;
     }
     x86_mov_rr(e, 8, X86_RDI, X86_RBX);
@@ -759,7 +759,7 @@ static bool emit_mem(struct state *s, const struct insn *in, enum form f, uint32
         store_greg(e, R_ESP, 4, X86_RSI);
         if (f == F_CALL_R) {
             x86_mov_rr(e, 4, X86_RCX, X86_RDI);
-            st_reg(e, CPUF(eip), X86_RCX);
+            st_reg(e, CPUF(rip), X86_RCX);
         }
         break;
     }
@@ -767,7 +767,7 @@ static bool emit_mem(struct state *s, const struct insn *in, enum form f, uint32
         load_greg(e, X86_RCX, in->rm, in->opsize);
         x86_alu_rm(e, X86_CMP, 4, X86_RCX, CPUM(OFF(seg[SEG_CS].limit)));
         to_slow(e, X86_CC_A, &fx);                          /* #GP(0) from the handler */
-        st_reg(e, CPUF(eip), X86_RCX);
+        st_reg(e, CPUF(rip), X86_RCX);
         break;
     case F_POP:
     case F_RET: {
@@ -786,7 +786,7 @@ static bool emit_mem(struct state *s, const struct insn *in, enum form f, uint32
         if (f == F_POP)
             store_greg(e, in->opcode & 7, sz, X86_RCX);
         else
-            st_reg(e, CPUF(eip), X86_RCX);
+            st_reg(e, CPUF(rip), X86_RCX);
         break;
     }
     default:
@@ -888,7 +888,7 @@ static void exit_to(struct state *s, uint32_t eip)
         x86_store_imm(e, 1, CPUM(OFF(priv.sw_int)), 0);
         x86_store_imm(e, 1, CPUM(OFF(priv.inhibit_db)), 0);
     }
-    st_imm(e, CPUF(eip), eip);
+    st_imm(e, CPUF(rip), eip);
     s->c->chain_exit(s->c, eip);
 }
 
@@ -923,7 +923,7 @@ void jit_translate_insns(struct jit_ctx *c)
     for (unsigned i = 0; i < tb->n_insns; i++) {
         const struct insn *in = &tb->insns[i];
         const struct insn *next = i + 1 < tb->n_insns ? &tb->insns[i + 1] : NULL;
-        uint32_t next_eip = (in->eip + in->len) & ip_mask;
+        uint32_t next_eip = (in->rip + in->len) & ip_mask;
         enum form f = forms[i];
         bool last = next == NULL;
         if (f == F_JCC || f == F_JMP || f == F_CALL || f == F_RET || f == F_JMP_R || f == F_CALL_R) {
@@ -981,7 +981,7 @@ void jit_translate_insns(struct jit_ctx *c)
     /* the block ended: after a handler the EIP it left is compared with the
      * likely successors; after an inline instruction it is next_eip */
     const struct insn *lastin = &tb->insns[tb->n_insns - 1];
-    uint32_t next_eip = (lastin->eip + lastin->len) & ip_mask;
+    uint32_t next_eip = (lastin->rip + lastin->len) & ip_mask;
     if (last_inline) {
         flush_icount(&s, 0);
         exit_to(&s, next_eip);

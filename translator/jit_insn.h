@@ -35,7 +35,7 @@ struct jit_ctx {
     bool no_inline;
     int cpl;                    /* the block is compiled for this CPL (TLB privilege) */
     int32_t helper_calls_off;   /* R12-relative counter of handler calls */
-    /* Leave the block with cpu->eip == eip (already stored): a chainable
+    /* Leave the block with cpu->rip == eip (already stored): a chainable
      * exit, or a plain one when chaining is off. */
     void (*chain_exit)(struct jit_ctx *c, uint32_t eip);
     void *owner;                /* for chain_exit */
@@ -45,10 +45,10 @@ struct jit_ctx {
     int32_t indirect_hits_off;  /* R12-relative counter */
 };
 
-/* Emit every instruction of ctx->tb; on return cpu->eip holds where the
+/* Emit every instruction of ctx->tb; on return cpu->rip holds where the
  * last one went and every stop test has passed. */
 void jit_translate_insns(struct jit_ctx *ctx);
-/* cmp cpu->eip, value (flags: equal when EIP == value). */
+/* cmp cpu->rip, value (flags: equal when EIP == value). */
 void jit_emit_cmp_eip(struct x86_emit *e, uint32_t value);
 
 #endif

@@ -166,7 +166,7 @@ static struct tb *tb_build(struct cpu *cpu, uint64_t phys, uint32_t eip, uint32_
         int len = decode_insn(code + pos, avail - pos, mode, in);
         if (len <= 0)
             break;      /* crosses the page or the CS limit, or too long: next time alone */
-        in->eip = eip + pos;
+        in->rip = eip + pos;
         pos += len;
         n++;
         if (in->desc->form & OPF_END_BB)
@@ -179,10 +179,10 @@ static struct tb *tb_build(struct cpu *cpu, uint64_t phys, uint32_t eip, uint32_
     c->n_tbs++;
     c->n_insns += n;
     tb->phys_pc = phys;
-    tb->eip = eip;
+    tb->rip = eip;
     tb->key = key;
     tb->mode = mode;
-    tb->end_eip = eip + pos;
+    tb->end_rip = (uint32_t)(eip + pos);
     tb->n_insns = n;
     tb->valid = true;
     const struct insn *last = &insns[n - 1];
@@ -209,20 +209,20 @@ struct tb *tb_lookup(struct cpu *cpu)
 {
     struct tb_cache *c = cpu->priv.tbs;
     const struct segment *cs = &cpu->seg[SEG_CS];
-    uint32_t eip = cpu->eip;
+    uint32_t eip = (uint32_t)cpu->rip;     /* 16/32-bit code: EIP is 32 bits */
     if (eip > cs->limit)
         cpu_raise(cpu, EXC_GP, true, 0);
     uint64_t phys = mmu_translate_exec(cpu, cs->base + eip);
     uint32_t key = tb_state_key(cpu);
     struct tb_fast_entry *fe = &c->fast[hash_fast(phys)];
-    if (fe->tb && fe->phys_pc == phys && fe->eip == eip && fe->key == key) {
-        if (fe->tb->end_eip - 1 > cs->limit)
+    if (fe->tb && fe->phys_pc == phys && fe->rip == eip && fe->key == key) {
+        if (fe->tb->end_rip - 1 > cs->limit)
             return NULL;
         return fe->tb;
     }
     for (struct tb *tb = c->hash[hash_pc(phys)]; tb; tb = tb->hash_next) {
-        if (tb->phys_pc == phys && tb->eip == eip && tb->key == key) {
-            if (tb->end_eip - 1 > cs->limit)
+        if (tb->phys_pc == phys && tb->rip == eip && tb->key == key) {
+            if (tb->end_rip - 1 > cs->limit)
                 return NULL;    /* the limit shrank: decode one by one, faulting right */
             *fe = (struct tb_fast_entry){ phys, eip, key, tb };
             return tb;

@@ -49,7 +49,7 @@ static inline uint32_t tb_state_key(const struct cpu *cpu)
 {
     const struct segment *cs = &cpu->seg[SEG_CS], *ss = &cpu->seg[SEG_SS];
     const struct segment *ds = &cpu->seg[SEG_DS], *es = &cpu->seg[SEG_ES];
-    uint32_t cr0 = cpu->cr0, fl = cpu->eflags;
+    uint32_t cr0 = cpu->cr0, fl = cpu->rflags;
     uint32_t pe = cr0 & CR0_PE, vm = (fl >> 17) & pe;      /* EFLAGS.VM counts only with PE */
     uint32_t k = ((cs->flags >> 14) & 1)                    /* TBK_CODE32 */
                | ((pe & ~vm) << 1)                          /* TBK_PM */
@@ -80,10 +80,10 @@ static inline uint32_t tb_state_key(const struct cpu *cpu)
 
 struct tb {
     uint64_t phys_pc;           /* physical address of the first byte */
-    uint32_t eip;               /* CS offset of the first byte */
+    uint64_t rip;               /* CS offset of the first byte */
+    uint64_t end_rip;           /* CS offset just past the last instruction */
     uint32_t key;               /* tb_state_key when it was translated */
     uint32_t mode;              /* DECODE_* bits it was decoded with (key & TBK_DECODE) */
-    uint32_t end_eip;           /* CS offset just past the last instruction */
     uint16_t n_insns;
     bool valid;
     bool chain_ok;              /* its last instruction keeps the state key (not
@@ -92,7 +92,7 @@ struct tb {
     struct tb *hash_next;       /* chain in the lookup bucket */
     struct tb *page_next;       /* chain in the page bucket */
     struct insn *insns;
-    /* Chaining. Exit 0 leaves at end_eip (fall-through, branch not taken),
+    /* Chaining. Exit 0 leaves at end_rip (fall-through, branch not taken),
      * exit 1 anywhere else (branch taken, call, return). jmp_dest[n] is the
      * block last found after exit n; edges into a block are listed from its
      * jmp_first through the jmp_next[] of their sources, each entry a tagged
@@ -107,7 +107,8 @@ struct tb {
  * one cache line and no chain walk. */
 struct tb_fast_entry {
     uint64_t phys_pc;
-    uint32_t eip, key;
+    uint64_t rip;
+    uint32_t key;
     struct tb *tb;
 };
 
@@ -146,7 +147,7 @@ void tb_invalidate_page(struct cpu *cpu, uint64_t page_addr);
 struct tb *tb_lookup(struct cpu *cpu);
 
 /* Exit n of tb (see struct tb) for a block that left with EIP = eip. */
-static inline int tb_exit_of(const struct tb *tb, uint32_t eip) { return eip != tb->end_eip; }
+static inline int tb_exit_of(const struct tb *tb, uint32_t eip) { return eip != tb->end_rip; }
 /* Record `to` as the successor after exit n of `from` (replacing the old one). */
 void tb_add_jump(struct tb_cache *c, struct tb *from, int n, struct tb *to);
 /* Undo every chain into tb and out of it. */
@@ -161,13 +162,14 @@ void tb_unchain(struct tb_cache *c, struct tb *tb);
  */
 static inline struct tb *tb_chained_next(const struct cpu *cpu, const struct tb *tb)
 {
-    uint32_t eip = cpu->eip;
+    uint32_t eip = (uint32_t)cpu->rip;
     struct tb *next = tb->jmp_dest[tb_exit_of(tb, eip)];
-    if (!next || next->eip != eip || next->key != tb->key)
+    if (!next || next->rip != eip || next->key != tb->key)
         return NULL;
     const struct segment *cs = &cpu->seg[SEG_CS];
     uint64_t phys;
-    if (next->end_eip - 1 > cs->limit || !mmu_exec_probe(cpu, cs->base + eip, &phys)
+    if ((uint32_t)(next->end_rip - 1) > cs->limit
+        || !mmu_exec_probe(cpu, linear_addr(cpu, cs->base, eip), &phys)
         || phys != next->phys_pc)
         return NULL;
     return next;

@@ -156,7 +156,7 @@ int loader_enter_flat32(struct machine *m, uint32_t gdt_addr, uint32_t entry)
     for (int s = 0; s < SEG_COUNT; s++)
         if (s != SEG_CS)
             load_flat(&cpu->seg[s], LOADER_DS, FLAT_DATA_FLAGS);
-    cpu->eip = entry;
+    cpu->rip = entry;
     phys_mem_set_a20(m->mem, true);
     return 0;
 }

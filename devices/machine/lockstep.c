@@ -19,7 +19,7 @@ static void dump(FILE *f, const char *who, struct cpu *c)
 {
     fprintf(f, "  %-6s icount=%" PRIu64 " EIP=%08x EFL=%08x EAX=%08x ECX=%08x EDX=%08x EBX=%08x "
             "ESP=%08x EBP=%08x ESI=%08x EDI=%08x CS=%04x SS=%04x DS=%04x CR0=%08x CR3=%08x\n",
-            who, c->icount, (unsigned)c->eip, cpu_get_eflags(c), (unsigned)c->regs[R_EAX],
+            who, c->icount, (unsigned)c->rip, cpu_get_eflags(c), (unsigned)c->regs[R_EAX],
             (unsigned)c->regs[R_ECX], (unsigned)c->regs[R_EDX], (unsigned)c->regs[R_EBX],
             (unsigned)c->regs[R_ESP], (unsigned)c->regs[R_EBP], (unsigned)c->regs[R_ESI],
             (unsigned)c->regs[R_EDI], c->seg[SEG_CS].sel, c->seg[SEG_SS].sel, c->seg[SEG_DS].sel,
@@ -31,7 +31,7 @@ static const char *cpu_differs(struct cpu *a, struct cpu *b)
 {
     if (a->icount != b->icount)
         return "instruction count";
-    if (a->eip != b->eip)
+    if (a->rip != b->rip)
         return "EIP";
     for (int r = 0; r < 8; r++)
         if (a->regs[r] != b->regs[r])

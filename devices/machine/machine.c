@@ -514,7 +514,7 @@ static void machine_resume(struct machine *m)
         struct segment *cs = &m->cpu.seg[SEG_CS];
         cs->sel = (uint16_t)(vector >> 4);
         cs->base = (vector >> 4) << 4;
-        m->cpu.eip = vector & 0xf;
+        m->cpu.rip = vector & 0xf;
     }
     acpi_pm_set_woken(&m->dev.pm);
 }

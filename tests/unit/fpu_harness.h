@@ -107,14 +107,14 @@ static inline int fh_exec_direct(struct cpu *cpu, const uint8_t *code, int len)
     struct insn in;
     int n = decode_insn(code, (unsigned)len, DECODE_CODE32 | DECODE_PM, &in);
     cr_assert(n > 0, "decode failed");
-    in.eip = cpu->eip;
+    in.rip = cpu->rip;
     if (setjmp(cpu->exc_jmp) != 0)
         return cpu->exc_vector;
     if (in.desc && (in.desc->form & OPF_SIMD))
         simd_execute(cpu, &in);
     else
         x87_execute(cpu, &in);
-    cpu->eip += (uint32_t)n;
+    cpu->rip += (uint32_t)n;
     return -1;
 }
 
@@ -211,7 +211,7 @@ static inline enum cpu_exit fh_run_guest(struct fh *h, const struct fh_case *c, 
     cpu->cr0 = (cpu->cr0 | CR0_NE | CR0_PE | CR0_ET) & ~(CR0_EM | CR0_TS | CR0_MP);
     cpu->cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT;
     cpu_set_eflags(cpu, 0x2 | (c->eflags & EFLAGS_ARITH));
-    cpu->eip = FH_GUEST_CODE;
+    cpu->rip = FH_GUEST_CODE;
     cpu->halted = false;
     /* The state goes in and out through this FPU's own FXRSTOR/FXSAVE. */
     fpu_fxrstor(cpu, SEG_DS, FH_GUEST_IN);
@@ -234,7 +234,8 @@ static inline enum cpu_exit fh_run_guest(struct fh *h, const struct fh_case *c, 
         fpu_fxsave(cpu, SEG_DS, FH_GUEST_OUT);
     dma_read(h->m->mem, FH_GUEST_OUT, r->fx, 512);
     dma_read(h->m->mem, FH_GUEST_MEM, r->mem, FH_MEM_SIZE);
-    memcpy(r->gpr, cpu->regs, sizeof r->gpr);
+    for (int i = 0; i < 8; i++)
+        r->gpr[i] = cpu_reg32(cpu, i);
     r->eflags = cpu_get_eflags(cpu) & EFLAGS_ARITH;
     return e;
 }

@@ -42,7 +42,7 @@ struct support_cpu *support_cpu_create(uint64_t ram_size)
         c->seg[s].sel = 0;
         c->seg[s].base = 0;
     }
-    c->eip = 0;
+    c->rip = 0;
     c->regs[R_ESP] = 0xfffe;
     return m;
 }

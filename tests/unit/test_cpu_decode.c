@@ -141,7 +141,7 @@ static bool raises_ud(const struct insn *in, unsigned mode)
     /* Everything before the TLB: registers, modes, FPU; paging stays off,
      * so the TLB's entries stay right (and flushing it costs too much). */
     memcpy(c, &probe_start[code32], offsetof(struct cpu, tlb));
-    c->eip = in->len;
+    c->rip = in->len;
     c->exc_vector = -1;
     if (setjmp(c->exc_jmp) == 0) {
         in->desc->fn(c, in);

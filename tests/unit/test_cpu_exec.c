@@ -25,7 +25,7 @@ static struct support_cpu *load_asm32(const char *name, uint32_t at)
     cr_assert(m);
     support_cpu_flat32(m);
     support_cpu_load(m, at, buf, n);
-    m->cpu->eip = at;
+    m->cpu->rip = at;
     m->cpu->regs[R_ESP] = 0x80000;
     return m;
 }
@@ -52,14 +52,14 @@ Test(cpu_exec, exact_budget)
         0xeb, 0xfd,         /* jmp loop */
     };
     support_cpu_load(m, 0x7c00, code, sizeof(code));
-    m->cpu->eip = 0x7c00;
+    m->cpu->rip = 0x7c00;
     cr_assert_eq(support_cpu_run(m, 1), CPU_EXIT_BUDGET);
     cr_assert_eq(m->cpu->icount, 1);
     cr_assert_eq(support_cpu_run(m, 1000), CPU_EXIT_BUDGET);
     cr_assert_eq(m->cpu->icount, 1001);
     /* 1000 instructions after xor: 500 incs */
     cr_assert_eq(m->cpu->regs[R_EAX] & 0xffff, 500);
-    cr_assert_eq(m->cpu->eip, 0x7c02);
+    cr_assert_eq(m->cpu->rip, 0x7c02);
     support_cpu_destroy(m);
 }
 
@@ -78,9 +78,9 @@ Test(cpu_exec, divide_error_real_mode)
     support_cpu_load(m, 0x500, handler, 1);
     phys_write16(m->mem, 0, 0x0500);     /* IVT[0] = 0000:0500 */
     phys_write16(m->mem, 2, 0x0000);
-    m->cpu->eip = 0x7c00;
+    m->cpu->rip = 0x7c00;
     cr_assert_eq(support_cpu_run(m, 100), CPU_EXIT_HALT);
-    cr_assert_eq(m->cpu->eip, 0x501);
+    cr_assert_eq(m->cpu->rip, 0x501);
     cr_assert_eq(m->cpu->regs[R_ESP] & 0xffff, 0xfffe - 6);
     cr_assert_eq(phys_read16(m->mem, 0xfff8), 0x7c05, "pushed IP %x", phys_read16(m->mem, 0xfff8));
     cr_assert_eq(m->cpu->regs[R_EAX] & 0xffff, 0x1234);
@@ -105,16 +105,16 @@ Test(cpu_exec, rep_movsb_resumes)
     for (uint32_t i = 0; i < 0x3000; i++)
         phys_write8(m->mem, 0x1000 + i, (uint8_t)(i * 7));
     support_cpu_load(m, 0x7c00, code, sizeof(code));
-    m->cpu->eip = 0x7c00;
+    m->cpu->rip = 0x7c00;
     cr_assert_eq(support_cpu_run(m, 5), CPU_EXIT_BUDGET);   /* 4 + one element */
     cr_assert_eq(m->cpu->icount, 5);
-    cr_assert_eq(m->cpu->eip, 0x7c0a);
+    cr_assert_eq(m->cpu->rip, 0x7c0a);
     cr_assert_eq(m->cpu->regs[R_ECX] & 0xffff, 0x2fff);
     cr_assert_eq(m->cpu->regs[R_ESI] & 0xffff, 0x1001);
     cr_assert_eq(m->cpu->regs[R_EDI] & 0xffff, 0x8001);
     cr_assert_eq(support_cpu_run(m, 0x1000), CPU_EXIT_BUDGET);
     cr_assert_eq(m->cpu->icount, 0x1005);
-    cr_assert_eq(m->cpu->eip, 0x7c0a);
+    cr_assert_eq(m->cpu->rip, 0x7c0a);
     cr_assert_eq(m->cpu->regs[R_ECX] & 0xffff, 0x1fff);
     /* the 0x1fff elements left and the HLT */
     cr_assert_eq(support_cpu_run(m, 0x2001), CPU_EXIT_HALT);
@@ -144,17 +144,17 @@ Test(cpu_exec, rep_in_block_stops_at_budget)
         0xf4,
     };
     support_cpu_load(m, 0x7c00, code, sizeof(code));
-    m->cpu->eip = 0x7c00;
+    m->cpu->rip = 0x7c00;
     m->cpu->regs[R_EBX] = 0;
     cr_assert_eq(support_cpu_run(m, 50), CPU_EXIT_BUDGET);
     cr_assert_eq(m->cpu->icount, 50);
-    cr_assert_eq(m->cpu->eip, 0x7c09);
+    cr_assert_eq(m->cpu->rip, 0x7c09);
     cr_assert_eq(m->cpu->regs[R_ECX] & 0xffff, 100 - 46);
     cr_assert_eq(m->cpu->regs[R_EBX], 0);
     /* the rest of the elements exactly: the REP ends, INC has not run */
     cr_assert_eq(support_cpu_run(m, 54), CPU_EXIT_BUDGET);
     cr_assert_eq(m->cpu->icount, 104);
-    cr_assert_eq(m->cpu->eip, 0x7c0b);
+    cr_assert_eq(m->cpu->rip, 0x7c0b);
     cr_assert_eq(m->cpu->regs[R_ECX] & 0xffff, 0);
     cr_assert_eq(m->cpu->regs[R_EBX], 0);
     cr_assert_eq(support_cpu_run(m, 3), CPU_EXIT_HALT);
@@ -172,7 +172,7 @@ Test(cpu_exec, rep_count_zero_is_one_instruction)
     struct support_cpu *m = support_cpu_create(1 << 20);
     static const uint8_t code[] = { 0x31, 0xc9, 0xf3, 0xa4, 0xf4 };   /* xor cx,cx; rep movsb; hlt */
     support_cpu_load(m, 0x7c00, code, sizeof(code));
-    m->cpu->eip = 0x7c00;
+    m->cpu->rip = 0x7c00;
     cr_assert_eq(support_cpu_run(m, 100), CPU_EXIT_HALT);
     cr_assert_eq(m->cpu->icount, 3);
     support_cpu_destroy(m);
@@ -201,7 +201,7 @@ Test(cpu_exec, rep_fault_resumes)
     support_cpu_load(m, 0x600, gp, sizeof(gp));
     phys_write16(m->mem, 13 * 4, 0x0600);
     phys_write16(m->mem, 13 * 4 + 2, 0);
-    m->cpu->eip = 0x7c00;
+    m->cpu->rip = 0x7c00;
     m->cpu->regs[R_ESP] = 0x7000;       /* the stores run to the top of the segment */
     cr_assert_eq(support_cpu_run(m, 1000), CPU_EXIT_HALT);
     cr_assert_eq(phys_read16(m->mem, 0x700), 5, "CX at the fault");
@@ -226,7 +226,7 @@ Test(cpu_exec, undefined_opcode)
     phys_write8(m->mem, 0x600, 0xf4);
     phys_write16(m->mem, 6 * 4, 0x0600);
     phys_write16(m->mem, 6 * 4 + 2, 0);
-    m->cpu->eip = 0x7c00;
+    m->cpu->rip = 0x7c00;
     cr_assert_eq(support_cpu_run(m, 100), CPU_EXIT_HALT);
     cr_assert_eq(phys_read16(m->mem, 0xfff8), 0x7c01);
     support_cpu_destroy(m);
@@ -267,7 +267,7 @@ Test(cpu_exec, sti_shadow)
     struct pic_stub pic = { m->cpu, 0 };
     m->cpu->intr_ack = ack_vector_0x20;
     m->cpu->intr_opaque = &pic;
-    m->cpu->eip = 0x7c00;
+    m->cpu->rip = 0x7c00;
     m->cpu->regs[R_EAX] = 0;
     cpu_set_intr(m->cpu, true);            /* pending from the start, IF = 0 */
     cr_assert_eq(support_cpu_run(m, 100), CPU_EXIT_HALT);
@@ -301,7 +301,7 @@ Test(cpu_exec, rep_interrupt_resumes)
     struct pic_stub pic = { m->cpu, 0 };
     m->cpu->intr_ack = ack_vector_0x20;
     m->cpu->intr_opaque = &pic;
-    m->cpu->eip = 0x7c00;
+    m->cpu->rip = 0x7c00;
     cr_assert_eq(support_cpu_run(m, 5 + 300), CPU_EXIT_BUDGET);
     cr_assert_eq(m->cpu->regs[R_ECX] & 0xffff, 700);
     cpu_set_intr(m->cpu, true);
@@ -326,16 +326,16 @@ Test(cpu_exec, hlt_wakes_on_interrupt)
     struct pic_stub pic = { m->cpu, 0 };
     m->cpu->intr_ack = ack_vector_0x20;
     m->cpu->intr_opaque = &pic;
-    m->cpu->eip = 0x7c00;
+    m->cpu->rip = 0x7c00;
     cr_assert_eq(support_cpu_run(m, 100), CPU_EXIT_HALT);
-    cr_assert_eq(m->cpu->eip, 0x7c02);
+    cr_assert_eq(m->cpu->rip, 0x7c02);
     cr_assert_eq(support_cpu_run(m, 100), CPU_EXIT_HALT, "still halted without an interrupt");
     cr_assert_eq(pic.acks, 0);
     cpu_set_intr(m->cpu, true);
     cr_assert_eq(support_cpu_run(m, 100), CPU_EXIT_HALT);
     cr_assert_eq(pic.acks, 1);
     cr_assert_eq(m->cpu->regs[R_ECX] & 0xffff, 1);
-    cr_assert_eq(m->cpu->eip, 0x7c04);
+    cr_assert_eq(m->cpu->rip, 0x7c04);
     support_cpu_destroy(m);
 }
 
@@ -354,11 +354,11 @@ Test(cpu_exec, single_step)
     support_cpu_load(m, 0x600, h, sizeof(h));
     phys_write16(m->mem, 1 * 4, 0x0600);
     phys_write16(m->mem, 1 * 4 + 2, 0);
-    m->cpu->eip = 0x7c00;
+    m->cpu->rip = 0x7c00;
     cr_assert_eq(support_cpu_run(m, 200), CPU_EXIT_HALT);
     cr_assert_eq(phys_read16(m->mem, 0x700), 4);
     cr_assert(m->cpu->dr[6] & 0x4000, "DR6.BS");
-    cr_assert_not(m->cpu->eflags & EFLAGS_TF);
+    cr_assert_not(m->cpu->rflags & EFLAGS_TF);
     support_cpu_destroy(m);
 }
 
@@ -375,7 +375,7 @@ Test(cpu_exec, enter_leave_nested)
     };
     support_cpu_load(m, 0x1000, code, sizeof(code));
     struct cpu *c = m->cpu;
-    c->eip = 0x1000;
+    c->rip = 0x1000;
     c->regs[R_ESP] = 0x80000;
     c->regs[R_EBP] = 0x12345678;
     phys_write32(m->mem, 0x7fff8, 0xaaaa5555u);
@@ -414,7 +414,7 @@ Test(cpu_exec, single_step_mov_ss_shadow)
     support_cpu_load(m, 0x600, h, sizeof(h));
     phys_write16(m->mem, 1 * 4, 0x0600);
     phys_write16(m->mem, 1 * 4 + 2, 0);
-    m->cpu->eip = 0x7c00;
+    m->cpu->rip = 0x7c00;
     cr_assert_eq(support_cpu_run(m, 200), CPU_EXIT_HALT);
     cr_assert_eq(phys_read16(m->mem, 0x700), 5, "traps: %d", phys_read16(m->mem, 0x700));
     support_cpu_destroy(m);
@@ -438,7 +438,7 @@ Test(cpu_exec, pop_ss_sized_by_old_stack)
     static const uint8_t code[] = { 0x17, 0xf4 };  /* pop ss (o32); hlt */
     support_cpu_load(m, 0x1000, code, sizeof(code));
     phys_write32(m->mem, 0xfffc, 0x10);
-    c->eip = 0x1000;
+    c->rip = 0x1000;
     c->regs[R_ESP] = 0x2fffc;
     cr_assert_eq(support_cpu_run(m, 10), CPU_EXIT_HALT);
     cr_assert_eq(c->regs[R_ESP], 0x20000, "ESP %08x", c->regs[R_ESP]);
@@ -455,7 +455,7 @@ Test(cpu_exec, enter_o32_on_16bit_stack)
     static const uint8_t code[] = { 0x66, 0xc8, 0x08, 0x00, 0x01, 0xf4 };  /* o32 enter 8,1; hlt */
     support_cpu_load(m, 0x7c00, code, sizeof(code));
     struct cpu *c = m->cpu;
-    c->eip = 0x7c00;
+    c->rip = 0x7c00;
     c->regs[R_ESP] = 0x10000;
     c->regs[R_EBP] = 0x1ffec;
     cr_assert_eq(support_cpu_run(m, 10), CPU_EXIT_HALT);

@@ -66,7 +66,7 @@ static struct mode_run *run_program(const char *name)
     r->ports.cpu = r->m->cpu;
     cr_assert_eq(io_register(r->m->io, 0xf0, 8, report_read, report_write, &r->ports), 0);
     support_cpu_load(r->m, LOAD_AT, buf, n);
-    r->m->cpu->eip = LOAD_AT;
+    r->m->cpu->rip = LOAD_AT;
     r->m->cpu->regs[R_ESP] = 0x7000;
 
     uint64_t start = r->m->cpu->icount;
@@ -86,7 +86,7 @@ static void dump_log(const struct mode_run *r)
 {
     for (int i = 0; i < r->ports.n; i++)
         fprintf(stderr, "  log[%d] = %#x\n", i, r->ports.log[i]);
-    fprintf(stderr, "  exit %d, eip %#x, cs %#x, icount %llu\n", r->exit, r->m->cpu->eip,
+    fprintf(stderr, "  exit %d, eip %#x, cs %#x, icount %llu\n", r->exit, (uint32_t)r->m->cpu->rip,
             r->m->cpu->seg[SEG_CS].sel, (unsigned long long)r->m->cpu->icount);
 }
 

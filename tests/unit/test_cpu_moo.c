@@ -369,7 +369,7 @@ static enum outcome run_test(struct run_ctx *c, const struct moo_test *t)
         cpu->seg[s].limit = 0xffff;
         cpu->seg[s].flags = SEGF_S | SEGF_P | (s == SEG_CS ? 0xb : 0x3);
     }
-    cpu->eip = in->reg[RS_EIP];
+    cpu->rip = in->reg[RS_EIP];
     /* A real-mode 286 cannot hold FLAGS bits 12-15 (README): clear them.
      * The 386 captures carry junk in EFLAGS bits 18-31 (no such bits on a
      * 386): keep the low 16. */
@@ -392,7 +392,7 @@ static enum outcome run_test(struct run_ctx *c, const struct moo_test *t)
      * its own address until it is done: finish it (REP counts are below
      * 128) so first_exc covers every element. */
     for (int i = 0; i < 256 && ex == CPU_EXIT_BUDGET && cpu->exc_vector < 0 &&
-                    cpu->eip == in->reg[RS_EIP] && cpu->seg[SEG_CS].sel == (uint16_t)in->reg[8 + SEG_CS]; i++)
+                    cpu->rip == in->reg[RS_EIP] && cpu->seg[SEG_CS].sel == (uint16_t)in->reg[8 + SEG_CS]; i++)
         ex = cpu_exec(cpu, 1);
     int first_exc = cpu->exc_vector;
     /* Listed as #UD on IA-32 (the 286 ran it, so the vectors' IVT entry 6
@@ -403,7 +403,7 @@ static enum outcome run_test(struct run_ctx *c, const struct moo_test *t)
         uint16_t sp0 = (uint16_t)in->reg[R_ESP], sp = (uint16_t)(sp0 - 6);
         uint32_t ss = (in->reg[8 + SEG_SS] & 0xffff) << 4;
         uint16_t want_ip = phys_read16(mem, 6 * 4), want_cs = phys_read16(mem, 6 * 4 + 2);
-        bool ok = first_exc == EXC_UD && cpu->eip == want_ip && cpu->seg[SEG_CS].sel == want_cs &&
+        bool ok = first_exc == EXC_UD && cpu->rip == want_ip && cpu->seg[SEG_CS].sel == want_cs &&
                   (uint16_t)cpu->regs[R_ESP] == sp &&
                   phys_read16(mem, ss + sp) == (uint16_t)in->reg[RS_EIP] &&
                   phys_read16(mem, ss + (uint16_t)(sp + 2)) == (uint16_t)in->reg[8 + SEG_CS];
@@ -411,7 +411,7 @@ static enum outcome run_test(struct run_ctx *c, const struct moo_test *t)
             return ud_class;
         snprintf(c->failmsg, sizeof(c->failmsg), "%s: want #UD delivered to %04x:%04x with SP %04x, "
                  "got exception %d, %04x:%04x SP %04x (exit %d)", ud_why, want_cs, want_ip, sp,
-                 first_exc, cpu->seg[SEG_CS].sel, cpu->eip, (uint16_t)cpu->regs[R_ESP], ex);
+                 first_exc, cpu->seg[SEG_CS].sel, (uint32_t)cpu->rip, (uint16_t)cpu->regs[R_ESP], ex);
         return FAIL;
     }
     if (ex == CPU_EXIT_BUDGET)
@@ -461,7 +461,7 @@ static enum outcome compare_final(struct run_ctx *c, const struct moo_test *t, e
     const struct moo_state *in = &t->init;
     if (ex != CPU_EXIT_HALT) {
         snprintf(c->failmsg, sizeof(c->failmsg), "did not reach HLT (exit %d, cs:eip %x:%x, start %x:%x, exc %d)",
-                 ex, cpu->seg[SEG_CS].sel, cpu->eip, in->reg[8 + SEG_CS], in->reg[RS_EIP], cpu->exc_vector);
+                 ex, cpu->seg[SEG_CS].sel, (uint32_t)cpu->rip, in->reg[8 + SEG_CS], in->reg[RS_EIP], cpu->exc_vector);
         return FAIL;
     }
 
@@ -478,7 +478,7 @@ static enum outcome compare_final(struct run_ctx *c, const struct moo_test *t, e
         else if (slot < 14)
             got = cpu->seg[slot - 8].sel;
         else if (slot == RS_EIP)
-            got = cpu->eip;
+            got = cpu->rip;
         else
             got = flags_now;
         uint32_t mask = c->is386 && slot != RS_EFLAGS ? 0xffffffffu : 0xffffu;

@@ -93,7 +93,7 @@ static bool soft_run(struct cpu *cpu, const uint8_t *bytes, unsigned len, struct
     while (pos < len && count < 4) {   /* a case may be a short sequence */
         int n = decode_insn(bytes + pos, len - pos, DECODE_CODE32 | DECODE_PM, &ins[count]);
         cr_assert_gt(n, 0, "decode failed at %u", pos);
-        ins[count].eip = pos;
+        ins[count].rip = pos;
         pos += (unsigned)n;
         count++;
     }
@@ -103,13 +103,13 @@ static bool soft_run(struct cpu *cpu, const uint8_t *bytes, unsigned len, struct
     cpu->regs[R_EDX] = s->edx;
     cpu->regs[R_EBX] = s->ebx;
     cpu_set_eflags(cpu, (uint32_t)s->flags);
-    cpu->eip = len;
+    cpu->rip = len;
     if (setjmp(cpu->exc_jmp)) {
         *exc = cpu->exc_vector;
         return false;
     }
     for (unsigned i = 0; i < count; i++) {
-        cpu->eip = ins[i].eip + ins[i].len;
+        cpu->rip = ins[i].rip + ins[i].len;
         ins[i].desc->fn(cpu, &ins[i]);
     }
     s->eax = cpu->regs[R_EAX];

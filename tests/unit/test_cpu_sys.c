@@ -58,7 +58,7 @@ Test(sys, real_mode_int_and_iret)
 {
     real_setup();
     cr_assert_eq(cpu->seg[SEG_CS].base, 0x10000);
-    cr_assert_eq(cpu->eip, 0x100);
+    cr_assert_eq(cpu->rip, 0x100);
     phys_write16(T.pm, 0x21 * 4, 0x1234);
     phys_write16(T.pm, 0x21 * 4 + 2, 0x3000);
     cpu_set_eflags(cpu, EFLAGS_IF | EFLAGS_TF | EFLAGS_CF);
@@ -69,12 +69,12 @@ Test(sys, real_mode_int_and_iret)
     cr_assert_eq(st_rd16(&T, 0x200fe), 0x0303);
     cr_assert_eq(cpu->seg[SEG_CS].sel, 0x3000);
     cr_assert_eq(cpu->seg[SEG_CS].base, 0x30000);
-    cr_assert_eq(cpu->eip, 0x1234);
+    cr_assert_eq(cpu->rip, 0x1234);
     cr_assert_eq(cpu_get_eflags(cpu), EFLAGS_FIXED1 | EFLAGS_CF);
 
     ST_ASSERT_OK(cpu, cpu_iret(cpu, 2));
     cr_assert_eq(cpu->seg[SEG_CS].sel, 0x1000);
-    cr_assert_eq(cpu->eip, 0x102);
+    cr_assert_eq(cpu->rip, 0x102);
     cr_assert_eq(cpu->regs[R_ESP], 0x100);
     cr_assert_eq(cpu_get_eflags(cpu), 0x0303);
 }
@@ -87,11 +87,11 @@ Test(sys, real_mode_far_call_ret)
     cr_assert_eq(st_rd16(&T, 0x200fc), 0x105);
     cr_assert_eq(st_rd16(&T, 0x200fe), 0x1000);
     cr_assert_eq(cpu->seg[SEG_CS].base, 0x40000);
-    cr_assert_eq(cpu->eip, 0x10);
+    cr_assert_eq(cpu->rip, 0x10);
     ST_ASSERT_OK(cpu, cpu_far_ret(cpu, 2, 4));
     cr_assert_eq(cpu->regs[R_ESP], 0x104);
     cr_assert_eq(cpu->seg[SEG_CS].sel, 0x1000);
-    cr_assert_eq(cpu->eip, 0x105);
+    cr_assert_eq(cpu->rip, 0x105);
 
     /* 32-bit operand size pushes dwords. */
     ST_ASSERT_OK(cpu, cpu_far_call(cpu, 0x4000, 0x20, 4, 0x12345));
@@ -107,10 +107,10 @@ Test(sys, real_mode_ivt_limit_gp_then_triple_fault)
     cpu->idtr.limit = 13 * 4 + 3;
     phys_write16(T.pm, 13 * 4, 0x0777);
     phys_write16(T.pm, 13 * 4 + 2, 0x0050);
-    cpu->priv.insn_eip = 0x1fe;   /* the INT 20h instruction */
+    cpu->priv.insn_rip = 0x1fe;   /* the INT 20h instruction */
     ST_ASSERT_OK(cpu, cpu_deliver_interrupt(cpu, 0x20, INT_SOFTWARE, false, 0, 0x200));
     cr_assert_eq(cpu->seg[SEG_CS].sel, 0x50);
-    cr_assert_eq(cpu->eip, 0x777);
+    cr_assert_eq(cpu->rip, 0x777);
     cr_assert_eq(st_rd16(&T, 0x200fa), 0x1fe);   /* #GP points at the INT */
     cr_assert(!cpu->shutdown);
 
@@ -184,7 +184,7 @@ Test(sys, pm_setup_loads_descriptors)
     cr_assert_eq(cpu->seg[SEG_CS].sel, S_CODE0);
     cr_assert_eq(cpu->seg[SEG_CS].limit, 0xffffffffu);
     cr_assert(cpu->seg[SEG_CS].flags & SEGF_DB);
-    cr_assert_eq(cpu->eip, 0x1000);
+    cr_assert_eq(cpu->rip, 0x1000);
     cr_assert_eq(cpu->cpl, 0);
     /* LTR marks the TSS busy in the GDT (type 9 -> 11). */
     cr_assert_eq((st_rd32(&T, ST_GDT + S_TSS + 4) >> 8) & 0xf, 11);
@@ -239,11 +239,11 @@ Test(sys, iret_to_ring3_nulls_privileged_data_segments)
     cr_assert_eq(cpu->seg[SEG_CS].sel, S_CODE3);
     cr_assert_eq(cpu->seg[SEG_SS].sel, S_DATA3);
     cr_assert_eq(cpu->regs[R_ESP], RING3_ESP);
-    cr_assert_eq(cpu->eip, 0x2000);
+    cr_assert_eq(cpu->rip, 0x2000);
     cr_assert_eq(cpu->seg[SEG_DS].sel, 0);
     cr_assert(!(cpu->seg[SEG_DS].flags & SEGF_P));
     cr_assert_eq(cpu->seg[SEG_FS].sel, S_DATA3);   /* DPL 3: kept */
-    cr_assert(cpu->eflags & EFLAGS_IF);
+    cr_assert(cpu->rflags & EFLAGS_IF);
 }
 
 Test(sys, call_gate_to_ring0_copies_params_and_returns)
@@ -255,7 +255,7 @@ Test(sys, call_gate_to_ring0_copies_params_and_returns)
     ST_ASSERT_OK(cpu, cpu_far_call(cpu, S_CGATE | 3, 0xdead, 4, 0x2005));
     cr_assert_eq(cpu->cpl, 0);
     cr_assert_eq(cpu->seg[SEG_CS].sel, S_CODE0);
-    cr_assert_eq(cpu->eip, 0x5000);
+    cr_assert_eq(cpu->rip, 0x5000);
     cr_assert_eq(cpu->seg[SEG_SS].sel, S_DATA0);
     cr_assert_eq(cpu->regs[R_ESP], RING0_ESP - 24);
     cr_assert_eq(st_rd32(&T, RING0_ESP - 4), S_DATA3);
@@ -268,7 +268,7 @@ Test(sys, call_gate_to_ring0_copies_params_and_returns)
     /* RET 8 to ring 3 releases the parameters on the outer stack too. */
     ST_ASSERT_OK(cpu, cpu_far_ret(cpu, 4, 8));
     cr_assert_eq(cpu->cpl, 3);
-    cr_assert_eq(cpu->eip, 0x2005);
+    cr_assert_eq(cpu->rip, 0x2005);
     cr_assert_eq(cpu->seg[SEG_CS].sel, S_CODE3);
     cr_assert_eq(cpu->seg[SEG_SS].sel, S_DATA3);
     cr_assert_eq(cpu->regs[R_ESP], RING3_ESP);
@@ -279,7 +279,7 @@ Test(sys, call_gate_16bit_same_privilege)
     pm_setup();
     cpu->regs[R_ESP] = 0x6000;
     ST_ASSERT_OK(cpu, cpu_far_call(cpu, S_CGATE16, 0, 4, 0x1111));
-    cr_assert_eq(cpu->eip, 0x6000);
+    cr_assert_eq(cpu->rip, 0x6000);
     cr_assert_eq(cpu->regs[R_ESP], 0x6000 - 4);   /* 16-bit gate: word pushes */
     cr_assert_eq(st_rd16(&T, 0x5ffe), S_CODE0);
     cr_assert_eq(st_rd16(&T, 0x5ffc), 0x1111);
@@ -316,7 +316,7 @@ Test(sys, interrupt_gate_from_ring3_with_error_code)
     uint32_t flags = cpu_get_eflags(cpu);
     ST_ASSERT_OK(cpu, cpu_deliver_interrupt(cpu, EXC_GP, INT_EXCEPTION, true, 0x1234, 0x2010));
     cr_assert_eq(cpu->cpl, 0);
-    cr_assert_eq(cpu->eip, 0x5100);
+    cr_assert_eq(cpu->rip, 0x5100);
     cr_assert_eq(cpu->regs[R_ESP], RING0_ESP - 24);
     cr_assert_eq(st_rd32(&T, RING0_ESP - 4), S_DATA3);
     cr_assert_eq(st_rd32(&T, RING0_ESP - 8), RING3_ESP);
@@ -324,14 +324,14 @@ Test(sys, interrupt_gate_from_ring3_with_error_code)
     cr_assert_eq(st_rd32(&T, RING0_ESP - 16), S_CODE3);
     cr_assert_eq(st_rd32(&T, RING0_ESP - 20), 0x2010);
     cr_assert_eq(st_rd32(&T, RING0_ESP - 24), 0x1234);
-    cr_assert(!(cpu->eflags & EFLAGS_IF));
+    cr_assert(!(cpu->rflags & EFLAGS_IF));
 
     cpu->regs[R_ESP] += 4;   /* the handler drops the error code */
     ST_ASSERT_OK(cpu, cpu_iret(cpu, 4));
     cr_assert_eq(cpu->cpl, 3);
-    cr_assert_eq(cpu->eip, 0x2010);
+    cr_assert_eq(cpu->rip, 0x2010);
     cr_assert_eq(cpu->regs[R_ESP], RING3_ESP);
-    cr_assert(cpu->eflags & EFLAGS_IF);
+    cr_assert(cpu->rflags & EFLAGS_IF);
 }
 
 Test(sys, int_n_through_dpl0_gate_gives_gp_with_idt_code)
@@ -340,21 +340,21 @@ Test(sys, int_n_through_dpl0_gate_gives_gp_with_idt_code)
     st_gate(&T, ST_IDT + 0x80 * 8, S_CODE0, 0x5300, 14, 0, 0, true);
     st_gate(&T, ST_IDT + EXC_GP * 8, S_CODE0, 0x5100, 15, 0, 0, true);   /* trap gate */
     go_ring3();
-    cpu->priv.insn_eip = 0x2000;   /* the INT instruction (cpu_exec's checkpoint) */
+    cpu->priv.insn_rip = 0x2000;   /* the INT instruction (cpu_exec's checkpoint) */
     ST_ASSERT_OK(cpu, cpu_deliver_interrupt(cpu, 0x80, INT_SOFTWARE, false, 0, 0x2002));
-    cr_assert_eq(cpu->eip, 0x5100);
+    cr_assert_eq(cpu->rip, 0x5100);
     /* IDT-relative error code, EXT = 0 (INT n is not external); the fault
      * points at the INT instruction. */
     cr_assert_eq(st_rd32(&T, cpu->regs[R_ESP]), 0x80 * 8 + 2);
     cr_assert_eq(st_rd32(&T, cpu->regs[R_ESP] + 4), 0x2000);
-    cr_assert(cpu->eflags & EFLAGS_IF);   /* trap gate keeps IF */
+    cr_assert(cpu->rflags & EFLAGS_IF);   /* trap gate keeps IF */
 
     /* A DPL 3 gate works from ring 3. */
     pm_setup();
     st_gate(&T, ST_IDT + 0x80 * 8, S_CODE0, 0x5300, 14, 3, 0, true);
     go_ring3();
     ST_ASSERT_OK(cpu, cpu_deliver_interrupt(cpu, 0x80, INT_SOFTWARE, false, 0, 0x2002));
-    cr_assert_eq(cpu->eip, 0x5300);
+    cr_assert_eq(cpu->rip, 0x5300);
     cr_assert_eq(cpu->regs[R_ESP], RING0_ESP - 20);
 }
 
@@ -365,7 +365,7 @@ Test(sys, benign_then_np_is_serial_with_ext)
     st_gate(&T, ST_IDT + EXC_NP * 8, S_CODE0, 0x5400, 14, 0, 0, true);
     uint32_t esp = cpu->regs[R_ESP];
     ST_ASSERT_OK(cpu, cpu_deliver_interrupt(cpu, EXC_UD, INT_EXCEPTION, false, 0, 0x1000));
-    cr_assert_eq(cpu->eip, 0x5400);
+    cr_assert_eq(cpu->rip, 0x5400);
     cr_assert_eq(cpu->regs[R_ESP], esp - 16);
     cr_assert_eq(st_rd32(&T, esp - 16), EXC_UD * 8 + 2 + 1);   /* IDT, EXT */
     cr_assert_eq(st_rd32(&T, esp - 12), 0x1000);
@@ -379,7 +379,7 @@ Test(sys, contributory_pair_gives_double_fault_then_shutdown)
     uint32_t esp = cpu->regs[R_ESP];
     ST_ASSERT_OK(cpu, cpu_deliver_interrupt(cpu, EXC_GP, INT_EXCEPTION, true, 0, 0x1000));
     cr_assert(!cpu->shutdown);
-    cr_assert_eq(cpu->eip, 0x5800);
+    cr_assert_eq(cpu->rip, 0x5800);
     cr_assert_eq(st_rd32(&T, esp - 16), 0);        /* #DF error code is 0 */
     cr_assert_eq(st_rd32(&T, esp - 12), 0x1000);
 
@@ -390,7 +390,7 @@ Test(sys, contributory_pair_gives_double_fault_then_shutdown)
     esp = cpu->regs[R_ESP];
     ST_ASSERT_OK(cpu, cpu_deliver_interrupt(cpu, EXC_GP, INT_EXCEPTION, true, 0, 0x1000));
     cr_assert(cpu->shutdown);
-    cr_assert_eq(cpu->eip, 0x1000);
+    cr_assert_eq(cpu->rip, 0x1000);
     cr_assert_eq(cpu->regs[R_ESP], esp);
 }
 
@@ -442,7 +442,7 @@ Test(sys, task_switch_by_far_jmp)
     cpu->regs[R_EAX] = 0x5a5a;
     ST_ASSERT_OK(cpu, cpu_far_jmp(cpu, S_TSS2, 0, 4, 0x1234));
     cr_assert_eq(cpu->tr.sel, S_TSS2);
-    cr_assert_eq(cpu->eip, 0x7777);
+    cr_assert_eq(cpu->rip, 0x7777);
     cr_assert_eq(cpu->regs[R_EAX], 0xa0);
     cr_assert_eq(cpu->regs[R_EDI], 0xa7);
     cr_assert_eq(cpu->regs[R_ESP], 0x6800);
@@ -456,7 +456,7 @@ Test(sys, task_switch_by_far_jmp)
     cr_assert_eq(gdt_type(S_TSS), 9);
     cr_assert_eq(gdt_type(S_TSS2), 11);
     cr_assert_eq(st_rd16(&T, ST_TSS2), 0);
-    cr_assert(!(cpu->eflags & EFLAGS_NT));
+    cr_assert(!(cpu->rflags & EFLAGS_NT));
 
     /* Jumping to a busy TSS is #GP(sel). */
     ST_ASSERT_FAULT(cpu, cpu_far_jmp(cpu, S_TSS2, 0, 4, 0), EXC_GP, S_TSS2);
@@ -470,7 +470,7 @@ Test(sys, task_gate_call_and_iret_back)
     ST_ASSERT_OK(cpu, cpu_far_call(cpu, S_TGATE | 3, 0, 4, 0x2222));
     cr_assert_eq(cpu->tr.sel, S_TSS2);
     cr_assert_eq(cpu->cpl, 0);
-    cr_assert(cpu->eflags & EFLAGS_NT);
+    cr_assert(cpu->rflags & EFLAGS_NT);
     cr_assert_eq(st_rd16(&T, ST_TSS2), S_TSS);   /* back link */
     cr_assert_eq(gdt_type(S_TSS), 11);
     cr_assert_eq(gdt_type(S_TSS2), 11);
@@ -478,7 +478,7 @@ Test(sys, task_gate_call_and_iret_back)
     ST_ASSERT_OK(cpu, cpu_iret(cpu, 4));
     cr_assert_eq(cpu->tr.sel, S_TSS);
     cr_assert_eq(cpu->cpl, 3);
-    cr_assert_eq(cpu->eip, 0x2222);
+    cr_assert_eq(cpu->rip, 0x2222);
     cr_assert_eq(cpu->seg[SEG_CS].sel, S_CODE3);
     cr_assert_eq(cpu->regs[R_ESP], RING3_ESP);
     cr_assert_eq(gdt_type(S_TSS2), 9);
@@ -494,10 +494,10 @@ Test(sys, exception_through_task_gate_pushes_error_code)
     st_gate(&T, ST_IDT + EXC_TS * 8, S_TSS2, 0, 5, 0, 0, true);
     ST_ASSERT_OK(cpu, cpu_deliver_interrupt(cpu, EXC_TS, INT_EXCEPTION, true, 0x28, 0x1000));
     cr_assert_eq(cpu->tr.sel, S_TSS2);
-    cr_assert_eq(cpu->eip, 0x7100);
+    cr_assert_eq(cpu->rip, 0x7100);
     cr_assert_eq(cpu->regs[R_ESP], 0x6800 - 4);
     cr_assert_eq(st_rd32(&T, 0x6800 - 4), 0x28);
-    cr_assert(cpu->eflags & EFLAGS_NT);
+    cr_assert(cpu->rflags & EFLAGS_NT);
     cr_assert_eq(st_rd32(&T, ST_TSS + 0x20), 0x1000);
 }
 
@@ -510,9 +510,9 @@ Test(sys, task_switch_bad_new_cs_is_ts)
     /* Past the commit point: the fault belongs to the new task, at its first
      * instruction, and cpu_exec's rollback point says so. */
     cr_assert_eq(cpu->tr.sel, S_TSS2);
-    cr_assert_eq(cpu->eip, 0x7000);
-    cr_assert_eq(cpu->priv.insn_eip, 0x7000);
-    cr_assert_eq(cpu->priv.insn_esp, 0x6800);
+    cr_assert_eq(cpu->rip, 0x7000);
+    cr_assert_eq(cpu->priv.insn_rip, 0x7000);
+    cr_assert_eq(cpu->priv.insn_rsp, 0x6800);
     cr_assert_eq(st_rd32(&T, ST_TSS + 0x20), 0x1234);
 }
 
@@ -534,7 +534,7 @@ Test(sys, iret_to_vm86_and_interrupt_back_to_ring0)
     cr_assert_eq(cpu->seg[SEG_DS].base, 0x50000);
     cr_assert_eq(cpu->seg[SEG_GS].base, 0x70000);
     cr_assert_eq(cpu->regs[R_ESP], 0x0ffe);
-    cr_assert_eq(cpu->eip, 0x100);
+    cr_assert_eq(cpu->rip, 0x100);
 
     /* IOPL 0: IRET in v86 is #GP(0); I/O uses only the bitmap. */
     ST_ASSERT_FAULT(cpu, cpu_iret(cpu, 2), EXC_GP, 0);
@@ -544,7 +544,7 @@ Test(sys, iret_to_vm86_and_interrupt_back_to_ring0)
     ST_ASSERT_OK(cpu, cpu_deliver_interrupt(cpu, 0x20, INT_EXTERNAL, false, 0, 0x0105));
     cr_assert(!cpu_vm86(cpu));
     cr_assert_eq(cpu->cpl, 0);
-    cr_assert_eq(cpu->eip, 0x5200);
+    cr_assert_eq(cpu->rip, 0x5200);
     cr_assert_eq(cpu->regs[R_ESP], RING0_ESP - 36);
     static const uint32_t frame[9] = {
         0x0105, 0x2000, EFLAGS_VM | EFLAGS_IF | EFLAGS_FIXED1, 0x0ffe, 0x3000,
@@ -558,7 +558,7 @@ Test(sys, iret_to_vm86_and_interrupt_back_to_ring0)
     ST_ASSERT_OK(cpu, cpu_iret(cpu, 4));
     cr_assert(cpu_vm86(cpu));
     cr_assert_eq(cpu->seg[SEG_DS].base, 0x50000);
-    cr_assert_eq(cpu->eip, 0x105);
+    cr_assert_eq(cpu->rip, 0x105);
     cr_assert_eq(cpu->regs[R_ESP], 0x0ffe);
 }
 
@@ -574,7 +574,7 @@ Test(sys, vm86_software_int_needs_dpl3_gate_and_ring0_handler)
     ST_ASSERT_OK(cpu, cpu_iret(cpu, 4));
     cr_assert(cpu_vm86(cpu));
     ST_ASSERT_OK(cpu, cpu_deliver_interrupt(cpu, 0x21, INT_SOFTWARE, false, 0, 0x102));
-    cr_assert_eq(cpu->eip, 0x5100);
+    cr_assert_eq(cpu->rip, 0x5100);
     cr_assert_eq(st_rd32(&T, cpu->regs[R_ESP]), 0x21 * 8 + 2);
 
     /* With IOPL 3 an IRET inside v86 works and keeps IOPL and VM. */
@@ -589,7 +589,7 @@ Test(sys, vm86_software_int_needs_dpl3_gate_and_ring0_handler)
     phys_write16(T.pm, 0x30ff4, EFLAGS_CF | EFLAGS_FIXED1);   /* FLAGS with IOPL 0 */
     ST_ASSERT_OK(cpu, cpu_iret(cpu, 2));
     cr_assert_eq(cpu->seg[SEG_CS].base, 0x21000);
-    cr_assert_eq(cpu->eip, 0x200);
+    cr_assert_eq(cpu->rip, 0x200);
     cr_assert_eq(cpu_get_eflags(cpu), EFLAGS_VM | EFLAGS_IOPL | EFLAGS_CF | EFLAGS_FIXED1);
 }
 
@@ -771,8 +771,8 @@ Test(sys, sysenter_sysexit)
     cr_assert_eq(cpu->seg[SEG_CS].sel, S_CODE0);
     cr_assert_eq(cpu->seg[SEG_SS].sel, S_CODE0 + 8);
     cr_assert_eq(cpu->regs[R_ESP], 0x8000);
-    cr_assert_eq(cpu->eip, 0x5600);
-    cr_assert(!(cpu->eflags & EFLAGS_IF));
+    cr_assert_eq(cpu->rip, 0x5600);
+    cr_assert(!(cpu->rflags & EFLAGS_IF));
     cpu->regs[R_ECX] = 0x6000;
     cpu->regs[R_EDX] = 0x2100;
     ST_ASSERT_OK(cpu, cpu_sysexit(cpu));
@@ -780,7 +780,7 @@ Test(sys, sysenter_sysexit)
     cr_assert_eq(cpu->seg[SEG_CS].sel, (S_CODE0 + 16) | 3);
     cr_assert_eq(cpu->seg[SEG_SS].sel, (S_CODE0 + 24) | 3);
     cr_assert_eq(cpu->regs[R_ESP], 0x6000);
-    cr_assert_eq(cpu->eip, 0x2100);
+    cr_assert_eq(cpu->rip, 0x2100);
     ST_ASSERT_FAULT(cpu, cpu_sysexit(cpu), EXC_GP, 0);
 }
 
@@ -819,10 +819,10 @@ Test(sys, nmi_blocked_until_iret)
     st_gate(&T, ST_IDT + EXC_NMI * 8, S_CODE0, 0x5600, 14, 0, 0, true);
     cr_assert(!cpu_nmi_blocked(cpu));
     ST_ASSERT_OK(cpu, cpu_deliver_interrupt(cpu, EXC_NMI, INT_NMI, false, 0, 0x1000));
-    cr_assert_eq(cpu->eip, 0x5600);
+    cr_assert_eq(cpu->rip, 0x5600);
     cr_assert(cpu_nmi_blocked(cpu));
     ST_ASSERT_OK(cpu, cpu_iret(cpu, 4));
-    cr_assert_eq(cpu->eip, 0x1000);
+    cr_assert_eq(cpu->rip, 0x1000);
     cr_assert(!cpu_nmi_blocked(cpu));
 }
 
@@ -833,7 +833,7 @@ Test(sys, external_interrupt_fault_sets_ext)
     st_gate(&T, ST_IDT + EXC_NP * 8, S_CODE0, 0x5400, 14, 0, 0, true);
     uint32_t esp = cpu->regs[R_ESP];
     ST_ASSERT_OK(cpu, cpu_deliver_interrupt(cpu, 0x50, INT_EXTERNAL, false, 0, 0x1000));
-    cr_assert_eq(cpu->eip, 0x5400);
+    cr_assert_eq(cpu->rip, 0x5400);
     cr_assert_eq(st_rd32(&T, esp - 16), 0x50 * 8 + 2 + 1);
     /* A gate pointing at a null selector: #GP(EXT). */
     pm_setup();
@@ -841,7 +841,7 @@ Test(sys, external_interrupt_fault_sets_ext)
     st_gate(&T, ST_IDT + EXC_GP * 8, S_CODE0, 0x5100, 14, 0, 0, true);
     esp = cpu->regs[R_ESP];
     ST_ASSERT_OK(cpu, cpu_deliver_interrupt(cpu, 0x51, INT_EXTERNAL, false, 0, 0x1000));
-    cr_assert_eq(cpu->eip, 0x5100);
+    cr_assert_eq(cpu->rip, 0x5100);
     cr_assert_eq(st_rd32(&T, esp - 16), 1);
 }
 
@@ -862,13 +862,13 @@ Test(sys, task_switch_to_16bit_tss)
     ST_ASSERT_OK(cpu, cpu_far_call(cpu, 0x70, 0, 4, 0x1111));
     cr_assert_eq(cpu->tr.sel, 0x70);
     cr_assert_eq(SEGF_TYPE(cpu->tr.flags), 3);            /* busy 16-bit TSS */
-    cr_assert_eq(cpu->eip, 0x4321);
+    cr_assert_eq(cpu->rip, 0x4321);
     cr_assert_eq(cpu->regs[R_EAX], 0x1234aaaa);           /* upper half kept */
     cr_assert_eq(cpu_get_eflags(cpu), EFLAGS_FIXED1 | EFLAGS_CF | EFLAGS_NT);
     cr_assert_eq(st_rd16(&T, ST_TSS16), S_TSS);           /* back link */
     ST_ASSERT_OK(cpu, cpu_iret(cpu, 2));
     cr_assert_eq(cpu->tr.sel, S_TSS);
-    cr_assert_eq(cpu->eip, 0x1111);
+    cr_assert_eq(cpu->rip, 0x1111);
     cr_assert_eq(cpu->regs[R_EAX], 0x12345678);
     cr_assert_eq(st_rd16(&T, ST_TSS16 + 0x0e), 0x4321);  /* the 16-bit task's IP saved */
     cr_assert_eq(gdt_type(0x70), 1);

@@ -25,7 +25,7 @@ Test(cpu_tb, state_key_of_real_and_flat_protected_mode)
     cr_assert_eq(tb_state_key(m->cpu), TBK_CODE32 | TBK_PM | TBK_PE | TBK_SS32 | TBK_FLAT);
     m->cpu->cpl = 3;
     m->cpu->cr0 |= CR0_AM | CR0_WP;
-    m->cpu->eflags |= EFLAGS_AC;
+    m->cpu->rflags |= EFLAGS_AC;
     cr_assert_eq(tb_state_key(m->cpu), TBK_CODE32 | TBK_PM | TBK_PE | TBK_SS32 | TBK_FLAT
                  | (3u << TBK_CPL_SHIFT) | TBK_AC | TBK_WP);
     m->cpu->seg[SEG_DS].base = 0x1000;      /* DS not flat any more */
@@ -44,7 +44,7 @@ Test(cpu_tb, key_separates_blocks_by_code_size)
     };
     support_cpu_load(m, 0x1000, code, sizeof(code));
     support_cpu_flat32(m);
-    m->cpu->eip = 0x1000;
+    m->cpu->rip = 0x1000;
     m->cpu->regs[R_EAX] = 0xffffffffu;
     cr_assert_eq(support_cpu_run(m, 10), CPU_EXIT_HALT);
     cr_assert_eq(m->cpu->regs[R_EAX], 0x1234);
@@ -52,7 +52,7 @@ Test(cpu_tb, key_separates_blocks_by_code_size)
     /* 16-bit CS, same base: B8 34 12 is mov ax, 0x1234, then 00 00 is
      * add [bx+si], al (DS:0 += AL = 0x34), then hlt */
     m->cpu->seg[SEG_CS].flags &= ~SEGF_DB;
-    m->cpu->eip = 0x1000;
+    m->cpu->rip = 0x1000;
     m->cpu->regs[R_EAX] = 0xffff0000u;
     m->cpu->regs[R_EBX] = m->cpu->regs[R_ESI] = 0;
     m->cpu->halted = false;
@@ -81,13 +81,13 @@ Test(cpu_tb, chaining_and_unchaining_on_invalidation)
     support_cpu_load(m, 0x1000, a, sizeof(a));
     support_cpu_load(m, 0x2000, b, sizeof(b));
     support_cpu_flat32(m);
-    m->cpu->eip = 0x1000;
+    m->cpu->rip = 0x1000;
     struct tb_cache *c = m->cpu->priv.tbs;
     /* 4 instructions an iteration: 1000 iterations, then one more inc */
     cr_assert_eq(cpu_exec(m->cpu, 4001), CPU_EXIT_BUDGET);
     cr_assert_eq(m->cpu->regs[R_EAX], 1001);
     cr_assert_eq(m->cpu->regs[R_EBX], 1000);
-    cr_assert_eq(m->cpu->eip, 0x1001);
+    cr_assert_eq(m->cpu->rip, 0x1001);
     cr_assert_eq(c->n_built, 2);
     cr_assert_eq(c->n_chained, 2, "A->B and B->A chained once each");
     uint64_t invalidated = c->n_invalidated;
@@ -101,7 +101,7 @@ Test(cpu_tb, chaining_and_unchaining_on_invalidation)
     cr_assert_eq(cpu_exec(m->cpu, 4004), CPU_EXIT_BUDGET);
     cr_assert_eq(m->cpu->regs[R_EAX], 1001 + 1001, "eax %u", m->cpu->regs[R_EAX]);
     cr_assert_eq(m->cpu->regs[R_EBX], 1000 + 2 * 1001, "ebx %u", m->cpu->regs[R_EBX]);
-    cr_assert_eq(m->cpu->eip, 0x1001);
+    cr_assert_eq(m->cpu->rip, 0x1001);
     /* new blocks: the jmp alone at 0x1001 (the budget ended between the two
      * instructions of A) and B'; new chains: 1001->B', B'->A, and A->B' (the
      * chain A->B was undone with B) */
@@ -129,7 +129,7 @@ Test(cpu_tb, precise_fault_without_checkpoint)
     support_cpu_load(m, 0x600, handler, sizeof(handler));
     uint8_t ivt[4] = { 0x00, 0x06, 0x00, 0x00 };   /* 0000:0600 */
     support_cpu_load(m, 13 * 4, ivt, 4);
-    m->cpu->eip = 0x7c00;
+    m->cpu->rip = 0x7c00;
     m->cpu->regs[R_ESP] = 0x8000;
     m->cpu->regs[R_ECX] = 0x5555;
     cr_assert_eq(support_cpu_run(m, 100), CPU_EXIT_HALT);
@@ -161,7 +161,7 @@ Test(cpu_tb, fault_with_checkpoint_restores_flags)
     support_cpu_load(m, 0x600, handler, sizeof(handler));
     uint8_t ivt[4] = { 0x00, 0x06, 0x00, 0x00 };
     support_cpu_load(m, 13 * 4, ivt, 4);
-    m->cpu->eip = 0x7c00;
+    m->cpu->rip = 0x7c00;
     m->cpu->regs[R_ESP] = 0x8000;
     cr_assert_eq(support_cpu_run(m, 100), CPU_EXIT_HALT);
     cr_assert_eq(phys_read16(m->mem, 0x8000 - 6), 0x7c05);
@@ -188,7 +188,7 @@ Test(cpu_tb, interrupt_request_word)
     cr_assert_eq(cpu->req, 0, "reset drops a latched NMI");
     cpu_request_exit(cpu);
     cr_assert_eq(cpu->req, CPU_REQ_EXIT);
-    cpu->eip = 0x7c00;
+    cpu->rip = 0x7c00;
     cr_assert_eq(cpu_exec(cpu, 100), CPU_EXIT_REQUEST);
     cr_assert_eq(cpu->icount, 0);
     cr_assert_eq(cpu->req, 0);
@@ -228,7 +228,7 @@ Test(cpu_tb, rom_and_shadow_code_cached_and_dropped_on_pam_change)
     };
     for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
         phys_mem_set_pam(m->mem, 0xf0000, 0x10000, steps[i].pam);
-        cpu->eip = 0;
+        cpu->rip = 0;
         cpu->halted = false;
         cpu->regs[R_EAX] = 0;
         cr_assert_eq(cpu_exec(cpu, 10), CPU_EXIT_HALT, "step %zu", i);

@@ -273,7 +273,7 @@ Test(fpu_exc, lazy_switch_and_mf_through_the_interpreter)
     struct support_cpu *m = support_cpu_create(1 << 20);
     cr_assert(m);
     support_cpu_load(m, 0x1000, buf, n);
-    m->cpu->eip = 0x1000;
+    m->cpu->rip = 0x1000;
     cr_assert_eq(support_cpu_run(m, 10000), CPU_EXIT_HALT);
     cr_assert_eq(phys_read16(m->mem, 0x500), 1, "one #NM");
     cr_assert_eq(phys_read16(m->mem, 0x502), 1, "one #MF");

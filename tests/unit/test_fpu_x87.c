@@ -247,7 +247,7 @@ Test(fpu_x87, fprem_partial_remainder_loop)
         cpu->regs[R_EBX] = FH_GUEST_MEM;
         cpu->regs[R_ECX] = 0;
         cpu->cr0 = (cpu->cr0 | CR0_NE) & ~(CR0_EM | CR0_TS);
-        cpu->eip = FH_GUEST_CODE;
+        cpu->rip = FH_GUEST_CODE;
         cpu->halted = false;
         cpu->priv.fpu.fcw = 0x37f;
         cpu->priv.fpu.fsw = 0;

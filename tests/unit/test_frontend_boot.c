@@ -159,7 +159,7 @@ Test(boot, multiboot_loader_state)
     struct cpu *cpu = &m->cpu;
     cr_assert_eq(cpu->regs[R_EAX], 0x2BADB002);
     cr_assert_eq(cpu->regs[R_EBX], MB_INFO_ADDR);
-    cr_assert_eq(cpu->eip, get32(img + 24), "EIP is the ELF entry");
+    cr_assert_eq(cpu->rip, get32(img + 24), "EIP is the ELF entry");
     cr_assert(cpu->cr0 & CR0_PE);
     cr_assert_not(cpu->cr0 & CR0_PG);
     cr_assert_not(cpu_get_eflags(cpu) & EFLAGS_IF);
@@ -414,7 +414,7 @@ Test(boot, linux_loader_state)
     struct cpu *cpu = &m->cpu;
 
     /* 32-bit boot protocol entry state */
-    cr_assert_eq(cpu->eip, 0x100000);
+    cr_assert_eq(cpu->rip, 0x100000);
     cr_assert_eq(cpu->regs[R_ESI], LINUX_BOOT_PARAMS);
     cr_assert_eq(cpu->regs[R_EBP], 0);
     cr_assert_eq(cpu->regs[R_EDI], 0);
@@ -607,7 +607,7 @@ Test(boot, bios_mapped_at_top_and_low)
                      "low byte %zu", i);
     /* CPU at the reset vector F000:FFF0 */
     cr_assert_eq(m->cpu.seg[SEG_CS].sel, 0xF000);
-    cr_assert_eq(m->cpu.eip, 0xFFF0);
+    cr_assert_eq(m->cpu.rip, 0xFFF0);
     machine_destroy(m);
     free(m);
     unlink(path);
@@ -648,7 +648,7 @@ Test(boot, linux_via_firmware_fw_cfg_items)
     struct machine *m = calloc(1, sizeof(*m));
     cr_assert_eq(machine_init(m, &opt), 0);
     cr_assert_eq(m->boot, BOOT_FIRMWARE);
-    cr_assert_eq(m->cpu.eip, 0xFFF0, "the firmware runs first");
+    cr_assert_eq(m->cpu.rip, 0xFFF0, "the firmware runs first");
 
     cr_assert_eq(fw_cfg_read32(m, FW_CFG_SETUP_ADDR), LINUX_FW_SETUP_ADDR);
     cr_assert_eq(fw_cfg_read32(m, FW_CFG_SETUP_SIZE), 1024);

@@ -195,7 +195,7 @@ TestSuite(gdb_packets, .init = setup, .fini = teardown);
 Test(gdb_packets, registers)
 {
     m->cpu.regs[R_EAX] = 0x12345678;
-    m->cpu.eip = 0xabcd;
+    m->cpu.rip = 0xabcd;
     cr_assert_str_eq(ask("p0"), "78563412");
     cr_assert_str_eq(ask("p8"), "cdab0000");
     cr_assert_str_eq(ask("P1=efbeadde"), "OK");
@@ -221,7 +221,7 @@ Test(gdb_packets, registers)
         snprintf(gpkt + 1 + 8 * i, 9, "%02x000000", i + 1);
     cr_assert_str_eq(ask(gpkt), "OK");
     cr_assert_eq(m->cpu.regs[R_EDI], 8u);
-    cr_assert_eq(m->cpu.eip, 9u);
+    cr_assert_eq(m->cpu.rip, 9u);
     cr_assert_str_eq(ask("G1234"), "E01");
 }
 
@@ -281,14 +281,14 @@ Test(gdb_packets, breakpoint_stops_the_cpu_before_the_instruction)
 {
     cr_assert_str_eq(ask("Z0,f003b,1"), "OK");
     cr_assert_eq(cpu_exec(&m->cpu, 1000), CPU_EXIT_REQUEST);
-    cr_assert_eq(m->cpu.seg[SEG_CS].base + m->cpu.eip, 0xf003bu);
+    cr_assert_eq(m->cpu.seg[SEG_CS].base + m->cpu.rip, 0xf003bu);
     cr_assert_eq(g.stop_reason, GDB_STOP_BREAK);
     cr_assert_str_eq(ask("?"), "T05hwbreak:;thread:01;");
     /* resuming there runs it, and the loop comes back to it */
     uint64_t before = m->cpu.icount;
     cr_assert_not(gdbstub_handle_packet(&g, "c", 1, reply, sizeof(reply)));
     cr_assert_eq(cpu_exec(&m->cpu, 1000), CPU_EXIT_REQUEST);
-    cr_assert_eq(m->cpu.seg[SEG_CS].base + m->cpu.eip, 0xf003bu);
+    cr_assert_eq(m->cpu.seg[SEG_CS].base + m->cpu.rip, 0xf003bu);
     cr_assert_eq(m->cpu.icount - before, 4, "one pass of the 4-instruction loop");
 }
 

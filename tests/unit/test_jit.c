@@ -42,7 +42,7 @@ static void flat_at(struct support_cpu *m, const uint8_t *code, size_t n, uint32
 {
     support_cpu_flat32(m);
     support_cpu_load(m, at, code, n);
-    m->cpu->eip = at;
+    m->cpu->rip = at;
     m->cpu->regs[R_ESP] = 0x80000;
 }
 
@@ -188,8 +188,8 @@ static void compare(struct support_cpu *a, struct support_cpu *b, int prog, int 
     struct cpu *x = a->cpu, *y = b->cpu;
     cr_assert_eq(x->icount, y->icount, "program %d step %d: icount %llu vs %llu", prog, step,
                  (unsigned long long)x->icount, (unsigned long long)y->icount);
-    cr_assert_eq(x->eip, y->eip, "program %d step %d: EIP %#x vs %#x", prog, step,
-                 (unsigned)x->eip, (unsigned)y->eip);
+    cr_assert_eq(x->rip, y->rip, "program %d step %d: EIP %#x vs %#x", prog, step,
+                 (unsigned)x->rip, (unsigned)y->rip);
     for (int r = 0; r < 8; r++)
         cr_assert_eq(x->regs[r], y->regs[r], "program %d step %d: reg %d %#x vs %#x", prog, step, r,
                      (unsigned)x->regs[r], (unsigned)y->regs[r]);
@@ -228,7 +228,7 @@ Test(jit, random_streams_in_lockstep)
             if (ea == CPU_EXIT_HALT)
                 break;
         }
-        cr_assert(a->cpu->halted, "program %d did not reach its HLT (EIP %#x, length %zu, icount %llu)", prog, (unsigned)a->cpu->eip, p.n, (unsigned long long)a->cpu->icount);
+        cr_assert(a->cpu->halted, "program %d did not reach its HLT (EIP %#x, length %zu, icount %llu)", prog, (unsigned)a->cpu->rip, p.n, (unsigned long long)a->cpu->icount);
         const struct jit_stats *s = jit_get_stats(b->cpu);
         helper += s->helper_calls;
         indirect += s->indirect_hits;
@@ -281,12 +281,12 @@ static void run_asm(const char *name, bool jit, struct ports *r, uint64_t *icoun
     r->cpu = m->cpu;
     cr_assert_eq(io_register(m->io, 0xf0, 8, port_read, port_write, r), 0);
     support_cpu_load(m, LOAD_AT, buf, n);
-    m->cpu->eip = LOAD_AT;
+    m->cpu->rip = LOAD_AT;
     m->cpu->regs[R_ESP] = 0x7000;
     for (int i = 0; i < 100 && !r->done; i++)
         if (cpu_exec(m->cpu, 100000) != CPU_EXIT_BUDGET && !r->done)
             break;
-    cr_assert(r->done, "%s did not finish (EIP %#x)", name, (unsigned)m->cpu->eip);
+    cr_assert(r->done, "%s did not finish (EIP %#x)", name, (unsigned)m->cpu->rip);
     *icount = m->cpu->icount;
     const struct jit_stats *s = jit_get_stats(m->cpu);
     *blocks = s ? s->blocks_translated : 0;
@@ -577,10 +577,10 @@ Test(jit, interrupt_raised_mid_block_is_taken_at_the_next_boundary)
         support_cpu_load(m, 0x600, handler, sizeof(handler));
         phys_write16(m->mem, 0x20 * 4, 0x0600);
         phys_write16(m->mem, 0x20 * 4 + 2, 0);
-        m->cpu->eip = 0x7c00;
+        m->cpu->rip = 0x7c00;
         /* run it twice so the second run is compiled */
         for (int pass = 0; pass < 2; pass++) {
-            m->cpu->eip = 0x7c00;
+            m->cpu->rip = 0x7c00;
             m->cpu->halted = false;
             phys_write16(m->mem, 0x700, 0xffff);
             cr_assert_eq(cpu_exec(m->cpu, 1000), CPU_EXIT_HALT);

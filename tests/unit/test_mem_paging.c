@@ -427,7 +427,7 @@ Test(mem_paging, alignment_check)
 {
     phys_write32(pm, 0x1000, 0x12345678);
     cpu->cr0 = CR0_PE | CR0_AM;
-    cpu->eflags = EFLAGS_FIXED1 | EFLAGS_AC;
+    cpu->rflags = EFLAGS_FIXED1 | EFLAGS_AC;
     cpu->cpl = 3;
     /* Fill the TLB first so the check is on the fast path too. */
     cr_assert_eq(mmu_read32(cpu, 0x1000), 0x12345678);
@@ -446,9 +446,9 @@ Test(mem_paging, alignment_check)
     cpu->cpl = 0;
     MT_ASSERT_OK(cpu, mmu_read32(cpu, 0x1001));
     cpu->cpl = 3;
-    cpu->eflags = EFLAGS_FIXED1;
+    cpu->rflags = EFLAGS_FIXED1;
     MT_ASSERT_OK(cpu, mmu_read32(cpu, 0x1001));
-    cpu->eflags = EFLAGS_FIXED1 | EFLAGS_AC;
+    cpu->rflags = EFLAGS_FIXED1 | EFLAGS_AC;
     cpu->cr0 = CR0_PE;
     MT_ASSERT_OK(cpu, mmu_write32(cpu, 0x1001, 0xaabbccdd));
     cr_assert_eq(phys_read32(pm, 0x1001), 0xaabbccdd);

@@ -41,7 +41,7 @@ Test(mem_smc, patch_through_alias_mapping)
     cpu->cr3 = 0x10000;
     cpu->cr0 |= CR0_PG | CR0_PE;
     tlb_flush_all(cpu);
-    cpu->eip = 0x1000;
+    cpu->rip = 0x1000;
     cpu->regs[R_ESP] = 0x80000;
     cr_assert_eq(support_cpu_run(m, 1000), CPU_EXIT_HALT);
     cr_assert_eq(cpu->regs[R_EAX], 42, "eax = %u: stale code ran", cpu->regs[R_EAX]);
@@ -61,19 +61,19 @@ Test(mem_smc, code_patched_by_dma)
     };
     support_cpu_load(m, 0x5000, code, sizeof(code));
     struct cpu *cpu = m->cpu;
-    cpu->eip = 0x5000;
+    cpu->rip = 0x5000;
     cr_assert_eq(support_cpu_run(m, 100), CPU_EXIT_HALT);
     cr_assert_eq(cpu->regs[R_EAX], 1);
     /* A device overwrites the immediate; the cached block must not run again. */
     static const uint8_t seven = 7;
     cr_assert_eq(dma_write(m->mem, 0x5001, &seven, 1), 1);
-    cpu->eip = 0x5000;
+    cpu->rip = 0x5000;
     cpu->halted = false;
     cr_assert_eq(support_cpu_run(m, 100), CPU_EXIT_HALT);
     cr_assert_eq(cpu->regs[R_EAX], 7, "eax = %u: stale translated code", cpu->regs[R_EAX]);
     /* And once more through a plain physical write (loader, debugger). */
     phys_write8(m->mem, 0x5001, 9);
-    cpu->eip = 0x5000;
+    cpu->rip = 0x5000;
     cpu->halted = false;
     cr_assert_eq(support_cpu_run(m, 100), CPU_EXIT_HALT);
     cr_assert_eq(cpu->regs[R_EAX], 9);

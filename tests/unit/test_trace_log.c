@@ -146,7 +146,7 @@ static char *run_in_ram(const struct listing *l, uint32_t log_mask, bool one_ins
     fclose(img);
     support_cpu_load(s, ROM_BASE, rom, sizeof(rom));
     seg_load_real(s->cpu, SEG_CS, 0xF000);
-    s->cpu->eip = listing_label(l, "start16");
+    s->cpu->rip = listing_label(l, "start16");
 
     char *text = NULL;
     size_t size = 0;
@@ -353,7 +353,7 @@ Test(trace, int_lines)
     /* at 0x1000: int 0x21; xor bx,bx; div bx */
     const uint8_t prog[] = { 0xcd, 0x21, 0x31, 0xdb, 0xf7, 0xf3 };
     support_cpu_load(s, 0x1000, prog, sizeof(prog));
-    s->cpu->eip = 0x1000;
+    s->cpu->rip = 0x1000;
     s->cpu->regs[R_EAX] = 0x1234;
 
     char *text = NULL;
@@ -390,7 +390,7 @@ Test(trace, unimp_undefined_opcode)
     support_cpu_load(s, 0x300, handler, sizeof(handler));
     const uint8_t prog[] = { 0x0f, 0x0b, 0x0f, 0x38, 0x00, 0xc0 };   /* ud2 ; pshufb */
     support_cpu_load(s, 0x1000, prog, sizeof(prog));
-    s->cpu->eip = 0x1000;
+    s->cpu->rip = 0x1000;
 
     char *text = NULL;
     size_t size = 0;
@@ -400,7 +400,7 @@ Test(trace, unimp_undefined_opcode)
     trace_attach(&t, s->cpu);
     cr_assert_eq(support_cpu_run(s, 1000), CPU_EXIT_HALT);   /* UD2 -> handler HLT */
     s->cpu->halted = false;
-    s->cpu->eip = 0x1002;
+    s->cpu->rip = 0x1002;
     cr_assert_eq(support_cpu_run(s, 1000), CPU_EXIT_HALT);   /* 0F 38 -> handler HLT */
     trace_close(&t);
     fclose(out);
@@ -420,7 +420,7 @@ Test(trace, unimp_unassigned_port)
     /* in al,0x99 ; out 0x99,al ; in al,0x98 ; hlt */
     const uint8_t prog[] = { 0xe4, 0x99, 0xe6, 0x99, 0xe4, 0x98, 0xf4 };
     support_cpu_load(s, 0x1000, prog, sizeof(prog));
-    s->cpu->eip = 0x1000;
+    s->cpu->rip = 0x1000;
 
     char *text = NULL;
     size_t size = 0;
@@ -449,7 +449,7 @@ Test(trace, guest_errors_triple_fault)
     s->cpu->idtr.limit = 0;
     const uint8_t prog[] = { 0x0f, 0x0b };   /* ud2 */
     support_cpu_load(s, 0x1000, prog, sizeof(prog));
-    s->cpu->eip = 0x1000;
+    s->cpu->rip = 0x1000;
 
     char *text = NULL;
     size_t size = 0;
@@ -473,7 +473,7 @@ Test(trace, cpu_dump_format)
     struct support_cpu *s = support_cpu_create(1u << 20);
     cr_assert(s);
     s->cpu->regs[R_EAX] = 0xdeadbeef;
-    s->cpu->eip = 0x1234;
+    s->cpu->rip = 0x1234;
     cpu_set_eflags(s->cpu, 0x2 | EFLAGS_ZF | EFLAGS_CF | EFLAGS_DF);
     char *text = NULL;
     size_t size = 0;
