@@ -14,17 +14,23 @@
 
 void tlb_invalidate(struct tlb *tlb)
 {
-    memset(tlb->e, 0, sizeof(tlb->e));
+    memset(tlb->e, 0, sizeof(tlb->e));      /* page[] means nothing without a tag */
     tlb->has_large = 0;
+}
+
+/* The linear page a slot holds (all its nonzero tags name the same one). */
+static inline uint64_t slot_page(const struct tlb_entry *e)
+{
+    return (e->tag[TLB_READ] | e->tag[TLB_WRITE] | e->tag[TLB_EXEC]) & TLB_PAGE_MASK;
 }
 
 void tlb_slow_down_writes(struct tlb *tlb, uint64_t paddr_page)
 {
     for (int p = 0; p < TLB_PRIVS; p++)
         for (unsigned i = 0; i < TLB_SIZE; i++) {
-            struct tlb_entry *e = &tlb->e[p][TLB_WRITE][i];
-            if ((e->tag & TLB_VALID) && e->paddr == paddr_page)
-                e->tag |= TLB_SLOW;
+            struct tlb_entry *e = &tlb->e[p][i];
+            if ((e->tag[TLB_WRITE] & TLB_VALID) && tlb->page[p][i].paddr == paddr_page)
+                e->tag[TLB_WRITE] |= TLB_SLOW;
         }
 }
 
@@ -42,13 +48,11 @@ void tlb_flush_all(struct cpu *cpu)
 
 void tlb_flush_nonglobal(struct cpu *cpu)
 {
+    struct tlb *tlb = &cpu->tlb;
     for (int p = 0; p < TLB_PRIVS; p++)
-        for (int k = 0; k < TLB_KINDS; k++)
-            for (unsigned i = 0; i < TLB_SIZE; i++) {
-                struct tlb_entry *e = &cpu->tlb.e[p][k][i];
-                if (!(e->flags & TLBF_GLOBAL))
-                    e->tag = 0;
-            }
+        for (unsigned i = 0; i < TLB_SIZE; i++)
+            if (!(tlb->page[p][i].flags & TLBF_GLOBAL))
+                memset(&tlb->e[p][i], 0, sizeof(tlb->e[p][i]));
 }
 
 void tlb_flush_page(struct cpu *cpu, uint64_t lin)
@@ -60,14 +64,12 @@ void tlb_flush_page(struct cpu *cpu, uint64_t lin)
         tlb_invalidate(tlb);
         return;
     }
-    uint64_t page = lin & TLB_PAGE_MASK;
-    unsigned idx = (lin >> 12) & (TLB_SIZE - 1);
-    for (int p = 0; p < TLB_PRIVS; p++)
-        for (int k = 0; k < TLB_KINDS; k++) {
-            struct tlb_entry *e = &tlb->e[p][k][idx];
-            if ((e->tag & TLB_PAGE_MASK) == page)
-                e->tag = 0;
-        }
+    unsigned idx = tlb_index(lin);
+    for (int p = 0; p < TLB_PRIVS; p++) {
+        struct tlb_entry *e = &tlb->e[p][idx];
+        if (slot_page(e) == (lin & TLB_PAGE_MASK))
+            memset(e, 0, sizeof(*e));
+    }
 }
 
 /* Grow the linear range that covers every large page in the TLB. */
@@ -92,13 +94,17 @@ static const enum walk_access walk_kind[TLB_KINDS] = {
     [TLB_READ] = WALK_READ, [TLB_WRITE] = WALK_WRITE, [TLB_EXEC] = WALK_EXEC,
 };
 
-/* Fill one entry for the 4 KiB linear page of lin from a physical page. */
+/* Fill the tag of one kind for the 4 KiB linear page of lin from a
+ * physical page (tlb.h says what happens to the slot's other tags). */
 static struct tlb_entry *tlb_set(struct cpu *cpu, uint64_t lin, int priv, int kind,
                                  uint64_t paddr_page, bool global)
 {
     struct phys_mem *pm = cpu->mem;
-    struct tlb_entry *e = &cpu->tlb.e[priv][kind][(lin >> 12) & (TLB_SIZE - 1)];
+    unsigned idx = tlb_index(lin);
+    struct tlb_entry *e = &cpu->tlb.e[priv][idx];
+    struct tlb_page *pg = &cpu->tlb.page[priv][idx];
     uint64_t page = lin & TLB_PAGE_MASK;
+    uint32_t flags = global ? TLBF_GLOBAL : 0;
     struct phys_target t;
 
     phys_resolve(pm, paddr_page, kind == TLB_WRITE, &t);
@@ -109,23 +115,34 @@ static struct tlb_entry *tlb_set(struct cpu *cpu, uint64_t lin, int priv, int ki
     if (fast && kind != TLB_EXEC && cpu->tlb.force_slow)
         fast = false;     /* debugger watchpoints are checked on the slow path */
 
-    e->tag = page | TLB_VALID | (fast ? 0 : TLB_SLOW);
-    e->flags = global ? TLBF_GLOBAL : 0;
-    e->paddr = paddr_page;
-    e->addend = fast ? (uintptr_t)t.host - (uintptr_t)page : 0;
+    bool same = (e->tag[TLB_READ] | e->tag[TLB_WRITE] | e->tag[TLB_EXEC]) != 0 &&
+                slot_page(e) == page && pg->paddr == paddr_page && pg->flags == flags;
+    if (!same)
+        memset(e, 0, sizeof(*e));
+    e->tag[kind] = page | TLB_VALID | (fast ? 0 : TLB_SLOW);
+    if (fast) {
+        uint64_t addend = (uint64_t)(uintptr_t)t.host - page;
+        if (addend != e->addend)
+            for (int k = 0; k < TLB_KINDS; k++)
+                if (k != kind && e->tag[k])
+                    e->tag[k] |= TLB_SLOW;  /* another host page: one addend serves all */
+        e->addend = addend;
+    }
+    pg->paddr = paddr_page;
+    pg->flags = flags;
     return e;
 }
 
 /*
- * The TLB entry for lin (page-aligned tag) for this kind and privilege,
+ * The TLB slot for lin with a valid tag for this kind and privilege,
  * walking the page tables on a miss. user_access selects the U/S rules and
  * the U bit of the error code. Raises #PF and does not return on a fault.
  */
 static struct tlb_entry *tlb_get(struct cpu *cpu, uint64_t lin, int kind, bool user_access)
 {
     int priv = user_access ? TLB_USER : TLB_SUPER;
-    struct tlb_entry *e = &cpu->tlb.e[priv][kind][(lin >> 12) & (TLB_SIZE - 1)];
-    if ((e->tag & ~(uint64_t)TLB_SLOW) == ((lin & TLB_PAGE_MASK) | TLB_VALID))
+    struct tlb_entry *e = &cpu->tlb.e[priv][tlb_index(lin)];
+    if ((e->tag[kind] & ~(uint64_t)TLB_SLOW) == ((lin & TLB_PAGE_MASK) | TLB_VALID))
         return e;
 
     phys_register_tlb(cpu->mem, &cpu->tlb);
@@ -152,6 +169,20 @@ static struct tlb_entry *tlb_get(struct cpu *cpu, uint64_t lin, int kind, bool u
     return tlb_set(cpu, lin, priv, kind, paddr_page, global);
 }
 
+/* One kind's translation, copied out of its slot (a later fill may reuse
+ * the slot, e.g. for the second page of a crossing access). */
+struct xlat {
+    uint64_t tag, addend, paddr;
+    uint32_t flags;
+};
+
+static struct xlat xlat_get(struct cpu *cpu, uint64_t lin, int kind, bool user_access)
+{
+    const struct tlb_entry *e = tlb_get(cpu, lin, kind, user_access);
+    const struct tlb_page *pg = &cpu->tlb.page[user_access ? TLB_USER : TLB_SUPER][tlb_index(lin)];
+    return (struct xlat){ e->tag[kind], e->addend, pg->paddr, pg->flags };
+}
+
 /* --- slow-path accesses --------------------------------------------------- */
 
 static bool user_access(const struct cpu *cpu, unsigned flags)
@@ -167,24 +198,24 @@ static void check_alignment(struct cpu *cpu, uint64_t lin, unsigned size, unsign
         cpu_raise(cpu, EXC_AC, true, 0);
 }
 
-static uint64_t read_via(struct cpu *cpu, const struct tlb_entry *e, uint64_t lin, unsigned size)
+static uint64_t read_via(struct cpu *cpu, const struct xlat *x, uint64_t lin, unsigned size)
 {
-    if (!(e->tag & TLB_SLOW)) {
+    if (!(x->tag & TLB_SLOW)) {
         uint64_t v = 0;
-        memcpy(&v, (const uint8_t *)((uintptr_t)lin + e->addend), size);
+        memcpy(&v, (const uint8_t *)(uintptr_t)(lin + x->addend), size);
         return v;
     }
-    return phys_read_n(cpu->mem, e->paddr | (lin & 0xfff), size);
+    return phys_read_n(cpu->mem, x->paddr | (lin & 0xfff), size);
 }
 
-static void write_via(struct cpu *cpu, const struct tlb_entry *e, uint64_t lin,
+static void write_via(struct cpu *cpu, const struct xlat *x, uint64_t lin,
                       uint64_t v, unsigned size)
 {
-    if (!(e->tag & TLB_SLOW)) {
-        memcpy((uint8_t *)((uintptr_t)lin + e->addend), &v, size);
+    if (!(x->tag & TLB_SLOW)) {
+        memcpy((uint8_t *)(uintptr_t)(lin + x->addend), &v, size);
         return;
     }
-    phys_write_n(cpu->mem, e->paddr | (lin & 0xfff), v, size);
+    phys_write_n(cpu->mem, x->paddr | (lin & 0xfff), v, size);
 }
 
 uint64_t mmu_read_slow(struct cpu *cpu, uint64_t lin, unsigned size, unsigned flags)
@@ -194,17 +225,19 @@ uint64_t mmu_read_slow(struct cpu *cpu, uint64_t lin, unsigned size, unsigned fl
     check_alignment(cpu, lin, size, flags);
     bool user = user_access(cpu, flags);
     unsigned first = 0x1000 - (lin & 0xfff);
-    if (first >= size)
-        return read_via(cpu, tlb_get(cpu, lin, TLB_READ, user), lin, size);
+    if (first >= size) {
+        struct xlat x = xlat_get(cpu, lin, TLB_READ, user);
+        return read_via(cpu, &x, lin, size);
+    }
 
     /* Crosses a page: translate both before reading either (both may fault). */
     uint64_t lin2 = linear_addr(cpu, lin, first);
-    struct tlb_entry e1 = *tlb_get(cpu, lin, TLB_READ, user);
-    struct tlb_entry e2 = *tlb_get(cpu, lin2, TLB_READ, user);
+    struct xlat x1 = xlat_get(cpu, lin, TLB_READ, user);
+    struct xlat x2 = xlat_get(cpu, lin2, TLB_READ, user);
     uint64_t v = 0;
     for (unsigned i = 0; i < size; i++) {
         uint64_t a = linear_addr(cpu, lin, i);
-        v |= read_via(cpu, i < first ? &e1 : &e2, a, 1) << (8 * i);
+        v |= read_via(cpu, i < first ? &x1 : &x2, a, 1) << (8 * i);
     }
     return v;
 }
@@ -217,27 +250,29 @@ void mmu_write_slow(struct cpu *cpu, uint64_t lin, uint64_t v, unsigned size, un
     bool user = user_access(cpu, flags);
     unsigned first = 0x1000 - (lin & 0xfff);
     if (first >= size) {
-        struct tlb_entry *e = tlb_get(cpu, lin, TLB_WRITE, user);
-        write_via(cpu, e, lin, v, size);
+        int priv = user ? TLB_USER : TLB_SUPER;
+        struct xlat x = xlat_get(cpu, lin, TLB_WRITE, user);
+        write_via(cpu, &x, lin, v, size);
         /* A page that was slow only because it held code is plain RAM again
          * once the write cleared its mark: let the next writes go fast (if
          * the code-write hook did not flush this entry meanwhile). */
-        if ((e->tag & TLB_SLOW) && e->tag == ((lin & TLB_PAGE_MASK) | TLB_VALID | TLB_SLOW))
-            tlb_set(cpu, lin, user ? TLB_USER : TLB_SUPER, TLB_WRITE, e->paddr,
-                    e->flags & TLBF_GLOBAL);
+        const struct tlb_entry *e = &cpu->tlb.e[priv][tlb_index(lin)];
+        if ((x.tag & TLB_SLOW) && e->tag[TLB_WRITE] == ((lin & TLB_PAGE_MASK) | TLB_VALID | TLB_SLOW))
+            tlb_set(cpu, lin, priv, TLB_WRITE, x.paddr, x.flags & TLBF_GLOBAL);
         return;
     }
     /* Both pages must be writable before the first byte is stored. */
     uint64_t lin2 = linear_addr(cpu, lin, first);
-    struct tlb_entry e1 = *tlb_get(cpu, lin, TLB_WRITE, user);
-    struct tlb_entry e2 = *tlb_get(cpu, lin2, TLB_WRITE, user);
+    struct xlat x1 = xlat_get(cpu, lin, TLB_WRITE, user);
+    struct xlat x2 = xlat_get(cpu, lin2, TLB_WRITE, user);
     for (unsigned i = 0; i < size; i++)
-        write_via(cpu, i < first ? &e1 : &e2, linear_addr(cpu, lin, i), (v >> (8 * i)) & 0xff, 1);
+        write_via(cpu, i < first ? &x1 : &x2, linear_addr(cpu, lin, i), (v >> (8 * i)) & 0xff, 1);
 }
 
 uint8_t mmu_fetch_slow(struct cpu *cpu, uint64_t lin)
 {
-    return (uint8_t)read_via(cpu, tlb_get(cpu, lin, TLB_EXEC, cpu->cpl == 3), lin, 1);
+    struct xlat x = xlat_get(cpu, lin, TLB_EXEC, cpu->cpl == 3);
+    return (uint8_t)read_via(cpu, &x, lin, 1);
 }
 
 static void probe(struct cpu *cpu, uint64_t lin, uint32_t len, int kind)
@@ -267,8 +302,7 @@ void mmu_probe_read(struct cpu *cpu, uint64_t lin, uint32_t len)
 
 uint64_t mmu_translate_exec_slow(struct cpu *cpu, uint64_t lin)
 {
-    const struct tlb_entry *e = tlb_get(cpu, lin, TLB_EXEC, cpu->cpl == 3);
-    return e->paddr | (lin & 0xfff);
+    return xlat_get(cpu, lin, TLB_EXEC, cpu->cpl == 3).paddr | (lin & 0xfff);
 }
 
 int64_t mmu_translate_debug(struct cpu *cpu, uint64_t lin)

@@ -49,9 +49,9 @@ uint8_t mmu_fetch_slow(struct cpu *cpu, uint64_t lin);
 static inline uint8_t *mmu_fast_host(struct cpu *cpu, uint64_t lin, unsigned size,
                                      int priv, int kind)
 {
-    const struct tlb_entry *e = &cpu->tlb.e[priv][kind][(lin >> 12) & (TLB_SIZE - 1)];
-    if (MMU_LIKELY(e->tag == ((lin & TLB_PAGE_MASK) | TLB_VALID) && (lin & 0xfffu) <= 0x1000u - size))
-        return (uint8_t *)((uintptr_t)lin + e->addend);
+    const struct tlb_entry *e = &cpu->tlb.e[priv][tlb_index(lin)];
+    if (MMU_LIKELY(e->tag[kind] == ((lin & TLB_PAGE_MASK) | TLB_VALID) && (lin & 0xfffu) <= 0x1000u - size))
+        return (uint8_t *)(uintptr_t)(lin + e->addend);
     return NULL;
 }
 
@@ -136,19 +136,23 @@ void mmu_probe_read(struct cpu *cpu, uint64_t lin, uint32_t len);
 uint64_t mmu_translate_exec_slow(struct cpu *cpu, uint64_t lin);
 static inline uint64_t mmu_translate_exec(struct cpu *cpu, uint64_t lin)
 {
-    const struct tlb_entry *e = &cpu->tlb.e[mmu_priv(cpu)][TLB_EXEC][(lin >> 12) & (TLB_SIZE - 1)];
-    if (MMU_LIKELY((e->tag & ~(uint64_t)TLB_SLOW) == ((lin & TLB_PAGE_MASK) | TLB_VALID)))
-        return e->paddr | (lin & 0xfffu);
+    int priv = mmu_priv(cpu);
+    unsigned i = tlb_index(lin);
+    const struct tlb_entry *e = &cpu->tlb.e[priv][i];
+    if (MMU_LIKELY((e->tag[TLB_EXEC] & ~(uint64_t)TLB_SLOW) == ((lin & TLB_PAGE_MASK) | TLB_VALID)))
+        return cpu->tlb.page[priv][i].paddr | (lin & 0xfffu);
     return mmu_translate_exec_slow(cpu, lin);
 }
 /* The exec-TLB hit of mmu_translate_exec alone: true and *phys when lin hits,
  * false (no walk, no fault) otherwise. Block chaining uses it to check that
  * a successor block is still what CS:EIP translates to. */
-static inline bool mmu_exec_probe(const struct cpu *cpu, uint32_t lin, uint64_t *phys)
+static inline bool mmu_exec_probe(const struct cpu *cpu, uint64_t lin, uint64_t *phys)
 {
-    const struct tlb_entry *e = &cpu->tlb.e[mmu_priv(cpu)][TLB_EXEC][(lin >> 12) & (TLB_SIZE - 1)];
-    if (MMU_LIKELY((e->tag & ~TLB_SLOW) == ((lin & ~0xfffu) | TLB_VALID))) {
-        *phys = e->paddr | (lin & 0xfffu);
+    int priv = mmu_priv(cpu);
+    unsigned i = tlb_index(lin);
+    const struct tlb_entry *e = &cpu->tlb.e[priv][i];
+    if (MMU_LIKELY((e->tag[TLB_EXEC] & ~(uint64_t)TLB_SLOW) == ((lin & TLB_PAGE_MASK) | TLB_VALID))) {
+        *phys = cpu->tlb.page[priv][i].paddr | (lin & 0xfffu);
         return true;
     }
     return false;

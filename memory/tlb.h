@@ -2,16 +2,28 @@
  * tlb.h - the softMMU translation cache embedded in struct cpu.
  * Owned by memory/ (see mmu.h for how it is used).
  *
- * One direct-mapped table per privilege (supervisor, user) and access kind
- * (read, write, execute), indexed by the low bits of the linear page number.
- * An entry whose tag equals the 4 KiB-aligned linear page | TLB_VALID is a
- * fast hit: the host address is lin + addend. Entries for pages that need the
- * slow path (MMIO, ROM writes, code pages, unassigned) also set TLB_SLOW, so
- * the fast compare misses while the slow path can still reuse the
- * translation (paddr) without a page walk.
+ * One direct-mapped table per privilege (supervisor, user), indexed by the
+ * low bits of the linear page number (tlb_index). A slot is one 32-byte
+ * struct tlb_entry for one linear page: a tag per access kind (read, write,
+ * execute) and the addend the kinds share. That is the layout translated
+ * code indexes: &cpu->tlb.e[priv][tlb_index(lin)], the tag of a kind at
+ * offset 8 * kind, the addend at 24 (the idea of QEMU's CPUTLBEntry).
  *
- * The write table is only filled by a write walk, which sets the Dirty bit:
- * so a page that is not dirty yet always misses for writes.
+ * A kind's tag equal to the 4 KiB-aligned linear page | TLB_VALID is a fast
+ * hit: the host address is lin + addend. Kinds that need the slow path
+ * (MMIO, ROM writes, code pages, unassigned, debugger watchpoints) also set
+ * TLB_SLOW, so the fast compare misses while the slow path can still reuse
+ * the translation (page[][].paddr) without a page walk. A tag of 0 misses.
+ *
+ * Filling one kind of a slot for another linear page (or another physical
+ * page, or another G bit) clears the other kinds' tags; filling it for the
+ * same page keeps them. When the new kind's host address differs from the
+ * one the other fast tags use (PAM: reads from ROM, writes to RAM), those
+ * tags turn slow, so one addend always serves every fast tag.
+ *
+ * The write tag is only filled by a write walk, which sets the Dirty bit:
+ * so a page that is not dirty yet always misses for writes. A write walk
+ * also fills the read tag (it proved the page readable and set A/D).
  */
 #ifndef SOFTVM_MEMORY_TLB_H
 #define SOFTVM_MEMORY_TLB_H
@@ -33,15 +45,25 @@
 enum { TLB_READ, TLB_WRITE, TLB_EXEC, TLB_KINDS };
 enum { TLB_SUPER, TLB_USER, TLB_PRIVS };
 
+/* What translated code looks at: 32 bytes, one linear page. */
 struct tlb_entry {
-    uint64_t tag;       /* linear page | TLB_VALID [| TLB_SLOW], or 0 */
-    uint32_t flags;     /* TLBF_* */
-    uintptr_t addend;   /* host pointer = linear address + addend (fast entries) */
-    uint64_t paddr;     /* physical page address (A20 applied) */
+    uint64_t tag[TLB_KINDS];    /* per kind: linear page | TLB_VALID [| TLB_SLOW], or 0 */
+    uint64_t addend;            /* host address = linear address + addend (fast tags) */
+};
+_Static_assert(sizeof(struct tlb_entry) == 32, "translated code indexes 32-byte TLB entries");
+
+/* The rest of a slot, which only the slow path reads; meaningful while one
+ * of the slot's tags is nonzero. */
+struct tlb_page {
+    uint64_t paddr;             /* physical page address (A20 applied) */
+    uint32_t flags;             /* TLBF_* */
 };
 
+static inline unsigned tlb_index(uint64_t lin) { return (unsigned)(lin >> 12) & (TLB_SIZE - 1); }
+
 struct tlb {
-    struct tlb_entry e[TLB_PRIVS][TLB_KINDS][TLB_SIZE];
+    struct tlb_entry e[TLB_PRIVS][TLB_SIZE];
+    struct tlb_page page[TLB_PRIVS][TLB_SIZE];
     /* Linear range covering every large (2/4 MiB) page entered since the last
      * full flush: INVLPG inside it must flush everything (SDM 4.10.4.1). */
     uint64_t large_base, large_mask;

@@ -458,13 +458,13 @@ static void exit_to(struct state *s, uint32_t eip);
 /* --- memory operands: segment checks and the TLB inline ------------------------- */
 
 /* The softMMU TLB as emitted code indexes it (memory/tlb.h). */
-#define TLB_TAG_OFF(priv, kind) OFF(tlb.e[priv][kind][0].tag)
-#define TLB_TAG_SIZE SZ(tlb.e[0][0][0].tag)
-#define TLB_ADDEND_OFF(priv, kind) OFF(tlb.e[priv][kind][0].addend)
-#define TLB_ENTRY_SIZE ((int)sizeof(struct tlb_entry))
-#define TLB_PADDR_OFF(priv, kind) OFF(tlb.e[priv][kind][0].paddr)
-_Static_assert(sizeof(struct tlb_entry) == 24 || sizeof(struct tlb_entry) == 32,
-               "the emitted TLB index scales by 24 or 32");
+#define TLB_TAG_OFF(priv, kind) OFF(tlb.e[priv][0].tag[kind])
+#define TLB_TAG_SIZE SZ(tlb.e[0][0].tag[0])
+#define TLB_ADDEND_OFF(priv, kind) OFF(tlb.e[priv][0].addend)
+_Static_assert(sizeof(struct tlb_entry) == 32, "the emitted TLB index scales by 32");
+/* The physical page of a slot, in the parallel array (16 bytes a slot). */
+#define TLB_PAGE_PADDR_OFF(priv) OFF(tlb.page[priv][0].paddr)
+_Static_assert(sizeof(struct tlb_page) == 16, "the emitted page[] index scales by 16");
 _Static_assert(sizeof(((struct tlb_entry *)0)->addend) == 8, "64-bit addend");
 
 /* rel32 branches to a slow path, patched when it is placed */
@@ -539,12 +539,7 @@ static void emit_host_addr(struct state *s, int seg, int size, bool write, struc
     x86_mov_rr(e, 4, X86_RDX, X86_RAX);
     x86_shift_ri(e, X86_SHR, 4, X86_RDX, 12);
     x86_alu_ri(e, X86_AND, 4, X86_RDX, TLB_SIZE - 1);
-    if (TLB_ENTRY_SIZE == 24) {
-        x86_lea(e, 4, X86_RDX, x86_mem_sib(X86_RDX, X86_RDX, 2, 0));
-        x86_shift_ri(e, X86_SHL, 4, X86_RDX, 3);
-    } else {
-        x86_shift_ri(e, X86_SHL, 4, X86_RDX, 5);
-    }
+    x86_shift_ri(e, X86_SHL, 4, X86_RDX, 5);     /* * sizeof(struct tlb_entry) */
     x86_mov_rr(e, 4, X86_RCX, X86_RAX);
     x86_alu_ri(e, X86_AND, 4, X86_RCX, -4096);
     x86_alu_ri(e, X86_OR, 4, X86_RCX, TLB_VALID);
@@ -577,12 +572,7 @@ static void emit_indirect(struct state *s)
     x86_mov_rr(e, 4, X86_RDX, X86_RAX);
     x86_shift_ri(e, X86_SHR, 4, X86_RDX, 12);
     x86_alu_ri(e, X86_AND, 4, X86_RDX, TLB_SIZE - 1);
-    if (TLB_ENTRY_SIZE == 24) {
-        x86_lea(e, 4, X86_RDX, x86_mem_sib(X86_RDX, X86_RDX, 2, 0));
-        x86_shift_ri(e, X86_SHL, 4, X86_RDX, 3);
-    } else {
-        x86_shift_ri(e, X86_SHL, 4, X86_RDX, 5);
-    }
+    x86_shift_ri(e, X86_SHL, 4, X86_RDX, 5);     /* * sizeof(struct tlb_entry) */
     x86_mov_rr(e, 4, X86_RSI, X86_RAX);
     x86_alu_ri(e, X86_AND, 4, X86_RSI, -4096);
     x86_alu_ri(e, X86_OR, 4, X86_RSI, TLB_VALID);
@@ -590,7 +580,8 @@ static void emit_indirect(struct state *s)
     x86_alu_ri(e, X86_AND, 4, X86_RDI, (int32_t)~TLB_SLOW);
     x86_alu_rr(e, X86_CMP, 4, X86_RDI, X86_RSI);
     x86_jcc_rel32(e, X86_CC_NE, c->exit_generic);
-    x86_load(e, 8, X86_RSI, x86_mem_sib(X86_RBX, X86_RDX, 1, TLB_PADDR_OFF(priv, TLB_EXEC)));
+    x86_shift_ri(e, X86_SHR, 4, X86_RDX, 1);     /* * sizeof(struct tlb_page) */
+    x86_load(e, 8, X86_RSI, x86_mem_sib(X86_RBX, X86_RDX, 1, TLB_PAGE_PADDR_OFF(priv)));
     x86_alu_ri(e, X86_AND, 4, X86_RAX, 0xfff);
     x86_alu_rr(e, X86_OR, 8, X86_RSI, X86_RAX);                /* physical */
     x86_mov_rr(e, 8, X86_RDX, X86_RSI);

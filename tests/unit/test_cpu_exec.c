@@ -466,3 +466,67 @@ Test(cpu_exec, enter_o32_on_16bit_stack)
     cr_assert_eq(c->regs[R_ESP], 0x1fff0);
     support_cpu_destroy(m);
 }
+
+/*
+ * The 64-bit register file: a 32-bit result is zero-extended into the
+ * 64-bit register, an 8- or 16-bit result leaves the other bits alone
+ * (SDM Vol. 1 3.4.1.1). Outside long mode the upper halves are never set
+ * by the guest; the test plants them to check the write rules long mode
+ * will rely on.
+ */
+Test(cpu_exec, register_writes_keep_or_zero_the_upper_bits)
+{
+    struct support_cpu *m = support_cpu_create(1 << 20);
+    support_cpu_flat32(m);
+    static const uint8_t code[] = {
+        0x66, 0xb8, 0x34, 0x12,         /* mov ax, 0x1234 */
+        0xb3, 0x56,                     /* mov bl, 0x56 */
+        0xb7, 0x78,                     /* mov bh, 0x78 */
+        0xb9, 0xf0, 0xde, 0xbc, 0x9a,   /* mov ecx, 0x9abcdef0 */
+        0x66, 0x42,                     /* inc dx */
+        0x83, 0xc6, 0x01,               /* add esi, 1 */
+        0xf4,                           /* hlt */
+    };
+    support_cpu_load(m, 0x1000, code, sizeof(code));
+    struct cpu *c = m->cpu;
+    c->rip = 0x1000;
+    c->regs[R_ESP] = 0x8000;
+    c->regs[R_EAX] = 0xaaaaaaaabbbbbbbbull;
+    c->regs[R_EBX] = 0x1111111122222222ull;
+    c->regs[R_ECX] = 0x3333333344444444ull;
+    c->regs[R_EDX] = 0x555555550000ffffull;
+    c->regs[R_ESI] = 0x66666666ffffffffull;
+    cr_assert_eq(support_cpu_run(m, 100), CPU_EXIT_HALT);
+    cr_assert_eq(c->regs[R_EAX], 0xaaaaaaaabbbb1234ull);
+    cr_assert_eq(c->regs[R_EBX], 0x1111111122227856ull);
+    cr_assert_eq(c->regs[R_ECX], 0x000000009abcdef0ull);
+    cr_assert_eq(c->regs[R_EDX], 0x5555555500000000ull);
+    cr_assert_eq(c->regs[R_ESI], 0);
+    cr_assert_eq(c->rip, 0x1000 + sizeof(code));
+    support_cpu_destroy(m);
+}
+
+/* Linear addresses are 32 bits wide outside long mode: base + offset wraps
+ * at 4 GiB (SDM Vol. 3A 3.4.4 "segment base + offset"; a 4 GiB limit
+ * allows any offset). */
+Test(cpu_exec, linear_address_wraps_at_4g)
+{
+    struct support_cpu *m = support_cpu_create(1 << 20);
+    support_cpu_flat32(m);
+    static const uint8_t code[] = {
+        0xa1, 0x10, 0x20, 0x00, 0x00,   /* mov eax, [ds:0x2010] */
+        0xc7, 0x05, 0x14, 0x20, 0x00, 0x00, 0x78, 0x56, 0x34, 0x12,   /* mov dword [0x2014], 0x12345678 */
+        0xf4,
+    };
+    support_cpu_load(m, 0x1000, code, sizeof(code));
+    static const uint8_t marker[] = { 0xef, 0xbe, 0xad, 0xde };
+    support_cpu_load(m, 0x1010, marker, sizeof(marker));
+    struct cpu *c = m->cpu;
+    c->seg[SEG_DS].base = 0xfffff000u;      /* 0xfffff000 + 0x2010 = 0x1'00001010 -> 0x1010 */
+    c->rip = 0x1000;
+    c->regs[R_ESP] = 0x8000;
+    cr_assert_eq(support_cpu_run(m, 100), CPU_EXIT_HALT);
+    cr_assert_eq(c->regs[R_EAX], 0xdeadbeefu);
+    cr_assert_eq(phys_read32(m->mem, 0x1014), 0x12345678u);
+    support_cpu_destroy(m);
+}

@@ -3,6 +3,7 @@
  * MMIO dispatch widths, the A20 gate, i440FX PAM shadowing the way SeaBIOS
  * uses it (src/fw/shadow.c), DMA bounds, phys_ram_ptr and code-page tracking.
  */
+#include <stddef.h>
 #include <string.h>
 #include "mem_harness.h"
 
@@ -276,6 +277,67 @@ Test(mem_phys, pam_shadowing_like_seabios)
     cr_assert_eq(phys_mem_pam(pm, 0xc4000), 0);
 }
 
+/* --- the TLB slot layout (memory/tlb.h) ----------------------------------- */
+
+/* Translated code indexes the entries: a tag per kind at 8 * kind, the
+ * addend at 24, 32 bytes in all. */
+Test(mem_phys, tlb_entry_layout)
+{
+    cr_assert_eq(sizeof(struct tlb_entry), 32);
+    cr_assert_eq(offsetof(struct tlb_entry, tag[TLB_READ]), 0);
+    cr_assert_eq(offsetof(struct tlb_entry, tag[TLB_WRITE]), 8);
+    cr_assert_eq(offsetof(struct tlb_entry, tag[TLB_EXEC]), 16);
+    cr_assert_eq(offsetof(struct tlb_entry, addend), 24);
+    cr_assert_eq(tlb_index(0x12345678u), 0x345u);
+}
+
+/* One slot holds one linear page for all three kinds; another page that
+ * maps to the same slot takes it over. */
+Test(mem_phys, tlb_slot_holds_one_page_for_every_kind)
+{
+    const struct tlb_entry *e = &cpu->tlb.e[TLB_SUPER][5];
+    phys_write32(pm, 0x5010, 0x11223344);
+    mmu_write32(cpu, 0x5030, 0x55667788);
+    cr_assert_eq(mmu_read32(cpu, 0x5010), 0x11223344);
+    cr_assert_eq(mmu_fetch8(cpu, 0x5013), 0x11);
+    cr_assert_eq(e->tag[TLB_READ], 0x5000u | TLB_VALID);
+    cr_assert_eq(e->tag[TLB_WRITE], 0x5000u | TLB_VALID);
+    cr_assert_eq(e->tag[TLB_EXEC], 0x5000u | TLB_VALID);
+    cr_assert_eq(cpu->tlb.page[TLB_SUPER][5].paddr, 0x5000u);
+    cr_assert_eq(phys_read32(pm, 0x5030), 0x55667788);
+
+    uint64_t other = 0x5000u + (uint64_t)TLB_SIZE * 0x1000;     /* same slot */
+    phys_write32(pm, other, 0xcafef00d);
+    cr_assert_eq(mmu_read32(cpu, other), 0xcafef00d);
+    cr_assert_eq(e->tag[TLB_READ], other | TLB_VALID);
+    cr_assert_eq(e->tag[TLB_WRITE], 0);
+    cr_assert_eq(e->tag[TLB_EXEC], 0);
+    cr_assert_eq(mmu_read32(cpu, 0x5010), 0x11223344);         /* and back */
+    cr_assert_eq(e->tag[TLB_READ], 0x5000u | TLB_VALID);
+}
+
+/* PAM write-only shadowing reads ROM and writes RAM within one page: the
+ * two kinds have different host pages, so one of them goes slow and both
+ * stay right, in any order. */
+Test(mem_phys, tlb_slot_with_read_and_write_on_different_host_pages)
+{
+    static uint8_t bios[0x10000];
+    for (unsigned i = 0; i < sizeof(bios); i++)
+        bios[i] = (uint8_t)(i * 7);
+    cr_assert_eq(phys_mem_add_rom(pm, 0xf0000, bios, sizeof(bios)), 0);
+    phys_mem_set_pam(pm, 0xf0000, 0x10000, PAM_WRITE_RAM);
+    const struct tlb_entry *e = &cpu->tlb.e[TLB_SUPER][tlb_index(0xf1000)];
+    for (int round = 0; round < 3; round++) {
+        mmu_write8(cpu, 0xf1234, (uint8_t)(0x40 + round));
+        cr_assert_eq(mmu_read8(cpu, 0xf1234), bios[0x1234]);
+        cr_assert_eq(mmu_read8(cpu, 0xf1235), bios[0x1235]);
+    }
+    cr_assert_eq(e->tag[TLB_WRITE], 0xf1000u | TLB_VALID);
+    cr_assert_eq(e->tag[TLB_READ], 0xf1000u | TLB_VALID | TLB_SLOW);
+    phys_mem_set_pam(pm, 0xf0000, 0x10000, PAM_READ_RAM);
+    cr_assert_eq(mmu_read8(cpu, 0xf1234), 0x42);
+}
+
 /* --- code-page tracking ---------------------------------------------------- */
 
 struct hook_log {
@@ -302,7 +364,7 @@ Test(mem_phys, code_hook_on_cpu_write)
     cr_assert_eq(h.pages[0], 0x5000);
     cr_assert_eq(phys_read32(pm, 0x5010), 2);
     /* The write entry went back to the fast path once the mark was cleared. */
-    cr_assert_eq(cpu->tlb.e[TLB_SUPER][TLB_WRITE][5].tag, 0x5000u | TLB_VALID);
+    cr_assert_eq(cpu->tlb.e[TLB_SUPER][5].tag[TLB_WRITE], 0x5000u | TLB_VALID);
     mmu_write32(cpu, 0x5014, 3);                 /* mark cleared: no second call */
     cr_assert_eq(h.calls, 1);
     cr_assert_eq(phys_read32(pm, 0x5014), 3);
