@@ -15,12 +15,16 @@
 
 uint64_t insn_ea(struct cpu *cpu, const struct insn *in)
 {
-    uint64_t ea = (uint64_t)in->disp;
+    /* 16/32-bit address size: 32-bit arithmetic wraps exactly as the
+     * address does (long mode adds a 64-bit form) */
+    uint32_t ea = (uint32_t)in->disp;
     if (in->base >= 0)
-        ea += cpu->regs[in->base];
+        ea += cpu_reg32(cpu, in->base);
     if (in->index >= 0)
-        ea += cpu->regs[in->index] << in->scale;
-    return ea & addr_size_mask(in->addrsize);
+        ea += cpu_reg32(cpu, in->index) << in->scale;
+    if (in->addrsize == 2)
+        ea &= 0xffff;
+    return ea;
 }
 
 static _Noreturn void seg_fault(struct cpu *cpu, int seg)

@@ -78,16 +78,16 @@ static inline void flags_lazy(struct cpu *cpu, enum lazy_kind kind, int size,
 static inline uint32_t flags_cf_only(const struct cpu *cpu)
 {
     const struct cpu_private *p = &cpu->priv;
-    uint32_t op = p->lf_op, mask = size_mask(1 << (op & 3));
+    uint32_t op = (uint32_t)p->lf_op, mask = size_mask(1 << (op & 3));
     switch (op >> 2) {
     case LF_NONE:
     case LF_INC:
     case LF_DEC:
         return cpu->rflags & EFLAGS_CF;
     case LF_ADD:
-        return (p->lf_res & mask) < (p->lf_dst & mask) ? EFLAGS_CF : 0;
+        return ((uint32_t)p->lf_res & mask) < ((uint32_t)p->lf_dst & mask) ? EFLAGS_CF : 0;
     case LF_SUB:
-        return (p->lf_dst & mask) < (p->lf_src & mask) ? EFLAGS_CF : 0;
+        return ((uint32_t)p->lf_dst & mask) < ((uint32_t)p->lf_src & mask) ? EFLAGS_CF : 0;
     case LF_LOGIC:
         return 0;
     default:
@@ -126,13 +126,14 @@ bool cond_eval_slow(const struct cpu *cpu, int cc);
  * after SUB/CMP the unsigned and signed comparisons read the operands. */
 static inline bool cond_eval(const struct cpu *cpu, int cc)
 {
-    uint32_t op = cpu->priv.lf_op;
+    uint32_t op = (uint32_t)cpu->priv.lf_op;
     if (op != LF_NONE) {
+        /* operand sizes up to 32 bits: the low halves are the operands */
         uint32_t mask = size_mask(1 << (op & 3));
         if ((cc >> 1) == 2)
-            return ((cpu->priv.lf_res & mask) == 0) != (cc & 1);
+            return (((uint32_t)cpu->priv.lf_res & mask) == 0) != (cc & 1);
         if ((op >> 2) == LF_SUB) {
-            uint32_t d = cpu->priv.lf_dst & mask, s = cpu->priv.lf_src & mask;
+            uint32_t d = (uint32_t)cpu->priv.lf_dst & mask, s = (uint32_t)cpu->priv.lf_src & mask;
             int sh = 32 - 8 * (1 << (op & 3));
             int32_t sd = (int32_t)(d << sh), ss = (int32_t)(s << sh);   /* sign in bit 31 */
             bool r;

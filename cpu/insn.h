@@ -53,12 +53,6 @@ struct insn {
     bool ckpt;
 };
 
-/* Offsets wrap at the address size (2 or 4 bytes; 8 in long mode later). */
-static inline uint64_t addr_size_mask(int addrsize)
-{
-    return addrsize == 2 ? 0xffffu : 0xffffffffu;
-}
-
 /* Effective offset of the memory operand (before segmentation), truncated
  * to the address size (16 or 32 bits). */
 uint64_t insn_ea(struct cpu *cpu, const struct insn *in);
