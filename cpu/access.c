@@ -63,66 +63,29 @@ static inline uint64_t seg_check(struct cpu *cpu, int seg, uint64_t off, unsigne
     return linear_addr(cpu, s->base, off);
 }
 
-uint8_t cpu_read8(struct cpu *cpu, int seg, uint64_t off)
-{
-    uint64_t lin = seg_check(cpu, seg, off, 1, false);
-    uint8_t v = mmu_read8(cpu, lin);
-    if (__builtin_expect(cpu_breakpoints_armed(cpu), 0))
-        cpu_check_data_breakpoint(cpu, lin, 1, false);
-    return v;
+/* cpu_readN / cpu_writeN: the segment check, the softMMU access of the
+ * same width (memory/mmu.h), then the data breakpoints. */
+#define CPU_DEFINE_ACCESS(bits)                                                     \
+uint##bits##_t cpu_read##bits(struct cpu *cpu, int seg, uint64_t off)               \
+{                                                                                   \
+    uint64_t lin = seg_check(cpu, seg, off, bits / 8, false);                       \
+    uint##bits##_t v = mmu_read##bits(cpu, lin);                                    \
+    if (__builtin_expect(cpu_breakpoints_armed(cpu), 0))                            \
+        cpu_check_data_breakpoint(cpu, lin, bits / 8, false);                       \
+    return v;                                                                       \
+}                                                                                   \
+void cpu_write##bits(struct cpu *cpu, int seg, uint64_t off, uint##bits##_t v)      \
+{                                                                                   \
+    uint64_t lin = seg_check(cpu, seg, off, bits / 8, true);                        \
+    mmu_write##bits(cpu, lin, v);                                                   \
+    if (__builtin_expect(cpu_breakpoints_armed(cpu), 0))                            \
+        cpu_check_data_breakpoint(cpu, lin, bits / 8, true);                        \
 }
-uint16_t cpu_read16(struct cpu *cpu, int seg, uint64_t off)
-{
-    uint64_t lin = seg_check(cpu, seg, off, 2, false);
-    uint16_t v = mmu_read16(cpu, lin);
-    if (__builtin_expect(cpu_breakpoints_armed(cpu), 0))
-        cpu_check_data_breakpoint(cpu, lin, 2, false);
-    return v;
-}
-uint32_t cpu_read32(struct cpu *cpu, int seg, uint64_t off)
-{
-    uint64_t lin = seg_check(cpu, seg, off, 4, false);
-    uint32_t v = mmu_read32(cpu, lin);
-    if (__builtin_expect(cpu_breakpoints_armed(cpu), 0))
-        cpu_check_data_breakpoint(cpu, lin, 4, false);
-    return v;
-}
-uint64_t cpu_read64(struct cpu *cpu, int seg, uint64_t off)
-{
-    uint64_t lin = seg_check(cpu, seg, off, 8, false);
-    uint64_t v = mmu_read64(cpu, lin);
-    if (__builtin_expect(cpu_breakpoints_armed(cpu), 0))
-        cpu_check_data_breakpoint(cpu, lin, 8, false);
-    return v;
-}
-void cpu_write8(struct cpu *cpu, int seg, uint64_t off, uint8_t v)
-{
-    uint64_t lin = seg_check(cpu, seg, off, 1, true);
-    mmu_write8(cpu, lin, v);
-    if (__builtin_expect(cpu_breakpoints_armed(cpu), 0))
-        cpu_check_data_breakpoint(cpu, lin, 1, true);
-}
-void cpu_write16(struct cpu *cpu, int seg, uint64_t off, uint16_t v)
-{
-    uint64_t lin = seg_check(cpu, seg, off, 2, true);
-    mmu_write16(cpu, lin, v);
-    if (__builtin_expect(cpu_breakpoints_armed(cpu), 0))
-        cpu_check_data_breakpoint(cpu, lin, 2, true);
-}
-void cpu_write32(struct cpu *cpu, int seg, uint64_t off, uint32_t v)
-{
-    uint64_t lin = seg_check(cpu, seg, off, 4, true);
-    mmu_write32(cpu, lin, v);
-    if (__builtin_expect(cpu_breakpoints_armed(cpu), 0))
-        cpu_check_data_breakpoint(cpu, lin, 4, true);
-}
-void cpu_write64(struct cpu *cpu, int seg, uint64_t off, uint64_t v)
-{
-    uint64_t lin = seg_check(cpu, seg, off, 8, true);
-    mmu_write64(cpu, lin, v);
-    if (__builtin_expect(cpu_breakpoints_armed(cpu), 0))
-        cpu_check_data_breakpoint(cpu, lin, 8, true);
-}
+
+CPU_DEFINE_ACCESS(8)
+CPU_DEFINE_ACCESS(16)
+CPU_DEFINE_ACCESS(32)
+CPU_DEFINE_ACCESS(64)
 
 /* Check that a write of len bytes at seg:off would pass segmentation and
  * paging, without writing (multi-part writes that must be all-or-nothing). */

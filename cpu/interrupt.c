@@ -95,13 +95,7 @@ static void deliver_protected(struct cpu *cpu, int vector, enum int_kind kind,
 
     if (type == SYS_TASKGATE) {
         uint16_t tss_sel = gate_sel(g);
-        uint32_t code = (tss_sel & 0xfffcu) | ext;
-        struct desc td;
-        if ((tss_sel & 4) || !desc_fetch(cpu, tss_sel, &td) || desc_is_seg(td) ||
-            (desc_type(td) != SYS_TSS16_AVAIL && desc_type(td) != SYS_TSS32_AVAIL))
-            cpu_raise(cpu, EXC_GP, true, code);
-        if (!desc_present(td))
-            cpu_raise(cpu, EXC_NP, true, code);
+        struct desc td = fetch_task_gate_tss(cpu, tss_sel, ext);
         task_switch(cpu, tss_sel, td, TASK_INT, return_eip, has_error, error_code, ext);
         return;
     }

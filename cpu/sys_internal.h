@@ -103,6 +103,10 @@ void load_cs(struct cpu *cpu, uint16_t sel, struct desc d, int cpl);
 /* Read the inner-level stack pointer SS:ESP for `cpl` from the current TSS. */
 void tss_inner_stack(struct cpu *cpu, int cpl, uint16_t *ss, uint32_t *esp, uint32_t ext);
 
+/* The TSS a task gate names (JMP, CALL, INT n, exceptions, interrupts):
+ * an available TSS in the GDT, else #GP/#NP(sel | ext) (transfer.c). */
+struct desc fetch_task_gate_tss(struct cpu *cpu, uint16_t tss_sel, uint32_t ext);
+
 /* Hardware task switch (task.c). */
 enum task_reason { TASK_JMP, TASK_CALL, TASK_IRET, TASK_INT };
 void task_switch(struct cpu *cpu, uint16_t sel, struct desc d, enum task_reason why,

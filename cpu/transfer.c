@@ -64,8 +64,7 @@ static struct desc fetch_gate_target(struct cpu *cpu, uint16_t tsel)
     return td;
 }
 
-/* Task gate (JMP/CALL/INT): the TSS it names, which must be an available TSS in the GDT. */
-static struct desc fetch_task_gate_tss(struct cpu *cpu, uint16_t tss_sel, uint32_t ext)
+struct desc fetch_task_gate_tss(struct cpu *cpu, uint16_t tss_sel, uint32_t ext)
 {
     uint32_t code = (tss_sel & 0xfffcu) | ext;
     struct desc td;
@@ -102,99 +101,28 @@ static struct desc far_target(struct cpu *cpu, uint16_t sel)
     return d;
 }
 
-void cpu_far_jmp(struct cpu *cpu, uint16_t sel, uint32_t off, int opsize, uint32_t next_eip)
+/* Through a call gate with JMP: never changes privilege, so a
+ * non-conforming target needs DPL == CPL (SDM Vol. 2A "JMP"). */
+static void jmp_gate(struct cpu *cpu, uint16_t sel, struct desc d)
 {
-    off = trunc_off(off, opsize);
-    if (real_or_vm86(cpu)) {
-        if (off > cpu->seg[SEG_CS].limit)
-            cpu_raise(cpu, EXC_GP, true, 0);
-        seg_load_real(cpu, SEG_CS, sel);
-        cpu->rip = off;
-        return;
-    }
-    uint32_t code = sel & 0xfffcu;
-    struct desc d = far_target(cpu, sel);
-
-    if (desc_is_seg(d)) {
-        check_direct_code(cpu, sel, d);
-        if (off > desc_limit(d))
-            cpu_raise(cpu, EXC_GP, true, 0);
-        desc_set_accessed(cpu, sel, &d);
-        load_cs(cpu, sel, d, cpu->cpl);
-        cpu->rip = off;
-        return;
-    }
-    switch (desc_type(d)) {
-    case SYS_CALLGATE16:
-    case SYS_CALLGATE32: {
-        check_gate_access(cpu, sel, d);
-        uint16_t tsel = gate_sel(d);
-        struct desc td = fetch_gate_target(cpu, tsel);
-        /* JMP cannot change privilege: non-conforming targets need DPL == CPL. */
-        if (!desc_conforming(td) && (int)desc_dpl(td) != cpu->cpl)
-            cpu_raise(cpu, EXC_GP, true, tsel & 0xfffcu);
-        uint32_t target = gate_offset(d);
-        if (target > desc_limit(td))
-            cpu_raise(cpu, EXC_GP, true, 0);
-        desc_set_accessed(cpu, tsel, &td);
-        load_cs(cpu, tsel, td, cpu->cpl);
-        cpu->rip = target;
-        return;
-    }
-    case SYS_TASKGATE:
-    case SYS_TSS16_AVAIL:
-    case SYS_TSS32_AVAIL:
-        far_to_task(cpu, sel, d, TASK_JMP, next_eip);
-        return;
-    default:
-        cpu_raise(cpu, EXC_GP, true, code);
-    }
+    check_gate_access(cpu, sel, d);
+    uint16_t tsel = gate_sel(d);
+    struct desc td = fetch_gate_target(cpu, tsel);
+    if (!desc_conforming(td) && (int)desc_dpl(td) != cpu->cpl)
+        cpu_raise(cpu, EXC_GP, true, tsel & 0xfffcu);
+    uint32_t target = gate_offset(d);
+    if (target > desc_limit(td))
+        cpu_raise(cpu, EXC_GP, true, 0);
+    desc_set_accessed(cpu, tsel, &td);
+    load_cs(cpu, tsel, td, cpu->cpl);
+    cpu->rip = target;
 }
 
-void cpu_far_call(struct cpu *cpu, uint16_t sel, uint32_t off, int opsize, uint32_t next_eip)
+/* Through a call gate with CALL (SDM Vol. 3A 5.8.5): st is the current
+ * stack, nothing pushed yet. */
+static void call_gate(struct cpu *cpu, uint16_t sel, struct desc d, struct stack st,
+                      uint32_t next_eip)
 {
-    off = trunc_off(off, opsize);
-    struct stack st;
-    stack_current(cpu, &st);
-    if (real_or_vm86(cpu)) {
-        if (off > cpu->seg[SEG_CS].limit)
-            cpu_raise(cpu, EXC_GP, true, 0);
-        stack_push(cpu, &st, cpu->seg[SEG_CS].sel, opsize);
-        stack_push(cpu, &st, next_eip, opsize);
-        stack_commit(cpu, &st);
-        seg_load_real(cpu, SEG_CS, sel);
-        cpu->rip = off;
-        return;
-    }
-    uint32_t code = sel & 0xfffcu;
-    struct desc d = far_target(cpu, sel);
-
-    if (desc_is_seg(d)) {
-        check_direct_code(cpu, sel, d);
-        stack_push(cpu, &st, cpu->seg[SEG_CS].sel, opsize);
-        stack_push(cpu, &st, next_eip, opsize);
-        if (off > desc_limit(d))
-            cpu_raise(cpu, EXC_GP, true, 0);
-        desc_set_accessed(cpu, sel, &d);
-        stack_commit(cpu, &st);
-        load_cs(cpu, sel, d, cpu->cpl);
-        cpu->rip = off;
-        return;
-    }
-    switch (desc_type(d)) {
-    case SYS_CALLGATE16:
-    case SYS_CALLGATE32:
-        break;
-    case SYS_TASKGATE:
-    case SYS_TSS16_AVAIL:
-    case SYS_TSS32_AVAIL:
-        far_to_task(cpu, sel, d, TASK_CALL, next_eip);
-        return;
-    default:
-        cpu_raise(cpu, EXC_GP, true, code);
-    }
-
-    /* Call gate (SDM Vol. 3A 5.8.5). */
     check_gate_access(cpu, sel, d);
     uint16_t tsel = gate_sel(d);
     struct desc td = fetch_gate_target(cpu, tsel);
@@ -234,6 +162,75 @@ void cpu_far_call(struct cpu *cpu, uint16_t sel, uint32_t off, int opsize, uint3
     stack_commit(cpu, &st);
     load_cs(cpu, tsel, td, new_cpl);
     cpu->rip = target;
+}
+
+/*
+ * Far JMP and far CALL share everything but what CALL pushes (CS and the
+ * return EIP, before the target's limit is checked) and what a call gate
+ * does: real/v86 mode, a code segment named directly, a call gate, a task
+ * gate or TSS (SDM Vol. 2A "JMP", "CALL" pseudocode).
+ */
+static void far_transfer(struct cpu *cpu, uint16_t sel, uint32_t off, int opsize,
+                         uint32_t next_eip, bool call)
+{
+    off = trunc_off(off, opsize);
+    struct stack st;
+    stack_current(cpu, &st);
+    if (real_or_vm86(cpu)) {
+        if (off > cpu->seg[SEG_CS].limit)
+            cpu_raise(cpu, EXC_GP, true, 0);
+        if (call) {
+            stack_push(cpu, &st, cpu->seg[SEG_CS].sel, opsize);
+            stack_push(cpu, &st, next_eip, opsize);
+            stack_commit(cpu, &st);
+        }
+        seg_load_real(cpu, SEG_CS, sel);
+        cpu->rip = off;
+        return;
+    }
+    struct desc d = far_target(cpu, sel);
+
+    if (desc_is_seg(d)) {
+        check_direct_code(cpu, sel, d);
+        if (call) {
+            stack_push(cpu, &st, cpu->seg[SEG_CS].sel, opsize);
+            stack_push(cpu, &st, next_eip, opsize);
+        }
+        if (off > desc_limit(d))
+            cpu_raise(cpu, EXC_GP, true, 0);
+        desc_set_accessed(cpu, sel, &d);
+        if (call)
+            stack_commit(cpu, &st);
+        load_cs(cpu, sel, d, cpu->cpl);
+        cpu->rip = off;
+        return;
+    }
+    switch (desc_type(d)) {
+    case SYS_CALLGATE16:
+    case SYS_CALLGATE32:
+        if (call)
+            call_gate(cpu, sel, d, st, next_eip);
+        else
+            jmp_gate(cpu, sel, d);
+        return;
+    case SYS_TASKGATE:
+    case SYS_TSS16_AVAIL:
+    case SYS_TSS32_AVAIL:
+        far_to_task(cpu, sel, d, call ? TASK_CALL : TASK_JMP, next_eip);
+        return;
+    default:
+        cpu_raise(cpu, EXC_GP, true, sel & 0xfffcu);
+    }
+}
+
+void cpu_far_jmp(struct cpu *cpu, uint16_t sel, uint32_t off, int opsize, uint32_t next_eip)
+{
+    far_transfer(cpu, sel, off, opsize, next_eip, false);
+}
+
+void cpu_far_call(struct cpu *cpu, uint16_t sel, uint32_t off, int opsize, uint32_t next_eip)
+{
+    far_transfer(cpu, sel, off, opsize, next_eip, true);
 }
 
 /* The CS a RET/IRET returns to, checked against the current CPL. */
