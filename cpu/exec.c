@@ -35,7 +35,7 @@ static inline void checkpoint(struct cpu *cpu)
     p->ckpt_valid = true;
     p->insn_rsp = cpu->regs[R_ESP];
     p->saved_rflags = cpu->rflags;
-    /* lf_op..lf_res are four adjacent uint32_t: one 16-byte copy (this runs
+    /* lf_op..lf_res are four adjacent uint64_t: one 32-byte copy (this runs
      * before every instruction; field by field it compiled to shuffles) */
     _Static_assert(offsetof(struct cpu_private, lf_res) - offsetof(struct cpu_private, lf_op)
                    == 3 * sizeof(uint64_t), "lazy-flag fields must be adjacent");
