@@ -22,6 +22,7 @@
  * unmasked exception (its depth or untouched bits are then less certain)
  * the operation is run again in the exact frame.
  */
+#include <stdbool.h>
 #include <string.h>
 #include "cpu/fpu_host.h"
 
@@ -160,10 +161,34 @@ static void hx_run_exact(enum hx_op op, struct hx *h)
     }
 }
 
+/*
+ * F2XM1 of +1 and -1: the only inputs in its domain besides zero whose
+ * result (1 and -1/2) is representable, so the correctly rounded answer is
+ * exact in every rounding mode and sets neither PE nor C1. Intel parts give
+ * it; some AMD parts round 2^1 - 1 down to 1 - 2^-64 under RC=down/zero.
+ * softvm models the Intel CPU it reports in CPUID, on any host.
+ */
+static void hx_f2xm1_exact(struct hx *h)
+{
+    bool neg = h->in0.sexp & 0x8000;
+    h->out[0].mant = 0x8000000000000000ull;
+    h->out[0].sexp = neg ? 0xbffe : 0x3fff;
+    h->sw &= (uint16_t)~(0x0020 | 0x0200);              /* PE, C1 */
+    if (!(h->sw & ~h->cw & 0x3f))
+        h->sw &= (uint16_t)~(0x0080 | 0x8000);          /* ES, B */
+}
+
 void hx_run(enum hx_op op, struct hx *h)
 {
     uint16_t sw, hcw;
     int kind;
+
+    if (op == HX_F2XM1 && h->in0.mant == 0x8000000000000000ull &&
+        (h->in0.sexp & 0x7fff) == 0x3fff) {
+        hx_run_exact(op, h);
+        hx_f2xm1_exact(h);
+        return;
+    }
 
     switch ((int)op) {
 #define FAST_CASE(o, k, loads, insn) \
