@@ -41,6 +41,31 @@ int phys_mem_add_mmio(struct phys_mem *pm, uint64_t base, uint64_t len,
 int phys_mem_move_mmio(struct phys_mem *pm, const struct mmio_ops *ops, void *opaque,
                        uint64_t base, uint64_t len);
 
+/*
+ * Device RAM: len bytes (whole pages) of host memory at host, owned by a
+ * device (a framebuffer), that the guest reads and writes at RAM speed where
+ * it is mapped. Returns a region id >= 0 (unmapped at first), or -1.
+ * A mapped region is decoded only where there is no RAM (as a host bridge
+ * sends addresses below the top of memory to DRAM, never to PCI) and wins
+ * over MMIO regions (the PCI memory window) in that range.
+ */
+int phys_mem_add_devram(struct phys_mem *pm, uint8_t *host, uint64_t len);
+/* Map region id at [base, base + len) or, with mapped false, unmap it (a BAR
+ * moved or its decoding was switched off). Cached translations of the old
+ * and the new range are dropped from every TLB (the JIT reads the same TLB).
+ * A range that would wrap the 64-bit space leaves it unmapped. */
+void phys_mem_map_devram(struct phys_mem *pm, int id, uint64_t base, bool mapped);
+/* Dirty tracking by 4 KiB page of the region (offsets into it). Guest
+ * writes, DMA and phys_devram_set_dirty set the bits; the display takes them
+ * with phys_devram_take_dirty, which reports whether any page of
+ * [off, off + len) was dirty, clears them and arms the tracking again. */
+void phys_devram_set_dirty(struct phys_mem *pm, int id, uint64_t off, uint64_t len);
+bool phys_devram_take_dirty(struct phys_mem *pm, int id, uint64_t off, uint64_t len);
+/* Copy the dirty bits of the region's pages into out (one bit per page,
+ * bit p of byte p/8) and clear them, as phys_devram_take_dirty does.
+ * out holds (len / 4096 + 7) / 8 bytes. */
+void phys_devram_take_dirty_map(struct phys_mem *pm, int id, uint8_t *out);
+
 /* The A20 gate (port 0x92 and the 8042 output port): when disabled, CPU
  * accesses have physical address bit 20 forced to 0 (wrap at 1 MiB).
  * Enabled at creation. Device DMA is not affected (A20M# is a CPU pin). */

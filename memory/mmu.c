@@ -24,13 +24,30 @@ static inline uint64_t slot_page(const struct tlb_entry *e)
     return (e->tag[TLB_READ] | e->tag[TLB_WRITE] | e->tag[TLB_EXEC]) & TLB_PAGE_MASK;
 }
 
-void tlb_slow_down_writes(struct tlb *tlb, uint64_t paddr_page)
+void tlb_slow_down_writes_range(struct tlb *tlb, uint64_t lo, uint64_t hi)
 {
     for (int p = 0; p < TLB_PRIVS; p++)
         for (unsigned i = 0; i < TLB_SIZE; i++) {
             struct tlb_entry *e = &tlb->e[p][i];
-            if ((e->tag[TLB_WRITE] & TLB_VALID) && tlb->page[p][i].paddr == paddr_page)
+            uint64_t pa = tlb->page[p][i].paddr;
+            if ((e->tag[TLB_WRITE] & TLB_VALID) && pa >= lo && pa < hi)
                 e->tag[TLB_WRITE] |= TLB_SLOW;
+        }
+}
+
+void tlb_slow_down_writes(struct tlb *tlb, uint64_t paddr_page)
+{
+    tlb_slow_down_writes_range(tlb, paddr_page, paddr_page + PHYS_PAGE_SIZE);
+}
+
+void tlb_flush_phys_range(struct tlb *tlb, uint64_t lo, uint64_t hi)
+{
+    for (int p = 0; p < TLB_PRIVS; p++)
+        for (unsigned i = 0; i < TLB_SIZE; i++) {
+            struct tlb_entry *e = &tlb->e[p][i];
+            uint64_t pa = tlb->page[p][i].paddr;
+            if ((e->tag[TLB_READ] | e->tag[TLB_WRITE] | e->tag[TLB_EXEC]) && pa >= lo && pa < hi)
+                memset(e, 0, sizeof(*e));
         }
 }
 
@@ -109,9 +126,14 @@ static struct tlb_entry *tlb_set(struct cpu *cpu, uint64_t lin, int priv, int ki
 
     phys_resolve(pm, paddr_page, kind == TLB_WRITE, &t);
     bool fast = t.avail >= PHYS_PAGE_SIZE &&
-                (t.kind == PHYS_RAM || (t.kind == PHYS_ROM && kind != TLB_WRITE));
-    if (fast && kind == TLB_WRITE && phys_code_marked(pm, (uint64_t)(t.host - pm->ram)))
+                (t.kind == PHYS_RAM || t.kind == PHYS_DEVRAM ||
+                 (t.kind == PHYS_ROM && kind != TLB_WRITE));
+    if (fast && kind == TLB_WRITE && t.kind == PHYS_RAM &&
+        phys_code_marked(pm, (uint64_t)(t.host - pm->ram)))
         fast = false;     /* writes must reach phys_note_code_write */
+    if (fast && kind == TLB_WRITE && t.kind == PHYS_DEVRAM &&
+        !phys_devram_page_dirty(t.devram, t.host))
+        fast = false;     /* the first write to a clean page sets its dirty bit */
     if (fast && kind != TLB_EXEC && cpu->tlb.force_slow)
         fast = false;     /* debugger watchpoints are checked on the slow path */
 
@@ -254,8 +276,9 @@ void mmu_write_slow(struct cpu *cpu, uint64_t lin, uint64_t v, unsigned size, un
         struct xlat x = xlat_get(cpu, lin, TLB_WRITE, user);
         write_via(cpu, &x, lin, v, size);
         /* A page that was slow only because it held code is plain RAM again
-         * once the write cleared its mark: let the next writes go fast (if
-         * the code-write hook did not flush this entry meanwhile). */
+         * once the write cleared its mark (a clean device RAM page is dirty
+         * after it): let the next writes go fast (if the code-write hook did
+         * not flush this entry meanwhile). */
         const struct tlb_entry *e = &cpu->tlb.e[priv][tlb_index(lin)];
         if ((x.tag & TLB_SLOW) && e->tag[TLB_WRITE] == ((lin & TLB_PAGE_MASK) | TLB_VALID | TLB_SLOW))
             tlb_set(cpu, lin, priv, TLB_WRITE, x.paddr, x.flags & TLBF_GLOBAL);

@@ -56,6 +56,8 @@ void phys_mem_destroy(struct phys_mem *pm)
         return;
     for (int i = 0; i < pm->nroms; i++)
         free(pm->roms[i].data);
+    for (int i = 0; i < pm->ndevram; i++)
+        free(pm->devram[i].dirty);
     free(pm->code_bitmap);
     munmap(pm->ram, pm->ram_size);
     free(pm);
@@ -164,6 +166,147 @@ static void mmio_placed(struct phys_mem *pm, uint64_t base, uint64_t len)
         pm->mmio_over_ram = true;
     code_range_changed(pm, base, len);   /* it may cover RAM holding code */
     map_changed(pm);
+}
+
+/* --- device RAM ------------------------------------------------------------ */
+
+int phys_mem_add_devram(struct phys_mem *pm, uint8_t *host, uint64_t len)
+{
+    if (pm->ndevram >= PHYS_MAX_DEVRAM || !host || len == 0 || (len & (PHYS_PAGE_SIZE - 1))) {
+        errno = EINVAL;
+        return -1;
+    }
+    uint8_t *dirty = calloc((len / PHYS_PAGE_SIZE + 7) / 8, 1);
+    if (!dirty)
+        return -1;
+    int id = pm->ndevram++;
+    pm->devram[id] = (struct devram_region){ .host = host, .len = len, .dirty = dirty };
+    return id;
+}
+
+static void flush_phys_range(struct phys_mem *pm, uint64_t lo, uint64_t len)
+{
+    uint64_t hi = lo + len < lo ? ~0ull : lo + len;
+    for (int i = 0; i < pm->ntlbs; i++)
+        tlb_flush_phys_range(pm->tlbs[i], lo, hi);
+}
+
+void phys_mem_map_devram(struct phys_mem *pm, int id, uint64_t base, bool mapped)
+{
+    if (id < 0 || id >= pm->ndevram)
+        return;
+    struct devram_region *r = &pm->devram[id];
+    base &= PHYS_PAGE_MASK;
+    if (mapped && base + r->len < base)
+        mapped = false;                 /* would wrap: decodes nothing */
+    if (r->mapped == mapped && (!mapped || r->base == base))
+        return;
+    if (r->mapped)
+        flush_phys_range(pm, r->base, r->len);
+    r->mapped = mapped;
+    r->base = base;
+    if (mapped)
+        flush_phys_range(pm, base, r->len);
+    pm->devram_mapped = false;
+    for (int i = 0; i < pm->ndevram; i++)
+        pm->devram_mapped |= pm->devram[i].mapped;
+}
+
+/* Set the dirty bits of the pages holding [off, off + len) of region r
+ * (both already within it). */
+static void devram_mark(struct devram_region *r, uint64_t off, uint64_t len)
+{
+    if (len == 0)
+        return;
+    for (uint64_t pg = off / PHYS_PAGE_SIZE; pg <= (off + len - 1) / PHYS_PAGE_SIZE; pg++)
+        r->dirty[pg >> 3] |= (uint8_t)(1u << (pg & 7));
+}
+
+/* Clip [off, off + len) to the region; false if nothing is left. */
+static bool devram_clip(const struct devram_region *r, uint64_t *off, uint64_t *len)
+{
+    if (*off >= r->len || *len == 0)
+        return false;
+    if (*len > r->len - *off)
+        *len = r->len - *off;
+    return true;
+}
+
+void phys_devram_set_dirty(struct phys_mem *pm, int id, uint64_t off, uint64_t len)
+{
+    if (id < 0 || id >= pm->ndevram || !devram_clip(&pm->devram[id], &off, &len))
+        return;
+    devram_mark(&pm->devram[id], off, len);
+}
+
+/* Pages [first, last] of r turned clean: their fast write entries go slow. */
+static void devram_rearm(struct phys_mem *pm, struct devram_region *r, uint64_t first, uint64_t last)
+{
+    if (!r->mapped)
+        return;                         /* no TLB entry can point at it */
+    for (int i = 0; i < pm->ntlbs; i++)
+        tlb_slow_down_writes_range(pm->tlbs[i], r->base + first * PHYS_PAGE_SIZE,
+                                   r->base + (last + 1) * PHYS_PAGE_SIZE);
+}
+
+bool phys_devram_take_dirty(struct phys_mem *pm, int id, uint64_t off, uint64_t len)
+{
+    if (id < 0 || id >= pm->ndevram)
+        return false;
+    struct devram_region *r = &pm->devram[id];
+    if (!devram_clip(r, &off, &len))
+        return false;
+    uint64_t first = off / PHYS_PAGE_SIZE, last = (off + len - 1) / PHYS_PAGE_SIZE;
+    bool any = false;
+    for (uint64_t pg = first; pg <= last; pg++) {
+        uint8_t bit = (uint8_t)(1u << (pg & 7));
+        if (r->dirty[pg >> 3] & bit) {
+            any = true;
+            r->dirty[pg >> 3] &= (uint8_t)~bit;
+        }
+    }
+    if (any)
+        devram_rearm(pm, r, first, last);
+    return any;
+}
+
+void phys_devram_take_dirty_map(struct phys_mem *pm, int id, uint8_t *out)
+{
+    if (id < 0 || id >= pm->ndevram)
+        return;
+    struct devram_region *r = &pm->devram[id];
+    size_t n = (r->len / PHYS_PAGE_SIZE + 7) / 8;
+    bool any = false;
+    for (size_t i = 0; i < n; i++) {
+        out[i] = r->dirty[i];
+        any |= r->dirty[i] != 0;
+    }
+    if (!any)
+        return;
+    memset(r->dirty, 0, n);
+    devram_rearm(pm, r, 0, r->len / PHYS_PAGE_SIZE - 1);
+}
+
+/* A mapped device RAM region holding addr (which is not RAM). */
+static bool resolve_devram(struct phys_mem *pm, uint64_t addr, struct phys_target *t)
+{
+    for (int i = 0; i < pm->ndevram; i++) {
+        struct devram_region *r = &pm->devram[i];
+        if (r->mapped && addr >= r->base && addr - r->base < r->len) {
+            t->kind = PHYS_DEVRAM;
+            t->host = r->host + (addr - r->base);
+            t->avail = (size_t)(r->len - (addr - r->base));
+            t->devram = r;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A store of size bytes is about to hit device RAM at t (avail >= size). */
+static void devram_note_write(const struct phys_target *t, unsigned size)
+{
+    devram_mark(t->devram, (uint64_t)(t->host - t->devram->host), size);
 }
 
 void phys_mem_set_a20(struct phys_mem *pm, bool enabled)
@@ -284,6 +427,7 @@ void phys_resolve(struct phys_mem *pm, uint64_t addr, bool write, struct phys_ta
     t->host = NULL;
     t->avail = 0;
     t->mmio = NULL;
+    t->devram = NULL;
 
     /* The common case first: plain RAM outside the legacy 640K-1M window,
      * with no MMIO laid over RAM anywhere. */
@@ -292,6 +436,9 @@ void phys_resolve(struct phys_mem *pm, uint64_t addr, bool write, struct phys_ta
         if (t->kind == PHYS_RAM)
             return;
     }
+    /* Device RAM where there is no RAM, before the MMIO regions. */
+    if (pm->devram_mapped && phys_ram_offset(pm, addr) < 0 && resolve_devram(pm, addr, t))
+        return;
 
     for (int i = pm->nmmio - 1; i >= 0; i--) {
         const struct mmio_region *r = &pm->mmio[i];
@@ -397,6 +544,7 @@ static uint64_t phys_read_sized(struct phys_mem *pm, uint64_t addr, unsigned siz
     switch (t.kind) {
     case PHYS_RAM:
     case PHYS_ROM:
+    case PHYS_DEVRAM:
         if (t.avail >= size)
             return load_le(t.host, size);
         break;                      /* straddles a region edge: bytewise below */
@@ -429,6 +577,13 @@ static void phys_write_sized(struct phys_mem *pm, uint64_t addr, uint64_t v, uns
             phys_note_code_write(pm, off);
             if ((off & (PHYS_PAGE_SIZE - 1)) + size > PHYS_PAGE_SIZE)
                 phys_note_code_write(pm, off + size - 1);
+            store_le(t.host, v, size);
+            return;
+        }
+        break;
+    case PHYS_DEVRAM:
+        if (t.avail >= size) {
+            devram_note_write(&t, size);
             store_le(t.host, v, size);
             return;
         }
@@ -492,7 +647,7 @@ size_t dma_read(struct phys_mem *pm, uint64_t addr, void *buf, size_t len)
         size_t n = page_chunk(addr, len);
         struct phys_target t;
         phys_resolve(pm, addr, false, &t);
-        if (t.kind == PHYS_RAM && t.avail >= n) {
+        if ((t.kind == PHYS_RAM || t.kind == PHYS_DEVRAM) && t.avail >= n) {
             memcpy(out, t.host, n);
             hit += n;
         } else {
@@ -519,6 +674,10 @@ size_t dma_write(struct phys_mem *pm, uint64_t addr, const void *buf, size_t len
             phys_note_code_write(pm, (uint64_t)(t.host - pm->ram));
             memcpy(t.host, in, n);
             hit += n;
+        } else if (t.kind == PHYS_DEVRAM && t.avail >= n) {
+            devram_note_write(&t, (unsigned)n);
+            memcpy(t.host, in, n);
+            hit += n;
         }                           /* else: dropped */
         in += n;
         addr += n;
@@ -537,6 +696,10 @@ size_t dma_fill(struct phys_mem *pm, uint64_t addr, uint8_t byte, uint64_t len)
         phys_resolve(pm, addr, true, &t);
         if (t.kind == PHYS_RAM && t.avail >= n) {
             phys_note_code_write(pm, (uint64_t)(t.host - pm->ram));
+            memset(t.host, byte, n);
+            hit += n;
+        } else if (t.kind == PHYS_DEVRAM && t.avail >= n) {
+            devram_note_write(&t, (unsigned)n);
             memset(t.host, byte, n);
             hit += n;
         }                           /* else: dropped */

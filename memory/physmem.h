@@ -33,6 +33,19 @@
 #define PHYS_MAX_ROMS  16
 #define PHYS_MAX_MMIO  64
 #define PHYS_MAX_TLBS  4
+#define PHYS_MAX_DEVRAM 4
+
+/* Device RAM (memory.h, phys_mem_add_devram): host memory a device owns,
+ * decoded at a guest address the device moves (a PCI BAR), with one dirty
+ * bit per 4 KiB page. A clean page's TLB write entries are slow, so the
+ * first store sets its bit; a dirty page is written at RAM speed. */
+struct devram_region {
+    uint8_t *host;
+    uint64_t len;              /* whole pages */
+    uint64_t base;             /* guest address while mapped */
+    bool mapped;
+    uint8_t *dirty;            /* one bit per page, set by writes */
+};
 
 struct rom_region {
     uint64_t base;
@@ -59,6 +72,10 @@ struct phys_mem {
     int nmmio;
     bool mmio_over_ram;        /* some MMIO region overlaps RAM: no RAM shortcut */
 
+    struct devram_region devram[PHYS_MAX_DEVRAM];
+    int ndevram;
+    bool devram_mapped;        /* some region is mapped: resolve looks at them */
+
     uint8_t pam[PAM_CHUNKS];   /* PAM_READ_RAM | PAM_WRITE_RAM per 16 KiB chunk */
     uint64_t a20_mask;         /* ~0 or ~(1 << 20): applied to CPU accesses */
 
@@ -78,6 +95,7 @@ enum phys_kind {
     PHYS_RAM,          /* plain RAM: host pointer valid */
     PHYS_ROM,          /* readable host bytes, writes ignored */
     PHYS_MMIO,         /* callbacks */
+    PHYS_DEVRAM,       /* device RAM: host pointer valid, writes set dirty bits */
 };
 
 struct phys_target {
@@ -85,6 +103,7 @@ struct phys_target {
     uint8_t *host;             /* RAM/ROM: host byte for addr */
     size_t avail;              /* RAM/ROM: bytes valid from host onward in this region */
     const struct mmio_region *mmio;
+    struct devram_region *devram;   /* PHYS_DEVRAM: the region */
 };
 
 /* Classify addr for a read (write=false) or write. */
@@ -103,6 +122,13 @@ static inline bool phys_code_marked(const struct phys_mem *pm, uint64_t ram_off)
 /* A write is about to hit the RAM page at host offset ram_off: if it holds
  * translated code, clear the mark and tell the translation cache. */
 void phys_note_code_write(struct phys_mem *pm, uint64_t ram_off);
+
+/* Is the device-RAM page holding host byte host (PHYS_DEVRAM target) dirty? */
+static inline bool phys_devram_page_dirty(const struct devram_region *r, const uint8_t *host)
+{
+    uint64_t pg = (uint64_t)(host - r->host) / PHYS_PAGE_SIZE;
+    return (r->dirty[pg >> 3] >> (pg & 7)) & 1;
+}
 
 /* Sized physical access (size 1, 2, 4 or 8) for the MMU slow path. */
 uint64_t phys_read_n(struct phys_mem *pm, uint64_t addr, unsigned size);

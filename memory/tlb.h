@@ -78,5 +78,11 @@ struct tlb {
 void tlb_invalidate(struct tlb *tlb);
 /* Make write entries for the physical page slow (it became a code page). */
 void tlb_slow_down_writes(struct tlb *tlb, uint64_t paddr_page);
+/* The same for every physical page in [lo, hi) (device RAM pages turned
+ * clean again), in one pass over the table. */
+void tlb_slow_down_writes_range(struct tlb *tlb, uint64_t lo, uint64_t hi);
+/* Drop every entry whose physical page lies in [lo, hi) (the range was
+ * remapped: a device RAM region moved). */
+void tlb_flush_phys_range(struct tlb *tlb, uint64_t lo, uint64_t hi);
 
 #endif

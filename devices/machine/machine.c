@@ -277,9 +277,11 @@ static int machine_boot(struct machine *m)
     return load_kernel(m);
 }
 
-/* SeaBIOS runs option ROMs it finds in fw_cfg's "vgaroms/" directory
- * (src/optionroms.c, vgarom_setup). The VGA BIOS is optional for a
- * headless boot, so a missing file is not an error. */
+/* SeaBIOS looks for a PCI device's option ROM as the fw_cfg file
+ * "pciVVVV,DDDD.rom" (src/optionroms.c, lookup_hardcode) and runs it with
+ * the device's bus/device/function in AX, which SeaVGABIOS needs to find
+ * the stdvga's framebuffer BAR. The VGA BIOS is optional for a headless
+ * boot, so a missing file is not an error. */
 static int add_vga_bios(struct machine *m)
 {
     char path[PATH_MAX];
@@ -289,7 +291,7 @@ static int add_vga_bios(struct machine *m)
     size_t len;
     if (loader_read_file("VGA BIOS", path, 256u << 10, &rom, &len))
         return -1;
-    int rc = fw_cfg_add_file(&m->dev.fw_cfg, "vgaroms/vgabios-stdvga.bin", rom, len);
+    int rc = fw_cfg_add_file(&m->dev.fw_cfg, "pci1234,1111.rom", rom, len);
     free(rom);
     if (rc)
         fprintf(stderr, "softvm: VGA BIOS '%s': cannot add it to fw_cfg\n", path);

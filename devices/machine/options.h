@@ -100,6 +100,7 @@ struct vm_options {
 
     bool nographic;
     enum vm_display display;
+    const char *screendump;              /* -screendump FILE: PNG of the screen at exit */
     struct vm_chardev serial[VM_MAX_SERIAL];   /* COM1..COM4 */
     int serial_count;                    /* how many -serial options were given */
     struct vm_chardev debugcon;          /* port 0x402 (SeaBIOS log) */

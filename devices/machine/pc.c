@@ -180,7 +180,7 @@ int pc_devices_init(struct pc_devices *d, struct machine *m)
         return -1;
     acpi_pm_set_suspend(&d->pm, pc_suspend, m);
 
-    if (vga_init(&d->vga, bus, m->mem))
+    if (vga_init(&d->vga, bus, m->mem, &d->pci, PCI_DEVFN(PC_VGA_SLOT, 0)))
         return -1;
     if (m->opt.pc_testdev) {
         io_unregister(bus, 0xe9, 1);    /* the Bochs 0xE9 console gives way, as in QEMU */
@@ -240,6 +240,7 @@ void pc_devices_reset(struct pc_devices *d)
 
 void pc_devices_destroy(struct pc_devices *d)
 {
+    vga_destroy(&d->vga);
     fw_cfg_destroy(&d->fw_cfg);
     ide_destroy(&d->ide);
     for (int i = 0; i < d->nvblk; i++)

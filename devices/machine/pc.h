@@ -11,8 +11,8 @@
  *   debug_ports_set_sink(&m->dev.debug, file_writer, ...)      -debugcon
  *   fw_cfg_add_file(&m->dev.fw_cfg, "bootorder", ...), fw_cfg_add_bytes(
  *       &m->dev.fw_cfg, FW_CFG_KERNEL_SIZE, ...) etc. for boots through SeaBIOS
- *   fw_cfg_add_file(&m->dev.fw_cfg, "vgaroms/vgabios-stdvga.bin", rom, len)
- *       lets SeaBIOS run the VGA BIOS (there is no PCI VGA function yet)
+ *   fw_cfg_add_file(&m->dev.fw_cfg, "pci1234,1111.rom", rom, len)
+ *       lets SeaBIOS run the VGA BIOS as the stdvga's option ROM
  *   ide_attach(&m->dev.ide, index, block_dev, cdrom)   disks and CD-ROMs
  * Direct kernel boot: pc_devices_setup_direct_boot (below).
  * machine_destroy: pc_devices_destroy.
@@ -45,6 +45,7 @@ struct machine;
 
 #define PC_NUM_UARTS 4
 #define PC_MAX_VIRTIO_BLK 4
+#define PC_VGA_SLOT 2                /* the stdvga at 00:02.0, as on QEMU's pc */
 #define PC_VIRTIO_BLK_SLOT 5        /* virtio-blk n at 00:(5+n).0 */
 /* ISA IRQs PCI devices and the SCI may use: level-triggered (ELCR, MADT). */
 #define PC_PCI_IRQ_MASK ((1u << 5) | (1u << 9) | (1u << 10) | (1u << 11))
@@ -67,7 +68,7 @@ struct pc_devices {
     struct acpi_pm pm;                  /* 00:01.3 ACPI power management */
     struct fw_cfg fw_cfg;
     struct acpi_tables acpi;            /* built once; placed by BIOS or direct boot */
-    struct vga vga;
+    struct vga vga;                     /* 00:02.0 stdvga (1234:1111) */
     struct ide_controller ide;          /* 00:01.1 PIIX3 IDE, IRQ 14/15 */
     struct virtio_blk vblk[PC_MAX_VIRTIO_BLK];
     int nvblk;

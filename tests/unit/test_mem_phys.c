@@ -512,3 +512,80 @@ Test(mem_phys, mmio_over_high_and_low_ram)
     cr_assert_eq(l.reads, 2);
     phys_mem_destroy(big);
 }
+
+/* --- device RAM (a framebuffer behind a PCI BAR) ------------------------------ */
+
+Test(mem_phys, devram_maps_moves_and_unmaps)
+{
+    static uint8_t fb[0x4000];
+    memset(fb, 0x5a, sizeof(fb));
+    int id = phys_mem_add_devram(pm, fb, sizeof(fb));
+    cr_assert_geq(id, 0);
+    cr_assert_eq(phys_read8(pm, 0xfd000000), 0xff, "unmapped at first");
+    phys_mem_map_devram(pm, id, 0xfd000000, true);
+    cr_assert_eq(phys_read32(pm, 0xfd003ffc), 0x5a5a5a5a);
+    cr_assert_eq(phys_read8(pm, 0xfd004000), 0xff, "ends with the region");
+    cr_assert_eq(mmu_read8(cpu, 0xfd001000), 0x5a);
+    mmu_write8(cpu, 0xfd001001, 0x11);
+    cr_assert_eq(fb[0x1001], 0x11);
+
+    /* Move it: the old translations go, the new address decodes it. */
+    phys_mem_map_devram(pm, id, 0xfe000000, true);
+    cr_assert_eq(cpu->tlb.e[TLB_SUPER][tlb_index(0xfd001000)].tag[TLB_READ], 0,
+                 "the moved range's TLB entries are flushed");
+    cr_assert_eq(mmu_read8(cpu, 0xfd001001), 0xff);
+    cr_assert_eq(mmu_read8(cpu, 0xfe001001), 0x11);
+    mmu_write8(cpu, 0xfd001002, 0x22);           /* to nowhere */
+    cr_assert_eq(fb[0x1002], 0x5a);
+
+    /* Decoding off: nothing there. */
+    phys_mem_map_devram(pm, id, 0xfe000000, false);
+    cr_assert_eq(mmu_read8(cpu, 0xfe001001), 0xff);
+    mmu_write8(cpu, 0xfe001001, 0x33);
+    cr_assert_eq(fb[0x1001], 0x11);
+
+    /* RAM wins over a BAR placed on it (the host bridge decodes DRAM first),
+     * and a range that would wrap 2^64 decodes nothing. */
+    phys_write8(pm, 0x2000, 0x77);
+    phys_mem_map_devram(pm, id, 0x2000, true);
+    cr_assert_eq(phys_read8(pm, 0x2000), 0x77);
+    phys_mem_map_devram(pm, id, 0xfffffffffffff000ull, true);
+    cr_assert_eq(phys_read8(pm, 0xfffffffffffff000ull), 0xff);
+
+    cr_assert_eq(phys_mem_add_devram(pm, fb, 100), -1, "whole pages only");
+}
+
+/* Writes set per-page dirty bits; a clean page's write entry is slow, so
+ * the first store after the display took the bits sets them again, and
+ * later stores go at RAM speed. */
+Test(mem_phys, devram_dirty_tracking)
+{
+    static uint8_t fb[0x8000];
+    int id = phys_mem_add_devram(pm, fb, sizeof(fb));
+    phys_mem_map_devram(pm, id, 0xfd000000, true);
+    cr_assert_not(phys_devram_take_dirty(pm, id, 0, sizeof(fb)));
+
+    const struct tlb_entry *e = &cpu->tlb.e[TLB_SUPER][tlb_index(0xfd002000)];
+    mmu_write32(cpu, 0xfd002010, 0xdeadbeef);
+    cr_assert_eq(fb[0x2010], 0xef);
+    cr_assert_eq(e->tag[TLB_WRITE], 0xfd002000u | TLB_VALID, "dirty now: fast");
+    mmu_write32(cpu, 0xfd002020, 1);
+    cr_assert_not(phys_devram_take_dirty(pm, id, 0x1000, 0x1000), "page 1 clean");
+    cr_assert(phys_devram_take_dirty(pm, id, 0x2000, 1));
+    cr_assert_eq(e->tag[TLB_WRITE], 0xfd002000u | TLB_VALID | TLB_SLOW, "clean again: slow");
+    cr_assert_not(phys_devram_take_dirty(pm, id, 0, sizeof(fb)));
+    mmu_write8(cpu, 0xfd002fff, 2);
+    cr_assert(phys_devram_take_dirty(pm, id, 0x2fff, 1));
+
+    /* A write crossing two pages marks both; DMA and device writes mark too. */
+    mmu_write32(cpu, 0xfd003ffe, 0x01020304);
+    uint8_t map[1];
+    phys_devram_take_dirty_map(pm, id, map);
+    cr_assert_eq(map[0], 0x18);
+    uint8_t buf[16] = {1};
+    dma_write(pm, 0xfd005ff8, buf, sizeof(buf));
+    phys_devram_set_dirty(pm, id, 0x7000, 0x100000);  /* clipped to the region */
+    phys_devram_take_dirty_map(pm, id, map);
+    cr_assert_eq(map[0], 0xe0);
+    cr_assert_eq(fb[0x5ff8], 1);
+}
