@@ -106,6 +106,7 @@ static void print_help(struct console *c)
         "  x  quit softvm\r\n"
         "  h  this help\r\n"
         "  a  send Ctrl-A to the guest\r\n"
+        "  s  write the screen as a PNG (the -screendump file, or softvm-screen-N.png)\r\n"
         "  c  monitor (not implemented yet)\r\n";
     console_flush(c);
     if (c->out_fd >= 0 && write(c->out_fd, help, sizeof(help) - 1) < 0)
@@ -126,6 +127,7 @@ void console_feed(struct console *c, const uint8_t *buf, size_t len)
             case 'x': case 'X': c->quit = true; break;
             case 'h': case 'H': case '?': print_help(c); break;
             case 'a': case CONSOLE_ESCAPE: queue_input(c, CONSOLE_ESCAPE); break;
+            case 's': case 'S': c->screendump = true; break;
             case 'c': case 'C': {
                 static const char msg[] = "\r\nsoftvm: monitor: not implemented yet\r\n";
                 console_flush(c);

@@ -7,6 +7,7 @@
  * console_close, exit() (atexit) and fatal signals. Ctrl-A is the escape key:
  *   Ctrl-A x  quit softvm        Ctrl-A h  print this help
  *   Ctrl-A a  send Ctrl-A        Ctrl-A c  reserved (monitor, not built yet)
+ *   Ctrl-A s  screendump (PNG)
  * When stdin is not a terminal its bytes are passed through untouched.
  */
 #ifndef SOFTVM_FRONTEND_CONSOLE_H
@@ -26,6 +27,7 @@ struct console {
     bool eof;             /* in_fd reached end of file */
     bool escape;          /* the previous byte was Ctrl-A */
     bool quit;            /* Ctrl-A x seen */
+    bool screendump;      /* Ctrl-A s seen: the host writes a PNG */
     /* Bytes typed for the guest, not yet taken by the UART. */
     uint8_t in[CONSOLE_INBUF];
     size_t in_head, in_len;

@@ -7,6 +7,8 @@
 #include "frontend/host.h"
 
 #include <inttypes.h>
+#include <signal.h>
+#include <sys/signalfd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,8 @@
 
 #include "frontend/chardev.h"
 #include "frontend/console.h"
+#include "frontend/screendump.h"
+#include "frontend/sdl.h"
 #include "frontend/stats.h"
 #include "frontend/trace.h"
 
@@ -22,6 +26,9 @@ struct host {
     bool console_used;           /* some backend is VM_CHARDEV_STDIO */
     struct chardev serial[PC_NUM_UARTS];   /* COM1..COM4 host sides */
     struct chardev debugcon;     /* port 0x402 host side */
+    struct sdl_display *sdl;     /* -display sdl window, or NULL */
+    unsigned screendumps;        /* Ctrl-A s count, for the file names */
+    int term_fd;                 /* with -screendump: SIGTERM/SIGINT/SIGHUP stop the run, or -1 */
 };
 
 static struct host *host_of(const struct machine *m)
@@ -38,16 +45,54 @@ static int console_uart(const struct host *h)
     return -1;
 }
 
+/* With -screendump a terminating signal ends the run the normal way (as
+ * QEMU's "terminating on signal"), so the picture is still written. */
+static void host_poll_term(struct machine *m)
+{
+    struct host *h = host_of(m);
+    struct signalfd_siginfo si;
+    if (h->term_fd >= 0 && read(h->term_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        fprintf(stderr, "softvm: terminating on signal %u\n", si.ssi_signo);
+        machine_request_stop(m, 0);
+    }
+}
+
 static bool host_poll(struct machine *m, int timeout_ms)
 {
     struct host *h = host_of(m);
-    return h->console_used && console_poll(&h->console, timeout_ms);
+    host_poll_term(m);
+    if (!h->sdl)
+        return h->console_used && console_poll(&h->console, timeout_ms);
+    bool got = h->console_used && console_poll(&h->console, 0);
+    return sdl_display_poll(h->sdl, m, got ? 0 : timeout_ms) || got;
+}
+
+/* Ctrl-A s: the screen now, as -screendump's file (or softvm-screen-N.png). */
+static void host_screendump(struct machine *m)
+{
+    struct host *h = host_of(m);
+    char name[64];
+    const char *path = m->opt.screendump;
+    if (!path) {
+        snprintf(name, sizeof(name), "softvm-screen-%u.png", h->screendumps);
+        path = name;
+    }
+    h->screendumps++;
+    console_flush(&h->console);
+    if (screendump_machine(m, path, stderr) == 0)
+        fprintf(stderr, "\r\nsoftvm: screen written to %s\r\n", path);
 }
 
 /* Move typed bytes into the UART as far as its FIFO takes them. */
 static void host_feed(struct machine *m)
 {
     struct host *h = host_of(m);
+    if (h->sdl)
+        sdl_display_feed(h->sdl, m);
+    if (h->console_used && h->console.screendump) {
+        h->console.screendump = false;
+        host_screendump(m);
+    }
     if (!h->console_used || (!h->console.in_len && !h->console.quit))
         return;
     int u = console_uart(h);
@@ -70,7 +115,7 @@ static void host_feed(struct machine *m)
 static bool host_input_possible(const struct machine *m)
 {
     const struct host *h = host_of(m);
-    return h->console_used && !h->console.eof && console_uart(h) >= 0;
+    return h->sdl || (h->console_used && !h->console.eof && console_uart(h) >= 0);
 }
 
 static void host_flush(struct machine *m)
@@ -97,6 +142,8 @@ static void host_run_finished(struct machine *m)
     struct host *h = host_of(m);
     if (h->console_used)
         console_close(&h->console);   /* the terminal back to normal before any message */
+    if (m->opt.screendump)
+        screendump_machine(m, m->opt.screendump, stderr);
     if (m->opt.stats) {
         stats_print_summary(m, stderr);
         stats_print(m, stderr);
@@ -107,6 +154,10 @@ static void host_detach(struct machine *m)
 {
     struct host *h = host_of(m);
     trace_machine_teardown(m);
+    sdl_display_close(h->sdl);
+    h->sdl = NULL;
+    if (h->term_fd >= 0)
+        close(h->term_fd);
     for (int i = 0; i < PC_NUM_UARTS; i++)
         chardev_close(&h->serial[i]);
     chardev_close(&h->debugcon);
@@ -143,6 +194,16 @@ int host_attach(struct machine *m)
     }
     m->host = h;
     m->host_ops = &host_ops;
+    h->term_fd = -1;
+    if (m->opt.screendump) {
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &set, NULL) == 0)
+            h->term_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    }
 
     bool use_console = m->opt.debugcon.kind == VM_CHARDEV_STDIO;
     for (int i = 0; i < PC_NUM_UARTS; i++)
@@ -163,6 +224,8 @@ int host_attach(struct machine *m)
             return -1;
         debug_ports_set_sink(&m->dev.debug, chardev_write, &h->debugcon);
     }
+    if (m->opt.display == VM_DISPLAY_SDL)
+        h->sdl = sdl_display_open(m, stderr);   /* NULL: said why, runs headless */
     return trace_machine_setup(m);       /* -d, -D, --stats, -gdb/-s/-S */
 }
 

@@ -812,7 +812,7 @@ enum opt_id {
     O_DRIVE, O_BOOT, O_NOGRAPHIC, O_SERIAL, O_DISPLAY, O_ACCEL, O_NO_REBOOT, O_SNAPSHOT,
     O_NIC, O_NETDEV, O_S, O_GDB, O_BIG_S, O_D, O_BIG_D, O_DEBUGCON, O_RTC, O_ICOUNT,
     O_CLOCK, O_STATS, O_DFILTER, O_DICOUNT, O_ONE_INSN, O_CPU, O_SMP, O_MACHINE,
-    O_NODEFAULTS, O_DEVICE, O_GLOBAL,
+    O_NODEFAULTS, O_DEVICE, O_GLOBAL, O_SCREENDUMP,
 };
 
 static const struct option_desc {
@@ -838,7 +838,8 @@ static const struct option_desc {
     { "boot",      O_BOOT,      "ORDER", "[order=]LETTERS (c disk, d CD-ROM, n network)[,menu=on|off]" },
     { "nographic", O_NOGRAPHIC, NULL,   "no display; COM1 on the terminal" },
     { "serial",    O_SERIAL,    "DEV",  "next COM port: stdio, null, none, file:PATH" },
-    { "display",   O_DISPLAY,   "TYPE", "none, sdl or curses" },
+    { "display",   O_DISPLAY,   "TYPE", "none or sdl (a window; falls back to none without $DISPLAY)" },
+    { "screendump", O_SCREENDUMP, "FILE", "write the screen as a PNG when softvm exits (FILE.txt: the characters of a text mode; Ctrl-A s: now)" },
     { "accel",     O_ACCEL,     "TYPE", "interp (default) or jit[,lockstep=on][,tb-size=MiB]" },
     { "no-reboot", O_NO_REBOOT, NULL,   "exit instead of rebooting" },
     { "snapshot",  O_SNAPSHOT,  NULL,   "discard writes to disk images" },
@@ -936,6 +937,7 @@ static int apply_option(struct vm_options *opt, const struct option_desc *o, con
     case O_DRIVE: return add_drive(opt, on, a, err);
     case O_BOOT: return parse_kv_list(opt, on, a, boot_kv, err);
     case O_NOGRAPHIC: opt->nographic = true; return 0;
+    case O_SCREENDUMP: opt->screendump = a; return 0;
     case O_SERIAL:
         if (opt->serial_count >= VM_MAX_SERIAL)
             return fail(err, "%s: at most %d serial ports", on, VM_MAX_SERIAL);
@@ -1050,7 +1052,7 @@ int options_parse_syntax(struct vm_options *opt, int argc, char **argv, FILE *er
     if (opt->debugcon.kind == VM_CHARDEV_DEFAULT)
         opt->debugcon.kind = VM_CHARDEV_NONE;
     if (opt->display == VM_DISPLAY_DEFAULT)
-        opt->display = VM_DISPLAY_NONE;           /* no display device is built yet */
+        opt->display = VM_DISPLAY_NONE;           /* headless unless -display sdl */
     return 0;
 }
 
@@ -1061,8 +1063,6 @@ static int not_yet(FILE *err, const char *what)
 
 int options_check_implemented(const struct vm_options *opt, FILE *err)
 {
-    if (opt->display == VM_DISPLAY_SDL)
-        return not_yet(err, "-display sdl");
     if (opt->display == VM_DISPLAY_CURSES)
         return not_yet(err, "-display curses");
     if (opt->accel != VM_ACCEL_JIT && (opt->accel_lockstep || opt->accel_tb_size))

@@ -22,36 +22,7 @@ MB_MAGIC equ 0x1BADB002
 MB_FLAGS equ 0x00000003           ; page-align modules, memory info wanted
 COM1     equ 0x3F8
 
-ehdr:
-    db 0x7F, "ELF", 1, 1, 1, 0    ; ELFCLASS32, little endian, version 1, System V
-    times 8 db 0
-    dw 2                          ; e_type: ET_EXEC
-    dw 3                          ; e_machine: EM_386
-    dd 1                          ; e_version
-    dd start                      ; e_entry
-    dd phdr - $$                  ; e_phoff
-    dd 0                          ; e_shoff: no sections
-    dd 0                          ; e_flags
-    dw ehdr_end - ehdr            ; e_ehsize (52)
-    dw phdr_end - phdr            ; e_phentsize (32)
-    dw 1                          ; e_phnum
-    dw 0, 0, 0                    ; e_shentsize, e_shnum, e_shstrndx
-ehdr_end:
-
-phdr:
-    dd 1                          ; p_type: PT_LOAD
-    dd 0                          ; p_offset
-    dd $$                         ; p_vaddr
-    dd $$                         ; p_paddr
-    dd file_end - $$              ; p_filesz
-    dd bss_end - $$               ; p_memsz (the stack is bss)
-    dd 7                          ; p_flags: RWX
-    dd 0x1000                     ; p_align
-phdr_end:
-
-align 4
-mb_header:
-    dd MB_MAGIC, MB_FLAGS, -(MB_MAGIC + MB_FLAGS)
+%include "multiboot_elf.inc"
 
 start:
     mov esp, stack_top

@@ -143,7 +143,7 @@ Test(options, help_text_lists_every_option)
         "-m ", "-kernel", "-initrd", "-append", "-bios", "-hda", "-hdb", "-cdrom", "-drive",
         "-boot", "-nographic", "-serial", "-display", "-accel", "-no-reboot", "-snapshot",
         "-nic", "-netdev", "-s ", "-gdb", "-S ", "-d ", "-D ", "-debugcon", "-rtc", "-icount",
-        "-clock", "-stats", "-help", "-version",
+        "-clock", "-stats", "-help", "-version", "-screendump",
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         cr_assert(strstr(buf, names[i]), "help lacks %s", names[i]);
@@ -472,8 +472,11 @@ Test(options, display)
     cr_assert_eq(p.opt.display, VM_DISPLAY_SDL);
     p = syntax("-display", "curses", NULL);
     cr_assert_eq(p.opt.display, VM_DISPLAY_CURSES);
-    cr_assert_str_eq(parse("-display", "sdl", NULL).err,
-                     "softvm: -display sdl: not implemented yet\n");
+    p = parse("-display", "sdl", "-screendump", "shot.png", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.display, VM_DISPLAY_SDL);
+    cr_assert_str_eq(p.opt.screendump, "shot.png");
+    BAD(parse("-screendump", NULL), "-screendump");
     cr_assert_str_eq(parse("-display", "curses", NULL).err,
                      "softvm: -display curses: not implemented yet\n");
     BAD(parse("-display", "gtk", NULL), "unknown display 'gtk'");
