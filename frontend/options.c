@@ -857,7 +857,7 @@ static const struct option_desc {
     { "debugcon",  O_DEBUGCON,  "DEV",  "debug console, port 0x402 (SeaBIOS log): stdio, null, none, file:PATH" },
     { "rtc",       O_RTC,       "base=B", "RTC start: utc, localtime or YYYY-MM-DDTHH:MM:SS (UTC)" },
     { "icount",    O_ICOUNT,    "shift=N", "deterministic clock at 2^N ns per instruction (default 0)" },
-    { "clock",     O_CLOCK,     "MODE", "deterministic (idle time is skipped: same input, same run), realtime (idle time follows the host clock) or auto (default: realtime when the console is a terminal)" },
+    { "clock",     O_CLOCK,     "MODE", "deterministic (idle time is skipped: same input, same run), realtime (idle time follows the host clock) or auto (default: realtime when the console is a terminal or -display sdl)" },
     { "stats",     O_STATS,     NULL,   "print instruction and time counters at exit" },
     { "cpu",       O_CPU,       "MODEL", "qemu32 (qemu64, max: the same CPU)[,+feature|-feature]; -apic: no APICs" },
     { "smp",       O_SMP,       "1",    "CPU count (only 1)" },

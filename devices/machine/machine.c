@@ -410,7 +410,9 @@ int machine_init(struct machine *m, const struct vm_options *opt)
         bool tty_console = isatty(STDIN_FILENO) &&
                            (opt->serial[0].kind == VM_CHARDEV_STDIO ||
                             opt->debugcon.kind == VM_CHARDEV_STDIO);
-        m->opt.clock = tty_console ? VM_CLOCK_REALTIME : VM_CLOCK_DETERMINISTIC;
+        /* A window is interactive too: the guest's timers follow the host clock. */
+        bool interactive = tty_console || opt->display == VM_DISPLAY_SDL;
+        m->opt.clock = interactive ? VM_CLOCK_REALTIME : VM_CLOCK_DETERMINISTIC;
     }
 
     m->mem = phys_mem_create(opt->ram_size);
