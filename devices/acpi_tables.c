@@ -3,6 +3,7 @@
  */
 #include "devices/acpi_tables.h"
 
+#include <assert.h>
 #include <string.h>
 #include "devices/fw_cfg.h"
 #include "memory/memory.h"
@@ -47,20 +48,207 @@ static void gas_io(uint8_t *g, uint16_t port, uint8_t bits, uint8_t access)
     put64(g + 4, port);
 }
 
-/*
- * DSDT body, hand-encoded AML (ACPI 20.2):
- *   08              NameOp
- *   5F 53 35 5F     NameSeg "_S5_"
- *   12              PackageOp
- *   06              PkgLength: 6 bytes follow from here (itself included)
- *   04              NumElements
- *   00 00 00 00     ZeroOp x4: SLP_TYPa = 0, SLP_TYPb = 0, two reserved
- * i.e. Name (_S5, Package (4) { 0, 0, 0, 0 }): the PIIX4 encodes soft-off
- * as SLP_TYP 0 in PM1a_CNT.
- */
-static const uint8_t dsdt_aml[] = {
-    0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x04, 0x00, 0x00, 0x00, 0x00,
+/* --- AML (ACPI 20.2), built into a byte buffer ------------------------------ */
+
+struct aml {
+    uint8_t *p;
+    uint32_t len, cap;
+    bool overflow;
 };
+
+static void aml_byte(struct aml *a, uint8_t v)
+{
+    if (a->len < a->cap)
+        a->p[a->len++] = v;
+    else
+        a->overflow = true;
+}
+
+static void aml_bytes(struct aml *a, const void *v, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        aml_byte(a, ((const uint8_t *)v)[i]);
+}
+
+/* A 4-character NameSeg (20.2.2). */
+static void aml_nameseg(struct aml *a, const char *seg) { aml_bytes(a, seg, 4); }
+
+/* The smallest integer encoding: ZeroOp, OneOp, Byte/Word/DWordPrefix (20.2.3). */
+static void aml_int(struct aml *a, uint32_t v)
+{
+    if (v <= 1) {
+        aml_byte(a, (uint8_t)v);
+        return;
+    }
+    int n = v <= 0xff ? 1 : v <= 0xffff ? 2 : 4;
+    aml_byte(a, n == 1 ? 0x0a : n == 2 ? 0x0b : 0x0c);
+    for (int i = 0; i < n; i++)
+        aml_byte(a, (uint8_t)(v >> (8 * i)));
+}
+
+/* A PkgLength-prefixed block: begin() notes where its body starts; end()
+ * moves the body up to make room for the PkgLength (20.2.4), which counts
+ * itself and the body. */
+static uint32_t aml_begin(struct aml *a) { return a->len; }
+
+static void aml_end(struct aml *a, uint32_t start)
+{
+    uint32_t body = a->len - start;
+    int n = body + 1 < 0x40 ? 1 : body + 2 < 0x1000 ? 2 : body + 3 < 0x100000 ? 3 : 4;
+    uint32_t total = body + (uint32_t)n;
+    if (a->overflow || a->len + (uint32_t)n > a->cap) {
+        a->overflow = true;
+        return;
+    }
+    memmove(a->p + start + n, a->p + start, body);
+    a->len += (uint32_t)n;
+    if (n == 1) {
+        a->p[start] = (uint8_t)total;
+        return;
+    }
+    a->p[start] = (uint8_t)((n - 1) << 6 | (total & 0x0f));
+    for (int i = 1; i < n; i++)
+        a->p[start + i] = (uint8_t)(total >> (4 + 8 * (i - 1)));
+}
+
+/* Name (SEG, integer) */
+static void aml_name_int(struct aml *a, const char *seg, uint32_t v)
+{
+    aml_byte(a, 0x08);                          /* NameOp */
+    aml_nameseg(a, seg);
+    aml_int(a, v);
+}
+
+/* EISA ID compression of "PNPxxxx" (ACPI 19.3.4 EISAID): three 5-bit
+ * letters and four hex digits, stored big-endian in a DWord. */
+static uint32_t eisa_id(const char *id)
+{
+    uint32_t v = (uint32_t)(id[0] - 0x40) << 26 | (uint32_t)(id[1] - 0x40) << 21 |
+                 (uint32_t)(id[2] - 0x40) << 16;
+    for (int i = 3; i < 7; i++) {
+        char c = id[i];
+        v |= (uint32_t)(c <= '9' ? c - '0' : c - 'A' + 10) << (4 * (6 - i));
+    }
+    return (v >> 24) | ((v >> 8) & 0xff00) | ((v << 8) & 0xff0000) | (v << 24);
+}
+
+/* Word/DWord Address Space Descriptors (ACPI 6.4.3.5.2/3), producer,
+ * MinFixed + MaxFixed, positive decode. type: 0 memory, 1 I/O, 2 bus. */
+static void res_word_addr(struct aml *a, uint8_t type, uint8_t tflags, uint16_t min, uint16_t max)
+{
+    const uint8_t d[16] = {
+        0x88, 13, 0, type, 0x0c, tflags, 0, 0,
+        (uint8_t)min, (uint8_t)(min >> 8), (uint8_t)max, (uint8_t)(max >> 8), 0, 0,
+        (uint8_t)(max - min + 1), (uint8_t)((max - min + 1) >> 8),
+    };
+    aml_bytes(a, d, sizeof(d));
+}
+
+static void res_dword_mem(struct aml *a, uint32_t min, uint32_t max)
+{
+    uint8_t d[26] = { 0x87, 23, 0, 0, 0x0c, 0x03 };    /* cacheable, read-write */
+    put32(d + 10, min);
+    put32(d + 14, max);
+    put32(d + 22, max - min + 1);
+    aml_bytes(a, d, sizeof(d));
+}
+
+/* The ISA IRQ (= GSI) that slot's INTx pin (0 = INTA#) reaches. */
+static uint8_t prt_gsi(const struct acpi_config *cfg, int slot, int pin)
+{
+    if (slot == 1 && pin == 0)
+        return cfg->sci_irq;                    /* the PIIX4 PM function's SCI */
+    return cfg->pirq_irq[(slot + pin) & 3];
+}
+
+/*
+ * The DSDT's AML:
+ *   Name (\_S5, Package (4) { 0, 0, 0, 0 })     soft-off is SLP_TYP 0 (PIIX4)
+ *   Scope (\_SB) {
+ *     Device (PCI0) {                            the i440FX host bridge, bus 0
+ *       Name (_HID, EisaId ("PNP0A03"))  Name (_ADR, 0)  Name (_UID, 0)
+ *       Name (_CRS, ResourceTemplate () {        what the bridge decodes
+ *         bus 0-255; I/O 0xCF8-0xCFF (its own); I/O 0-0xCF7 and 0xD00-0xFFFF;
+ *         memory 0xA0000-0xBFFFF (VGA) and the PCI window })
+ *       Name (_PRT, Package () {                 PCI interrupt routing
+ *         Package () { slot << 16 | 0xFFFF, pin, 0, GSI } ... })
+ *     }
+ *   }
+ * Linux with ACPI enumerates PCI only below a PNP0A03 device (6.1.5, 6.2.13).
+ * _PRT entries name GSIs directly (static routing, 6.2.13): the PIIX3
+ * steers PIRQ A-D to fixed ISA IRQs (set by the firmware, or by direct
+ * boot), and slot S pin P drives PIRQ (S + P) mod 4, the PIIX3 board
+ * swizzle; each ISA IRQ is also the I/O APIC pin of the same number.
+ */
+static uint32_t build_dsdt_aml(uint8_t *buf, uint32_t cap, const struct acpi_config *cfg)
+{
+    struct aml a = { .p = buf, .cap = cap };
+    aml_byte(&a, 0x08);                         /* Name (_S5_, Package (4) {0,0,0,0}) */
+    aml_nameseg(&a, "_S5_");
+    aml_byte(&a, 0x12);
+    uint32_t pkg = aml_begin(&a);
+    aml_byte(&a, 4);
+    for (int i = 0; i < 4; i++)
+        aml_byte(&a, 0x00);
+    aml_end(&a, pkg);
+
+    aml_byte(&a, 0x10);                         /* ScopeOp */
+    uint32_t scope = aml_begin(&a);
+    aml_bytes(&a, "\\_SB_", 5);
+    aml_byte(&a, 0x5b);                         /* DeviceOp */
+    aml_byte(&a, 0x82);
+    uint32_t dev = aml_begin(&a);
+    aml_nameseg(&a, "PCI0");
+    aml_byte(&a, 0x08);                         /* Name (_HID, EisaId ("PNP0A03")) */
+    aml_nameseg(&a, "_HID");
+    uint8_t hid[5] = { 0x0c };                  /* always a DWord, as iasl encodes it */
+    put32(hid + 1, eisa_id("PNP0A03"));
+    aml_bytes(&a, hid, sizeof(hid));
+    aml_name_int(&a, "_ADR", 0);
+    aml_name_int(&a, "_UID", 0);
+
+    aml_byte(&a, 0x08);                         /* Name (_CRS, Buffer () {...}) */
+    aml_nameseg(&a, "_CRS");
+    aml_byte(&a, 0x11);                         /* BufferOp */
+    uint32_t buffer = aml_begin(&a);
+    uint32_t size_at = a.len;
+    aml_bytes(&a, (uint8_t[]){ 0x0b, 0, 0 }, 3);   /* BufferSize, a Word filled in below */
+    uint32_t res = a.len;
+    res_word_addr(&a, 2, 0, 0, 0xff);           /* bus numbers 0-255 */
+    aml_bytes(&a, (uint8_t[]){ 0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08 }, 8);
+    res_word_addr(&a, 1, 0x03, 0x0000, 0x0cf7);   /* I/O, EntireRange */
+    res_word_addr(&a, 1, 0x03, 0x0d00, 0xffff);
+    res_dword_mem(&a, 0xa0000, 0xbffff);
+    res_dword_mem(&a, cfg->pci_mem_base, cfg->pci_mem_end - 1);
+    aml_bytes(&a, (uint8_t[]){ 0x79, 0x00 }, 2);   /* End Tag, checksum 0 = none */
+    if (!a.overflow) {
+        a.p[size_at + 1] = (uint8_t)(a.len - res);
+        a.p[size_at + 2] = (uint8_t)((a.len - res) >> 8);
+    }
+    aml_end(&a, buffer);
+
+    aml_byte(&a, 0x08);                         /* Name (_PRT, Package () {...}) */
+    aml_nameseg(&a, "_PRT");
+    aml_byte(&a, 0x12);
+    uint32_t prt = aml_begin(&a);
+    aml_byte(&a, 31 * 4);                       /* slots 1-31 (0 is the host bridge) */
+    for (int slot = 1; slot < 32; slot++) {
+        for (int pin = 0; pin < 4; pin++) {
+            aml_byte(&a, 0x12);
+            uint32_t e = aml_begin(&a);
+            aml_byte(&a, 4);
+            aml_int(&a, (uint32_t)slot << 16 | 0xffff);   /* any function of the slot */
+            aml_int(&a, (uint32_t)pin);
+            aml_int(&a, 0);                     /* Source: none, static GSI */
+            aml_int(&a, prt_gsi(cfg, slot, pin));
+            aml_end(&a, e);
+        }
+    }
+    aml_end(&a, prt);
+    aml_end(&a, dev);
+    aml_end(&a, scope);
+    return a.overflow ? 0 : a.len;
+}
 
 #define FADT_LEN 244    /* revision 3 layout (ACPI 2.0+ fields, reset register) */
 
@@ -87,9 +275,10 @@ void acpi_tables_build(struct acpi_tables *t, const struct acpi_config *cfg)
 
     /* DSDT */
     t->dsdt_off = off;
-    uint32_t dsdt_len = HDR + (uint32_t)sizeof(dsdt_aml);
+    uint32_t aml_len = build_dsdt_aml(b + off + HDR, ACPI_DSDT_MAX - HDR, cfg);
+    assert(aml_len);                            /* ACPI_DSDT_MAX holds it */
+    uint32_t dsdt_len = HDR + aml_len;
     header(b + off, "DSDT", dsdt_len, 1);
-    memcpy(b + off + HDR, dsdt_aml, sizeof(dsdt_aml));
     add_table(t, off, dsdt_len);
     off = align_up(off + dsdt_len, 8);
 

@@ -1,13 +1,16 @@
 /*
  * acpi_tables.h - builds the ACPI tables of this board: RSDP, RSDT, FADT
  * (PIIX4 PM1a event/control and PM timer ports, SCI IRQ 9, the 0xCF9 reset
- * register, the 8042 flag), a DSDT holding the \_S5 sleep package, FACS, and
+ * register, the 8042 flag), a DSDT holding the \_S5 sleep package and the PCI
+ * host bridge \_SB.PCI0 (PNP0A03: its bus, I/O and memory windows in _CRS,
+ * the slots' interrupt routing in _PRT), FACS, and
  * with the APICs a MADT: the CPU's local APIC, the I/O APIC with GSI base 0,
  * interrupt-source overrides (IRQ0 -> GSI 2; the PCI/SCI IRQs level and
  * active high, as QEMU's pc machine gives them) and LINT1 as the NMI input.
  *
  * Spec: ACPI 6.x, 5.2.5 (RSDP), 5.2.7 (RSDT), 5.2.9 (FADT), 5.2.10 (FACS),
- * 5.2.11.1 (DSDT), 5.2.12 (MADT), 20 (AML encoding), 7.4.2 (\_Sx objects).
+ * 5.2.11.1 (DSDT), 5.2.12 (MADT), 20 (AML encoding), 7.4.2 (\_Sx objects),
+ * 6.1.5 (_HID), 6.2.13 (_PRT), 6.4 (resource descriptors).
  *
  * The tables are built once into two position-independent blobs ("tables"
  * holding FACS/DSDT/FADT/RSDT, and "rsdp") where every pointer holds an
@@ -27,7 +30,8 @@
 struct phys_mem;
 struct fw_cfg;
 
-#define ACPI_TABLES_MAX 1024
+#define ACPI_TABLES_MAX 4096
+#define ACPI_DSDT_MAX 2560
 #define ACPI_RSDP_SIZE 20
 #define ACPI_MAX_FIXUPS 8
 
@@ -51,6 +55,8 @@ struct acpi_config {
     bool apic;                  /* a local APIC and an I/O APIC: add the MADT */
     uint32_t lapic_base, ioapic_base;
     uint16_t pci_irq_mask;      /* ISA IRQs that are level-triggered, active high */
+    uint8_t pirq_irq[4];        /* the ISA IRQ each PIRQ A-D is steered to */
+    uint32_t pci_mem_base, pci_mem_end;   /* the host bridge's memory window [base, end) */
 };
 
 void acpi_tables_build(struct acpi_tables *t, const struct acpi_config *cfg);

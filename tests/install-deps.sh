@@ -18,7 +18,7 @@ PACKAGES=(
     libcapstone-dev libelf-dev libsdl2-dev libcriterion-dev libslirp-dev
     python3 cpio gzip kmod seabios gdb
     zlib1g-dev qemu-utils e2fsprogs clang libclang-rt-dev xorriso
-    libpng-dev xvfb xdotool
+    libpng-dev xvfb xdotool acpica-tools
 )
 if [[ "${1:-}" == "--bench" ]]; then
     PACKAGES+=(qemu-system-x86)

@@ -21,6 +21,10 @@
 
 #define PC_ACPI_TABLES_ADDR 0xf0100u    /* direct boot: after the RSDP at 0xF0000 */
 
+/* The ISA IRQ of PIRQ A-D, as SeaBIOS programs the PIIX3 (direct boot does
+ * the same); the DSDT's _PRT describes this routing. */
+static const uint8_t pc_pirq_irq[4] = { 10, 10, 11, 11 };
+
 #include "cpu/cpu.h"
 #include "devices/machine/machine.h"
 #include "memory/memory.h"
@@ -194,6 +198,8 @@ int pc_devices_init(struct pc_devices *d, struct machine *m)
         .pm_base = ACPI_PM_DEFAULT_BASE, .gpe0_base = ACPI_GPE0_BASE, .sci_irq = ACPI_SCI_IRQ,
         .apic = d->has_apic, .lapic_base = LAPIC_DEFAULT_BASE, .ioapic_base = IOAPIC_BASE,
         .pci_irq_mask = PC_PCI_IRQ_MASK,
+        .pirq_irq = { pc_pirq_irq[0], pc_pirq_irq[1], pc_pirq_irq[2], pc_pirq_irq[3] },
+        .pci_mem_base = PCI_MEM_WINDOW_BASE, .pci_mem_end = PCI_MEM_WINDOW_END,
     };
     acpi_tables_build(&d->acpi, &acfg);
     if (acpi_tables_add_fw_cfg(&d->fw_cfg, &d->acpi))
@@ -254,22 +260,22 @@ int pc_devices_setup_direct_boot(struct pc_devices *d, struct machine *m)
     pci_config_write(&d->pci, PCI_DEVFN(0, 0), 0x5e, 0x33, 1);
     pci_config_write(&d->pci, PCI_DEVFN(0, 0), 0x5f, 0x33, 1);
     /* PIRQ A-D -> IRQ 10, 10, 11, 11, level-triggered in the ELCR. */
-    static const uint8_t pirq_irq[4] = { 10, 10, 11, 11 };
     for (int i = 0; i < 4; i++)
-        pci_config_write(&d->pci, PCI_DEVFN(1, 0), 0x60 + i, pirq_irq[i], 1);
+        pci_config_write(&d->pci, PCI_DEVFN(1, 0), 0x60 + i, pc_pirq_irq[i], 1);
     io_write(&m->io, 0x4d1, 0x0e, 1);           /* IRQ 9 (SCI), 10, 11 level */
     /* IDE decode enable in IDETIM of both channels (PIIX3 2.4.3), as
      * SeaBIOS's piix_ide_setup does; Linux's ata_piix checks the bit. */
     pci_config_write(&d->pci, PCI_DEVFN(1, 1), 0x40, 0x8000, 2);
     pci_config_write(&d->pci, PCI_DEVFN(1, 1), 0x42, 0x8000, 2);
     /* Interrupt Line of each add-in PCI function with a pin, as SeaBIOS
-     * writes it (there is no _PRT in the DSDT, so Linux reads it from here).
+     * writes it (Linux with acpi=off reads it from here; with ACPI, the
+     * DSDT's _PRT says the same).
      * The chipset's own functions in slots 0-1 are left as they are. */
     for (int devfn = PCI_DEVFN(2, 0); devfn < 256; devfn++) {
         struct pci_function *f = d->pci.fn[devfn];
         int pin = f ? f->config[PCI_INTERRUPT_PIN] : 0;
         if (pin >= 1 && pin <= 4)
-            f->config[PCI_INTERRUPT_LINE] = pirq_irq[((devfn >> 3) + pin - 1) & 3];
+            f->config[PCI_INTERRUPT_LINE] = pc_pirq_irq[((devfn >> 3) + pin - 1) & 3];
     }
     acpi_pm_set_base(&d->pm, ACPI_PM_DEFAULT_BASE);
     return acpi_tables_install(m->mem, &d->acpi, PC_ACPI_TABLES_ADDR, 0xf0000);

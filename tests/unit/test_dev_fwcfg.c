@@ -1,6 +1,8 @@
 /* test_dev_fwcfg.c - fw_cfg through its ports and DMA, and the ACPI tables
  * (installed directly and published for SeaBIOS's table loader). */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "dev_harness.h"
 #include "devices/fw_cfg.h"
@@ -212,7 +214,10 @@ Test(fw_cfg, dma_span_bounds)
     phys_mem_destroy(pm);
 }
 
-static const struct acpi_config cfg = { .pm_base = 0x600, .gpe0_base = 0xafe0, .sci_irq = 9 };
+static const struct acpi_config cfg = {
+    .pm_base = 0x600, .gpe0_base = 0xafe0, .sci_irq = 9, .pirq_irq = { 10, 10, 11, 11 },
+    .pci_mem_base = 0xe0000000u, .pci_mem_end = 0xfec00000u,
+};
 
 static uint32_t le32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
 
@@ -247,9 +252,11 @@ Test(acpi_tables, direct_install_is_walkable)
     dma_read(f->mem, le32(fadt + 36), facs, 8);
     cr_assert(memcmp(facs, "FACS", 4) == 0);
     cr_assert_eq(le32(fadt + 36) % 64, 0, "FACS 64-byte aligned");
-    uint8_t dsdt[48];
+    uint8_t dsdt[ACPI_DSDT_MAX];
     dma_read(f->mem, le32(fadt + 40), dsdt, 48);
     cr_assert(memcmp(dsdt, "DSDT", 4) == 0);
+    cr_assert_leq(le32(dsdt + 4), sizeof(dsdt));
+    dma_read(f->mem, le32(fadt + 40), dsdt, le32(dsdt + 4));
     cr_assert_eq(acpi_checksum(dsdt, le32(dsdt + 4)), 0);
     static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x04, 0, 0, 0, 0 };
     cr_assert(memcmp(dsdt + 36, s5, sizeof(s5)) == 0);
@@ -289,4 +296,93 @@ Test(acpi_tables, fw_cfg_loader_script)
     cr_assert_eq(size, t.tables_len);
     free(script);
     teardown(f);
+}
+
+/* The DSDT as ACPICA's disassembler (iasl -d, Debian's acpica-tools) reads
+ * it: the oracle for the hand-built AML. Whitespace is squeezed so the
+ * expected text is one line per object. */
+static char *squeeze(const char *in)
+{
+    char *out = malloc(strlen(in) + 1), *o = out;
+    for (const char *p = in; *p; p++) {
+        if (*p == ' ' || *p == '\n' || *p == '\t') {
+            if (o > out && o[-1] != ' ')
+                *o++ = ' ';
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = 0;
+    return out;
+}
+
+static int count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p++)
+        n++;
+    return n;
+}
+
+Test(acpi_tables, dsdt_pci_host_bridge_per_iasl)
+{
+    struct acpi_tables t;
+    acpi_tables_build(&t, &cfg);
+    uint8_t *d = t.tables + t.dsdt_off;
+    uint32_t len = le32(d + 4);
+    d[9] = (uint8_t)-acpi_checksum(d, len);
+    char dir[] = "/tmp/softvm-dsdt-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char path[128], cmd[512];
+    snprintf(path, sizeof(path), "%s/dsdt.aml", dir);
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(d, 1, len, f), len);
+    fclose(f);
+    snprintf(cmd, sizeof(cmd), "cd %s && iasl -d dsdt.aml > iasl.log 2>&1", dir);
+    cr_assert_eq(system(cmd), 0, "iasl -d failed (acpica-tools: bash tests/install-deps.sh)");
+    snprintf(path, sizeof(path), "%s/dsdt.dsl", dir);
+    f = fopen(path, "r");
+    cr_assert_not_null(f);
+    static char dsl[256 * 1024];
+    size_t n = fread(dsl, 1, sizeof(dsl) - 1, f);
+    dsl[n] = 0;
+    fclose(f);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+    char *s = squeeze(dsl);
+    cr_assert(strstr(s, "Name (_S5, Package (0x04) // _S5_: S5 System State { Zero, Zero, Zero, Zero })"));
+    cr_assert(strstr(s, "Scope (\\_SB) { Device (PCI0) { Name (_HID, EisaId (\"PNP0A03\")"));
+    cr_assert(strstr(s, "Name (_ADR, Zero)"));
+    /* _CRS: the bus range, the config ports, the two I/O ranges around them
+     * and the VGA and PCI memory windows, nothing else. */
+    cr_assert(strstr(s, "WordBusNumber (ResourceProducer, MinFixed, MaxFixed, PosDecode, "
+                        "0x0000, // Granularity 0x0000, // Range Minimum 0x00FF, // Range Maximum "
+                        "0x0000, // Translation Offset 0x0100, // Length"));
+    cr_assert(strstr(s, "IO (Decode16, 0x0CF8, // Range Minimum 0x0CF8, // Range Maximum "
+                        "0x01, // Alignment 0x08, // Length"));
+    cr_assert(strstr(s, "0x0000, // Range Minimum 0x0CF7, // Range Maximum 0x0000, "
+                        "// Translation Offset 0x0CF8, // Length"));
+    cr_assert(strstr(s, "0x0D00, // Range Minimum 0xFFFF, // Range Maximum 0x0000, "
+                        "// Translation Offset 0xF300, // Length"));
+    cr_assert(strstr(s, "0x000A0000, // Range Minimum 0x000BFFFF, // Range Maximum"));
+    cr_assert(strstr(s, "0xE0000000, // Range Minimum 0xFEBFFFFF, // Range Maximum "
+                        "0x00000000, // Translation Offset 0x1EC00000, // Length"));
+    cr_assert_eq(count(s, "WordIO (ResourceProducer"), 2);
+    cr_assert_eq(count(s, "DWordMemory (ResourceProducer"), 2);
+    /* _PRT: 4 pins of slots 1-31, static GSIs, the PIIX swizzle
+     * PIRQ (slot + pin) mod 4 onto IRQ 10, 10, 11, 11; 00:01 INTA# is the SCI. */
+    cr_assert(strstr(s, "Name (_PRT, Package (0x7C) // _PRT: PCI Routing Table"));
+    cr_assert_eq(count(s, "Package (0x04) {"), 124);   /* _S5 has a comment before its { */
+    char want[128];
+    for (int slot = 1; slot < 32; slot++) {
+        for (int pin = 0; pin < 4; pin++) {
+            static const char *pins[4] = { "Zero", "One", "0x02", "0x03" };
+            int gsi = slot == 1 && pin == 0 ? 9 : (int)cfg.pirq_irq[(slot + pin) & 3];
+            snprintf(want, sizeof(want), "Package (0x04) { 0x%04X%s, %s, Zero, 0x%02X }",
+                     slot, "FFFF", pins[pin], gsi);
+            cr_assert(strstr(s, want), "missing %s", want);
+        }
+    }
+    free(s);
 }
