@@ -138,9 +138,9 @@ void stats_print(struct machine *m, FILE *out)
     }
     const struct jit_stats *js = jit_get_stats(cpu);
     if (js) {
-        fprintf(out, "  %-22s %" PRIu64 " blocks translated in %.3f s, %" PRIu64 " KiB of code now, "
-                "%" PRIu64 " code-cache flushes\n", "JIT", js->blocks_translated,
-                (double)js->translate_ns / 1e9, js->code_bytes >> 10, js->code_flushes);
+        fprintf(out, "  %-22s %" PRIu64 " blocks translated in %.3f s (%" PRIu64 " failed), %" PRIu64
+                " KiB of code now, %" PRIu64 " code-cache flushes\n", "JIT", js->blocks_translated,
+                (double)js->translate_ns / 1e9, js->blocks_failed, js->code_bytes >> 10, js->code_flushes);
         fprintf(out, "  %-22s %" PRIu64 " chain hits (%" PRIu64 " chains made, %" PRIu64 " undone), "
                 "%" PRIu64 " indirect-cache hits\n", "JIT chaining", js->chain_hits, js->chains_made,
                 js->chains_undone, js->indirect_hits);

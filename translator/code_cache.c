@@ -9,6 +9,11 @@
 #include <unistd.h>
 
 #include "translator/code_cache.h"
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
 
 #define PAGE 4096u
 
@@ -82,4 +87,16 @@ void code_cache_reset(struct code_cache *cc)
 {
     cc->used = 0;
     cc->n_flushes++;
+}
+
+void code_cache_written(const struct code_cache *cc, const void *rx, size_t n)
+{
+    (void)cc;
+#ifdef VALGRIND_DISCARD_TRANSLATIONS
+    if (RUNNING_ON_VALGRIND)
+        VALGRIND_DISCARD_TRANSLATIONS(rx, n);
+#else
+    (void)rx;
+    (void)n;
+#endif
 }

@@ -41,6 +41,12 @@ static inline uint8_t *code_cache_rx_here(const struct code_cache *cc) { return 
 void code_cache_commit(struct code_cache *cc, size_t n);
 /* Drop everything (the owner forgets every pointer into the cache first). */
 void code_cache_reset(struct code_cache *cc);
+/* n bytes at executable address rx were (re)written through the write view:
+ * tell a dynamic binary instrumenter (valgrind) that its translations of
+ * them are stale. It cannot see stores through the other mapping; without
+ * this, cachegrind/callgrind would run patched chains and reused cache
+ * space as they were. No-op natively. */
+void code_cache_written(const struct code_cache *cc, const void *rx, size_t n);
 
 /* The write-view address of an executable address inside the cache. */
 static inline uint8_t *code_cache_rw_of(const struct code_cache *cc, const void *rx)

@@ -179,6 +179,7 @@ static bool compile(struct cpu *cpu, struct jit *j, struct tb *tb, struct jit_bl
     b->entry = exec_addr(&e, entry_at);
     b->chain_entry = exec_addr(&e, chain_at);
     b->incoming = NULL;
+    code_cache_written(&j->cc, code_cache_rx_here(&j->cc), e.len);
     code_cache_commit(&j->cc, e.len);
     j->stats.blocks_translated++;
     j->stats.code_bytes = j->cc.used;
@@ -190,6 +191,7 @@ static bool compile(struct cpu *cpu, struct jit *j, struct tb *tb, struct jit_bl
 static void set_jump(struct jit *j, struct jit_exit *x, void *target)
 {
     x86_write_rel32(j->cc.rw + x->patch_at, (uintptr_t)(j->cc.rx + x->patch_at), target);
+    code_cache_written(&j->cc, j->cc.rx + x->patch_at, 4);
 }
 
 static void unchain(struct jit *j, struct jit_exit *x)
@@ -298,6 +300,7 @@ bool jit_run(struct cpu *cpu, struct tb *tb, uint64_t end)
         j->stats.translate_ns += host_ns() - t0;
         if (!ok) {
             memset(b, 0, sizeof(*b));
+            j->stats.blocks_failed++;
             return false;
         }
     }
@@ -313,7 +316,7 @@ bool jit_run(struct cpu *cpu, struct tb *tb, uint64_t end)
         j->last_exit = NULL;
     }
     if (!j->opt.no_chain)
-        j->ind[jit_ind_hash(tb->phys_pc)] = (struct jit_ind){ tb->phys_pc, tb->rip, tb->mode,
+        j->ind[jit_ind_hash(tb->phys_pc)] = (struct jit_ind){ tb->phys_pc, tb->rip, tb->key,
                                                              b->chain_entry, 0 };
     j->end = end;
     j->enter(cpu, j, b->entry);

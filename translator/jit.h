@@ -36,6 +36,7 @@ struct jit_options {
 
 struct jit_stats {
     uint64_t blocks_translated;
+    uint64_t blocks_failed;     /* could not be compiled (interpreted instead): a backend bug */
     uint64_t chain_hits;        /* block entries through a patched jump */
     uint64_t chains_made, chains_undone;
     uint64_t indirect_hits;     /* indirect-branch cache hits (not built yet: 0) */

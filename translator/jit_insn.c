@@ -132,14 +132,39 @@ static void store_lazy(struct x86_emit *e, enum lazy_kind kind, int size, int ds
 enum form {
     F_HELPER,
     F_MOV_RR, F_MOV_RI, F_ALU_RR, F_ALU_RI, F_TEST_RR, F_TEST_RI, F_INCDEC, F_LEA, F_NOP,
-    F_JCC, F_JMP,
+    F_JCC, F_JMP, F_SHIFT, F_IMUL, F_NOT, F_NEG,
     /* with a memory operand (inline TLB hit, else the handler) */
     F_LOAD, F_STORE, F_STORE_IMM, F_ALU_LOAD, F_ALU_RMW, F_ALU_RMW_IMM, F_TEST_M, F_MOVX,
-    F_PUSH, F_POP, F_CALL, F_RET, F_PUSH_IMM, F_JMP_R, F_CALL_R,
+    F_PUSH, F_POP, F_CALL, F_RET, F_PUSH_IMM, F_JMP_R, F_CALL_R, F_SHIFT_M, F_IMUL_M,
+    F_UNARY_M,      /* INC, DEC, NOT, NEG of memory */
 };
 
-/* What the instruction does to the lazy flags, for liveness. */
-enum flag_use { FU_NONE, FU_WRITE_ALL, FU_READ };
+/* What the instruction does to the flags, for liveness: nothing, writes
+ * all six arithmetic flags (and cannot fault), needs them all, or writes
+ * some and keeps the rest (ROL/ROR: when its own flags are dead it need
+ * not touch them at all). */
+enum flag_use { FU_NONE, FU_WRITE_ALL, FU_READ, FU_PARTIAL };
+
+/* Shifts and rotates inline: ROL, ROR, SHL, SHR, SAL, SAR (RCL/RCR read CF:
+ * the handler) by 1 or an immediate. The masked count must be below the
+ * operand width for the shifts (8/16-bit shifts by more take the handler). */
+enum { SH_ROL = 0, SH_ROR = 1, SH_SHL = 4, SH_SHR = 5, SH_SAL = 6, SH_SAR = 7 };
+static int shift_count(const struct insn *in)
+{
+    return in->desc->fn == op_shift_rm_1 ? 1 : (int)(in->imm & 0x1f);
+}
+static bool shift_inline_ok(const struct insn *in)
+{
+    if (in->desc->fn != op_shift_rm_1 && in->desc->fn != op_shift_rm_imm)
+        return false;
+    int op = in->reg, c = shift_count(in);
+    if (in->size > 4 || op == 2 || op == 3)
+        return false;
+    if (op == SH_ROL || op == SH_ROR)
+        return true;
+    return c < in->size * 8;
+}
+static bool is_rotate(const struct insn *in) { return in->reg == SH_ROL || in->reg == SH_ROR; }
 
 static enum form classify(const struct insn *in, bool no_inline)
 {
@@ -201,11 +226,25 @@ static enum form classify(const struct insn *in, bool no_inline)
     if (fn == op_inc_r || fn == op_dec_r)
         return F_INCDEC;
     if (fn == op_inc_rm || fn == op_dec_rm)
-        return reg ? F_INCDEC : F_HELPER;
+        return reg ? F_INCDEC : mem_ok && in->size <= 4 ? F_UNARY_M : F_HELPER;
+    if (fn == op_not_rm || fn == op_neg_rm) {
+        if (in->size > 4)
+            return F_HELPER;
+        return reg ? (fn == op_not_rm ? F_NOT : F_NEG) : mem_ok ? F_UNARY_M : F_HELPER;
+    }
+    if ((fn == op_imul_r_rm || fn == op_imul_r_rm_imm) && (in->opsize == 2 || in->opsize == 4))
+        return reg ? F_IMUL : F_IMUL_M;
     if (fn == op_lea)
         return F_LEA;
     if (fn == op_nop)
         return F_NOP;
+    if (fn == op_shift_rm_1 || fn == op_shift_rm_imm) {
+        if (!shift_inline_ok(in))
+            return F_HELPER;
+        if (reg)
+            return shift_count(in) == 0 ? F_NOP : F_SHIFT;     /* count 0: no effect at all */
+        return mem_ok && shift_count(in) != 0 ? F_SHIFT_M : F_HELPER;
+    }
     if (fn == op_jcc)
         return F_JCC;
     if (fn == op_jmp_rel)
@@ -213,13 +252,15 @@ static enum form classify(const struct insn *in, bool no_inline)
     return F_HELPER;
 }
 
-static enum flag_use flag_use(enum form f)
+static enum flag_use flag_use(const struct insn *in, enum form f)
 {
     switch (f) {
-    case F_MOV_RR: case F_MOV_RI: case F_LEA: case F_NOP:
+    case F_MOV_RR: case F_MOV_RI: case F_LEA: case F_NOP: case F_NOT:
         return FU_NONE;
-    case F_ALU_RR: case F_ALU_RI: case F_TEST_RR: case F_TEST_RI:
+    case F_ALU_RR: case F_ALU_RI: case F_TEST_RR: case F_TEST_RI: case F_IMUL: case F_NEG:
         return FU_WRITE_ALL;
+    case F_SHIFT:
+        return is_rotate(in) ? FU_PARTIAL : FU_WRITE_ALL;
     default:
         /* INC/DEC (CF), Jcc, handlers, block ends, and memory forms: their
          * slow path may fault, and a fault saves the flags as they are */
@@ -316,7 +357,7 @@ static void emit_fold_cf(struct state *s)
 {
     struct x86_emit *e = s->e;
     const struct known_flags *k = &s->kf;
-    if (k->known && (k->kind == LF_INC || k->kind == LF_DEC))
+    if (k->known && (k->kind == LF_INC || k->kind == LF_DEC || k->kind == LF_NONE))
         return;                                     /* CF is in EFLAGS already */
     if (k->known && k->kind == LF_LOGIC) {
         x86_alu_mi(e, X86_AND, SZ(rflags), CPUM(OFF(rflags)), (int32_t)~EFLAGS_CF);
@@ -360,6 +401,114 @@ static void emit_alu(struct state *s, int op, int size, int dst_reg, bool live)
     if (live)
         store_lazy(e, kind, size, X86_RAX, X86_RCX, X86_RDX);
     s->kf = (struct known_flags){ true, kind, size };
+}
+
+/* flags_materialize, before ROL/ROR (they keep four of the flags). */
+static void jit_materialize(struct cpu *cpu)
+{
+    flags_materialize(cpu);
+}
+
+/* EFLAGS holds all six arithmetic flags (lf_op = LF_NONE) after this. */
+static void emit_materialize(struct state *s)
+{
+    struct x86_emit *e = s->e;
+    if (s->kf.known && s->kf.kind == LF_NONE)
+        return;
+    x86_alu_mi(e, X86_CMP, SZ(priv.lf_op), CPUM(OFF(priv.lf_op)), LF_NONE);
+    size_t skip = x86_jcc_rel8(e, X86_CC_E);
+    x86_mov_rr(e, 8, X86_RDI, X86_RBX);
+    x86_call_abs(e, (const void *)jit_materialize);
+    if (!x86_patch_rel8_here(e, skip))
+        e->overflow = true;
+}
+
+/* EFLAGS' six arithmetic flags = ECX (eager, as flags_set(EFLAGS_ARITH)). */
+static void emit_set_arith(struct state *s, int size)
+{
+    struct x86_emit *e = s->e;
+    x86_alu_mi(e, X86_AND, SZ(rflags), CPUM(OFF(rflags)), (int32_t)~EFLAGS_ARITH);
+    x86_alu_mr(e, X86_OR, 4, CPUM(OFF(rflags)), X86_RCX);
+    st_imm(e, CPUF(priv.lf_op), LF_NONE);
+    s->kf = (struct known_flags){ true, LF_NONE, size };
+}
+
+/* RAX = the zero-extended operand shifted or rotated by in's count (not 0);
+ * with live flags, EFLAGS as cpu/ops_shift.c leaves them (the caller has
+ * materialized the lazy flags before a rotate). The host instruction gives
+ * the result and, for the shifts, CF, ZF, SF and PF (counts below the
+ * width); OF follows the handler's formulas (the host's is undefined for
+ * counts above 1) and AF is cleared. Clobbers RCX, RDX. */
+static void emit_shift_op(struct state *s, const struct insn *in, bool live)
+{
+    struct x86_emit *e = s->e;
+    int op = in->reg, size = in->size, bits = size * 8, c = shift_count(in);
+    if (op == SH_ROL || op == SH_ROR) {
+        int r = c & (bits - 1);
+        if (r)
+            x86_shift_ri(e, op == SH_ROL ? X86_ROL : X86_ROR, size, X86_RAX, (uint8_t)r);
+        if (!live)
+            return;
+        x86_mov_rr(e, 4, X86_RCX, X86_RAX);
+        x86_mov_rr(e, 4, X86_RDX, X86_RAX);
+        if (op == SH_ROL) {                         /* CF = bit 0, OF = MSB ^ CF */
+            x86_alu_ri(e, X86_AND, 4, X86_RCX, 1);
+            x86_shift_ri(e, X86_SHR, 4, X86_RDX, (uint8_t)(bits - 1));
+        } else {                                    /* CF = MSB, OF = MSB ^ next bit */
+            x86_shift_ri(e, X86_SHR, 4, X86_RCX, (uint8_t)(bits - 1));
+            x86_shift_ri(e, X86_SHR, 4, X86_RDX, (uint8_t)(bits - 2));
+            x86_alu_ri(e, X86_AND, 4, X86_RDX, 1);
+        }
+        x86_alu_rr(e, X86_XOR, 4, X86_RDX, X86_RCX);
+        x86_shift_ri(e, X86_SHL, 4, X86_RDX, 11);   /* OF */
+        x86_alu_rr(e, X86_OR, 4, X86_RCX, X86_RDX);
+        x86_alu_mi(e, X86_AND, SZ(rflags), CPUM(OFF(rflags)), (int32_t)~(EFLAGS_CF | EFLAGS_OF));
+        x86_alu_mr(e, X86_OR, 4, CPUM(OFF(rflags)), X86_RCX);
+        s->kf = (struct known_flags){ true, LF_NONE, size };
+        return;
+    }
+    if (live && op == SH_SHR && c == 1)
+        x86_mov_rr(e, 4, X86_RDX, X86_RAX);         /* OF = MSB of the operand */
+    x86_shift_ri(e, op == SH_SAR ? X86_SAR : op == SH_SHR ? X86_SHR : X86_SHL, size, X86_RAX, (uint8_t)c);
+    if (!live)
+        return;
+    x86_pushfq(e);
+    x86_pop(e, X86_RCX);
+    x86_alu_ri(e, X86_AND, 4, X86_RCX, (int32_t)(EFLAGS_CF | EFLAGS_PF | EFLAGS_ZF | EFLAGS_SF));
+    if (op == SH_SHL || op == SH_SAL) {             /* OF = MSB(res) ^ CF */
+        x86_mov_rr(e, 4, X86_RDX, X86_RAX);
+        x86_shift_ri(e, X86_SHR, 4, X86_RDX, (uint8_t)(bits - 1));
+        x86_alu_rr(e, X86_XOR, 4, X86_RDX, X86_RCX);
+        x86_alu_ri(e, X86_AND, 4, X86_RDX, 1);
+        x86_shift_ri(e, X86_SHL, 4, X86_RDX, 11);
+        x86_alu_rr(e, X86_OR, 4, X86_RCX, X86_RDX);
+    } else if (op == SH_SHR && c == 1) {
+        x86_shift_ri(e, X86_SHR, 4, X86_RDX, (uint8_t)(bits - 1));
+        x86_shift_ri(e, X86_SHL, 4, X86_RDX, 11);
+        x86_alu_rr(e, X86_OR, 4, X86_RCX, X86_RDX);
+    }                                               /* (SAR, SHR by more: OF = 0) */
+    emit_set_arith(s, size);
+}
+
+/* RAX = RAX * RCX, signed, `size` (2 or 4) bytes, as imul2 (cpu/ops_alu.c):
+ * with live flags CF = OF = the product does not fit, SF/ZF/PF of the
+ * result, AF = 0. Clobbers RCX, RDX. */
+static void emit_imul_op(struct state *s, int size, bool live)
+{
+    struct x86_emit *e = s->e;
+    x86_imul_rr(e, size, X86_RAX, X86_RCX);
+    if (!live)
+        return;
+    x86_setcc(e, X86_CC_B, X86_RDX);                /* CF = OF = overflow */
+    x86_movzx_rr(e, 1, X86_RDX, X86_RDX);
+    x86_test_rr(e, size, X86_RAX, X86_RAX);
+    x86_pushfq(e);
+    x86_pop(e, X86_RCX);
+    x86_alu_ri(e, X86_AND, 4, X86_RCX, (int32_t)(EFLAGS_PF | EFLAGS_ZF | EFLAGS_SF));
+    x86_neg_r(e, 4, X86_RDX);
+    x86_alu_ri(e, X86_AND, 4, X86_RDX, (int32_t)(EFLAGS_CF | EFLAGS_OF));
+    x86_alu_rr(e, X86_OR, 4, X86_RCX, X86_RDX);
+    emit_set_arith(s, size);
 }
 
 static void emit_inline(struct state *s, const struct insn *in, enum form f, bool live)
@@ -431,6 +580,41 @@ static void emit_inline(struct state *s, const struct insn *in, enum form f, boo
         s->kf = (struct known_flags){ true, inc ? LF_INC : LF_DEC, sz };
         break;
     }
+    case F_IMUL: {
+        int sz = in->opsize;
+        load_greg(e, X86_RAX, in->rm, sz);
+        if (in->desc->fn == op_imul_r_rm)
+            load_greg(e, X86_RCX, in->reg, sz);
+        else
+            x86_mov_ri(e, 4, X86_RCX, in->imm & size_mask(sz));
+        emit_imul_op(s, sz, live);
+        store_greg(e, in->reg, sz, X86_RAX);
+        break;
+    }
+    case F_NOT:
+        load_greg(e, X86_RAX, in->rm, size);
+        x86_not_r(e, 4, X86_RAX);
+        store_greg(e, in->rm, size, X86_RAX);
+        break;
+    case F_NEG:                                     /* LF_SUB of 0 - dst */
+        load_greg(e, X86_RCX, in->rm, size);
+        x86_mov_rr(e, 4, X86_RDX, X86_RCX);
+        x86_neg_r(e, 4, X86_RDX);
+        mask_to(e, X86_RDX, size);
+        store_greg(e, in->rm, size, X86_RDX);
+        if (live) {
+            x86_mov_ri(e, 4, X86_RAX, 0);
+            store_lazy(e, LF_SUB, size, X86_RAX, X86_RCX, X86_RDX);
+        }
+        s->kf = (struct known_flags){ true, LF_SUB, size };
+        break;
+    case F_SHIFT:
+        if (live && is_rotate(in))
+            emit_materialize(s);
+        load_greg(e, X86_RAX, in->rm, size);
+        emit_shift_op(s, in, live);
+        store_greg(e, in->rm, size, X86_RAX);
+        break;
     case F_LEA: {
         x86_mov_ri(e, 4, X86_RAX, (uint32_t)in->disp);
         if (in->base >= 0)
@@ -454,6 +638,7 @@ static void emit_inline(struct state *s, const struct insn *in, enum form f, boo
 }
 
 static void exit_to(struct state *s, uint32_t eip);
+static void exit_known(struct state *s, uint32_t eip);
 
 /* --- memory operands: segment checks and the TLB inline ------------------------- */
 
@@ -555,7 +740,7 @@ static void emit_host_addr(struct state *s, int seg, int size, bool write, struc
 /*
  * Jump to the block at EIP = ECX through the indirect-branch cache: the
  * execute TLB entry gives the physical address (as mmu_translate_exec),
- * the cache the block cpu_exec last entered there in this mode; its chain
+ * the cache the block cpu_exec last entered there for this state key; its chain
  * entry checks budget, CS limit and CPL. Anything missing: to cpu_exec.
  */
 static void emit_indirect(struct state *s)
@@ -596,8 +781,8 @@ static void emit_indirect(struct state *s)
     ent.disp = (int32_t)offsetof(struct jit_ind, eip);
     x86_alu_rm(e, X86_CMP, 4, X86_RCX, ent);
     x86_jcc_rel32(e, X86_CC_NE, c->exit_generic);
-    ent.disp = (int32_t)offsetof(struct jit_ind, mode);
-    x86_alu_mi(e, X86_CMP, 4, ent, (int32_t)c->tb->mode);
+    ent.disp = (int32_t)offsetof(struct jit_ind, key);
+    x86_alu_mi(e, X86_CMP, 4, ent, (int32_t)c->tb->key);    /* the key now (nothing before changed it) */
     x86_jcc_rel32(e, X86_CC_NE, c->exit_generic);
     ent.disp = (int32_t)offsetof(struct jit_ind, chain_entry);
     x86_load(e, 8, X86_RCX, ent);
@@ -701,6 +886,65 @@ static bool emit_mem(struct state *s, const struct insn *in, enum form f, uint32
         kf_after = (struct known_flags){ live, kind, size };
         break;
     }
+    case F_IMUL_M: {
+        int sz = in->opsize;
+        emit_ea(e, in);
+        emit_host_addr(s, in->seg, sz, false, &fx);
+        x86_load(e, sz, X86_RCX, x86_mem_at(X86_RAX, 0));
+        if (in->desc->fn == op_imul_r_rm)
+            load_greg(e, X86_RAX, in->reg, sz);
+        else
+            x86_mov_ri(e, 4, X86_RAX, in->imm & size_mask(sz));
+        emit_imul_op(s, sz, live);
+        store_greg(e, in->reg, sz, X86_RAX);
+        kf_after = live ? s->kf : (struct known_flags){ .known = false };
+        break;
+    }
+    case F_UNARY_M: {
+        op_handler fn = in->desc->fn;
+        bool incdec = fn == op_inc_rm || fn == op_dec_rm;
+        if (incdec)
+            emit_fold_cf(s);        /* (harmless if the slow path runs: it folds the same CF) */
+        emit_ea(e, in);
+        emit_host_addr(s, in->seg, size, true, &fx);
+        x86_mov_rr(e, 8, X86_RSI, X86_RAX);
+        x86_load(e, size, X86_RAX, x86_mem_at(X86_RSI, 0));
+        x86_mov_rr(e, 4, X86_RDX, X86_RAX);
+        if (fn == op_inc_rm)
+            x86_alu_ri(e, X86_ADD, 4, X86_RDX, 1);
+        else if (fn == op_dec_rm)
+            x86_alu_ri(e, X86_SUB, 4, X86_RDX, 1);
+        else if (fn == op_not_rm)
+            x86_not_r(e, 4, X86_RDX);
+        else
+            x86_neg_r(e, 4, X86_RDX);
+        mask_to(e, X86_RDX, size);
+        x86_store(e, size, x86_mem_at(X86_RSI, 0), X86_RDX);
+        if (incdec) {
+            enum lazy_kind kind = fn == op_inc_rm ? LF_INC : LF_DEC;
+            x86_mov_ri(e, 4, X86_RCX, 1);
+            store_lazy(e, kind, size, X86_RAX, X86_RCX, X86_RDX);
+            kf_after = (struct known_flags){ true, kind, size };
+        } else if (fn == op_neg_rm) {
+            x86_mov_rr(e, 4, X86_RCX, X86_RAX);
+            x86_mov_ri(e, 4, X86_RAX, 0);
+            if (live)
+                store_lazy(e, LF_SUB, size, X86_RAX, X86_RCX, X86_RDX);
+            kf_after = (struct known_flags){ live, LF_SUB, size };
+        }
+        break;
+    }
+    case F_SHIFT_M:
+        emit_ea(e, in);
+        emit_host_addr(s, in->seg, size, true, &fx);
+        x86_mov_rr(e, 8, X86_RBP, X86_RAX);                 /* host address (callee-saved) */
+        if (live && is_rotate(in))
+            emit_materialize(s);
+        x86_load(e, size, X86_RAX, x86_mem_at(X86_RBP, 0));
+        emit_shift_op(s, in, live);
+        x86_store(e, size, x86_mem_at(X86_RBP, 0), X86_RAX);
+        kf_after = live ? s->kf : (struct known_flags){ .known = false };
+        break;
     case F_TEST_M:
         emit_ea(e, in);
         emit_host_addr(s, in->seg, size, false, &fx);
@@ -790,10 +1034,10 @@ static bool emit_mem(struct state *s, const struct insn *in, enum form f, uint32
         place_slow(e, &fx);
         emit_helper(s, in, next_eip, NULL);
         jit_emit_cmp_eip(e, target);
-        size_t skip = x86_jcc_rel8(e, X86_CC_NE);
-        s->c->chain_exit(s->c, target);
-        if (!x86_patch_rel8_here(e, skip))
-            e->overflow = true;
+        size_t skip = x86_jcc_rel32(e, X86_CC_NE, NULL);
+        exit_known(s, target);
+        if (skip != (size_t)-1)
+            x86_patch_rel32(e, skip, (void *)x86_here(e));
         x86_jmp_rel32(e, s->c->exit_generic);
         return false;
     }
@@ -870,7 +1114,29 @@ static void emit_host_flags(struct state *s)
     }
 }
 
-/* Leave the block at a known EIP: the chainable exit. */
+/* Whether EIP eip is in another page than the block (with the block's
+ * CS base: the block's linear page and eip's differ). Such an exit is
+ * never chained (a chain needs the same physical page). */
+static bool other_page(const struct tb *tb, uint32_t eip)
+{
+    int64_t at = (int64_t)(tb->phys_pc & 0xfff) + (int64_t)(int32_t)(eip - (uint32_t)tb->rip);
+    return at < 0 || at >= 4096;
+}
+
+/* Leave the block with cpu->rip == eip (stored): a chainable exit, or for
+ * a target in another page the indirect-branch cache's lookup (which
+ * leaves to cpu_exec when it misses). */
+static void exit_known(struct state *s, uint32_t eip)
+{
+    if (s->c->ind && other_page(s->c->tb, eip)) {
+        x86_mov_ri(s->e, 4, X86_RCX, eip);
+        emit_indirect(s);
+    } else {
+        s->c->chain_exit(s->c, eip);
+    }
+}
+
+/* Leave the block at a known EIP. */
 static void exit_to(struct state *s, uint32_t eip)
 {
     struct x86_emit *e = s->e;
@@ -880,7 +1146,7 @@ static void exit_to(struct state *s, uint32_t eip)
         x86_store_imm(e, 1, CPUM(OFF(priv.inhibit_db)), 0);
     }
     st_imm(e, CPUF(rip), eip);
-    s->c->chain_exit(s->c, eip);
+    exit_known(s, eip);
 }
 
 /* A branch taken to target: the CS limit check of branch_to (#GP(0) is
@@ -890,10 +1156,10 @@ static void emit_taken(struct state *s, const struct insn *in, uint32_t next_eip
     struct x86_emit *e = s->e;
     x86_mov_ri(e, 4, X86_RAX, target);
     x86_alu_rm(e, X86_CMP, 4, X86_RAX, CPUM(OFF(seg[SEG_CS].limit)));
-    size_t gp = x86_jcc_rel8(e, X86_CC_A);
+    size_t gp = x86_jcc_rel32(e, X86_CC_A, NULL);
     exit_to(s, target);
-    if (!x86_patch_rel8_here(e, gp))
-        e->overflow = true;
+    if (gp != (size_t)-1)
+        x86_patch_rel32(e, gp, (void *)x86_here(e));
     /* past the limit: let the handler raise #GP(0) with icount as it was */
     x86_alu_mi(e, X86_SUB, 8, CPUM(OFF(icount)), 1);
     emit_call(s, in, next_eip);
@@ -908,19 +1174,33 @@ void jit_translate_insns(struct jit_ctx *c)
     struct state s = { .c = c, .e = e };
     bool last_inline = false;
     enum form forms[TB_MAX_INSNS];
-    for (unsigned i = 0; i < tb->n_insns; i++)
-        forms[i] = classify(&tb->insns[i], c->no_inline);
+    for (unsigned i = 0; i < tb->n_insns; i++) {
+        enum form f = classify(&tb->insns[i], c->no_inline);
+        if ((f == F_JCC || f == F_JMP || f == F_CALL || f == F_RET || f == F_JMP_R || f == F_CALL_R)
+            && i + 1 < tb->n_insns)
+            f = F_HELPER;               /* (they always end their block) */
+        forms[i] = f;
+    }
+    /* Flag liveness, backwards: the flags an instruction writes are dead
+     * when a later inline instruction of the block writes them all before
+     * anything can read them (an instruction that may fault reads them: a
+     * fault saves them as they are). */
+    bool live_after[TB_MAX_INSNS];
+    bool live_flags = true;             /* at the block's end */
+    for (unsigned i = tb->n_insns; i-- > 0;) {
+        live_after[i] = live_flags;
+        enum flag_use u = flag_use(&tb->insns[i], forms[i]);
+        if (u == FU_WRITE_ALL)
+            live_flags = false;
+        else if (u == FU_READ)
+            live_flags = true;
+    }
 
     for (unsigned i = 0; i < tb->n_insns; i++) {
         const struct insn *in = &tb->insns[i];
         const struct insn *next = i + 1 < tb->n_insns ? &tb->insns[i + 1] : NULL;
         uint32_t next_eip = (in->rip + in->len) & ip_mask;
         enum form f = forms[i];
-        bool last = next == NULL;
-        if (f == F_JCC || f == F_JMP || f == F_CALL || f == F_RET || f == F_JMP_R || f == F_CALL_R) {
-            if (!last)
-                f = F_HELPER;           /* (they always end their block) */
-        }
         if (f == F_JMP || f == F_JCC) {
             uint32_t target = next_eip + in->imm;
             if (in->opsize == 2)
@@ -946,18 +1226,7 @@ void jit_translate_insns(struct jit_ctx *c)
             last_inline = false;
             continue;
         }
-        /* flags written here are dead if a later inline instruction of the
-         * block writes them all before anything reads them */
-        bool live = true;
-        if (flag_use(f) == FU_WRITE_ALL || f == F_ALU_LOAD || f == F_ALU_RMW || f == F_ALU_RMW_IMM
-            || f == F_TEST_M)
-            for (unsigned j = i + 1; j < tb->n_insns; j++) {
-                enum flag_use u = flag_use(forms[j]);
-                if (u == FU_NONE)
-                    continue;
-                live = u != FU_WRITE_ALL;
-                break;
-            }
+        bool live = live_after[i];
         if (is_mem_form(f)) {
             if (!emit_mem(&s, in, f, next_eip, next, live))
                 return;                 /* CALL/RET: exits emitted */
@@ -995,10 +1264,10 @@ void jit_translate_insns(struct jit_ctx *c)
     }
     for (int k = 0; k < n; k++) {
         jit_emit_cmp_eip(e, cand[k]);
-        size_t skip = x86_jcc_rel8(e, X86_CC_NE);
-        c->chain_exit(c, cand[k]);
-        if (!x86_patch_rel8_here(e, skip))
-            e->overflow = true;
+        size_t skip = x86_jcc_rel32(e, X86_CC_NE, NULL);
+        exit_known(&s, cand[k]);
+        if (skip != (size_t)-1)
+            x86_patch_rel32(e, skip, (void *)x86_here(e));
     }
     x86_jmp_rel32(e, c->exit_generic);
 }

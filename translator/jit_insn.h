@@ -12,11 +12,13 @@
 #include "translator/x86_emit.h"
 
 /* One entry of the indirect-branch cache: the block cpu_exec last entered
- * at this physical address, for RET to jump to without leaving. */
+ * at this physical address, for RET, JMP/CALL r and exits to another page
+ * to jump to without leaving. key is the block's state key: a jump finds
+ * only a block translated for the state it runs in. */
 #define JIT_IND_SIZE 4096
 struct jit_ind {
     uint64_t phys;
-    uint32_t eip, mode;
+    uint32_t eip, key;
     void *chain_entry;
     uint64_t pad;
 };

@@ -113,6 +113,13 @@ pm_main:
     FAULT f_xadd, xadd [ebx], ecx
     FAULT f_bt, bts dword [ebx], 3
     FAULT f_shift, shl dword [ebx], 1
+    FAULT f_rol, rol dword [ebx], 5
+    FAULT f_sar8, sar byte [ebx + 3], 2
+    FAULT f_imul, imul edx, [ebx]
+    FAULT f_imul3, imul edx, [ebx], 100
+    FAULT f_dec16, dec word [ebx + 2]
+    FAULT f_not8, not byte [ebx + 1]
+    FAULT f_neg, neg dword [ebx]
     FAULT f_push_m, push dword [ebx]
     FAULT f_pop_m, pop dword [ebx]
     FAULT f_call_m, call [ebx]

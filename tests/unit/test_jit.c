@@ -91,7 +91,7 @@ static void alu_rr(struct prog *p, int dst)
 static void gen_insn(struct prog *p, int depth)
 {
     int op;
-    switch (rnd() % 28) {
+    switch (rnd() % 35) {
     case 0: case 1: alu_rr(p, rdst()); break;
     case 2: op = (int)(rnd() % 8); put(p, 3, 0x83, 0xc0 | (op << 3) | rdst(), rnd() & 0xff); break;
     case 3: op = (int)(rnd() % 8); put(p, 2, 0x81, 0xc0 | (op << 3) | rdst()); put32(p, rnd() * 7919u); break;
@@ -174,6 +174,74 @@ static void gen_insn(struct prog *p, int depth)
         put(p, 1, 0xc3);
         break;
     }
+    case 28:        /* shift/rotate by 1: 32-bit, 8-bit (AH..DH too) */
+        op = (int)(rnd() % 8);
+        if (rnd() & 1)
+            put(p, 2, 0xd1, 0xc0 | (op << 3) | rdst());
+        else
+            put(p, 2, 0xd0, 0xc0 | (op << 3) | bdsts[rnd() % 6]);
+        break;
+    case 29:        /* 8- and 16-bit shift/rotate by imm (counts past the width too) */
+        op = (int)(rnd() % 8);
+        if (rnd() & 1)
+            put(p, 3, 0xc0, 0xc0 | (op << 3) | bdsts[rnd() % 6], rnd() % 34);
+        else
+            put(p, 4, 0x66, 0xc1, 0xc0 | (op << 3) | rdst(), rnd() % 34);
+        break;
+    case 30: {      /* shift/rotate of [ebx + disp8] by 1 or imm, 8/16/32-bit */
+        op = (int)(rnd() % 8);
+        int disp = (int)(rnd() % 32) * 4, k = (int)(rnd() % 4);
+        if (k == 0)
+            put(p, 3, 0xd1, 0x43 | (op << 3), disp);
+        else if (k == 1)
+            put(p, 4, 0xc1, 0x43 | (op << 3), disp, rnd() % 34);
+        else if (k == 2)
+            put(p, 4, 0xc0, 0x43 | (op << 3), disp + (int)(rnd() % 4), rnd() % 12);
+        else
+            put(p, 5, 0x66, 0xc1, 0x43 | (op << 3), disp, rnd() % 20);
+        break;
+    }
+    case 31:        /* a flag setter, a shift/rotate, then a flag reader */
+        alu_rr(p, rdst());
+        op = (int)(rnd() % 8);
+        put(p, 3, 0xc1, 0xc0 | (op << 3) | rdst(), rnd() % 34);
+        if (rnd() & 1)
+            put(p, 3, 0x0f, 0x90 + (rnd() % 16), 0xc0 | bdsts[rnd() % 6]);
+        else
+            put(p, 2, 0x9c, 0x58 + rdst());
+        break;
+    case 32: {      /* imul r, r/m (16/32-bit), imul r, r/m, imm8/imm32; memory [ebx + disp8] */
+        int d = rdst(), k = (int)(rnd() % 5), disp = (int)(rnd() % 32) * 4;
+        if (k == 0)
+            put(p, 4, 0x0f, 0xaf, 0x43 | (d << 3), disp);
+        else if (k == 1)
+            put(p, 4, 0x66, 0x0f, 0xaf, 0xc0 | (d << 3) | rreg());
+        else if (k == 2)
+            put(p, 3, 0x6b, 0xc0 | (d << 3) | rreg(), rnd() & 0xff);
+        else if (k == 3)
+            put(p, 4, 0x6b, 0x43 | (d << 3), disp, rnd() & 0xff);
+        else {
+            put(p, 2, 0x69, 0xc0 | (d << 3) | rreg());
+            put32(p, rnd() * 40503u);
+        }
+        break;
+    }
+    case 33: {      /* inc/dec/not/neg of [ebx + disp8], 8/16/32-bit */
+        static const uint8_t ext[4] = { 0, 1, 2, 3 };      /* FE/FF /0 /1, F6/F7 /2 /3 */
+        int k = (int)(rnd() % 4), disp = (int)(rnd() % 32) * 4 + (int)(rnd() % 4);
+        int grp = k < 2 ? 0xfe : 0xf6, w = (int)(rnd() % 3);
+        if (w == 2)
+            put(p, 1, 0x66);
+        put(p, 3, grp | (w ? 1 : 0), 0x43 | (ext[k] << 3), disp);
+        break;
+    }
+    case 34:        /* not/neg of a register, 8/32-bit, then a flag reader */
+        if (rnd() & 1)
+            put(p, 2, 0xf7, 0xc0 | ((2 + rnd() % 2) << 3) | rdst());
+        else
+            put(p, 2, 0xf6, 0xc0 | ((2 + rnd() % 2) << 3) | bdsts[rnd() % 6]);
+        put(p, 2, 0x9c, 0x58 + rdst());
+        break;
     case 24:        /* call f; jmp over; f: op; ret; over: */
         put(p, 5, 0xe8, 0x02, 0x00, 0x00, 0x00);
         put(p, 2, 0xeb, 0x03);
@@ -234,6 +302,8 @@ Test(jit, random_streams_in_lockstep)
         indirect += s->indirect_hits;
         chained += s->chain_hits;
         blocks += s->blocks_translated;
+        cr_assert_eq(s->blocks_failed, 0, "program %d: %llu blocks failed to compile", prog,
+                     (unsigned long long)s->blocks_failed);
         jit_insns += b->cpu->icount;
         support_cpu_destroy(a);
         support_cpu_destroy(b);
@@ -290,6 +360,9 @@ static void run_asm(const char *name, bool jit, struct ports *r, uint64_t *icoun
     *icount = m->cpu->icount;
     const struct jit_stats *s = jit_get_stats(m->cpu);
     *blocks = s ? s->blocks_translated : 0;
+    if (s)
+        cr_assert_eq(s->blocks_failed, 0, "%s: %llu blocks failed to compile", name,
+                     (unsigned long long)s->blocks_failed);
     support_cpu_destroy(m);
 }
 
@@ -325,6 +398,13 @@ Test(jit, faults_on_memory_operands_are_precise)
         { "xadd m", NO_ERROR, HOLE + 0x10, R0 },
         { "bts m", NO_ERROR, HOLE + 0x10, R0 },
         { "shl m", NO_ERROR, HOLE + 0x10, R0 },
+        { "rol m imm", NO_ERROR, HOLE + 0x10, R0 },
+        { "sar m8 imm", NO_ERROR, HOLE + 0x13, R0 },
+        { "imul r, m", 0, HOLE + 0x10, R0 },
+        { "imul r, m, imm", 0, HOLE + 0x10, R0 },
+        { "dec m16", NO_ERROR, HOLE + 0x12, R0 },
+        { "not m8", NO_ERROR, HOLE + 0x11, R0 },
+        { "neg m", NO_ERROR, HOLE + 0x10, R0 },
         { "push m", 0, HOLE + 0x10, R0 },
         { "pop m", 2, HOLE + 0x10, R0 },
         { "call m", 0, HOLE + 0x10, R0 },
