@@ -694,46 +694,52 @@ static void emit_ea(struct x86_emit *e, const struct insn *in)
  * interpreter's fast path (cpu/ops.h mem_fast_host) checks passes: a
  * present expand-up data segment (writable for a write), the access inside
  * the limit, no #AC possible, a TLB hit inside one page. Else to the slow
- * path. Clobbers RCX, RDX. The block's CPL is fixed (priv). */
+ * path. Clobbers RCX, RDX. The block's state key is fixed (tb.h: every
+ * instruction that changes it ends its block, and every entry compares
+ * it), and so is its CPL (the TLB privilege): with TBK_FLAT, SS, DS and ES
+ * are base 0, limit 4 GiB, writable expand-up data, so their checks fold
+ * away (an access wrapping past 4 GiB crosses a page: the slow path); with
+ * TBK_AC clear or CPL < 3 no access can raise #AC. */
 static void emit_host_addr(struct state *s, int seg, int size, bool write, struct fixups *f)
 {
     struct x86_emit *e = s->e;
-    uint32_t type_mask = SEGF_P | 0xc | (write ? 0x2 : 0), type_want = SEGF_P | (write ? 0x2 : 0);
-    x86_load(e, 4, X86_RDX, CPUM(OFF(seg[seg].flags)));
-    x86_alu_ri(e, X86_AND, 4, X86_RDX, (int32_t)type_mask);
-    x86_alu_ri(e, X86_CMP, 4, X86_RDX, (int32_t)type_want);
-    to_slow(e, X86_CC_NE, f);
-    x86_load(e, 4, X86_RDX, CPUM(OFF(seg[seg].limit)));
-    x86_alu_rr(e, X86_SUB, 4, X86_RDX, X86_RAX);           /* limit - off */
-    to_slow(e, X86_CC_B, f);
-    if (size > 1) {
-        x86_alu_ri(e, X86_CMP, 4, X86_RDX, size - 1);
-        to_slow(e, X86_CC_B, f);
-    }
-    x86_alu_rm(e, X86_ADD, 4, X86_RAX, CPUM(OFF(seg[seg].base)));   /* linear, 32-bit wrap */
-    if (size > 1) {
-        x86_test_ri(e, 4, X86_RAX, size - 1);
-        size_t aligned = x86_jcc_rel8(e, X86_CC_E);
-        x86_test_mi(e, 4, CPUM(OFF(cr0)), (int32_t)CR0_AM);
+    uint32_t key = s->c->tb->key;
+    bool flat = (key & TBK_FLAT) && (seg == SEG_SS || seg == SEG_DS || seg == SEG_ES);
+    if (!flat) {
+        uint32_t type_mask = SEGF_P | 0xc | (write ? 0x2 : 0), type_want = SEGF_P | (write ? 0x2 : 0);
+        x86_load(e, 4, X86_RDX, CPUM(OFF(seg[seg].flags)));
+        x86_alu_ri(e, X86_AND, 4, X86_RDX, (int32_t)type_mask);
+        x86_alu_ri(e, X86_CMP, 4, X86_RDX, (int32_t)type_want);
         to_slow(e, X86_CC_NE, f);
-        if (!x86_patch_rel8_here(e, aligned))
-            e->overflow = true;
+        x86_load(e, 4, X86_RDX, CPUM(OFF(seg[seg].limit)));
+        x86_alu_rr(e, X86_SUB, 4, X86_RDX, X86_RAX);           /* limit - off */
+        to_slow(e, X86_CC_B, f);
+        if (size > 1) {
+            x86_alu_ri(e, X86_CMP, 4, X86_RDX, size - 1);
+            to_slow(e, X86_CC_B, f);
+        }
+        x86_alu_rm(e, X86_ADD, 4, X86_RAX, CPUM(OFF(seg[seg].base)));   /* linear, 32-bit wrap */
+    }
+    if (size > 1 && s->c->cpl == 3 && (key & TBK_AC)) {
+        x86_test_ri(e, 4, X86_RAX, size - 1);
+        to_slow(e, X86_CC_NE, f);                           /* #AC possible: the handler decides */
     }
     int priv = s->c->cpl == 3 ? TLB_USER : TLB_SUPER;
     int kind = write ? TLB_WRITE : TLB_READ;
+    /* index * sizeof(struct tlb_entry) = (lin >> 12 & (TLB_SIZE - 1)) << 5 */
     x86_mov_rr(e, 4, X86_RDX, X86_RAX);
-    x86_shift_ri(e, X86_SHR, 4, X86_RDX, 12);
-    x86_alu_ri(e, X86_AND, 4, X86_RDX, TLB_SIZE - 1);
-    x86_shift_ri(e, X86_SHL, 4, X86_RDX, 5);     /* * sizeof(struct tlb_entry) */
-    x86_mov_rr(e, 4, X86_RCX, X86_RAX);
+    x86_shift_ri(e, X86_SHR, 4, X86_RDX, 12 - 5);
+    x86_alu_ri(e, X86_AND, 4, X86_RDX, (int32_t)((TLB_SIZE - 1) << 5));
+    /* the page of the last byte | TLB_VALID against the tag: an access
+     * crossing into the next page (or wrapping) misses */
+    if (size > 1)
+        x86_lea(e, 4, X86_RCX, x86_mem_at(X86_RAX, size - 1));
+    else
+        x86_mov_rr(e, 4, X86_RCX, X86_RAX);
     x86_alu_ri(e, X86_AND, 4, X86_RCX, -4096);
     x86_alu_ri(e, X86_OR, 4, X86_RCX, TLB_VALID);
     x86_alu_rm(e, X86_CMP, TLB_TAG_SIZE, X86_RCX, x86_mem_sib(X86_RBX, X86_RDX, 1, TLB_TAG_OFF(priv, kind)));
     to_slow(e, X86_CC_NE, f);
-    x86_mov_rr(e, 4, X86_RCX, X86_RAX);
-    x86_alu_ri(e, X86_AND, 4, X86_RCX, 0xfff);
-    x86_alu_ri(e, X86_CMP, 4, X86_RCX, 0x1000 - size);
-    to_slow(e, X86_CC_A, f);
     x86_alu_rm(e, X86_ADD, 8, X86_RAX, x86_mem_sib(X86_RBX, X86_RDX, 1, TLB_ADDEND_OFF(priv, kind)));
 }
 
