@@ -490,13 +490,29 @@ static void emit_shift_op(struct state *s, const struct insn *in, bool live)
     emit_set_arith(s, size);
 }
 
-/* RAX = RAX * RCX, signed, `size` (2 or 4) bytes, as imul2 (cpu/ops_alu.c):
- * with live flags CF = OF = the product does not fit, SF/ZF/PF of the
- * result, AF = 0. Clobbers RCX, RDX. */
-static void emit_imul_op(struct state *s, int size, bool live)
+/* EFLAGS after the host IMUL that produced RAX (when live). */
+static void emit_imul_flags(struct state *s, int size, bool live);
+
+/* IMUL r, r/m(, imm) with the r/m operand in RCX: the register = its
+ * value (or the immediate) * RCX, signed, 2 or 4 bytes, as imul2
+ * (cpu/ops_alu.c): with live flags CF = OF = the product does not fit,
+ * SF/ZF/PF of the result, AF = 0. Clobbers RAX, RCX, RDX. */
+static void emit_imul(struct state *s, const struct insn *in, bool live)
 {
     struct x86_emit *e = s->e;
+    int size = in->opsize;
+    if (in->desc->fn == op_imul_r_rm)
+        load_greg(e, X86_RAX, in->reg, size);
+    else
+        x86_mov_ri(e, 4, X86_RAX, in->imm & size_mask(size));
     x86_imul_rr(e, size, X86_RAX, X86_RCX);
+    emit_imul_flags(s, size, live);
+    store_greg(e, in->reg, size, X86_RAX);
+}
+
+static void emit_imul_flags(struct state *s, int size, bool live)
+{
+    struct x86_emit *e = s->e;
     if (!live)
         return;
     x86_setcc(e, X86_CC_B, X86_RDX);                /* CF = OF = overflow */
@@ -580,17 +596,10 @@ static void emit_inline(struct state *s, const struct insn *in, enum form f, boo
         s->kf = (struct known_flags){ true, inc ? LF_INC : LF_DEC, sz };
         break;
     }
-    case F_IMUL: {
-        int sz = in->opsize;
-        load_greg(e, X86_RAX, in->rm, sz);
-        if (in->desc->fn == op_imul_r_rm)
-            load_greg(e, X86_RCX, in->reg, sz);
-        else
-            x86_mov_ri(e, 4, X86_RCX, in->imm & size_mask(sz));
-        emit_imul_op(s, sz, live);
-        store_greg(e, in->reg, sz, X86_RAX);
+    case F_IMUL:
+        load_greg(e, X86_RCX, in->rm, in->opsize);
+        emit_imul(s, in, live);
         break;
-    }
     case F_NOT:
         load_greg(e, X86_RAX, in->rm, size);
         x86_not_r(e, 4, X86_RAX);
@@ -892,20 +901,13 @@ static bool emit_mem(struct state *s, const struct insn *in, enum form f, uint32
         kf_after = (struct known_flags){ live, kind, size };
         break;
     }
-    case F_IMUL_M: {
-        int sz = in->opsize;
+    case F_IMUL_M:
         emit_ea(e, in);
-        emit_host_addr(s, in->seg, sz, false, &fx);
-        x86_load(e, sz, X86_RCX, x86_mem_at(X86_RAX, 0));
-        if (in->desc->fn == op_imul_r_rm)
-            load_greg(e, X86_RAX, in->reg, sz);
-        else
-            x86_mov_ri(e, 4, X86_RAX, in->imm & size_mask(sz));
-        emit_imul_op(s, sz, live);
-        store_greg(e, in->reg, sz, X86_RAX);
+        emit_host_addr(s, in->seg, in->opsize, false, &fx);
+        x86_load(e, in->opsize, X86_RCX, x86_mem_at(X86_RAX, 0));
+        emit_imul(s, in, live);
         kf_after = live ? s->kf : (struct known_flags){ .known = false };
         break;
-    }
     case F_UNARY_M: {
         op_handler fn = in->desc->fn;
         bool incdec = fn == op_inc_rm || fn == op_dec_rm;
