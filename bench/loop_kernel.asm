@@ -24,26 +24,12 @@ org 0x100000
 %define WORKLOAD 1
 %endif
 
-MB_MAGIC equ 0x1BADB002
-MB_FLAGS equ 0x00000003
-COM1     equ 0x3F8
+%include "multiboot_common.inc"
 BUFFER   equ 0x800000             ; 8 MiB: the mem/pmem buffer
 PAGE_DIR equ 0x300000             ; page directory, then 16 page tables
 TLB_AREA equ 0x1000000            ; 16 MiB: the 32 MiB ptlb walks over
 
-ehdr:
-    db 0x7F, "ELF", 1, 1, 1, 0
-    times 8 db 0
-    dw 2, 3                       ; ET_EXEC, EM_386
-    dd 1, start, phdr - $$, 0, 0
-    dw ehdr_end - ehdr, phdr_end - phdr, 1, 0, 0, 0
-ehdr_end:
-phdr:
-    dd 1, 0, $$, $$, file_end - $$, bss_end - $$, 7, 0x1000
-phdr_end:
-
-align 4
-    dd MB_MAGIC, MB_FLAGS, -(MB_MAGIC + MB_FLAGS)
+MULTIBOOT_ELF_HEADER
 
 start:
     mov esp, stack_top
@@ -200,58 +186,8 @@ paging_on:
     ret
 %endif
 
-; ---- COM1 output ---------------------------------------------------------
-puts:
-    lodsb
-    test al, al
-    jz .end
-    call putc
-    jmp puts
-.end:
-    ret
-
-newline:
-    mov al, 10
-    ; fall through
-
-; send AL once the transmitter holding register is empty (LSR bit 5)
-putc:
-    push edx
-    push eax
-    mov dx, COM1 + 5
-.wait:
-    in al, dx
-    test al, 0x20
-    jz .wait
-    pop eax
-    mov dx, COM1
-    out dx, al
-    pop edx
-    ret
-
-; print EAX in decimal
-putdec:
-    push ebx
-    push ecx
-    push edx
-    mov ebx, 10
-    xor ecx, ecx
-.div:
-    xor edx, edx
-    div ebx
-    push edx
-    inc ecx
-    test eax, eax
-    jnz .div
-.out:
-    pop eax
-    add al, '0'
-    call putc
-    loop .out
-    pop edx
-    pop ecx
-    pop ebx
-    ret
+; ---- COM1 output (multiboot_common.inc) ----------------------------------
+MULTIBOOT_COM1_OUTPUT
 
 msg_workload:  db "MARK workload ", 0
 workload_name: db WORKLOAD_NAME, 0

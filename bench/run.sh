@@ -44,7 +44,7 @@ fi
 # --- loop kernels -----------------------------------------------------------
 mkdir -p "$BUILD/bench"
 for w in 1 2 3 4 5; do
-    nasm -f bin -DWORKLOAD=$w -o "$BUILD/bench/loop$w.bin" bench/loop_kernel.asm
+    nasm -f bin -Itests/asm/ -DWORKLOAD=$w -o "$BUILD/bench/loop$w.bin" bench/loop_kernel.asm
 done
 
 # --- guests -----------------------------------------------------------------

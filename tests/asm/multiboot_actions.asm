@@ -14,24 +14,10 @@
 bits 32
 org 0x100000
 
-MB_MAGIC equ 0x1BADB002
-MB_FLAGS equ 0x00000003
-COM1     equ 0x3F8
+%include "multiboot_common.inc"
 MARK     equ 0x200000             ; RAM the reset test uses (outside the image)
 
-ehdr:
-    db 0x7F, "ELF", 1, 1, 1, 0
-    times 8 db 0
-    dw 2, 3                       ; ET_EXEC, EM_386
-    dd 1, start, phdr - $$, 0, 0
-    dw ehdr_end - ehdr, phdr_end - phdr, 1, 0, 0, 0
-ehdr_end:
-phdr:
-    dd 1, 0, $$, $$, file_end - $$, bss_end - $$, 7, 0x1000
-phdr_end:
-
-align 4
-    dd MB_MAGIC, MB_FLAGS, -(MB_MAGIC + MB_FLAGS)
+MULTIBOOT_ELF_HEADER
 
 start:
     mov esp, stack_top
@@ -167,24 +153,8 @@ timer_isr:
     pop eax
     iret
 
-puts:
-    lodsb
-    test al, al
-    jz .end
-    push edx
-    push eax
-    mov dx, COM1 + 5
-.wait:
-    in al, dx
-    test al, 0x20
-    jz .wait
-    pop eax
-    mov dx, COM1
-    out dx, al
-    pop edx
-    jmp puts
-.end:
-    ret
+; ---- COM1 output (multiboot_common.inc) ----------------------------------
+MULTIBOOT_COM1_OUTPUT
 
 align 8
 empty_idt:

@@ -13,24 +13,10 @@
 bits 32
 org 0x100000
 
-MB_MAGIC equ 0x1BADB002
-MB_FLAGS equ 0x00000003
-COM1     equ 0x3F8
+%include "multiboot_common.inc"
 DESC     equ 0x2000               ; the DMA descriptor (outside the low page)
 
-ehdr:
-    db 0x7F, "ELF", 1, 1, 1, 0
-    times 8 db 0
-    dw 2, 3                       ; ET_EXEC, EM_386
-    dd 1, start, phdr - $$, 0, 0
-    dw ehdr_end - ehdr, phdr_end - phdr, 1, 0, 0, 0
-ehdr_end:
-phdr:
-    dd 1, 0, $$, $$, file_end - $$, bss_end - $$, 7, 0x1000
-phdr_end:
-
-align 4
-    dd MB_MAGIC, MB_FLAGS, -(MB_MAGIC + MB_FLAGS)
+MULTIBOOT_ELF_HEADER
 
 start:
     mov esp, stack_top
@@ -76,16 +62,16 @@ start:
     mov esi, msg_len
     call puts
     mov eax, [cur_len]
-    call put_hex
+    call puthex
     mov esi, msg_changed
     call puts
     mov eax, ebx
-    call put_hex
+    call puthex
     mov esi, msg_status
     call puts
     mov eax, [DESC]
     bswap eax
-    call put_hex
+    call puthex
     mov esi, msg_nl
     call puts
     inc ebp
@@ -94,44 +80,11 @@ start:
     mov al, 3
     out 0xF4, al
 
-; EAX as eight hex digits
-put_hex:
-    mov ecx, 8
-.digit:
-    rol eax, 4
-    push eax
-    and eax, 0xF
-    mov al, [hexdig + eax]
-    mov [char_buf], al
-    mov byte [char_buf + 1], 0
-    mov esi, char_buf
-    call puts
-    pop eax
-    loop .digit
-    ret
-
-puts:
-    lodsb
-    test al, al
-    jz .end
-    push edx
-    push eax
-    mov dx, COM1 + 5
-.wait:
-    in al, dx
-    test al, 0x20
-    jz .wait
-    pop eax
-    mov dx, COM1
-    out dx, al
-    pop edx
-    jmp puts
-.end:
-    ret
+; ---- COM1 output (multiboot_common.inc) ----------------------------------
+MULTIBOOT_COM1_OUTPUT
 
 align 4
 lengths:     dd 0x1000, 0xFFFFFFFF, 0
-hexdig:      db "0123456789abcdef"
 msg_len:     db "len ", 0
 msg_changed: db " changed ", 0
 msg_status:  db " status ", 0

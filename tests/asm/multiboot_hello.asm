@@ -18,11 +18,9 @@ bits 32
 %endif
 org MB_HELLO_ORG
 
-MB_MAGIC equ 0x1BADB002
-MB_FLAGS equ 0x00000003           ; page-align modules, memory info wanted
-COM1     equ 0x3F8
+%include "multiboot_common.inc"
 
-%include "multiboot_elf.inc"
+MULTIBOOT_ELF_HEADER
 
 start:
     mov esp, stack_top
@@ -82,55 +80,8 @@ bad_magic:
     out 0xF4, al
     jmp start.hang
 
-; print the NUL-terminated string at ESI
-puts:
-    lodsb
-    test al, al
-    jz .end
-    call putc
-    jmp puts
-.end:
-    ret
-
-newline:
-    mov al, 10
-    ; fall through
-
-; send AL to COM1 once the transmitter holding register is empty (LSR bit 5)
-putc:
-    push edx
-    push eax
-    mov dx, COM1 + 5
-.wait:
-    in al, dx
-    test al, 0x20
-    jz .wait
-    pop eax
-    mov dx, COM1
-    out dx, al
-    pop edx
-    ret
-
-; print EAX as 8 hex digits
-puthex:
-    push ecx
-    push ebx
-    mov ebx, eax
-    mov ecx, 8
-.digit:
-    rol ebx, 4
-    mov al, bl
-    and al, 0x0F
-    add al, '0'
-    cmp al, '9'
-    jbe .out
-    add al, 'a' - '9' - 1
-.out:
-    call putc
-    loop .digit
-    pop ebx
-    pop ecx
-    ret
+; ---- COM1 output (multiboot_common.inc) ----------------------------------
+MULTIBOOT_COM1_OUTPUT
 
 msg_hello:   db "Hello from multiboot", 10, 0
 msg_cmdline: db "cmdline: ", 0

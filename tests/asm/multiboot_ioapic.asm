@@ -18,25 +18,11 @@
 bits 32
 org 0x100000
 
-MB_MAGIC equ 0x1BADB002
-MB_FLAGS equ 0x00000003
-COM1     equ 0x3F8
+%include "multiboot_common.inc"
 LAPIC    equ 0xFEE00000
 IOAPIC   equ 0xFEC00000
 
-ehdr:
-    db 0x7F, "ELF", 1, 1, 1, 0
-    times 8 db 0
-    dw 2, 3                       ; ET_EXEC, EM_386
-    dd 1, start, phdr - $$, 0, 0
-    dw ehdr_end - ehdr, phdr_end - phdr, 1, 0, 0, 0
-ehdr_end:
-phdr:
-    dd 1, 0, $$, $$, file_end - $$, bss_end - $$, 7, 0x1000
-phdr_end:
-
-align 4
-    dd MB_MAGIC, MB_FLAGS, -(MB_MAGIC + MB_FLAGS)
+MULTIBOOT_ELF_HEADER
 
 %macro SET_GATE 2                 ; vector, handler
     mov eax, %2
@@ -199,54 +185,8 @@ spurious_isr:
     out 0xF4, al
     iret
 
-; print the NUL-terminated string at ESI
-puts:
-    lodsb
-    test al, al
-    jz .end
-    call putc
-    jmp puts
-.end:
-    ret
-
-; print EAX in decimal
-putdec:
-    push ebx
-    push ecx
-    push edx
-    mov ebx, 10
-    xor ecx, ecx
-.div:
-    xor edx, edx
-    div ebx
-    push edx
-    inc ecx
-    test eax, eax
-    jnz .div
-.out:
-    pop eax
-    add al, '0'
-    call putc
-    loop .out
-    pop edx
-    pop ecx
-    pop ebx
-    ret
-
-; send AL to COM1 once the transmitter holding register is empty
-putc:
-    push edx
-    push eax
-    mov dx, COM1 + 5
-.wait:
-    in al, dx
-    test al, 0x20
-    jz .wait
-    pop eax
-    mov dx, COM1
-    out dx, al
-    pop edx
-    ret
+; ---- COM1 output (multiboot_common.inc) ----------------------------------
+MULTIBOOT_COM1_OUTPUT
 
 msg_pit:   db "pit via ioapic: 5 ticks, isr ok, ", 0
 msg_ms:    db " ms", 10, 0

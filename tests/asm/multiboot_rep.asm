@@ -19,26 +19,12 @@
 bits 32
 org 0x100000
 
-MB_MAGIC    equ 0x1BADB002
-MB_FLAGS    equ 0x00000003
-COM1        equ 0x3F8
+%include "multiboot_common.inc"
 PAGE_DIR    equ 0x300000          ; 4 KiB aligned, inside the identity-mapped 4 MiB
 PIT_DIVISOR equ 11932             ; 11932 / 1193182 Hz = 10.000 ms
 %define NSAMPLES 5
 
-ehdr:
-    db 0x7F, "ELF", 1, 1, 1, 0
-    times 8 db 0
-    dw 2, 3                       ; ET_EXEC, EM_386
-    dd 1, start, phdr - $$, 0, 0
-    dw ehdr_end - ehdr, phdr_end - phdr, 1, 0, 0, 0
-ehdr_end:
-phdr:
-    dd 1, 0, $$, $$, file_end - $$, bss_end - $$, 7, 0x1000
-phdr_end:
-
-align 4
-    dd MB_MAGIC, MB_FLAGS, -(MB_MAGIC + MB_FLAGS)
+MULTIBOOT_ELF_HEADER
 
 start:
     mov esp, stack_top
@@ -161,7 +147,7 @@ report:
     mov esi, msg_ecx
     call puts
     mov eax, [samples + ebx * 4]
-    call put_hex
+    call puthex
     mov esi, msg_nl
     call puts
     inc ebx
@@ -170,47 +156,14 @@ report:
     mov al, 5
     out 0xF4, al
 
-; EAX as eight hex digits
-put_hex:
-    mov ecx, 8
-.digit:
-    rol eax, 4
-    push eax
-    and eax, 0xF
-    mov al, [hexdig + eax]
-    mov [char_buf], al
-    mov byte [char_buf + 1], 0
-    mov esi, char_buf
-    call puts
-    pop eax
-    loop .digit
-    ret
-
-puts:
-    lodsb
-    test al, al
-    jz .end
-    push edx
-    push eax
-    mov dx, COM1 + 5
-.wait:
-    in al, dx
-    test al, 0x20
-    jz .wait
-    pop eax
-    mov dx, COM1
-    out dx, al
-    pop edx
-    jmp puts
-.end:
-    ret
+; ---- COM1 output (multiboot_common.inc) ----------------------------------
+MULTIBOOT_COM1_OUTPUT
 
 align 8
 idt_desc:
     dw 256 * 8 - 1
     dd idt
 
-hexdig:  db "0123456789abcdef"
 msg_go:  db "rep go", 10, 0
 msg_ecx: db "ecx ", 0
 msg_nl:  db 10, 0

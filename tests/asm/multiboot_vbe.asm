@@ -15,13 +15,12 @@
 bits 32
 org 0x100000
 
-MB_MAGIC equ 0x1BADB002
-MB_FLAGS equ 0x00000003
+%include "multiboot_common.inc"
 LFB_BASE equ 0xFD000000
 XRES     equ 800
 YRES     equ 600
 
-%include "multiboot_elf.inc"
+MULTIBOOT_ELF_HEADER
 
 ; dispi register %1 := %2
 %macro dispi_out 2

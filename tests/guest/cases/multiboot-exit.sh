@@ -23,7 +23,7 @@ trap 'rm -rf "$work"' EXIT
 kernel=${MULTIBOOT_HELLO:-$(dirname "$SOFTVM")/tests/asm/multiboot_hello.bin}
 if [[ ! -f $kernel ]]; then
     kernel=$work/multiboot_hello.bin
-    nasm -f bin -o "$kernel" tests/asm/multiboot_hello.asm ||
+    nasm -f bin -Itests/asm/ -o "$kernel" tests/asm/multiboot_hello.asm ||
         { echo "cannot assemble tests/asm/multiboot_hello.asm"; exit 1; }
 fi
 # The module: its first four bytes are printed back.

@@ -25,7 +25,7 @@ trap 'rm -rf "$work"' EXIT
 kernel=$(dirname "$SOFTVM")/tests/asm/multiboot_rep.bin
 if [[ ! -f $kernel ]]; then
     kernel=$work/multiboot_rep.bin
-    nasm -f bin -o "$kernel" tests/asm/multiboot_rep.asm ||
+    nasm -f bin -Itests/asm/ -o "$kernel" tests/asm/multiboot_rep.asm ||
         { echo "cannot assemble tests/asm/multiboot_rep.asm"; exit 1; }
 fi
 
