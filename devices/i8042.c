@@ -415,7 +415,11 @@ static uint32_t i8042_io_read(void *opaque, uint16_t port, unsigned size)
         return k->status;
     uint8_t v = k->out_byte;
     if (k->status & ST_OBF) {
+        /* The read empties the buffer and drops IRQ1/IRQ12 before the next
+         * byte moves in, so each byte is a new edge for the edge-triggered
+         * 8259 input (Linux's atkbd waits for the ID bytes after the ACK). */
         k->status &= ~(ST_OBF | ST_AUX_OBF);
+        update_irqs(k);
         refill(k);
     }
     return v;

@@ -105,10 +105,15 @@ Test(i8042, keyboard_reset_and_commands)
     outb(h, 0x60, 0x07);
     cr_assert_eq(read_data(h), 0xfa);
     cr_assert_eq(f->k.kbd_leds, 7);
+    int rises = h->rises[1];
     outb(h, 0x60, 0xf2);                 /* identify, translated: AB 83 -> AB 41 */
     cr_assert_eq(read_data(h), 0xfa);
     cr_assert_eq(read_data(h), 0xab);
     cr_assert_eq(read_data(h), 0x41);
+    /* Each byte raised IRQ1 anew (the line drops on every read): an
+     * edge-triggered 8259 sees all three, as Linux's atkbd needs. */
+    cr_assert_eq(h->rises[1] - rises, 3);
+    cr_assert(!h->line[1]);
     outb(h, 0x60, 0xee);
     cr_assert_eq(read_data(h), 0xee);
     teardown(f);

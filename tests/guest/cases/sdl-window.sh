@@ -105,8 +105,8 @@ fi
 win=$(xdotool search --sync --name '^softvm' 2>/dev/null | head -n1)
 sleep 5                                     # the shell prompt on tty0
 xdotool windowfocus --sync "$win" 2>/dev/null || xdotool windowfocus "$win"
-xdotool type --delay 40 --window "$win" 'echo typed-$((6*7))-ok > /dev/ttyS0'
-xdotool key --window "$win" Return
+xdotool type --delay 40 'echo typed-$((6*7))-ok > /dev/ttyS0'
+xdotool key Return
 if wait_for "$work/linux.log" "typed-42-ok" 120; then
     echo "ok: keys typed into the window reached the shell"
 else
