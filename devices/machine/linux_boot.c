@@ -283,6 +283,28 @@ int linux_boot_load(struct machine *m, const uint8_t *image, size_t len)
  * to these addresses and runs the real-mode setup like a 16-bit boot loader.
  * The setup header is patched here as boot.rst asks a loader to.
  */
+
+/* The boot loader's part of "vga=" (Documentation/admin-guide/svga.rst, as
+ * QEMU and GRUB do it): the kernel's real-mode setup reads the mode from the
+ * header's vid_mode, not from the command line. normal/ext/ask are 0xFFFF,
+ * 0xFFFE, 0xFFFD; a number (0x315: VESA mode 0x115) is taken as written. */
+static bool cmdline_vga_mode(const char *cmdline, uint16_t *mode)
+{
+    for (const char *p = cmdline; p && (p = strstr(p, "vga=")) != NULL; p += 4) {
+        if (p != cmdline && p[-1] != ' ')
+            continue;
+        const char *v = p + 4;
+        size_t n = strcspn(v, " ");
+        if (n == 6 && !strncmp(v, "normal", 6)) { *mode = 0xffff; return true; }
+        if (n == 3 && !strncmp(v, "ext", 3)) { *mode = 0xfffe; return true; }
+        if (n == 3 && !strncmp(v, "ask", 3)) { *mode = 0xfffd; return true; }
+        char *end;
+        unsigned long x = strtoul(v, &end, 0);
+        if (end == v + n && n > 0 && x <= 0xffff) { *mode = (uint16_t)x; return true; }
+    }
+    return false;
+}
+
 int linux_boot_via_firmware(struct machine *m, const uint8_t *image, size_t len,
                             const uint8_t *rom, size_t rom_len)
 {
@@ -309,6 +331,9 @@ int linux_boot_via_firmware(struct machine *m, const uint8_t *image, size_t len,
         return fail(m, "out of memory");
     }
     memcpy(setup, image, bz.setup_size);
+    uint16_t vid_mode;
+    if (cmdline_vga_mode(m->opt.append, &vid_mode))
+        put16(setup + LH_VID_MODE, vid_mode);
     setup[LH_TYPE_OF_LOADER] = 0xff;
     setup[LH_LOADFLAGS] |= LOADFLAG_CAN_USE_HEAP;
     put16(setup + LH_HEAP_END_PTR, LINUX_FW_HEAP_END);

@@ -21,6 +21,7 @@ struct machine;
 
 /* The setup-header fields we use (offsets into the image and boot_params). */
 #define LH_SETUP_SECTS        0x1f1
+#define LH_VID_MODE           0x1fa       /* video mode for the real-mode setup */
 #define LH_BOOT_FLAG          0x1fe       /* 0xAA55 */
 #define LH_HEADER             0x202       /* "HdrS" */
 #define LH_VERSION            0x206
