@@ -86,11 +86,14 @@ struct qcow2 {
     uint64_t rb_entries;             /* refcounts per refcount block */
     uint64_t incompat;
     uint32_t nb_snapshots;
-    uint64_t alloc_next;             /* where the next cluster goes (end of file) */
+    uint64_t alloc_next;             /* the end of the file, in whole clusters */
+    uint64_t free_hint;              /* no free cluster below this index */
+    bool free_unsynced;              /* a cluster was freed since the last barrier */
     struct l2_slot l2c[QCOW2_L2_CACHE];
     uint64_t tick;
     uint8_t *buf;                    /* one cluster: copy-on-write and decompression */
     uint8_t *zbuf;                   /* compressed bytes (up to two clusters) */
+    uint8_t *rbuf;                   /* one refcount block, for the free-cluster scan */
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -159,6 +162,30 @@ static int refblock_offset(struct block_dev *bd, uint64_t c, uint64_t *out)
     return 0;
 }
 
+/* A refcount's value from its bytes p (shift: its bit position for widths
+ * below 8), and the reverse. Widths of 8 bits and more are big-endian. */
+static uint64_t refcount_decode(const struct qcow2 *q, const uint8_t *p, unsigned shift)
+{
+    if (q->refcount_bits < 8)
+        return (p[0] >> shift) & ((1u << q->refcount_bits) - 1);
+    uint64_t v = 0;
+    for (unsigned i = 0; i < q->refcount_bits / 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static void refcount_encode(const struct qcow2 *q, uint8_t *p, unsigned shift, uint64_t value)
+{
+    if (q->refcount_bits < 8) {
+        uint8_t mask = (uint8_t)(((1u << q->refcount_bits) - 1) << shift);
+        p[0] = (uint8_t)((p[0] & ~mask) | ((value << shift) & mask));
+        return;
+    }
+    unsigned n = q->refcount_bits / 8;
+    for (unsigned i = 0; i < n; i++)
+        p[i] = (uint8_t)(value >> (8 * (n - 1 - i)));
+}
+
 static int refcount_get(struct block_dev *bd, uint64_t c, uint64_t *value)
 {
     struct qcow2 *q = bd->state;
@@ -176,12 +203,7 @@ static int refcount_get(struct block_dev *bd, uint64_t c, uint64_t *value)
     unsigned n = q->refcount_bits >= 8 ? q->refcount_bits / 8 : 1;
     if ((rc = block_pread(bd->fd, b, n, blk + byte)) != 0)
         return rc;
-    if (q->refcount_bits < 8) {
-        *value = (b[0] >> shift) & ((1u << q->refcount_bits) - 1);
-    } else {
-        for (unsigned i = 0; i < n; i++)
-            *value = *value << 8 | b[i];
-    }
+    *value = refcount_decode(q, b, shift);
     return 0;
 }
 
@@ -193,18 +215,120 @@ static int refcount_store(struct block_dev *bd, uint64_t blk, uint64_t c, uint64
     unsigned shift;
     refcount_pos(q, c, &byte, &shift);
     uint8_t b[8];
+    unsigned n = q->refcount_bits >= 8 ? q->refcount_bits / 8 : 1;
     int rc;
-    if (q->refcount_bits < 8) {
-        if ((rc = block_pread(bd->fd, b, 1, blk + byte)) != 0)
-            return rc;
-        uint8_t mask = (uint8_t)(((1u << q->refcount_bits) - 1) << shift);
-        b[0] = (uint8_t)((b[0] & ~mask) | ((value << shift) & mask));
-        return block_pwrite(bd->fd, b, 1, blk + byte);
-    }
-    unsigned n = q->refcount_bits / 8;
-    for (unsigned i = 0; i < n; i++)
-        b[i] = (uint8_t)(value >> (8 * (n - 1 - i)));
+    if (q->refcount_bits < 8 && (rc = block_pread(bd->fd, b, 1, blk + byte)) != 0)
+        return rc;
+    refcount_encode(q, b, shift, value);
     return block_pwrite(bd->fd, b, n, blk + byte);
+}
+
+static int refcount_release(struct block_dev *bd, uint64_t c);
+
+/* The refcount block of table entry i (0: none, or beyond the table). */
+static uint64_t refblock_at(const struct qcow2 *q, uint64_t i)
+{
+    return i < q->rt_entries ? q->rt[i] & QCOW2_RT_OFFSET_MASK : 0;
+}
+
+/*
+ * Grow the refcount table so that it has an entry `need` (qcow2.txt: the
+ * table may be grown, and moved). A new table, at least twice as large, is
+ * appended at the end of the file, followed by the refcount blocks its own
+ * clusters need that do not exist yet; the old entries are copied over.
+ * All of that is written and made durable before the header is switched to
+ * it in one 12-byte write (table offset and size, adjacent fields); only
+ * then are the old table's clusters freed. At any crash point the header
+ * names one complete table, and the other one's clusters are at worst
+ * leaked.
+ */
+static int grow_refcount_table(struct block_dev *bd, uint64_t need)
+{
+    struct qcow2 *q = bd->state;
+    uint64_t cs = q->cluster_size, per_cluster = cs / 8, rbe = q->rb_entries;
+    uint64_t s = q->alloc_next >> q->cluster_bits;  /* the first new cluster */
+    uint64_t tbl = 0, nrb = 0;
+    /* Sizes by fixed point: the table must cover the blocks it and the new
+     * blocks live in, and those blocks cover the table. Both only grow. */
+    for (int iter = 0;; iter++) {
+        if (iter > 16)
+            return block_corrupt(bd, "cannot size a grown refcount table");
+        uint64_t end = s + tbl + nrb;
+        uint64_t entries = need + 1;
+        if (end > s && (end - 1) / rbe + 1 > entries)
+            entries = (end - 1) / rbe + 1;
+        if (entries < 2 * q->rt_entries)
+            entries = 2 * q->rt_entries;
+        uint64_t ntbl = (entries + per_cluster - 1) / per_cluster;
+        uint64_t nend = s + ntbl + nrb, nnrb = 0;
+        for (uint64_t i = s / rbe; i <= (nend - 1) / rbe; i++)
+            nnrb += !refblock_at(q, i);
+        if (ntbl == tbl && nnrb == nrb)
+            break;
+        tbl = ntbl;
+        nrb = nnrb;
+    }
+    if (tbl * cs > QCOW2_MAX_RT_BYTES)
+        return block_corrupt(bd, "the refcount table would grow past %u MiB",
+                             QCOW2_MAX_RT_BYTES >> 20);
+    uint64_t end = s + tbl + nrb, entries = tbl * per_cluster;
+    uint64_t *nt = calloc(entries, 8);
+    uint8_t *blk = calloc(1, cs);
+    uint8_t *raw = malloc(tbl * cs);
+    int rc = 0;
+    if (!nt || !blk || !raw) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    memcpy(nt, q->rt, q->rt_entries * 8);
+    /* The new blocks, each with the refcounts of the new clusters it covers. */
+    uint64_t next = s + tbl;
+    for (uint64_t i = s / rbe; i <= (end - 1) / rbe && !rc; i++) {
+        uint64_t lo = i * rbe > s ? i * rbe : s, hi = (i + 1) * rbe < end ? (i + 1) * rbe : end;
+        uint64_t at = refblock_at(q, i);
+        if (at) {                           /* an old block: count them in place */
+            for (uint64_t c = lo; c < hi && !rc; c++)
+                rc = refcount_store(bd, at, c, 1);
+            continue;
+        }
+        memset(blk, 0, cs);
+        for (uint64_t c = lo; c < hi; c++) {
+            uint64_t byte;
+            unsigned shift;
+            refcount_pos(q, c, &byte, &shift);
+            refcount_encode(q, blk + byte, shift, 1);
+        }
+        nt[i] = next << q->cluster_bits;
+        rc = block_pwrite(bd->fd, blk, cs, nt[i]);
+        next++;
+    }
+    if (rc)
+        goto out;
+    for (uint64_t i = 0; i < entries; i++)
+        put_be64(raw + i * 8, nt[i]);
+    uint8_t h[12];
+    put_be64(h, s << q->cluster_bits);
+    put_be32(h + 8, (uint32_t)tbl);
+    if ((rc = block_pwrite(bd->fd, raw, tbl * cs, s << q->cluster_bits)) != 0 ||
+        (rc = block_sync(bd)) != 0 ||
+        (rc = block_pwrite(bd->fd, h, 12, 48)) != 0 ||
+        (rc = block_sync(bd)) != 0)
+        goto out;
+    uint64_t old = q->rt_offset >> q->cluster_bits;
+    uint64_t old_clusters = q->rt_entries / per_cluster;
+    free(q->rt);
+    q->rt = nt;
+    nt = NULL;
+    q->rt_entries = entries;
+    q->rt_offset = s << q->cluster_bits;
+    q->alloc_next = end << q->cluster_bits;
+    for (uint64_t c = old; c < old + old_clusters && !rc; c++)
+        rc = refcount_release(bd, c);
+out:
+    free(nt);
+    free(blk);
+    free(raw);
+    return rc;
 }
 
 static int refcount_set(struct block_dev *bd, uint64_t c, uint64_t value);
@@ -218,11 +342,9 @@ static int ensure_refblock(struct block_dev *bd, uint64_t c, int depth)
 {
     struct qcow2 *q = bd->state;
     uint64_t idx = c / q->rb_entries;
-    if (idx >= q->rt_entries)
-        return block_corrupt(bd, "the refcount table is full (it covers %llu bytes); "
-                             "softvm does not grow it",
-                             (unsigned long long)(q->rt_entries * q->rb_entries *
-                                                  q->cluster_size));
+    int rc;
+    if (idx >= q->rt_entries && (rc = grow_refcount_table(bd, idx)) != 0)
+        return rc;
     if (q->rt[idx] & QCOW2_RT_OFFSET_MASK)
         return 0;
     if (depth > 4)
@@ -232,7 +354,6 @@ static int ensure_refblock(struct block_dev *bd, uint64_t c, int depth)
     uint64_t rc_idx = r >> q->cluster_bits;
     memset(q->buf, 0, q->cluster_size);
     bool self = rc_idx / q->rb_entries == idx;
-    int rc;
     if ((rc = block_pwrite(bd->fd, q->buf, q->cluster_size, r)) != 0)
         return rc;
     if (self) {
@@ -265,16 +386,83 @@ static int refcount_set(struct block_dev *bd, uint64_t c, uint64_t value)
     return refcount_store(bd, blk, c, value);
 }
 
-/* Append one cluster: write its contents, then its refcount. The caller
- * issues the barrier before anything points to it. */
+/* Drop one reference to cluster c. A cluster whose count reaches 0 is free
+ * for reuse, but only after a barrier: until then what pointed at it may
+ * still be on disk. A count that is already 0 is left alone: that is a
+ * corruption qemu-img check reports, not one to make worse. */
+static int refcount_release(struct block_dev *bd, uint64_t c)
+{
+    struct qcow2 *q = bd->state;
+    uint64_t v;
+    int rc = refcount_get(bd, c, &v);
+    if (rc || v == 0)
+        return rc;
+    if ((rc = refcount_set(bd, c, v - 1)) != 0)
+        return rc;
+    if (v == 1) {
+        if (c < q->free_hint)
+            q->free_hint = c;
+        q->free_unsynced = true;
+    }
+    return 0;
+}
+
+/* The lowest free cluster (refcount 0) below the end of the file, at or
+ * after free_hint, or 0 if there is none. Reads whole refcount blocks. */
+static int find_free_cluster(struct block_dev *bd, uint64_t *host)
+{
+    struct qcow2 *q = bd->state;
+    uint64_t limit = q->alloc_next >> q->cluster_bits;
+    *host = 0;
+    for (uint64_t c = q->free_hint; c < limit;) {
+        uint64_t i = c / q->rb_entries, blk = 0;
+        int rc = refblock_offset(bd, c, &blk);
+        if (rc)
+            return rc;
+        if (!blk) {                        /* no block: nothing here is counted */
+            q->free_hint = c + 1;
+            *host = c << q->cluster_bits;
+            return 0;
+        }
+        if ((rc = block_pread(bd->fd, q->rbuf, q->cluster_size, blk)) != 0)
+            return rc;
+        uint64_t stop = (i + 1) * q->rb_entries < limit ? (i + 1) * q->rb_entries : limit;
+        for (; c < stop; c++) {
+            uint64_t byte;
+            unsigned shift;
+            refcount_pos(q, c, &byte, &shift);
+            if (refcount_decode(q, q->rbuf + byte, shift) == 0) {
+                q->free_hint = c + 1;
+                *host = c << q->cluster_bits;
+                return 0;
+            }
+        }
+    }
+    q->free_hint = limit;
+    return 0;
+}
+
+/* Place one cluster (a freed one if there is one, else at the end of the
+ * file): write its contents, then its refcount. The caller issues the
+ * barrier before anything points to it. */
 static int alloc_cluster(struct block_dev *bd, const void *data, uint64_t *host)
 {
     struct qcow2 *q = bd->state;
-    uint64_t h = q->alloc_next;
-    if (h >= QCOW2_MAX_SIZE)
-        return block_corrupt(bd, "the file would grow past 2^56 bytes");
-    q->alloc_next += q->cluster_size;
-    int rc;
+    uint64_t h;
+    int rc = find_free_cluster(bd, &h);
+    if (rc)
+        return rc;
+    if (h && q->free_unsynced) {
+        if ((rc = block_sync(bd)) != 0)
+            return rc;
+        q->free_unsynced = false;
+    }
+    if (!h) {
+        h = q->alloc_next;
+        if (h >= QCOW2_MAX_SIZE)
+            return block_corrupt(bd, "the file would grow past 2^56 bytes");
+        q->alloc_next += q->cluster_size;
+    }
     if ((rc = block_pwrite(bd->fd, data, q->cluster_size, h)) != 0 ||
         (rc = refcount_set(bd, h >> q->cluster_bits, 1)) != 0)
         return rc;
@@ -475,8 +663,7 @@ static int set_l1(struct block_dev *bd, uint64_t l1i, uint64_t value)
 }
 
 /* Release the host clusters a compressed entry used (after nothing points
- * at them any more). A count that is already 0 is left alone: that is a
- * corruption qemu-img check reports, not one to make worse. */
+ * at them any more). */
 static int release_compressed(struct block_dev *bd, uint64_t entry)
 {
     struct qcow2 *q = bd->state;
@@ -485,11 +672,8 @@ static int release_compressed(struct block_dev *bd, uint64_t entry)
     uint64_t sectors = (entry >> x) & ((1ull << (q->cluster_bits - 8)) - 1);
     uint64_t end = (off & ~511ull) + (sectors + 1) * 512;
     for (uint64_t c = off >> q->cluster_bits; c <= (end - 1) >> q->cluster_bits; c++) {
-        uint64_t v;
-        int rc = refcount_get(bd, c, &v);
+        int rc = refcount_release(bd, c);
         if (rc)
-            return rc;
-        if (v > 0 && (rc = refcount_set(bd, c, v - 1)) != 0)
             return rc;
     }
     return 0;
@@ -611,6 +795,7 @@ static void qcow2_close(struct block_dev *bd)
     free(q->rt);
     free(q->buf);
     free(q->zbuf);
+    free(q->rbuf);
     free(q);
     bd->state = NULL;
 }
@@ -790,9 +975,10 @@ static int qcow2_open(struct block_dev *bd, int depth, char *err, size_t errlen)
     q->alloc_next = (fsize + cs - 1) & ~(cs - 1);
     q->buf = malloc(cs);
     q->zbuf = malloc(2 * cs);
+    q->rbuf = malloc(cs);
     q->l1 = calloc(l1_size ? l1_size : 1, 8);
     q->rt = calloc(q->rt_entries, 8);
-    bool oom = !q->buf || !q->zbuf || !q->l1 || !q->rt;
+    bool oom = !q->buf || !q->zbuf || !q->rbuf || !q->l1 || !q->rt;
     for (int i = 0; i < QCOW2_L2_CACHE && !oom; i++)
         oom = !(q->l2c[i].table = malloc(cs));
     if (oom) {
