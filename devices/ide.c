@@ -117,6 +117,7 @@ static void channel_reset(struct ide_channel *ch)
     ch->pending = IDE_PEND_NONE;
     ch->xfer = IDE_XFER_NONE;
     ch->dma = ch->dma_started = false;
+    ch->intrq = false;                        /* SRST clears a pending interrupt (ATA-6 5.2.9) */
     ch->cur = 0;
     set_signature(ch, 0);
     struct ide_drive *d = &ch->drive[0];
@@ -518,6 +519,22 @@ static void dma_finish(struct ide_channel *ch, const struct prd_walk *w, bool ok
         finish_error(ch, err);
 }
 
+/* The PRD table ended before the transfer did. SFF-8038i 3.1 (the status
+ * table of the Bus Master IDE Status register): "Active 0, Interrupt 0,
+ * Error 0" means the regions were smaller than the device's transfer. The
+ * engine stops without an interrupt, and the drive, which never got to
+ * the end, raises none either: the driver finds the stall by its timeout.
+ * The drive is left idle rather than waiting on DRQ for ever (as QEMU
+ * does), so that its next command or a reset recovers it. */
+static void dma_prd_short(struct ide_channel *ch)
+{
+    ch->bm_status &= (uint8_t)~BM_ST_ACTIVE;
+    ch->xfer = IDE_XFER_NONE;
+    ch->pending = IDE_PEND_NONE;
+    ch->dma = ch->dma_started = false;
+    ch->tf.status = ST_DRDY | ST_DSC;
+}
+
 static void run_dma(struct ide_channel *ch)
 {
     struct ide_controller *c = ch->ctl;
@@ -525,7 +542,7 @@ static void run_dma(struct ide_channel *ch)
     struct prd_walk w = { 0 };
     if (ch->atapi_data) {
         if (!prd_copy(c, ch, &w, ch->buf, ch->atapi_len, true)) {
-            dma_finish(ch, &w, false, ER_ABRT);
+            dma_prd_short(ch);
             return;
         }
         while (atapi_stream_left(&d->atapi_state)) {
@@ -535,7 +552,7 @@ static void run_dma(struct ide_channel *ch)
                 return;
             }
             if (!prd_copy(c, ch, &w, ch->buf, (uint32_t)n, true)) {
-                dma_finish(ch, &w, false, ER_ABRT);
+                dma_prd_short(ch);
                 return;
             }
         }
@@ -563,7 +580,7 @@ static void run_dma(struct ide_channel *ch)
         }
         if (!ok) {                            /* the PRD table is too short */
             set_lba(ch, d, ch->lba);
-            dma_finish(ch, &w, false, ER_ABRT);
+            dma_prd_short(ch);
             return;
         }
         ch->lba += n;

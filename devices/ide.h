@@ -12,7 +12,9 @@
  * Every command completes on the virtual clock after a delay that depends
  * only on the command (IDE_CMD_NS + IDE_SECTOR_NS per sector), so host disk
  * speed never shows in a run. Guest-supplied PRD addresses and lengths are
- * bounds-checked; data moves through memory/'s DMA helpers.
+ * bounds-checked; data moves through memory/'s DMA helpers. A PRD table
+ * shorter than the transfer stops the engine with Interrupt 0 / Active 0
+ * and no drive interrupt (SFF-8038i 3.1), one longer ends with Active 1.
  */
 #ifndef SOFTVM_DEVICES_IDE_H
 #define SOFTVM_DEVICES_IDE_H

@@ -258,8 +258,8 @@ static int drive_kv(struct vm_options *opt, const char *optname, const char *key
     if (!strcmp(key, "cache")) {
         if (!strcmp(value, "writeback")) d->cache = VM_CACHE_WRITEBACK;
         else if (!strcmp(value, "none")) d->cache = VM_CACHE_NONE;
-        else if (!strcmp(value, "writethrough") || !strcmp(value, "directsync"))
-            d->cache = VM_CACHE_WRITETHROUGH;
+        else if (!strcmp(value, "writethrough")) d->cache = VM_CACHE_WRITETHROUGH;
+        else if (!strcmp(value, "directsync")) d->cache = VM_CACHE_DIRECTSYNC;
         else if (!strcmp(value, "unsafe")) d->cache = VM_CACHE_UNSAFE;
         else return fail(err, "%s: cache=%s: use writeback, none, writethrough, directsync "
                          "or unsafe", optname, value);
@@ -834,7 +834,7 @@ static const struct option_desc {
     { "hdc",       O_HDC,       "FILE", "IDE secondary master disk image" },
     { "hdd",       O_HDD,       "FILE", "IDE secondary slave disk image" },
     { "cdrom",     O_CDROM,     "FILE", "IDE secondary master CD-ROM image" },
-    { "drive",     O_DRIVE,     "SPEC", "file=F[,if=ide|virtio|none][,media=disk|cdrom][,format=raw|qcow2][,index=0-3][,readonly=on][,snapshot=on][,cache=writeback|none|writethrough|unsafe][,id=ID]" },
+    { "drive",     O_DRIVE,     "SPEC", "file=F[,if=ide|virtio|none][,media=disk|cdrom][,format=raw|qcow2][,index=0-3][,readonly=on][,snapshot=on][,cache=writeback|none|writethrough|directsync|unsafe][,id=ID]" },
     { "boot",      O_BOOT,      "ORDER", "[order=]LETTERS (c disk, d CD-ROM, n network)[,menu=on|off]" },
     { "nographic", O_NOGRAPHIC, NULL,   "no display; COM1 on the terminal" },
     { "serial",    O_SERIAL,    "DEV",  "next COM port: stdio, null, none, file:PATH" },

@@ -29,7 +29,7 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-int block_pread(int fd, void *buf, size_t len, uint64_t off)
+int block_fd_pread(int fd, void *buf, size_t len, uint64_t off)
 {
     uint8_t *p = buf;
     while (len) {
@@ -50,7 +50,7 @@ int block_pread(int fd, void *buf, size_t len, uint64_t off)
     return 0;
 }
 
-int block_pwrite(int fd, const void *buf, size_t len, uint64_t off)
+int block_fd_pwrite(int fd, const void *buf, size_t len, uint64_t off)
 {
     const uint8_t *p = buf;
     while (len) {
@@ -66,6 +66,133 @@ int block_pwrite(int fd, const void *buf, size_t len, uint64_t off)
         off += (uint64_t)n;
         len -= (size_t)n;
     }
+    return 0;
+}
+
+/* ---- O_DIRECT (cache=none) ------------------------------------------------------ */
+
+#define DIRECT_BOUNCE (1u << 20)          /* bytes per bounced transfer */
+#define DIRECT_MEM_ALIGN 4096u            /* buffer alignment every device accepts */
+
+/* One aligned transfer through the bounce buffer. A read that ends early
+ * has reached the end of the file (O_DIRECT reads are short only there):
+ * the rest reads as zeros, as without O_DIRECT. */
+static int direct_io(struct block_dev *bd, bool write, uint8_t *mem, size_t len, uint64_t off)
+{
+    while (len) {
+        ssize_t n = write ? pwrite(bd->fd, mem, len, (off_t)off)
+                          : pread(bd->fd, mem, len, (off_t)off);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (n == 0 || (!write && (size_t)n < len)) {
+            if (write)
+                return -EIO;
+            memset(mem + n, 0, len - (size_t)n);
+            return 0;
+        }
+        if ((size_t)n < len)              /* a short write: keep the rest aligned */
+            memmove(mem, mem + n, len - (size_t)n);
+        off += (uint64_t)n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Any byte range through the bounce buffer in pieces of whole aligned
+ * blocks: reads copy out the part asked for; writes first read the blocks
+ * they cover only in part (head and tail), then write whole blocks. */
+static int direct_rw(struct block_dev *bd, bool write, uint8_t *buf, size_t len, uint64_t off)
+{
+    uint64_t a = bd->align;
+    while (len) {
+        uint64_t start = off & ~(a - 1), skip = off - start;
+        size_t n = len < DIRECT_BOUNCE - skip ? len : (size_t)(DIRECT_BOUNCE - skip);
+        uint64_t end = (off + n + a - 1) & ~(a - 1);
+        size_t span = (size_t)(end - start);
+        int rc;
+        if (!write) {
+            if ((rc = direct_io(bd, false, bd->bounce, span, start)) != 0)
+                return rc;
+            memcpy(buf, bd->bounce + skip, n);
+        } else {
+            bool head = skip != 0, tail = ((off + n) & (a - 1)) != 0;
+            if (head && (rc = direct_io(bd, false, bd->bounce, (size_t)a, start)) != 0)
+                return rc;
+            if (tail && !(head && span == a) &&
+                (rc = direct_io(bd, false, bd->bounce + span - a, (size_t)a, end - a)) != 0)
+                return rc;
+            memcpy(bd->bounce + skip, buf, n);
+            if ((rc = direct_io(bd, true, bd->bounce, span, start)) != 0)
+                return rc;
+        }
+        buf += n;
+        off += n;
+        len -= n;
+    }
+    return 0;
+}
+
+int block_pread(struct block_dev *bd, void *buf, size_t len, uint64_t off)
+{
+    if (bd->bounce)
+        return direct_rw(bd, false, buf, len, off);
+    return block_fd_pread(bd->fd, buf, len, off);
+}
+
+int block_pwrite(struct block_dev *bd, const void *buf, size_t len, uint64_t off)
+{
+    if (bd->bounce)
+        return direct_rw(bd, true, (uint8_t *)buf, len, off);
+    return block_fd_pwrite(bd->fd, buf, len, off);
+}
+
+/* The file offset and length alignment O_DIRECT needs on this file: from
+ * statx where the kernel reports it (Linux 6.1), else 4096, which every
+ * logical block size up to 4 KiB divides. */
+static uint64_t direct_alignment(int fd)
+{
+#ifdef STATX_DIOALIGN
+    struct statx sx;
+    if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 &&
+        (sx.stx_mask & STATX_DIOALIGN) && sx.stx_dio_offset_align &&
+        sx.stx_dio_offset_align <= DIRECT_MEM_ALIGN &&
+        !(sx.stx_dio_offset_align & (sx.stx_dio_offset_align - 1)) &&
+        sx.stx_dio_mem_align <= DIRECT_MEM_ALIGN)
+        return sx.stx_dio_offset_align < 512 ? 512 : sx.stx_dio_offset_align;
+#endif
+    return DIRECT_MEM_ALIGN;
+}
+
+/* cache=none: reopen the image with O_DIRECT, bypassing the host page
+ * cache. A filesystem that refuses it (EINVAL) keeps the cached descriptor,
+ * with a warning. 0, or -1 with err. */
+static int open_direct(struct block_dev *bd, const char *path, int flags, char *err,
+                       size_t errlen)
+{
+    int fd = open(path, flags | O_DIRECT);
+    if (fd < 0 && errno == EINVAL) {
+        fprintf(stderr, "softvm: warning: disk image '%s': the host filesystem refuses "
+                "O_DIRECT, so cache=none uses the host page cache (flushes still reach "
+                "the disk)\n", path);
+        return 0;
+    }
+    if (fd < 0) {
+        set_err(err, errlen, "cannot open with O_DIRECT (cache=none): %s", strerror(errno));
+        return -1;
+    }
+    void *mem = NULL;
+    if (posix_memalign(&mem, DIRECT_MEM_ALIGN, DIRECT_BOUNCE + DIRECT_MEM_ALIGN) != 0) {
+        close(fd);
+        set_err(err, errlen, "out of memory");
+        return -1;
+    }
+    bd->bounce = mem;
+    bd->align = direct_alignment(fd);
+    close(bd->fd);                      /* the lock is taken on the direct descriptor */
+    bd->fd = fd;
     return 0;
 }
 
@@ -121,12 +248,12 @@ static int raw_open(struct block_dev *bd, int depth, char *err, size_t errlen)
 
 static int raw_read(struct block_dev *bd, uint64_t off, void *buf, size_t len)
 {
-    return block_pread(bd->fd, buf, len, off);
+    return block_pread(bd, buf, len, off);
 }
 
 static int raw_write(struct block_dev *bd, uint64_t off, const void *buf, size_t len)
 {
-    return block_pwrite(bd->fd, buf, len, off);
+    return block_pwrite(bd, buf, len, off);
 }
 
 static int raw_flush(struct block_dev *bd)
@@ -172,7 +299,8 @@ static struct block_dev *open_file(const char *path, const struct block_options 
     bd->cache = opt->cache;
     snprintf(bd->path, sizeof(bd->path), "%s", path);
 
-    bd->fd = open(path, (opt->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+    int flags = (opt->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+    bd->fd = open(path, flags);
     if (bd->fd < 0) {
         if (errno == EACCES || errno == EROFS)
             set_err(err, errlen, "cannot open it for writing: %s (use readonly=on)",
@@ -181,6 +309,11 @@ static struct block_dev *open_file(const char *path, const struct block_options 
             set_err(err, errlen, "cannot open: %s", strerror(errno));
         goto fail;
     }
+    struct stat st;
+    if ((opt->cache == BLOCK_CACHE_NONE || opt->cache == BLOCK_CACHE_DIRECTSYNC) && fstat(bd->fd, &st) == 0 &&
+        (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) &&
+        open_direct(bd, path, flags, err, errlen) != 0)
+        goto fail;
     if (!opt->readonly) {
         if (take_write_lock(bd->fd) != 0) {
             if (errno == EAGAIN || errno == EACCES)
@@ -196,7 +329,7 @@ static struct block_dev *open_file(const char *path, const struct block_options 
     enum block_format fmt = opt->format;
     if (fmt == BLOCK_FORMAT_AUTO) {
         char magic[4] = { 0 };
-        if (block_pread(bd->fd, magic, 4, 0) != 0) {
+        if (block_pread(bd, magic, 4, 0) != 0) {
             set_err(err, errlen, "cannot read: %s", strerror(errno));
             goto fail;
         }
@@ -307,6 +440,7 @@ void block_close(struct block_dev *bd)
     if (bd->fd >= 0)
         close(bd->fd);                   /* drops the OFD lock */
     block_close(bd->backing);
+    free(bd->bounce);
     free(bd);
 }
 
@@ -318,6 +452,12 @@ uint64_t block_size(const struct block_dev *bd)
 bool block_is_readonly(const struct block_dev *bd)
 {
     return bd->readonly;
+}
+
+bool block_is_direct(const struct block_dev *bd)
+{
+    int fl = fcntl(bd->fd, F_GETFL);
+    return fl >= 0 && (fl & O_DIRECT);
 }
 
 const char *block_format_name(const struct block_dev *bd)
@@ -346,7 +486,7 @@ int block_write(struct block_dev *bd, uint64_t off, const void *buf, size_t len)
     if (!len)
         return 0;
     int rc = bd->drv->write(bd, off, buf, len);
-    if (rc == 0 && bd->cache == BLOCK_CACHE_WRITETHROUGH)
+    if (rc == 0 && (bd->cache == BLOCK_CACHE_WRITETHROUGH || bd->cache == BLOCK_CACHE_DIRECTSYNC))
         rc = bd->drv->flush(bd);
     return rc;
 }

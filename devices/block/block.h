@@ -35,9 +35,10 @@ enum block_format {
 
 enum block_cache {
     BLOCK_CACHE_WRITEBACK,   /* host page cache; flushes reach the disk (default) */
-    BLOCK_CACHE_NONE,        /* as writeback (no O_DIRECT): flushes reach the disk */
+    BLOCK_CACHE_NONE,        /* O_DIRECT (bypasses the host page cache); flushes reach the disk */
     BLOCK_CACHE_WRITETHROUGH,/* every write is followed by fdatasync */
     BLOCK_CACHE_UNSAFE,      /* flushes are ignored */
+    BLOCK_CACHE_DIRECTSYNC,  /* O_DIRECT, and every write is followed by fdatasync */
 };
 
 struct block_options {
@@ -60,6 +61,9 @@ void block_close(struct block_dev *bd);
 uint64_t block_size(const struct block_dev *bd);
 /* True if writes are refused (readonly=on, or a CD-ROM). */
 bool block_is_readonly(const struct block_dev *bd);
+/* True if the image file is open with O_DIRECT (cache=none, where the host
+ * filesystem allows it). */
+bool block_is_direct(const struct block_dev *bd);
 const char *block_format_name(const struct block_dev *bd);
 
 /* Read or write len bytes at offset; offset+len must lie inside the image.

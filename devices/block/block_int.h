@@ -37,6 +37,8 @@ struct block_dev {
     void *state;                  /* the driver's */
     struct block_dev *backing;    /* qcow2 backing file, or NULL */
     bool reported;                /* a runtime corruption was reported once */
+    uint8_t *bounce;              /* cache=none (O_DIRECT): the aligned bounce buffer */
+    uint64_t align;               /* O_DIRECT offset/length alignment */
 };
 
 extern const struct block_driver block_raw_driver;
@@ -47,10 +49,14 @@ extern const struct block_driver block_qcow2_driver;
 struct block_dev *block_open_backing(const char *path, enum block_format fmt, int depth,
                                      char *err, size_t errlen);
 
-/* pread/pwrite of exactly len bytes (retrying short transfers); a read past
- * the end of the file gives zeros. 0 or -errno. */
-int block_pread(int fd, void *buf, size_t len, uint64_t off);
-int block_pwrite(int fd, const void *buf, size_t len, uint64_t off);
+/* pread/pwrite of exactly len bytes of the image file at any offset
+ * (retrying short transfers; with O_DIRECT through the aligned bounce
+ * buffer); a read past the end of the file gives zeros. 0 or -errno. */
+int block_pread(struct block_dev *bd, void *buf, size_t len, uint64_t off);
+int block_pwrite(struct block_dev *bd, const void *buf, size_t len, uint64_t off);
+/* The same on a plain descriptor (no O_DIRECT). */
+int block_fd_pread(int fd, void *buf, size_t len, uint64_t off);
+int block_fd_pwrite(int fd, const void *buf, size_t len, uint64_t off);
 /* fdatasync unless the cache mode says not to. */
 int block_sync(struct block_dev *bd);
 /* Report a corruption found while the guest runs (once per image) and

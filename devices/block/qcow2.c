@@ -201,7 +201,7 @@ static int refcount_get(struct block_dev *bd, uint64_t c, uint64_t *value)
     refcount_pos(q, c, &byte, &shift);
     uint8_t b[8];
     unsigned n = q->refcount_bits >= 8 ? q->refcount_bits / 8 : 1;
-    if ((rc = block_pread(bd->fd, b, n, blk + byte)) != 0)
+    if ((rc = block_pread(bd, b, n, blk + byte)) != 0)
         return rc;
     *value = refcount_decode(q, b, shift);
     return 0;
@@ -217,10 +217,10 @@ static int refcount_store(struct block_dev *bd, uint64_t blk, uint64_t c, uint64
     uint8_t b[8];
     unsigned n = q->refcount_bits >= 8 ? q->refcount_bits / 8 : 1;
     int rc;
-    if (q->refcount_bits < 8 && (rc = block_pread(bd->fd, b, 1, blk + byte)) != 0)
+    if (q->refcount_bits < 8 && (rc = block_pread(bd, b, 1, blk + byte)) != 0)
         return rc;
     refcount_encode(q, b, shift, value);
-    return block_pwrite(bd->fd, b, n, blk + byte);
+    return block_pwrite(bd, b, n, blk + byte);
 }
 
 static int refcount_release(struct block_dev *bd, uint64_t c);
@@ -299,7 +299,7 @@ static int grow_refcount_table(struct block_dev *bd, uint64_t need)
             refcount_encode(q, blk + byte, shift, 1);
         }
         nt[i] = next << q->cluster_bits;
-        rc = block_pwrite(bd->fd, blk, cs, nt[i]);
+        rc = block_pwrite(bd, blk, cs, nt[i]);
         next++;
     }
     if (rc)
@@ -309,9 +309,9 @@ static int grow_refcount_table(struct block_dev *bd, uint64_t need)
     uint8_t h[12];
     put_be64(h, s << q->cluster_bits);
     put_be32(h + 8, (uint32_t)tbl);
-    if ((rc = block_pwrite(bd->fd, raw, tbl * cs, s << q->cluster_bits)) != 0 ||
+    if ((rc = block_pwrite(bd, raw, tbl * cs, s << q->cluster_bits)) != 0 ||
         (rc = block_sync(bd)) != 0 ||
-        (rc = block_pwrite(bd->fd, h, 12, 48)) != 0 ||
+        (rc = block_pwrite(bd, h, 12, 48)) != 0 ||
         (rc = block_sync(bd)) != 0)
         goto out;
     uint64_t old = q->rt_offset >> q->cluster_bits;
@@ -354,7 +354,7 @@ static int ensure_refblock(struct block_dev *bd, uint64_t c, int depth)
     uint64_t rc_idx = r >> q->cluster_bits;
     memset(q->buf, 0, q->cluster_size);
     bool self = rc_idx / q->rb_entries == idx;
-    if ((rc = block_pwrite(bd->fd, q->buf, q->cluster_size, r)) != 0)
+    if ((rc = block_pwrite(bd, q->buf, q->cluster_size, r)) != 0)
         return rc;
     if (self) {
         if ((rc = refcount_store(bd, r, rc_idx, 1)) != 0)
@@ -369,7 +369,7 @@ static int ensure_refblock(struct block_dev *bd, uint64_t c, int depth)
         return rc;
     uint8_t e[8];
     put_be64(e, r);
-    if ((rc = block_pwrite(bd->fd, e, 8, q->rt_offset + idx * 8)) != 0)
+    if ((rc = block_pwrite(bd, e, 8, q->rt_offset + idx * 8)) != 0)
         return rc;
     q->rt[idx] = r;
     return 0;
@@ -424,7 +424,7 @@ static int find_free_cluster(struct block_dev *bd, uint64_t *host)
             *host = c << q->cluster_bits;
             return 0;
         }
-        if ((rc = block_pread(bd->fd, q->rbuf, q->cluster_size, blk)) != 0)
+        if ((rc = block_pread(bd, q->rbuf, q->cluster_size, blk)) != 0)
             return rc;
         uint64_t stop = (i + 1) * q->rb_entries < limit ? (i + 1) * q->rb_entries : limit;
         for (; c < stop; c++) {
@@ -463,7 +463,7 @@ static int alloc_cluster(struct block_dev *bd, const void *data, uint64_t *host)
             return block_corrupt(bd, "the file would grow past 2^56 bytes");
         q->alloc_next += q->cluster_size;
     }
-    if ((rc = block_pwrite(bd->fd, data, q->cluster_size, h)) != 0 ||
+    if ((rc = block_pwrite(bd, data, q->cluster_size, h)) != 0 ||
         (rc = refcount_set(bd, h >> q->cluster_bits, 1)) != 0)
         return rc;
     *host = h;
@@ -493,7 +493,7 @@ static int l2_load(struct block_dev *bd, uint64_t off, struct l2_slot **out)
         return block_corrupt(bd, "L2 table offset %#llx is outside the file",
                              (unsigned long long)off);
     victim->offset = 0;
-    int rc = block_pread(bd->fd, victim->table, q->cluster_size, off);
+    int rc = block_pread(bd, victim->table, q->cluster_size, off);
     if (rc)
         return rc;
     victim->offset = off;
@@ -565,7 +565,7 @@ static int read_compressed(struct block_dev *bd, uint64_t entry)
                              (unsigned long long)off);
     if (csize > fsize - off)
         csize = (size_t)(fsize - off);
-    int rc = block_pread(bd->fd, q->zbuf, csize, off);
+    int rc = block_pread(bd, q->zbuf, csize, off);
     if (rc)
         return rc;
     z_stream z;
@@ -624,7 +624,7 @@ static int read_in_cluster(struct block_dev *bd, uint64_t vc, uint64_t entry,
     }
     if (!host)
         return read_backing(bd, (vc << q->cluster_bits) + in, buf, n);
-    return block_pread(bd->fd, buf, n, host + in);
+    return block_pread(bd, buf, n, host + in);
 }
 
 static int qcow2_read(struct block_dev *bd, uint64_t off, void *vbuf, size_t len)
@@ -656,7 +656,7 @@ static int set_l1(struct block_dev *bd, uint64_t l1i, uint64_t value)
     struct qcow2 *q = bd->state;
     uint8_t e[8];
     put_be64(e, value);
-    int rc = block_pwrite(bd->fd, e, 8, q->l1_offset + l1i * 8);
+    int rc = block_pwrite(bd, e, 8, q->l1_offset + l1i * 8);
     if (rc == 0)
         q->l1[l1i] = value;
     return rc;
@@ -699,7 +699,7 @@ static int write_in_cluster(struct block_dev *bd, uint64_t vc, uint64_t in,
             if (!(e & QCOW2_OFLAG_COPIED) && (rc = refcount_get(bd, host >> q->cluster_bits, &refs)))
                 return rc;
             if (refs == 1)
-                return block_pwrite(bd->fd, buf, n, host + in);
+                return block_pwrite(bd, buf, n, host + in);
             return block_corrupt(bd, "data cluster %#llx is shared (internal snapshot)",
                                  (unsigned long long)host);
         }
@@ -743,7 +743,7 @@ static int write_in_cluster(struct block_dev *bd, uint64_t vc, uint64_t in,
     if (host && (e & QCOW2_OFLAG_ZERO) && (e & QCOW2_OFLAG_COPIED)) {
         /* A preallocated zero cluster of ours: fill it, then clear the flag. */
         newhost = host;
-        rc = block_pwrite(bd->fd, q->buf, q->cluster_size, host);
+        rc = block_pwrite(bd, q->buf, q->cluster_size, host);
     } else {
         rc = alloc_cluster(bd, q->buf, &newhost);
     }
@@ -752,7 +752,7 @@ static int write_in_cluster(struct block_dev *bd, uint64_t vc, uint64_t in,
     uint64_t ne = newhost | QCOW2_OFLAG_COPIED;
     uint8_t be[8];
     put_be64(be, ne);
-    if ((rc = block_pwrite(bd->fd, be, 8, slot->offset + idx * 8)) != 0)
+    if ((rc = block_pwrite(bd, be, 8, slot->offset + idx * 8)) != 0)
         return rc;
     slot->table[idx] = htobe64(ne);
     if (e & QCOW2_OFLAG_COMPRESSED)
@@ -824,7 +824,7 @@ static int qcow2_open(struct block_dev *bd, int depth, char *err, size_t errlen)
         return -1;
     }
     memset(h, 0, sizeof(h));
-    if (block_pread(bd->fd, h, sizeof(h), 0) != 0) {
+    if (block_pread(bd, h, sizeof(h), 0) != 0) {
         set_err(err, errlen, "qcow2: cannot read the header: %s", strerror(errno));
         return -1;
     }
@@ -893,7 +893,7 @@ static int qcow2_open(struct block_dev *bd, int depth, char *err, size_t errlen)
     if (incompat & QCOW2_INCOMPAT_COMPRESSION) {
         uint8_t type = 0;
         if (header_len < QCOW2_V3_HEADER + 1 ||
-            block_pread(bd->fd, &type, 1, QCOW2_V3_HEADER) != 0 || type != 0) {
+            block_pread(bd, &type, 1, QCOW2_V3_HEADER) != 0 || type != 0) {
             set_err(err, errlen, "qcow2: compression type %u is not supported (only zlib)",
                     type);
             return -1;
@@ -985,8 +985,8 @@ static int qcow2_open(struct block_dev *bd, int depth, char *err, size_t errlen)
         set_err(err, errlen, "out of memory for the qcow2 tables");
         goto fail;
     }
-    if (block_pread(bd->fd, q->l1, (size_t)l1_size * 8, l1_off) != 0 ||
-        block_pread(bd->fd, q->rt, (size_t)(q->rt_entries * 8), rt_off) != 0) {
+    if (block_pread(bd, q->l1, (size_t)l1_size * 8, l1_off) != 0 ||
+        block_pread(bd, q->rt, (size_t)(q->rt_entries * 8), rt_off) != 0) {
         set_err(err, errlen, "qcow2: cannot read the tables: %s", strerror(errno));
         goto fail;
     }
@@ -1010,7 +1010,7 @@ static int qcow2_open(struct block_dev *bd, int depth, char *err, size_t errlen)
     uint64_t ext_end = backing_off && backing_off < cs ? backing_off : cs;
     while (ext + 8 <= ext_end) {
         uint8_t eh[8];
-        if (block_pread(bd->fd, eh, 8, ext) != 0)
+        if (block_pread(bd, eh, 8, ext) != 0)
             break;
         uint32_t type = get_be32(eh), len = get_be32(eh + 4);
         if (type == QCOW2_EXT_END)
@@ -1022,7 +1022,7 @@ static int qcow2_open(struct block_dev *bd, int depth, char *err, size_t errlen)
         }
         if (type == QCOW2_EXT_BACKING_FMT) {
             size_t n = len < sizeof(backing_fmt) - 1 ? len : sizeof(backing_fmt) - 1;
-            if (block_pread(bd->fd, backing_fmt, n, ext + 8) != 0)
+            if (block_pread(bd, backing_fmt, n, ext + 8) != 0)
                 break;
             backing_fmt[n] = '\0';
         } else if (type == QCOW2_EXT_DATA_FILE) {
@@ -1040,7 +1040,7 @@ static int qcow2_open(struct block_dev *bd, int depth, char *err, size_t errlen)
             goto fail;
         }
         char name[1024], full[PATH_MAX + 1024];
-        if (block_pread(bd->fd, name, backing_len, backing_off) != 0) {
+        if (block_pread(bd, name, backing_len, backing_off) != 0) {
             set_err(err, errlen, "qcow2: cannot read the backing file name");
             goto fail;
         }
@@ -1068,7 +1068,7 @@ static int qcow2_open(struct block_dev *bd, int depth, char *err, size_t errlen)
     /* Autoclear features this writer does not maintain must be cleared. */
     if (!bd->readonly && autoclear) {
         uint8_t z[8] = { 0 };
-        if (block_pwrite(bd->fd, z, 8, 88) != 0) {
+        if (block_pwrite(bd, z, 8, 88) != 0) {
             set_err(err, errlen, "qcow2: cannot update the header: %s", strerror(errno));
             goto fail;
         }
@@ -1153,7 +1153,7 @@ int qcow2_create(const char *path, uint64_t size, unsigned cluster_bits,
         free(img);
         return -1;
     }
-    int rc = block_pwrite(fd, img, nclusters * cs, 0);
+    int rc = block_fd_pwrite(fd, img, nclusters * cs, 0);
     free(img);
     if (rc == 0 && fdatasync(fd) != 0)
         rc = -errno;

@@ -182,6 +182,7 @@ static int open_drive(struct machine *m, const struct vm_drive *d, struct block_
     static const enum block_cache cache[] = {
         [VM_CACHE_WRITEBACK] = BLOCK_CACHE_WRITEBACK, [VM_CACHE_NONE] = BLOCK_CACHE_NONE,
         [VM_CACHE_WRITETHROUGH] = BLOCK_CACHE_WRITETHROUGH, [VM_CACHE_UNSAFE] = BLOCK_CACHE_UNSAFE,
+        [VM_CACHE_DIRECTSYNC] = BLOCK_CACHE_DIRECTSYNC,
     };
     const char *origin = d->origin ? d->origin : "-drive";
     bool cdrom = d->media == VM_MEDIA_CDROM;

@@ -401,14 +401,16 @@ Test(ide, dma_read_write)
 Test(ide, dma_bad_prd_tables)
 {
     struct rig *r = rig_new(false);
-    /* too short a table: the command aborts, the engine stops with INTR */
+    /* too short a table: SFF-8038i "Active 0, Interrupt 0, Error 0" (the
+     * regions were smaller than the transfer), and no interrupt */
     prd(r, 0x1000, 0, 0x20000, 512, true);
     outl(r->h, BM + 4, 0x1000);
     lba28(r, PRI, 0, 0, 4, 0xc8);
     outb(r->h, BM, 0x09);
     wait_not_busy(r, PRI);
-    cr_assert_eq(inb(r->h, PRI + 7), ST_DRDY | ST_DSC | ST_ERR);
-    cr_assert_eq(inb(r->h, BM + 2) & 5, 4);
+    cr_assert_not(r->h->line[14]);
+    cr_assert_eq(inb(r->h, BM + 2) & 7, 0);
+    cr_assert_eq(inb(r->h, PRI + 7) & (ST_BSY | ST_ERR), 0);
     outb(r->h, BM, 0);
     outb(r->h, BM + 2, 6);
     /* a table longer than the transfer: INTR with the engine still active */
@@ -430,12 +432,14 @@ Test(ide, dma_bad_prd_tables)
     wait_not_busy(r, PRI);
     cr_assert_eq(inb(r->h, PRI + 7) & ST_BSY, 0);
     outb(r->h, BM, 0);
+    outb(r->h, BM + 2, 6);
     outl(r->h, BM + 4, 0xfffffffc);
     lba28(r, PRI, 0, 0, 255, 0xca);
     outb(r->h, BM, 0x01);
     wait_not_busy(r, PRI);
     /* unmapped: the entry reads all-ones (EOT, 65534 bytes), too short */
-    cr_assert(inb(r->h, PRI + 7) & ST_ERR);
+    cr_assert_eq(inb(r->h, BM + 2) & 7, 0);
+    cr_assert_not(r->h->line[14]);
     rig_free(r);
 }
 
@@ -572,5 +576,478 @@ Test(ide, atapi_dma_read)
     dma_read(r->mem, 0x50000, got, sizeof(got));
     file_bytes(r->iso, 10 * 2048, want, sizeof(want));
     cr_assert(memcmp(got, want, sizeof(want)) == 0);
+    rig_free(r);
+}
+
+/* ---- generated command variants --------------------------------------------------
+ *
+ * Every READ/WRITE SECTORS, MULTIPLE and DMA command, LBA28 and LBA48, over a
+ * table of start addresses (inside, at the end, one past it, far beyond),
+ * sector counts (odd ones, block-size multiples and not, 0 = 256 or 65536)
+ * and MULTIPLE block sizes (none set, 1, 4, 16), each driven through the
+ * whole protocol as a driver does. What must happen comes from the ATA
+ * spec (ATA/ATAPI-6 8.x, 9.x), not from the device:
+ *   - READ/WRITE MULTIPLE before SET MULTIPLE: ERR with ABRT (8.25, 8.46);
+ *   - a range not inside the disk: ERR with IDNF (6.2.2), no data moved;
+ *   - otherwise: one DRQ block per interrupt (9.5/9.6 PIO data-in/out: none
+ *     before the first written block), blocks of the MULTIPLE size with a
+ *     short last one, DRDY|DSC at the end with no ERR and no DRQ, the disk
+ *     holding exactly the sectors written and reads returning the disk.
+ */
+
+struct gen_cmd {
+    uint8_t op;
+    bool write, lba48, multiple, dma;
+};
+
+static const struct gen_cmd gen_cmds[] = {
+    { 0x20, false, false, false, false }, { 0x24, false, true, false, false },
+    { 0x30, true, false, false, false },  { 0x34, true, true, false, false },
+    { 0xc4, false, false, true, false },  { 0x29, false, true, true, false },
+    { 0xc5, true, false, true, false },   { 0x39, true, true, true, false },
+    { 0xc8, false, false, false, true },  { 0x25, false, true, false, true },
+    { 0xca, true, false, false, true },   { 0x35, true, true, false, true },
+};
+
+#define GEN_SECTORS 8192u                 /* the rig's 4 MiB disk */
+#define GEN_PRDT 0x1000u
+#define GEN_BUF 0x100000u                 /* DMA buffers: 1 MiB up */
+
+/* Program the task file (LBA mode) and write the command. */
+static void gen_issue(struct rig *r, const struct gen_cmd *c, uint64_t lba, uint32_t count_reg)
+{
+    if (c->lba48) {
+        outb(r->h, PRI + 6, 0x40);
+        outb(r->h, PRI + 2, (uint8_t)(count_reg >> 8)); outb(r->h, PRI + 2, (uint8_t)count_reg);
+        outb(r->h, PRI + 3, (uint8_t)(lba >> 24)); outb(r->h, PRI + 3, (uint8_t)lba);
+        outb(r->h, PRI + 4, (uint8_t)(lba >> 32)); outb(r->h, PRI + 4, (uint8_t)(lba >> 8));
+        outb(r->h, PRI + 5, (uint8_t)(lba >> 40)); outb(r->h, PRI + 5, (uint8_t)(lba >> 16));
+        outb(r->h, PRI + 7, c->op);
+    } else {
+        lba28(r, PRI, 0, (uint32_t)lba, (uint8_t)count_reg, c->op);
+    }
+}
+
+static void gen_set_multiple(struct rig *r, unsigned mult)
+{
+    outb(r->h, PRI + 6, 0xa0);
+    outb(r->h, PRI + 2, (uint8_t)mult);
+    outb(r->h, PRI + 7, 0xc6);
+    wait_not_busy(r, PRI);
+    cr_assert_eq(inb(r->h, PRI + 7), ST_DRDY | ST_DSC, "SET MULTIPLE %u", mult);
+}
+
+/* The final status, read through the status register (acknowledging). */
+static void gen_expect_end(struct rig *r, bool err, uint8_t need, const char *what)
+{
+    wait_not_busy(r, PRI);
+    uint8_t st = inb(r->h, PRI + 7);
+    if (err) {
+        cr_assert_eq(st & (ST_BSY | ST_DRDY | ST_DRQ | ST_ERR), ST_DRDY | ST_ERR,
+                     "%s: status %#x, want DRDY|ERR", what, st);
+        uint8_t e = inb(r->h, PRI + 1);
+        cr_assert_eq(e & need, need, "%s: error %#x lacks %#x", what, e, need);
+    } else {
+        cr_assert_eq(st, ST_DRDY | ST_DSC, "%s: status %#x, want DRDY|DSC", what, st);
+    }
+}
+
+/* One variant, against `model`, what the whole disk must hold (updated
+ * for a write). The sectors around the range are compared after each
+ * variant; the caller compares the whole disk at the end. */
+static void gen_run(struct rig *r, uint8_t *model, const struct gen_cmd *c, uint64_t lba,
+                    uint32_t count_reg, unsigned mult, uint32_t seed)
+{
+    char what[128];
+    snprintf(what, sizeof(what), "cmd %#x lba %llu count %u mult %u", c->op,
+             (unsigned long long)lba, count_reg, mult);
+    uint32_t count = count_reg ? count_reg : (c->lba48 ? 65536u : 256u);
+    bool range_ok = lba < GEN_SECTORS && count <= GEN_SECTORS - lba;
+    bool aborted = c->multiple && mult == 0;
+    bool moves = range_ok && !aborted;
+    size_t bytes = moves ? (size_t)count * 512 : 0;
+    uint8_t *data = malloc(bytes ? bytes : 1);
+    pattern(data, bytes, seed);
+
+    if (c->dma && moves) {
+        /* one PRD entry per 64 KiB (byte count 0), the rest in the last one */
+        size_t left = bytes;
+        for (int i = 0; left; i++) {
+            uint32_t n = left > 65536 ? 65536 : (uint32_t)left;
+            prd(r, GEN_PRDT, i, GEN_BUF + (uint32_t)i * 65536, n, left == n);
+            left -= n;
+        }
+        if (c->write)
+            dma_write(r->mem, GEN_BUF, data, bytes);
+        else
+            dma_fill(r->mem, GEN_BUF, 0x5a, bytes);
+        outl(r->h, BM + 4, GEN_PRDT);
+        outb(r->h, BM + 2, 6);
+    }
+    gen_issue(r, c, lba, count_reg);
+    if (!moves) {
+        gen_expect_end(r, true, aborted ? 0x04 : 0x10, what);
+    } else if (c->dma) {
+        outb(r->h, BM, c->write ? 0x01 : 0x09);
+        wait_not_busy(r, PRI);
+        cr_assert(r->h->line[14], "%s: no interrupt", what);
+        cr_assert_eq(inb(r->h, BM + 2) & 7, 4, "%s: BM status %#x", what, inb(r->h, BM + 2));
+        outb(r->h, BM, 0);
+        gen_expect_end(r, false, 0, what);
+        if (!c->write) {
+            uint8_t *got = malloc(bytes);
+            dma_read(r->mem, GEN_BUF, got, bytes);
+            cr_assert(memcmp(got, model + lba * 512, bytes) == 0, "%s: data", what);
+            free(got);
+        }
+    } else {
+        uint32_t block = c->multiple ? mult : 1, done = 0;
+        uint8_t *got = malloc(bytes);
+        while (done < count) {
+            uint32_t n = count - done < block ? count - done : block;
+            if (c->write && done == 0) {
+                cr_assert_eq(alt_status(r, PRI), ST_DRDY | ST_DSC | ST_DRQ, "%s: first DRQ", what);
+                cr_assert_not(r->h->line[14], "%s: interrupt before the first block", what);
+            } else {
+                wait_not_busy(r, PRI);
+                cr_assert(r->h->line[14], "%s: no interrupt for the block at %u", what, done);
+                cr_assert_eq(inb(r->h, PRI + 7), ST_DRDY | ST_DSC | ST_DRQ, "%s: DRQ at %u",
+                             what, done);
+            }
+            /* 32-bit PIO for odd variants, 16-bit for even ones */
+            unsigned step = seed & 1 ? 4 : 2;
+            for (uint32_t i = 0; i < n * 512; i += step) {
+                uint8_t *p = (c->write ? data : got) + (size_t)done * 512 + i;
+                uint32_t v = 0;
+                if (c->write) {
+                    memcpy(&v, p, step);
+                    if (step == 4)
+                        outl(r->h, PRI, v);
+                    else
+                        outw(r->h, PRI, (uint16_t)v);
+                } else {
+                    v = step == 4 ? inl(r->h, PRI) : inw(r->h, PRI);
+                    memcpy(p, &v, step);
+                }
+            }
+            done += n;
+        }
+        if (c->write) {
+            wait_not_busy(r, PRI);
+            cr_assert(r->h->line[14], "%s: no interrupt after the last block", what);
+        } else {
+            cr_assert(memcmp(got, model + lba * 512, bytes) == 0, "%s: data", what);
+        }
+        gen_expect_end(r, false, 0, what);
+        free(got);
+    }
+    if (c->write && moves)
+        memcpy(model + lba * 512, data, bytes);
+    /* the disk around the range (one sector either side) */
+    uint64_t lo = lba > 0 && lba <= GEN_SECTORS ? lba - 1 : (lba ? GEN_SECTORS - 1 : 0);
+    uint64_t hi = lba < GEN_SECTORS && count < GEN_SECTORS - lba ? lba + count + 1 : GEN_SECTORS;
+    uint8_t *now = malloc((size_t)(hi - lo) * 512);
+    file_bytes(r->disk, lo * 512, now, (size_t)(hi - lo) * 512);
+    cr_assert(memcmp(now, model + lo * 512, (size_t)(hi - lo) * 512) == 0, "%s: disk contents",
+              what);
+    free(now);
+    free(data);
+}
+
+static const uint64_t gen_lbas[] = { 0, 4095, GEN_SECTORS - 17, GEN_SECTORS - 1, GEN_SECTORS,
+                                     GEN_SECTORS + 1, 0x0fffffff, 0x100000000ull,
+                                     0xffffffffffffull };
+static const uint32_t gen_counts[] = { 1, 2, 3, 7, 16, 17, 255, 0, 65535 };
+static const unsigned gen_mults[] = { 0, 1, 4, 16 };
+
+Test(ide, generated_rw_variants)
+{
+    unsigned runs = 0;
+    for (size_t ci = 0; ci < sizeof(gen_cmds) / sizeof(gen_cmds[0]); ci++) {
+        const struct gen_cmd *c = &gen_cmds[ci];
+        for (size_t mi = 0; mi < (c->multiple ? 4u : 1u); mi++) {
+            /* a fresh drive for each block size: mult 0 = SET MULTIPLE never done */
+            struct rig *r = rig_new(false);
+            uint8_t *model = malloc(r->disk_len);
+            file_bytes(r->disk, 0, model, r->disk_len);
+            unsigned mult = c->multiple ? gen_mults[mi] : 0;
+            if (mult)
+                gen_set_multiple(r, mult);
+            for (size_t li = 0; li < sizeof(gen_lbas) / sizeof(gen_lbas[0]); li++) {
+                uint64_t lba = gen_lbas[li];
+                if (!c->lba48 && lba > 0x0fffffff)
+                    continue;
+                for (size_t ni = 0; ni < sizeof(gen_counts) / sizeof(gen_counts[0]); ni++) {
+                    uint32_t n = gen_counts[ni];
+                    if (!c->lba48 && n > 255)
+                        continue;
+                    gen_run(r, model, c, lba, n, mult, runs++);
+                }
+            }
+            uint8_t *now = malloc(r->disk_len);
+            file_bytes(r->disk, 0, now, r->disk_len);
+            cr_assert(memcmp(now, model, r->disk_len) == 0, "cmd %#x mult %u: the disk differs "
+                      "from the model", c->op, mult);
+            free(now);
+            free(model);
+            rig_free(r);
+        }
+    }
+    cr_assert_geq(runs, 700, "only %u variants ran", runs);
+}
+
+/*
+ * Generated bus-master variants (SFF-8038i 3.1, the Bus Master IDE Status
+ * table) for READ/WRITE DMA (EXT): PRD tables of odd region sizes, regions
+ * of 64 KiB (byte count 0), regions that end exactly, run past the transfer,
+ * or stop short of it by 2 bytes, a sector, or all but 2 bytes; regions
+ * outside RAM; a table that crosses a 64 KiB boundary. Expected:
+ *   - regions == transfer: Interrupt 1, Active 0, the drive interrupts, ok;
+ *   - regions  > transfer: Interrupt 1, Active 1 ("a valid completion");
+ *   - regions  < transfer: Interrupt 0, Active 0, no interrupt at all;
+ * and always: guest RAM outside the regions and the disk outside the
+ * command's range are untouched; a short write leaves each sector old or
+ * new; a complete read puts exactly the disk's bytes in the regions.
+ */
+enum prd_shape { PRD_EXACT, PRD_LONG, PRD_SHORT2, PRD_SHORT512, PRD_ONLY2, PRD_OUTSIDE,
+                 PRD_WRAP, PRD_SHAPES };
+
+#define GEN_RAM (4u << 20)
+#define GEN_SENTINEL 0xa5
+
+static void gen_dma_run(struct rig *r, uint8_t *model, const struct gen_cmd *c, uint64_t lba,
+                        uint32_t count, enum prd_shape shape, uint32_t seed)
+{
+    char what[128];
+    snprintf(what, sizeof(what), "cmd %#x lba %llu count %u shape %d seed %u", c->op,
+             (unsigned long long)lba, count, shape, seed);
+    size_t bytes = (size_t)count * 512;
+    uint8_t *data = malloc(bytes);
+    pattern(data, bytes, seed);
+    /* the regions: odd even-sized pieces from a seeded sequence */
+    uint32_t table = shape == PRD_WRAP ? 0x2fff8 : GEN_PRDT;
+    size_t want = shape == PRD_SHORT2 ? bytes - 2 : shape == PRD_SHORT512 ? bytes - 512 :
+                  shape == PRD_ONLY2 ? 2 : bytes;
+    size_t extra = shape == PRD_LONG ? 4096 : 0, total = want + extra, have = 0;
+    uint32_t addr[64], len[64], x = seed * 2654435761u + 1;
+    int n = 0;
+    uint32_t next = GEN_BUF;
+    while (have < total) {
+        x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+        uint32_t l = (x % 8 == 0) ? 65536 : ((x >> 4) % 8192 + 2) & ~1u;
+        if (l > total - have)
+            l = (uint32_t)(total - have);
+        addr[n] = shape == PRD_OUTSIDE ? 0xfff00000u + next - GEN_BUF : next;
+        len[n] = l;
+        next += l + 64;                       /* gaps between regions stay untouched */
+        have += l;
+        n++;
+        cr_assert_lt(n, 64);
+    }
+    /* the table: entry i at table + 8i, wrapping inside its 64 KiB page */
+    for (int i = 0; i < n; i++) {
+        uint32_t at = (table & ~0xffffu) | ((table + 8u * (uint32_t)i) & 0xffff);
+        phys_write32(r->mem, at, addr[i]);
+        phys_write32(r->mem, at + 4, (len[i] & 0xffff) | (i == n - 1 ? 0x80000000u : 0));
+    }
+    dma_fill(r->mem, GEN_BUF, GEN_SENTINEL, GEN_RAM - GEN_BUF);
+    if (c->write) {
+        size_t off = 0;
+        for (int i = 0; i < n && shape != PRD_OUTSIDE; i++) {
+            size_t k = off + len[i] <= bytes ? len[i] : (off < bytes ? bytes - off : 0);
+            dma_write(r->mem, addr[i], data + off, k);
+            off += len[i];
+        }
+    }
+    uint8_t *ram_before = malloc(GEN_RAM - GEN_BUF);
+    dma_read(r->mem, GEN_BUF, ram_before, GEN_RAM - GEN_BUF);
+    outl(r->h, BM + 4, table);
+    outb(r->h, BM + 2, 6);
+    gen_issue(r, c, lba, count);
+    outb(r->h, BM, c->write ? 0x01 : 0x09);
+    wait_not_busy(r, PRI);
+    uint8_t bm = inb(r->h, BM + 2) & 7;
+    bool irq = r->h->line[14];
+    outb(r->h, BM, 0);
+    bool complete = total >= bytes;
+    if (!complete) {
+        cr_assert_eq(bm, 0, "%s: BM status %#x, want Interrupt 0 Active 0", what, bm);
+        cr_assert_not(irq, "%s: an interrupt for a stalled transfer", what);
+    } else {
+        cr_assert_eq(bm, extra ? 5 : 4, "%s: BM status %#x", what, bm);
+        cr_assert(irq, "%s: no interrupt", what);
+        gen_expect_end(r, false, 0, what);
+    }
+    /* guest RAM: outside the regions as before; a complete read fills them */
+    uint8_t *ram = malloc(GEN_RAM - GEN_BUF);
+    dma_read(r->mem, GEN_BUF, ram, GEN_RAM - GEN_BUF);
+    size_t off = 0;
+    for (int i = 0; i < n; i++) {
+        if (addr[i] >= GEN_BUF && addr[i] < GEN_RAM) {
+            size_t at = addr[i] - GEN_BUF;
+            if (!c->write && complete) {
+                size_t k = off + len[i] <= bytes ? len[i] : (off < bytes ? bytes - off : 0);
+                cr_assert(memcmp(ram + at, model + lba * 512 + off, k) == 0,
+                          "%s: region %d data", what, i);
+                memcpy(ram_before + at, ram + at, k);
+            } else if (!c->write) {
+                memcpy(ram_before + at, ram + at, len[i]);   /* partly filled: either */
+            }
+        }
+        off += len[i];
+    }
+    cr_assert(memcmp(ram, ram_before, GEN_RAM - GEN_BUF) == 0, "%s: RAM outside the regions "
+              "changed", what);
+    /* the disk: a complete write holds the data; a short one old or new per sector */
+    uint8_t *now = malloc(bytes);
+    file_bytes(r->disk, lba * 512, now, bytes);
+    for (uint32_t s = 0; s < count; s++) {
+        uint8_t *cur = now + (size_t)s * 512, *old = model + (lba + s) * 512;
+        uint8_t *neu = data + (size_t)s * 512;
+        if (!c->write)
+            cr_assert(memcmp(cur, old, 512) == 0, "%s: a read changed sector %u", what, s);
+        else if (complete && shape != PRD_OUTSIDE)
+            cr_assert(memcmp(cur, neu, 512) == 0, "%s: sector %u not written", what, s);
+        else
+            cr_assert(memcmp(cur, old, 512) == 0 || memcmp(cur, neu, 512) == 0 ||
+                      shape == PRD_OUTSIDE, "%s: sector %u is neither old nor new", what, s);
+        memcpy(old, cur, 512);                /* the model follows what is there */
+    }
+    /* one sector either side untouched */
+    uint8_t side[512];
+    if (lba > 0) {
+        file_bytes(r->disk, (lba - 1) * 512, side, 512);
+        cr_assert(memcmp(side, model + (lba - 1) * 512, 512) == 0, "%s: sector before", what);
+    }
+    if (lba + count < GEN_SECTORS) {
+        file_bytes(r->disk, (lba + count) * 512, side, 512);
+        cr_assert(memcmp(side, model + (lba + count) * 512, 512) == 0, "%s: sector after", what);
+    }
+    free(now);
+    free(ram);
+    free(ram_before);
+    free(data);
+}
+
+Test(ide, generated_dma_prd_variants)
+{
+    static const uint32_t counts[] = { 1, 3, 16, 129, 255 };
+    static const uint64_t lbas[] = { 0, 777, GEN_SECTORS - 255 };
+    struct rig *r = rig_new(false);
+    uint8_t *model = malloc(r->disk_len);
+    file_bytes(r->disk, 0, model, r->disk_len);
+    unsigned runs = 0;
+    for (size_t ci = 0; ci < sizeof(gen_cmds) / sizeof(gen_cmds[0]); ci++) {
+        if (!gen_cmds[ci].dma)
+            continue;
+        for (int shape = 0; shape < PRD_SHAPES; shape++)
+            for (size_t li = 0; li < sizeof(lbas) / sizeof(lbas[0]); li++)
+                for (size_t ni = 0; ni < sizeof(counts) / sizeof(counts[0]); ni++) {
+                    if (shape == PRD_SHORT512 && counts[ni] == 1)
+                        continue;                 /* that is PRD_ONLY2's neighbour: 0 bytes */
+                    gen_dma_run(r, model, &gen_cmds[ci], lbas[li], counts[ni],
+                                (enum prd_shape)shape, runs++);
+                }
+    }
+    cr_assert_geq(runs, 400, "only %u variants ran", runs);
+    free(model);
+    rig_free(r);
+}
+
+/*
+ * Generated software resets in the middle of PIO commands (ATA/ATAPI-6
+ * 9.2, the software reset protocol): after j of the command's blocks, with
+ * the drive busy or waiting on DRQ, the host sets and clears SRST. Then
+ * the drive is ready (DRDY, no BSY, DRQ or ERR), raises no interrupt, shows
+ * the ATA signature (count 1, LBA low 1, LBA mid/high 0) and diagnostic
+ * code 01h in the error register; the disk holds the old or new data per
+ * sector of the range, only whole blocks that were handed over are new,
+ * and nothing outside the range changed. The drive then works again.
+ */
+Test(ide, generated_resets_mid_command)
+{
+    static const struct { uint8_t op; bool write; unsigned mult; } cmds[] = {
+        { 0x20, false, 0 }, { 0x30, true, 0 }, { 0xc4, false, 4 }, { 0xc5, true, 4 },
+        { 0xc5, true, 16 },
+    };
+    static const uint32_t counts[] = { 2, 5, 17, 64 };
+    struct rig *r = rig_new(false);
+    uint8_t *model = malloc(r->disk_len);
+    file_bytes(r->disk, 0, model, r->disk_len);
+    unsigned runs = 0;
+    for (size_t ci = 0; ci < sizeof(cmds) / sizeof(cmds[0]); ci++) {
+        unsigned block = cmds[ci].mult ? cmds[ci].mult : 1;
+        if (cmds[ci].mult)
+            gen_set_multiple(r, cmds[ci].mult);
+        for (size_t ni = 0; ni < sizeof(counts) / sizeof(counts[0]); ni++) {
+            uint32_t count = counts[ni], blocks = (count + block - 1) / block;
+            for (uint32_t j = 0; j < blocks; j++) {
+                for (int busy = 0; busy < 2; busy++) {
+                    char what[96];
+                    snprintf(what, sizeof(what), "cmd %#x count %u mult %u after %u %s",
+                             cmds[ci].op, count, cmds[ci].mult, j, busy ? "busy" : "DRQ");
+                    uint32_t lba = 1000 + runs * 3 % 4000;
+                    uint8_t *data = malloc((size_t)count * 512);
+                    pattern(data, (size_t)count * 512, runs + 500);
+                    lba28(r, PRI, 0, lba, (uint8_t)count, cmds[ci].op);
+                    uint32_t handed = 0;
+                    for (uint32_t b = 0; b < j; b++) {
+                        uint32_t n = count - handed < block ? count - handed : block;
+                        wait_not_busy(r, PRI);
+                        inb(r->h, PRI + 7);
+                        for (uint32_t i = 0; i < n * 512; i += 2) {
+                            uint8_t *p = data + (size_t)handed * 512 + i;
+                            if (cmds[ci].write)
+                                outw(r->h, PRI, (uint16_t)(p[0] | p[1] << 8));
+                            else
+                                (void)inw(r->h, PRI);
+                        }
+                        handed += n;
+                    }
+                    if (!busy)
+                        wait_not_busy(r, PRI);        /* DRQ for block j */
+                    else if (!(alt_status(r, PRI) & ST_BSY))
+                        busy = 2;                      /* a write's first block: never busy */
+                    outb(r->h, PRI_CTL, 0x04);
+                    cr_assert(alt_status(r, PRI) & ST_BSY, "%s: not busy during SRST", what);
+                    outb(r->h, PRI_CTL, 0x00);
+                    wait_not_busy(r, PRI);
+                    harness_advance_to(r->h, r->h->icount + 1000000);   /* nothing late */
+                    cr_assert_not(r->h->line[14], "%s: an interrupt after the reset", what);
+                    cr_assert_eq(inb(r->h, PRI + 7) & (ST_BSY | ST_DRDY | ST_DRQ | ST_ERR),
+                                 ST_DRDY, "%s: status after the reset", what);
+                    cr_assert_eq(inb(r->h, PRI + 1), 0x01, "%s: diagnostic code", what);
+                    cr_assert_eq(inb(r->h, PRI + 2), 1, "%s", what);
+                    cr_assert_eq(inb(r->h, PRI + 3), 1, "%s", what);
+                    cr_assert_eq(inb(r->h, PRI + 4), 0, "%s", what);
+                    cr_assert_eq(inb(r->h, PRI + 5), 0, "%s", what);
+                    uint8_t *now = malloc((size_t)(count + 2) * 512);
+                    file_bytes(r->disk, (uint64_t)(lba - 1) * 512, now, (size_t)(count + 2) * 512);
+                    cr_assert(memcmp(now, model + (size_t)(lba - 1) * 512, 512) == 0, "%s", what);
+                    cr_assert(memcmp(now + (size_t)(count + 1) * 512,
+                                     model + (size_t)(lba + count) * 512, 512) == 0, "%s", what);
+                    for (uint32_t s = 0; s < count; s++) {
+                        uint8_t *cur = now + (size_t)(s + 1) * 512;
+                        bool old = !memcmp(cur, model + (size_t)(lba + s) * 512, 512);
+                        bool neu = cmds[ci].write && !memcmp(cur, data + (size_t)s * 512, 512);
+                        cr_assert(old || (neu && s < handed), "%s: sector %u", what, s);
+                        memcpy(model + (size_t)(lba + s) * 512, cur, 512);
+                    }
+                    free(now);
+                    free(data);
+                    runs++;
+                    if (cmds[ci].mult)                 /* SRST disabled multiple mode */
+                        gen_set_multiple(r, cmds[ci].mult);
+                    if (busy == 2)
+                        break;
+                }
+            }
+        }
+        /* the drive works after all that */
+        const struct gen_cmd rd = { 0x20, false, false, false, false };
+        gen_run(r, model, &rd, 1000, 8, 0, runs);
+    }
+    cr_assert_geq(runs, 150, "only %u variants ran", runs);
+    free(model);
     rig_free(r);
 }

@@ -314,7 +314,7 @@ Test(options, hdc_hdd_cache_id)
     cr_assert_eq(p.opt.drive[0].cache, VM_CACHE_WRITEBACK);
     cr_assert_eq(p.opt.drive[3].cache, VM_CACHE_WRITETHROUGH);
     cr_assert_eq(p.opt.drive[3].index, 0);
-    cr_assert_eq(p.opt.drive[4].cache, VM_CACHE_WRITETHROUGH);
+    cr_assert_eq(p.opt.drive[4].cache, VM_CACHE_DIRECTSYNC);
     cr_assert_eq(p.opt.drive[4].format, VM_FORMAT_RAW);
     static const struct bad_case bad[] = {
         { { "-drive", "file=a,id=x,if=none", "-drive", "file=b,id=x,if=none" },
