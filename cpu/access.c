@@ -13,13 +13,32 @@
 #include "memory/mmu.h"
 #include "cpu/system.h"
 
+/* 64-bit address size, and RIP-relative addressing (base INSN_BASE_RIP:
+ * the handler runs with cpu->rip at the next instruction, SDM Vol. 2A
+ * 2.2.1.6; with a 67 prefix the sum wraps at 32 bits). */
+static uint64_t insn_ea64(struct cpu *cpu, const struct insn *in)
+{
+    uint64_t ea = (uint64_t)in->disp;
+    if (in->base >= 0)
+        ea += cpu->regs[in->base];
+    else if (in->base == INSN_BASE_RIP)
+        ea += cpu->rip;
+    if (in->index >= 0)
+        ea += cpu->regs[in->index] << in->scale;
+    return in->addrsize == 8 ? ea : (uint32_t)ea;
+}
+
 uint64_t insn_ea(struct cpu *cpu, const struct insn *in)
 {
+    if (__builtin_expect(in->addrsize == 8, 0))
+        return insn_ea64(cpu, in);
     /* 16/32-bit address size: 32-bit arithmetic wraps exactly as the
-     * address does (long mode adds a 64-bit form) */
+     * address does */
     uint32_t ea = (uint32_t)in->disp;
     if (in->base >= 0)
         ea += cpu_reg32(cpu, in->base);
+    else if (__builtin_expect(in->base == INSN_BASE_RIP, 0))
+        return insn_ea64(cpu, in);
     if (in->index >= 0)
         ea += cpu_reg32(cpu, in->index) << in->scale;
     if (in->addrsize == 2)
@@ -40,6 +59,15 @@ static _Noreturn void seg_fault(struct cpu *cpu, int seg)
 static inline uint64_t seg_check(struct cpu *cpu, int seg, uint64_t off, unsigned size, bool write)
 {
     const struct segment *s = &cpu->seg[seg];
+    if (__builtin_expect(cpu_code64(cpu), 0)) {
+        /* 64-bit mode (SDM Vol. 3A 3.2.4, 5.3.1): no limit or type checks,
+         * bases only for FS and GS; a non-canonical address is #SS(0) for
+         * SS-based accesses, #GP(0) otherwise. */
+        uint64_t lin = (seg >= SEG_FS ? s->base : 0) + off;
+        if (!addr_canonical(lin) || !addr_canonical(lin + size - 1))
+            seg_fault(cpu, seg);
+        return lin;
+    }
     uint32_t f = s->flags;
     bool pm = (cpu->cr0 & CR0_PE) && !(cpu->rflags & EFLAGS_VM);
     if (pm) {

@@ -94,7 +94,10 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
 #define CR4_UMIP 0x00000800u
 #define CPUID7_EBX_TSC_ADJUST (1u << 1)
 #define CPUID7_ECX_UMIP (1u << 2)
-#define EFER_SCE (1ull << 0)
+#define CR4_PCIDE 0x00020000u
+#define EFER_SCE (1ull << 0)    /* SYSCALL/SYSRET enable */
+#define EFER_LME (1ull << 8)    /* IA-32e mode enable */
+#define EFER_LMA (1ull << 10)   /* IA-32e mode active (read-only: CR0.PG with LME) */
 #define EFER_NXE (1ull << 11)
 
 /* Exception vectors (SDM Vol. 3A table 6-1). */
@@ -119,6 +122,7 @@ struct segment {
 #define SEGF_S       0x0010u
 #define SEGF_DPL(f)  (((f) >> 5) & 3)
 #define SEGF_P       0x0080u
+#define SEGF_L       0x2000u   /* CS.L: 64-bit code; kept in CS only while EFER.LMA */
 #define SEGF_DB      0x4000u
 #define SEGF_G       0x8000u
 
@@ -205,6 +209,9 @@ struct cpu {
     /* Features of CPUID leaf 7 the CPU model offers (-cpu max, +umip,
      * +tsc-adjust): 0 keeps the maximum basic leaf at 1. */
     uint32_t feat7_ebx, feat7_ecx;
+    /* Long mode in the CPU model (-cpu qemu64, max, +lm): CPUID LM/LAHF_LM/
+     * SYSCALL, EFER.LME and the IA-32e MSRs. Off: a 32-bit part. */
+    bool feat_lm;
     const struct cpu_apic_ops *apic_ops;   /* NULL: no local APIC (CPUID.1:EDX.APIC = 0) */
     void *apic;
 
@@ -238,12 +245,27 @@ static inline void cpu_set_reg16(struct cpu *cpu, int r, uint16_t v)
     cpu->regs[r] = (cpu->regs[r] & ~(uint64_t)0xffff) | v;
 }
 
-/* Linear address of base + off: 32 bits wide outside long mode, so it wraps
- * at 4 GiB as on a 32-bit processor (SDM Vol. 3A 3.4.4, 3.3.1). */
+/* IA-32e mode (EFER.LMA) and its 64-bit submode (CS.L, which the segment
+ * loads keep only while LMA is set, so CS.L alone says "64-bit code"). */
+static inline bool cpu_long_mode(const struct cpu *cpu) { return cpu->efer & EFER_LMA; }
+static inline bool cpu_code64(const struct cpu *cpu) { return cpu->seg[SEG_CS].flags & SEGF_L; }
+/* Canonical: bits 63-47 all equal (48-bit linear addresses, SDM Vol. 1 3.3.7.1). */
+static inline bool addr_canonical(uint64_t a) { return (uint64_t)((int64_t)(a << 16) >> 16) == a; }
+
+/* Linear address of base + off for an access by the running code: 64 bits
+ * in 64-bit mode, else 32 bits wide, so it wraps at 4 GiB as on a 32-bit
+ * processor (SDM Vol. 3A 3.4.4, 3.3.1; compatibility mode too). */
 static inline uint64_t linear_addr(const struct cpu *cpu, uint64_t base, uint64_t off)
 {
-    (void)cpu;      /* long mode will look at EFER.LMA and CS.L */
-    return (uint32_t)(base + off);
+    uint64_t a = base + off;
+    return cpu_code64(cpu) ? a : (uint32_t)a;
+}
+/* Linear address in a system table (GDT, LDT, IDT, TSS): their bases are
+ * 64-bit whenever IA-32e mode is active, compatibility mode included. */
+static inline uint64_t sys_linear(const struct cpu *cpu, uint64_t base, uint64_t off)
+{
+    uint64_t a = base + off;
+    return cpu_long_mode(cpu) ? a : (uint32_t)a;
 }
 
 /* --- lifecycle ------------------------------------------------------------- */

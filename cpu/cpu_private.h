@@ -16,6 +16,8 @@ struct tb_cache;    /* translator/tb.h */
 /* Model-specific registers kept by the system half (cpu/sysregs.c). */
 struct cpu_msrs {
     uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
+    uint64_t star, lstar, cstar, fmask;   /* SYSCALL/SYSRET (SDM Vol. 3A 5.8.8) */
+    uint64_t kernel_gs_base;        /* SWAPGS exchanges it with GS.base */
     uint64_t apic_base;
     uint64_t pat;
     uint64_t misc_enable;

@@ -10,7 +10,9 @@
  * maximum basic leaf 1 there is no architectural PMU to drive. The APIC bit
  * follows IA32_APIC_BASE.EN of the local APIC, when the board has one;
  * TSC-deadline (leaf 1 ECX bit 24) comes with it, and x2APIC (bit 21)
- * when the APIC offers it (-cpu ...,+x2apic).
+ * when the APIC offers it (-cpu ...,+x2apic). With long mode in the model
+ * (cpu->feat_lm: -cpu qemu64, max, +lm) leaf 0x80000001 reports LM,
+ * SYSCALL and LAHF_LM, leaf 1 CX16, and leaf 0x80000008 the address widths.
  *
  * Spec: Intel SDM Vol. 2A CPUID (tables 3-8 to 3-20).
  */
@@ -37,6 +39,10 @@
 #define F_SSE   (1u << 25)
 #define F_SSE2  (1u << 26)
 #define F_NX    (1u << 20)   /* leaf 0x80000001 EDX */
+#define F_SYSCALL (1u << 11) /* leaf 0x80000001 EDX: SYSCALL/SYSRET (in 64-bit mode) */
+#define F_LM    (1u << 29)   /* leaf 0x80000001 EDX: IA-32e mode */
+#define F_LAHF_LM (1u << 0)  /* leaf 0x80000001 ECX: LAHF/SAHF in 64-bit mode */
+#define F_CX16  (1u << 13)   /* leaf 1 ECX: CMPXCHG16B */
 
 /* Implemented by cpu/ (integer core, system half) and memory/ (paging: PSE,
  * PSE-36, PAE, PGE, NX all walk in memory/paging.c). */
@@ -74,6 +80,8 @@ void cpu_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t subleaf, uint32_t out[4]
             if (cpu->apic_ops->read_base(cpu->apic) & 0x800)
                 edx |= F_APIC;
         }
+        if (cpu->feat_lm)
+            out[2] |= F_CX16;
         out[0] = CPUID_VERSION;
         out[1] = 1u << 16;   /* one logical processor, APIC ID 0 */
         out[3] = edx;
@@ -86,10 +94,16 @@ void cpu_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t subleaf, uint32_t out[4]
         out[2] = cpu->feat7_ecx;     /* UMIP */
         return;
     case 0x80000000u:
-        out[0] = 0x80000004u;
+        out[0] = cpu->feat_lm ? 0x80000008u : 0x80000004u;
         return;
     case 0x80000001u:
-        out[3] = F_NX;
+        out[3] = F_NX | (cpu->feat_lm ? F_LM | F_SYSCALL : 0);
+        out[2] = cpu->feat_lm ? F_LAHF_LM : 0;
+        return;
+    case 0x80000008u:
+        /* linear and physical address widths: 48 and MAXPHYADDR */
+        if (cpu->feat_lm)
+            out[0] = (48u << 8) | MMU_PHYS_ADDR_BITS;
         return;
     case 0x80000002u: case 0x80000003u: case 0x80000004u:
         put_string(out, brand + 16 * (leaf - 0x80000002u), 4);

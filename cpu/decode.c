@@ -25,13 +25,13 @@ static inline bool rd_u8(struct reader *r, uint32_t *v)
     return true;
 }
 
-static inline bool rd_n(struct reader *r, int n, uint32_t *v)
+static inline bool rd_n(struct reader *r, int n, uint64_t *v)
 {
     if (r->pos + n > r->avail)
         return false;
-    uint32_t x = 0;
+    uint64_t x = 0;
     for (int i = 0; i < n; i++)
-        x |= (uint32_t)r->buf[r->pos + i] << (8 * i);
+        x |= (uint64_t)r->buf[r->pos + i] << (8 * i);
     r->pos += n;
     *v = x;
     return true;
@@ -41,7 +41,10 @@ static inline bool rd_n(struct reader *r, int n, uint32_t *v)
 static const int8_t modrm16_base[8] = { R_EBX, R_EBX, R_EBP, R_EBP, R_ESI, R_EDI, R_EBP, R_EBX };
 static const int8_t modrm16_index[8] = { R_ESI, R_EDI, R_ESI, R_EDI, -1, -1, -1, -1 };
 
-static bool decode_modrm(struct reader *r, struct insn *in, int *default_seg)
+/* ModRM, SIB and displacement. reg and rm are the raw 3-bit fields here
+ * (the caller extends them by REX once it knows the row); base and index
+ * are extended by REX.B/REX.X (SDM Vol. 2A 2.2.1.2). */
+static bool decode_modrm(struct reader *r, struct insn *in, int *default_seg, bool code64)
 {
     uint32_t m;
     if (!rd_u8(r, &m))
@@ -58,7 +61,7 @@ static bool decode_modrm(struct reader *r, struct insn *in, int *default_seg)
     if (in->mod == 3)
         return true;
 
-    uint32_t d;
+    uint64_t d;
     if (in->addrsize == 2) {
         if (in->mod == 0 && in->rm == 6) {
             if (!rd_n(r, 2, &d))
@@ -82,24 +85,27 @@ static bool decode_modrm(struct reader *r, struct insn *in, int *default_seg)
         return true;
     }
 
-    /* 32-bit addressing (table 2-2, 2-3). */
+    /* 32/64-bit addressing (table 2-2, 2-3; 2-7 for RIP-relative). */
+    int rex_b = (in->rex & REX_B) ? 8 : 0;
     bool disp32 = in->mod == 2;
     if (in->rm == 4) {
         uint32_t sib;
         if (!rd_u8(r, &sib))
             return false;
         in->scale = sib >> 6;
-        int idx = (sib >> 3) & 7, base = sib & 7;
+        int idx = ((sib >> 3) & 7) | ((in->rex & REX_X) ? 8 : 0), base = sib & 7;
         in->index = idx == 4 ? -1 : idx;
         if (base == 5 && in->mod == 0) {
             disp32 = true;
         } else {
-            in->base = base;
+            in->base = base | rex_b;
         }
     } else if (in->rm == 5 && in->mod == 0) {
         disp32 = true;
+        if (code64)
+            in->base = INSN_BASE_RIP;
     } else {
-        in->base = in->rm;
+        in->base = in->rm | rex_b;
     }
     if (in->base == R_ESP || in->base == R_EBP)
         *default_seg = SEG_SS;
@@ -115,30 +121,43 @@ static bool decode_modrm(struct reader *r, struct insn *in, int *default_seg)
     return true;
 }
 
+/* A byte-register operand number: with a REX prefix, 4-7 are SPL..DIL
+ * (renumbered REG8_REX + 4..7, cpu/ops.h), else AH..BH. */
+static inline uint8_t byte_reg(const struct insn *in, unsigned r)
+{
+    return ((in->prefixes & PFX_REX) && r >= 4 && r < 8) ? (uint8_t)(r + 16) : (uint8_t)r;
+}
+
 int decode_insn(const uint8_t *buf, unsigned avail, unsigned mode, struct insn *in)
 {
     struct reader r = { buf, avail > X86_MAX_INSN_LEN ? X86_MAX_INSN_LEN : avail, 0 };
+    bool code64 = mode & DECODE_CODE64;
     bool code32 = mode & DECODE_CODE32;
-    uint8_t pfx = 0, rep = 0;
+    uint8_t pfx = 0, rep = 0, rex = 0;
     int seg_override = -1;
     uint32_t b;
 
-    /* Prefixes. */
+    /* Prefixes. In 64-bit mode 40-4F are REX, which counts only right
+     * before the opcode, and CS/SS/DS/ES overrides are ignored. */
     for (;;) {
         if (!rd_u8(&r, &b))
             return avail >= X86_MAX_INSN_LEN ? DECODE_TOO_LONG : DECODE_NEED_MORE;
+        if (code64 && (b & 0xf0) == 0x40) {
+            rex = (uint8_t)(b | 0x40);
+            continue;
+        }
         switch (b) {
-        case 0x26: seg_override = SEG_ES; continue;
-        case 0x2e: seg_override = SEG_CS; continue;
-        case 0x36: seg_override = SEG_SS; continue;
-        case 0x3e: seg_override = SEG_DS; continue;
-        case 0x64: seg_override = SEG_FS; continue;
-        case 0x65: seg_override = SEG_GS; continue;
-        case 0x66: pfx |= PFX_OPSZ; continue;
-        case 0x67: pfx |= PFX_ADSZ; continue;
-        case 0xf0: pfx |= PFX_LOCK; continue;
-        case 0xf2: pfx |= PFX_REPNE; rep = PFX_REPNE; continue;
-        case 0xf3: pfx |= PFX_REP; rep = PFX_REP; continue;
+        case 0x26: if (!code64) seg_override = SEG_ES; rex = 0; continue;
+        case 0x2e: if (!code64) seg_override = SEG_CS; rex = 0; continue;
+        case 0x36: if (!code64) seg_override = SEG_SS; rex = 0; continue;
+        case 0x3e: if (!code64) seg_override = SEG_DS; rex = 0; continue;
+        case 0x64: seg_override = SEG_FS; rex = 0; continue;
+        case 0x65: seg_override = SEG_GS; rex = 0; continue;
+        case 0x66: pfx |= PFX_OPSZ; rex = 0; continue;
+        case 0x67: pfx |= PFX_ADSZ; rex = 0; continue;
+        case 0xf0: pfx |= PFX_LOCK; rex = 0; continue;
+        case 0xf2: pfx |= PFX_REPNE; rep = PFX_REPNE; rex = 0; continue;
+        case 0xf3: pfx |= PFX_REP; rep = PFX_REP; rex = 0; continue;
         }
         break;
     }
@@ -150,10 +169,16 @@ int decode_insn(const uint8_t *buf, unsigned avail, unsigned mode, struct insn *
     }
 
     in->opcode = opcode;
-    in->prefixes = pfx | (seg_override >= 0 ? PFX_SEG : 0);
+    in->prefixes = pfx | (seg_override >= 0 ? PFX_SEG : 0) | (rex ? PFX_REX : 0);
+    in->rex = rex & 0xf;
     in->rep = rep;
-    in->opsize = (code32 != !!(pfx & PFX_OPSZ)) ? 4 : 2;
-    in->addrsize = (code32 != !!(pfx & PFX_ADSZ)) ? 4 : 2;
+    if (code64) {
+        in->opsize = (rex & REX_W) ? 8 : (pfx & PFX_OPSZ) ? 2 : 4;
+        in->addrsize = (pfx & PFX_ADSZ) ? 4 : 8;
+    } else {
+        in->opsize = (code32 != !!(pfx & PFX_OPSZ)) ? 4 : 2;
+        in->addrsize = (code32 != !!(pfx & PFX_ADSZ)) ? 4 : 2;
+    }
     in->has_modrm = false;
     in->modrm = in->mod = in->reg = in->rm = 0;
     in->base = in->index = -1;
@@ -162,9 +187,15 @@ int decode_insn(const uint8_t *buf, unsigned avail, unsigned mode, struct insn *
     in->imm = in->imm2 = 0;
 
     const struct op_desc *d = &op_table[opcode];
+    if (code64 && d->alt64)
+        d = d->alt64;
+    /* 90 with REX.B is XCHG r8, rAX, not NOP (SDM Vol. 2B "XCHG") */
+    if (opcode == 0x90 && (rex & REX_B))
+        d = &op_table[0x91];
     uint32_t form = d->form;
     int default_seg = SEG_DS;
     bool ud = form & OPF_INVALID;
+    bool grouped = false;
 
     if (form & OPF_MODRM_ANY) {
         /* MOV to/from CRn/DRn: the r/m field is always a register, whatever
@@ -177,7 +208,7 @@ int decode_insn(const uint8_t *buf, unsigned avail, unsigned mode, struct insn *
         in->reg = (b >> 3) & 7;
         in->rm = b & 7;
     } else if (form & OPF_MODRM) {
-        if (!decode_modrm(&r, in, &default_seg))
+        if (!decode_modrm(&r, in, &default_seg, code64))
             goto short_buf;
         if (form & OPF_GROUP) {
             int row = in->reg;
@@ -186,23 +217,63 @@ int decode_insn(const uint8_t *buf, unsigned avail, unsigned mode, struct insn *
             d = &d->group[row];
             form = (form & ~(OPF_GROUP | OPF_GROUP_MOD)) | d->form;
             ud = ud || (d->form & OPF_INVALID);
+            grouped = true;
         }
+    }
+    if (rex) {
+        /* REX.R extends reg where it names a register (not a group's
+         * opcode extension, not x87); REX.B extends a register r/m. */
+        bool fpu = form & OPF_FPU;
+        if ((rex & REX_R) && !grouped && !fpu)
+            in->reg |= 8;
+        if ((rex & REX_B) && in->mod == 3 && in->has_modrm && !fpu)
+            in->rm |= 8;
+        if (form & OPF_BYTE) {
+            if (in->mod == 3)
+                in->rm = byte_reg(in, in->rm);
+            if (!grouped && !(form & OPF_RM8))
+                in->reg = byte_reg(in, in->reg);
+        }
+    }
+    if (form & OPF_OPREG) {
+        unsigned rr = (opcode & 7) | ((rex & REX_B) ? 8 : 0);
+        in->rm = (form & OPF_BYTE) ? byte_reg(in, rr) : (uint8_t)rr;
+    }
+    if (code64) {
+        if (d->x64 & X64_F64)
+            in->opsize = 8;
+        else if ((d->x64 & X64_D64) && in->opsize == 4)
+            in->opsize = 8;
+        if (d->x64 & X64_I64)
+            ud = true;
+    } else if (d->x64 & X64_O64) {
+        ud = true;
     }
     in->seg = seg_override >= 0 ? seg_override : default_seg;
     in->size = (form & OPF_BYTE) ? 1 : in->opsize;
 
-    /* Immediates. */
-    uint32_t v;
+    /* Immediates: imm32 sign-extended for 64-bit operands; REL8/RELZ
+     * sign-extended to 64 bits in 64-bit mode (else to 32, zero above). */
+    uint64_t v;
     if (form & (OPF_IMM8 | OPF_IMM8S | OPF_REL8)) {
         if (!rd_n(&r, 1, &v))
             goto short_buf;
-        in->imm = (form & OPF_IMM8) ? v : (uint32_t)(int32_t)(int8_t)v;
+        if (form & OPF_IMM8)
+            in->imm = v;
+        else if (in->opsize == 8 || (code64 && (form & OPF_REL8)))
+            in->imm = (uint64_t)(int64_t)(int8_t)v;
+        else
+            in->imm = (uint32_t)(int32_t)(int8_t)v;
     } else if (form & (OPF_IMMZ | OPF_RELZ)) {
         int n = (form & OPF_BYTE) ? 1 : in->opsize;
+        if (n == 8 && !(d->x64 & X64_IMM64))
+            n = 4;
         if (!rd_n(&r, n, &v))
             goto short_buf;
         if (n == 2 && (form & OPF_RELZ))
             v = (uint32_t)(int32_t)(int16_t)v;
+        else if (n == 4 && (in->opsize == 8 || (code64 && (form & OPF_RELZ))))
+            v = (uint64_t)(int64_t)(int32_t)v;
         in->imm = v;
     } else if (form & OPF_IMM16) {
         if (!rd_n(&r, 2, &v))
@@ -214,18 +285,18 @@ int decode_insn(const uint8_t *buf, unsigned avail, unsigned mode, struct insn *
         in->imm = v;
         if (!rd_n(&r, 1, &v))
             goto short_buf;
-        in->imm2 = v;
+        in->imm2 = (uint32_t)v;
     } else if (form & OPF_FARPTR) {
         if (!rd_n(&r, in->opsize, &v))
             goto short_buf;
         in->imm = v;
         if (!rd_n(&r, 2, &v))
             goto short_buf;
-        in->imm2 = v;
+        in->imm2 = (uint32_t)v;
     } else if (form & OPF_MOFFS) {
         if (!rd_n(&r, in->addrsize, &v))
             goto short_buf;
-        in->disp = (int32_t)v;
+        in->disp = in->addrsize == 8 ? (int64_t)v : (int32_t)v;
     }
 
     /* Validity (SDM Vol. 2A 2.1.1: LOCK only on the listed read-modify-write
@@ -254,6 +325,8 @@ unsigned decode_mode(const struct cpu *cpu)
     unsigned m = 0;
     if (cpu->seg[SEG_CS].flags & SEGF_DB)
         m |= DECODE_CODE32;
+    if (cpu_code64(cpu))
+        m |= DECODE_CODE64;
     if ((cpu->cr0 & CR0_PE) && !(cpu->rflags & EFLAGS_VM))
         m |= DECODE_PM;
     return m;
@@ -263,6 +336,12 @@ unsigned decode_mode(const struct cpu *cpu)
 static uint8_t fetch_byte(struct cpu *cpu, uint64_t eip, unsigned i)
 {
     const struct segment *cs = &cpu->seg[SEG_CS];
+    if (cpu_code64(cpu)) {
+        uint64_t lin = eip + i;             /* 64-bit code: no limit, CS base 0 */
+        if (!addr_canonical(lin))
+            cpu_raise(cpu, EXC_GP, true, 0);
+        return mmu_fetch8(cpu, lin);
+    }
     uint32_t off = (uint32_t)(eip + i);     /* 16/32-bit code: the offset wraps */
     if (!(cs->flags & SEGF_DB))
         off &= 0xffff;

@@ -19,6 +19,8 @@
 /* Mode bits the decoding depends on. */
 #define DECODE_CODE32 0x1   /* CS.D = 1: default operand and address size 32 */
 #define DECODE_PM     0x2   /* protected mode, not v86: PM-only opcodes are valid */
+#define DECODE_CODE64 0x800 /* 64-bit mode (EFER.LMA and CS.L): REX, 64-bit sizes;
+                               the bit is translator/tb.h's TBK_CODE64 */
 
 enum {
     DECODE_NEED_MORE = -1,  /* buffer ended before the instruction did */

@@ -85,9 +85,13 @@ static inline void exec_insn(struct cpu *cpu, const struct insn *in)
     checkpoint(cpu);
     if (__builtin_expect(cpu_breakpoints_armed(cpu), 0))
         cpu_check_code_breakpoint(cpu, linear_addr(cpu, cpu->seg[SEG_CS].base, in->rip));   /* #DB fault */
-    uint32_t next = in->rip + in->len;
-    if (!(cpu->seg[SEG_CS].flags & SEGF_DB))
+    /* the next RIP wraps at 64 KiB in 16-bit code, 4 GiB in 32-bit code */
+    uint64_t next = in->rip + in->len;
+    uint32_t csf = cpu->seg[SEG_CS].flags;
+    if (!(csf & (SEGF_DB | SEGF_L)))
         next &= 0xffff;
+    else if (!(csf & SEGF_L))
+        next = (uint32_t)next;
     cpu->rip = next;
     p->sw_int = false;
     p->inhibit_db = false;
@@ -142,8 +146,9 @@ static inline bool tb_fast_done(struct cpu *cpu)
 static bool run_tb_fast(struct cpu *cpu, const struct tb *tb)
 {
     struct cpu_private *p = &cpu->priv;
-    /* next-EIP wraps at 64 KiB in 16-bit code; the block's mode says which */
-    uint32_t ip_mask = (tb->mode & DECODE_CODE32) ? 0xffffffffu : 0xffffu;
+    /* next-EIP wraps at 64 KiB in 16-bit code, 4 GiB in 32-bit code; the
+     * block's mode says which */
+    uint64_t ip_mask = (tb->mode & DECODE_CODE64) ? ~0ull : (tb->mode & DECODE_CODE32) ? 0xffffffffu : 0xffffu;
     const struct insn *in = tb->insns, *last = in + tb->n_insns;
     for (;;) {
         insn_start(cpu, in);

@@ -12,9 +12,9 @@ uint32_t flags_compute(const struct cpu *cpu)
 {
     uint32_t op = (uint32_t)cpu->priv.lf_op;
     int size = 1 << (op & 3);
-    uint32_t mask = size_mask(size), sign = size_sign(size);
-    uint32_t dst = (uint32_t)cpu->priv.lf_dst & mask, src = (uint32_t)cpu->priv.lf_src & mask;
-    uint32_t res = (uint32_t)cpu->priv.lf_res & mask;
+    uint64_t mask = size_mask(size), sign = size_sign(size);
+    uint64_t dst = cpu->priv.lf_dst & mask, src = cpu->priv.lf_src & mask;
+    uint64_t res = cpu->priv.lf_res & mask;
     uint32_t f = flags_szp(res, size);
 
     switch (op >> 2) {

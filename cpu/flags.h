@@ -7,9 +7,8 @@
  * them (Jcc, SETcc, PUSHF, ...). Everything else (shifts, multiplies, BCD,
  * bit tests) computes its flags eagerly with flags_set().
  *
- * lf_op encodes kind << 2 | size (0 = 8, 1 = 16, 2 = 32 bits; 3 is kept
- * for 64-bit operands). The operands and result are stored 64 bits wide
- * (zero-extended), so that size can be added without a new layout.
+ * lf_op encodes kind << 2 | size (0 = 8, 1 = 16, 2 = 32, 3 = 64 bits).
+ * The operands and result are stored 64 bits wide (zero-extended).
  * Flag definitions: SDM Vol. 1 3.4.3.1 and appendix A; each instruction's
  * "Flags Affected" in Vol. 2.
  */
@@ -30,10 +29,10 @@ enum lazy_kind {
     LF_DEC,       /* res = dst - 1, CF kept in EFLAGS */
 };
 
-/* Operand size in bytes (1, 2, 4) -> size code. */
-static inline uint32_t lf_size_code(int size) { return size == 1 ? 0 : size == 2 ? 1 : 2; }
-static inline uint32_t size_mask(int size) { return size == 1 ? 0xffu : size == 2 ? 0xffffu : 0xffffffffu; }
-static inline uint32_t size_sign(int size) { return size == 1 ? 0x80u : size == 2 ? 0x8000u : 0x80000000u; }
+/* Operand size in bytes (1, 2, 4, 8) -> size code 0-3 (log2). */
+static inline uint32_t lf_size_code(int size) { return (uint32_t)__builtin_ctz((unsigned)size); }
+static inline uint64_t size_mask(int size) { return ~0ull >> (64 - 8 * size); }
+static inline uint64_t size_sign(int size) { return 1ull << (8 * size - 1); }
 
 /* Compute the six arithmetic flags of the lazily recorded operation. */
 uint32_t flags_compute(const struct cpu *cpu);
@@ -78,16 +77,17 @@ static inline void flags_lazy(struct cpu *cpu, enum lazy_kind kind, int size,
 static inline uint32_t flags_cf_only(const struct cpu *cpu)
 {
     const struct cpu_private *p = &cpu->priv;
-    uint32_t op = (uint32_t)p->lf_op, mask = size_mask(1 << (op & 3));
+    uint32_t op = (uint32_t)p->lf_op;
+    uint64_t mask = size_mask(1 << (op & 3));
     switch (op >> 2) {
     case LF_NONE:
     case LF_INC:
     case LF_DEC:
         return cpu->rflags & EFLAGS_CF;
     case LF_ADD:
-        return ((uint32_t)p->lf_res & mask) < ((uint32_t)p->lf_dst & mask) ? EFLAGS_CF : 0;
+        return (p->lf_res & mask) < (p->lf_dst & mask) ? EFLAGS_CF : 0;
     case LF_SUB:
-        return ((uint32_t)p->lf_dst & mask) < ((uint32_t)p->lf_src & mask) ? EFLAGS_CF : 0;
+        return (p->lf_dst & mask) < (p->lf_src & mask) ? EFLAGS_CF : 0;
     case LF_LOGIC:
         return 0;
     default:
@@ -97,7 +97,7 @@ static inline uint32_t flags_cf_only(const struct cpu *cpu)
 
 /* INC/DEC keep CF: fold it into EFLAGS first. */
 static inline void flags_lazy_incdec(struct cpu *cpu, enum lazy_kind kind, int size,
-                                     uint32_t dst, uint32_t res)
+                                     uint64_t dst, uint64_t res)
 {
     uint32_t cf = flags_cf_only(cpu);
     cpu->rflags = (cpu->rflags & ~EFLAGS_CF) | cf;
@@ -107,12 +107,12 @@ static inline void flags_lazy_incdec(struct cpu *cpu, enum lazy_kind kind, int s
 static inline bool flags_cf(const struct cpu *cpu) { return flags_cf_only(cpu); }
 
 /* Parity flag of the low byte: set when the number of 1 bits is even. */
-static inline uint32_t flag_pf(uint32_t res)
+static inline uint32_t flag_pf(uint64_t res)
 {
     return __builtin_parity(res & 0xff) ? 0 : EFLAGS_PF;
 }
 /* ZF, SF and PF of a result of `size` bytes. */
-static inline uint32_t flags_szp(uint32_t res, int size)
+static inline uint32_t flags_szp(uint64_t res, int size)
 {
     res &= size_mask(size);
     return (res == 0 ? EFLAGS_ZF : 0) | ((res & size_sign(size)) ? EFLAGS_SF : 0) | flag_pf(res);
@@ -128,14 +128,13 @@ static inline bool cond_eval(const struct cpu *cpu, int cc)
 {
     uint32_t op = (uint32_t)cpu->priv.lf_op;
     if (op != LF_NONE) {
-        /* operand sizes up to 32 bits: the low halves are the operands */
-        uint32_t mask = size_mask(1 << (op & 3));
+        uint64_t mask = size_mask(1 << (op & 3));
         if ((cc >> 1) == 2)
-            return (((uint32_t)cpu->priv.lf_res & mask) == 0) != (cc & 1);
+            return ((cpu->priv.lf_res & mask) == 0) != (cc & 1);
         if ((op >> 2) == LF_SUB) {
-            uint32_t d = (uint32_t)cpu->priv.lf_dst & mask, s = (uint32_t)cpu->priv.lf_src & mask;
-            int sh = 32 - 8 * (1 << (op & 3));
-            int32_t sd = (int32_t)(d << sh), ss = (int32_t)(s << sh);   /* sign in bit 31 */
+            uint64_t d = cpu->priv.lf_dst & mask, s = cpu->priv.lf_src & mask;
+            int sh = 64 - 8 * (1 << (op & 3));
+            int64_t sd = (int64_t)(d << sh), ss = (int64_t)(s << sh);   /* sign in bit 63 */
             bool r;
             switch (cc >> 1) {
             case 1: r = d < s; break;                 /* B */

@@ -20,14 +20,23 @@ struct op_desc;     /* a row of the opcode table (cpu/optable.h) */
 #define PFX_OPSZ  0x08   /* 66 */
 #define PFX_ADSZ  0x10   /* 67 */
 #define PFX_SEG   0x20   /* a segment override was given (see seg) */
+#define PFX_REX   0x40   /* a REX prefix (64-bit mode; its bits are in rex) */
+
+#define INSN_BASE_RIP (-2)
+/* REX bits (SDM Vol. 2A 2.2.1): W 64-bit operand, R ModRM.reg, X SIB.index, B r/m. */
+#define REX_W 8
+#define REX_R 4
+#define REX_X 2
+#define REX_B 1
 
 struct insn {
     uint64_t rip;           /* offset in CS of the first byte */
     uint8_t len;            /* total length, prefixes included */
     uint16_t opcode;        /* 0x00-0xff one-byte map, 0x1xx = 0F xx two-byte map */
     uint8_t prefixes;       /* PFX_* */
-    uint8_t opsize;         /* operand size in bytes: 2 or 4 (1 for byte forms is in the table) */
-    uint8_t addrsize;       /* address size in bytes: 2 or 4 */
+    uint8_t opsize;         /* operand size in bytes: 2, 4 or 8 (1 for byte forms is in the table) */
+    uint8_t addrsize;       /* address size in bytes: 2, 4 or 8 */
+    uint8_t rex;            /* REX_* bits of a REX prefix, 0 without one */
     uint8_t seg;            /* segment of the memory operand: default or override (SEG_*) */
     uint8_t size;           /* operand size of this form: 1 for byte forms, else opsize */
     uint8_t rep;            /* 0, PFX_REP or PFX_REPNE: the last of F2/F3 given */
@@ -36,7 +45,8 @@ struct insn {
     uint8_t modrm, mod, reg, rm;
 
     /* Memory operand (mod != 3): offset = base + (index << scale) + disp,
-     * truncated to addrsize. base/index are register numbers or -1. */
+     * truncated to addrsize. base/index are register numbers (0-15) or -1;
+     * base INSN_BASE_RIP is RIP-relative (64-bit mode, the next RIP). */
     int8_t base, index;
     uint8_t scale;
     int64_t disp;           /* sign-extended; 64 bits for long mode's moffs64 */

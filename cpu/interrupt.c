@@ -218,7 +218,7 @@ struct deliver_ctx {
     enum int_kind kind;
     bool has_error;
     uint32_t error_code;
-    uint32_t return_eip;
+    uint64_t return_eip;
 };
 
 void sys_task_committed(struct cpu *cpu)
@@ -243,7 +243,7 @@ void sys_task_committed(struct cpu *cpu)
 }
 
 void cpu_deliver_interrupt(struct cpu *cpu, int vector, enum int_kind kind,
-                           bool has_error, uint32_t error_code, uint32_t return_eip)
+                           bool has_error, uint32_t error_code, uint64_t return_eip)
 {
     jmp_buf outer;
     memcpy(outer, cpu->exc_jmp, sizeof outer);
@@ -262,10 +262,13 @@ void cpu_deliver_interrupt(struct cpu *cpu, int vector, enum int_kind kind,
             if (TRACE_UNLIKELY(cpu->trace_flags & TRACE_HOOK_INT))   /* -d int, --stats */
                 trace_interrupt(cpu, ctx->vector, ctx->kind, ctx->has_error, ctx->error_code);
             if (!cpu_protected(cpu))
-                deliver_real(cpu, ctx->vector, ctx->return_eip);
+                deliver_real(cpu, ctx->vector, (uint32_t)ctx->return_eip);
+            else if (cpu_long_mode(cpu))
+                deliver_long(cpu, ctx->vector, ctx->kind, ctx->has_error,
+                             ctx->error_code, ctx->return_eip);
             else
                 deliver_protected(cpu, ctx->vector, ctx->kind, ctx->has_error,
-                                  ctx->error_code, ctx->return_eip);
+                                  ctx->error_code, (uint32_t)ctx->return_eip);
             nmi_delivered = ctx->kind == INT_NMI;
             break;
         }

@@ -9,7 +9,8 @@
  * (0x174-0x176), MTRRCAP (0xFE), MISC_ENABLE (0x1A0), the variable MTRRs
  * (0x200-0x20F), the fixed MTRRs (0x250, 0x258, 0x259, 0x268-0x26F),
  * MCG_CAP/MCG_STATUS (0x179/0x17A: no banks), PAT (0x277), MTRR_DEF_TYPE
- * (0x2FF) and EFER (0xC0000080: NXE, and SCE, stored).
+ * (0x2FF), EFER (0xC0000080: NXE, SCE, and LME/LMA with long mode) and,
+ * with long mode, STAR/LSTAR/CSTAR/FMASK and the FS/GS/KERNEL_GS bases.
  * The MTRRs and PAT are stored and validated but do not change how memory
  * behaves (softvm has no caches to model).
  *
@@ -27,7 +28,9 @@ enum {
     MSR_MTRR_FIX4K_C0000 = 0x268, MSR_MTRR_FIX4K_F8000 = 0x26f,
     MSR_MCG_CAP = 0x179, MSR_MCG_STATUS = 0x17a, MSR_X2APIC_FIRST = 0x800, MSR_X2APIC_LAST = 0x8ff,
     MSR_PAT = 0x277, MSR_MTRR_DEF_TYPE = 0x2ff, MSR_TSC_DEADLINE = 0x6e0,
-    MSR_EFER = 0xc0000080u,
+    MSR_EFER = 0xc0000080u, MSR_STAR = 0xc0000081u, MSR_LSTAR = 0xc0000082u,
+    MSR_CSTAR = 0xc0000083u, MSR_FMASK = 0xc0000084u, MSR_FS_BASE = 0xc0000100u,
+    MSR_GS_BASE = 0xc0000101u, MSR_KERNEL_GS_BASE = 0xc0000102u,
 };
 
 /* Physical address bits beyond MAXPHYADDR (36, memory/mmu.h) are reserved. */
@@ -131,6 +134,17 @@ uint64_t cpu_rdmsr(struct cpu *cpu, uint32_t index)
     case MSR_MTRR_DEF_TYPE: return m->mtrr_def_type;
     case MSR_EFER: return cpu->efer;
     }
+    if (cpu->feat_lm) {
+        switch (index) {
+        case MSR_STAR: return m->star;
+        case MSR_LSTAR: return m->lstar;
+        case MSR_CSTAR: return m->cstar;
+        case MSR_FMASK: return m->fmask;
+        case MSR_FS_BASE: return cpu->seg[SEG_FS].base;
+        case MSR_GS_BASE: return cpu->seg[SEG_GS].base;
+        case MSR_KERNEL_GS_BASE: return m->kernel_gs_base;
+        }
+    }
     if (index >= MSR_MTRR_PHYS0 && index < MSR_MTRR_PHYS0 + 16)
         return m->mtrr_var[index - MSR_MTRR_PHYS0];
     uint64_t v;
@@ -203,13 +217,31 @@ void cpu_wrmsr(struct cpu *cpu, uint32_t index, uint64_t value)
             break;
         m->mtrr_def_type = value;
         return;
-    case MSR_EFER:
-        /* No long mode: NXE, and SCE, which Intel parts store but which
-         * never enables SYSCALL outside 64-bit mode (SDM Vol. 2B SYSCALL). */
-        if (value & ~(EFER_NXE | EFER_SCE))
+    case MSR_EFER: {
+        /* NXE, SCE (SYSCALL works only in 64-bit mode on Intel parts, SDM
+         * Vol. 2B SYSCALL) and, with long mode in the model, LME. LMA is
+         * read-only (CR0.PG sets it); LME cannot change while paging is on
+         * (SDM Vol. 3A 9.8.5). */
+        uint64_t lme = cpu->feat_lm ? EFER_LME : 0;
+        if (value & ~(EFER_NXE | EFER_SCE | lme | EFER_LMA))
             break;
-        cpu->efer = value;
+        if (((value ^ cpu->efer) & EFER_LME) && (cpu->cr0 & CR0_PG))
+            break;
+        cpu->efer = (value & ~EFER_LMA) | (cpu->efer & EFER_LMA);
         tlb_flush_all(cpu);
+        return;
+    }
+    case MSR_STAR: if (!cpu->feat_lm) break; m->star = value; return;
+    case MSR_FMASK: if (!cpu->feat_lm) break; m->fmask = (uint32_t)value; return;
+    case MSR_LSTAR: case MSR_CSTAR: case MSR_FS_BASE: case MSR_GS_BASE: case MSR_KERNEL_GS_BASE:
+        /* linear addresses: #GP(0) unless canonical */
+        if (!cpu->feat_lm || !addr_canonical(value))
+            break;
+        if (index == MSR_LSTAR) m->lstar = value;
+        else if (index == MSR_CSTAR) m->cstar = value;
+        else if (index == MSR_FS_BASE) cpu->seg[SEG_FS].base = value;
+        else if (index == MSR_GS_BASE) cpu->seg[SEG_GS].base = value;
+        else m->kernel_gs_base = value;
         return;
     case MSR_MCG_STATUS:
         if (value)

@@ -15,10 +15,10 @@ enum { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };
 
 /* One ALU operation with its flags; the caller writes the result back
  * (except for CMP). */
-static inline uint32_t alu(struct cpu *cpu, int op, int size, uint32_t dst, uint32_t src)
+static inline uint64_t alu(struct cpu *cpu, int op, int size, uint64_t dst, uint64_t src)
 {
-    uint32_t res, cf;
-    uint32_t mask = size_mask(size);
+    uint64_t res, cf;
+    uint64_t mask = size_mask(size);
     dst &= mask;
     src &= mask;
     switch (op) {
@@ -59,16 +59,16 @@ static inline uint32_t alu(struct cpu *cpu, int op, int size, uint32_t dst, uint
 OP(alu_rm_r)
 {
     int op = (in->opcode >> 3) & 7, size = in->size;
-    uint32_t src = reg_read(cpu, in->reg, size);
+    uint64_t src = reg_read(cpu, in->reg, size);
     if (in->mod == 3) {
-        uint32_t res = alu(cpu, op, size, reg_read(cpu, in->rm, size), src);
+        uint64_t res = alu(cpu, op, size, reg_read(cpu, in->rm, size), src);
         if (op != ALU_CMP)
             reg_write(cpu, in->rm, size, res);
         return;
     }
     /* a faulting write restores the flags (cpu_exec keeps a copy) */
-    uint32_t ea = insn_ea(cpu, in);
-    uint32_t res = alu(cpu, op, size, mem_read(cpu, in->seg, ea, size), src);
+    uint64_t ea = insn_ea(cpu, in);
+    uint64_t res = alu(cpu, op, size, mem_read(cpu, in->seg, ea, size), src);
     if (op != ALU_CMP)
         mem_write(cpu, in->seg, ea, size, res);
 }
@@ -77,8 +77,8 @@ OP(alu_rm_r)
 OP(alu_r_rm)
 {
     int op = (in->opcode >> 3) & 7, size = in->size;
-    uint32_t src = rm_read(cpu, in, size);
-    uint32_t res = alu(cpu, op, size, reg_read(cpu, in->reg, size), src);
+    uint64_t src = rm_read(cpu, in, size);
+    uint64_t res = alu(cpu, op, size, reg_read(cpu, in->reg, size), src);
     if (op != ALU_CMP)
         reg_write(cpu, in->reg, size, res);
 }
@@ -87,7 +87,7 @@ OP(alu_r_rm)
 OP(alu_acc_imm)
 {
     int op = (in->opcode >> 3) & 7, size = in->size;
-    uint32_t res = alu(cpu, op, size, reg_read(cpu, R_EAX, size), in->imm);
+    uint64_t res = alu(cpu, op, size, reg_read(cpu, R_EAX, size), in->imm);
     if (op != ALU_CMP)
         reg_write(cpu, R_EAX, size, res);
 }
@@ -95,7 +95,7 @@ OP(alu_acc_imm)
 /* Read-modify-write of the r/m operand. If the write faults, cpu_exec puts
  * back the flags saved before the instruction (precise faults). */
 #define RMW_BEGIN(size)                                                        \
-    uint32_t ea_ = 0, dst_;                                                    \
+    uint64_t ea_ = 0, dst_;                                                    \
     if (in->mod == 3)                                                          \
         dst_ = reg_read(cpu, in->rm, size);                                    \
     else {                                                                     \
@@ -113,7 +113,7 @@ OP(alu_rm_imm)
 {
     int op = in->reg, size = in->size;
     RMW_BEGIN(size);
-    uint32_t res = alu(cpu, op, size, dst_, in->imm);
+    uint64_t res = alu(cpu, op, size, dst_, in->imm);
     if (op != ALU_CMP) {
         RMW_END(size, res);
     }
@@ -122,36 +122,36 @@ OP(alu_rm_imm)
 OP(test_rm_r)
 {
     int size = in->size;
-    uint32_t res = rm_read(cpu, in, size) & reg_read(cpu, in->reg, size);
+    uint64_t res = rm_read(cpu, in, size) & reg_read(cpu, in->reg, size);
     flags_lazy(cpu, LF_LOGIC, size, 0, 0, res);
 }
 
 OP(test_acc_imm)
 {
     int size = in->size;
-    uint32_t res = reg_read(cpu, R_EAX, size) & in->imm;
+    uint64_t res = reg_read(cpu, R_EAX, size) & in->imm;
     flags_lazy(cpu, LF_LOGIC, size, 0, 0, res);
 }
 
 OP(test_rm_imm)
 {
     int size = in->size;
-    uint32_t res = rm_read(cpu, in, size) & in->imm;
+    uint64_t res = rm_read(cpu, in, size) & in->imm;
     flags_lazy(cpu, LF_LOGIC, size, 0, 0, res);
 }
 
 OP(inc_r)
 {
-    int r = in->opcode & 7, size = in->opsize;
-    uint32_t dst = reg_read(cpu, r, size), res = (dst + 1) & size_mask(size);
+    int r = in->rm, size = in->opsize;
+    uint64_t dst = reg_read(cpu, r, size), res = (dst + 1) & size_mask(size);
     flags_lazy_incdec(cpu, LF_INC, size, dst, res);
     reg_write(cpu, r, size, res);
 }
 
 OP(dec_r)
 {
-    int r = in->opcode & 7, size = in->opsize;
-    uint32_t dst = reg_read(cpu, r, size), res = (dst - 1) & size_mask(size);
+    int r = in->rm, size = in->opsize;
+    uint64_t dst = reg_read(cpu, r, size), res = (dst - 1) & size_mask(size);
     flags_lazy_incdec(cpu, LF_DEC, size, dst, res);
     reg_write(cpu, r, size, res);
 }
@@ -160,7 +160,7 @@ OP(inc_rm)
 {
     int size = in->size;
     RMW_BEGIN(size);
-    uint32_t res = (dst_ + 1) & size_mask(size);
+    uint64_t res = (dst_ + 1) & size_mask(size);
     RMW_END(size, res);
     flags_lazy_incdec(cpu, LF_INC, size, dst_, res);
 }
@@ -169,7 +169,7 @@ OP(dec_rm)
 {
     int size = in->size;
     RMW_BEGIN(size);
-    uint32_t res = (dst_ - 1) & size_mask(size);
+    uint64_t res = (dst_ - 1) & size_mask(size);
     RMW_END(size, res);
     flags_lazy_incdec(cpu, LF_DEC, size, dst_, res);
 }
@@ -178,7 +178,7 @@ OP(not_rm)
 {
     int size = in->size;
     RMW_BEGIN(size);
-    uint32_t res = ~dst_ & size_mask(size);
+    uint64_t res = ~dst_ & size_mask(size);
     RMW_END(size, res);
 }
 
@@ -186,14 +186,14 @@ OP(neg_rm)
 {
     int size = in->size;
     RMW_BEGIN(size);
-    uint32_t res = (0 - dst_) & size_mask(size);
+    uint64_t res = (0 - dst_) & size_mask(size);
     RMW_END(size, res);
     flags_lazy(cpu, LF_SUB, size, 0, dst_, res);
 }
 
 /* --- multiply and divide ----------------------------------------------------- */
 
-static void mul_flags(struct cpu *cpu, int size, uint32_t low, bool overflow)
+static void mul_flags(struct cpu *cpu, int size, uint64_t low, bool overflow)
 {
     uint32_t f = flags_szp(low, size);
     if (overflow)
@@ -204,7 +204,14 @@ static void mul_flags(struct cpu *cpu, int size, uint32_t low, bool overflow)
 OP(mul_rm)
 {
     int size = in->size;
-    uint32_t src = rm_read(cpu, in, size);
+    uint64_t src = rm_read(cpu, in, size);
+    if (size == 8) {
+        unsigned __int128 r = (unsigned __int128)cpu->regs[R_EAX] * src;
+        cpu->regs[R_EAX] = (uint64_t)r;
+        cpu->regs[R_EDX] = (uint64_t)(r >> 64);
+        mul_flags(cpu, 8, (uint64_t)r, (r >> 64) != 0);
+        return;
+    }
     if (size == 1) {
         uint32_t r = (cpu_reg32(cpu, R_EAX) & 0xff) * src;
         reg_write(cpu, R_EAX, 2, r);
@@ -225,7 +232,14 @@ OP(mul_rm)
 OP(imul_rm)
 {
     int size = in->size;
-    uint32_t src = rm_read(cpu, in, size);
+    uint64_t src = rm_read(cpu, in, size);
+    if (size == 8) {
+        __int128 r = (__int128)(int64_t)cpu->regs[R_EAX] * (int64_t)src;
+        cpu->regs[R_EAX] = (uint64_t)r;
+        cpu->regs[R_EDX] = (uint64_t)((unsigned __int128)r >> 64);
+        mul_flags(cpu, 8, (uint64_t)r, r != (int64_t)r);
+        return;
+    }
     if (size == 1) {
         int32_t r = (int8_t)cpu_reg32(cpu, R_EAX) * (int8_t)src;
         reg_write(cpu, R_EAX, 2, (uint32_t)r);
@@ -243,8 +257,13 @@ OP(imul_rm)
     }
 }
 
-static uint32_t imul2(struct cpu *cpu, int size, uint32_t a, uint32_t b)
+static uint64_t imul2(struct cpu *cpu, int size, uint64_t a, uint64_t b)
 {
+    if (size == 8) {
+        __int128 r = (__int128)(int64_t)a * (int64_t)b;
+        mul_flags(cpu, 8, (uint64_t)r, r != (int64_t)r);
+        return (uint64_t)r;
+    }
     if (size == 2) {
         int32_t r = (int16_t)a * (int16_t)b;
         mul_flags(cpu, 2, (uint32_t)r, r != (int16_t)r);
@@ -259,7 +278,7 @@ static uint32_t imul2(struct cpu *cpu, int size, uint32_t a, uint32_t b)
 OP(imul_r_rm)
 {
     int size = in->opsize;
-    uint32_t src = rm_read(cpu, in, size);
+    uint64_t src = rm_read(cpu, in, size);
     reg_write(cpu, in->reg, size, imul2(cpu, size, reg_read(cpu, in->reg, size), src));
 }
 
@@ -267,7 +286,7 @@ OP(imul_r_rm)
 OP(imul_r_rm_imm)
 {
     int size = in->opsize;
-    uint32_t src = rm_read(cpu, in, size);
+    uint64_t src = rm_read(cpu, in, size);
     reg_write(cpu, in->reg, size, imul2(cpu, size, src, in->imm));
 }
 
@@ -276,9 +295,18 @@ static _Noreturn void raise_de(struct cpu *cpu) { cpu_raise(cpu, EXC_DE, false, 
 OP(div_rm)
 {
     int size = in->size;
-    uint32_t src = rm_read(cpu, in, size);
+    uint64_t src = rm_read(cpu, in, size);
     if (src == 0)
         raise_de(cpu);
+    if (size == 8) {
+        unsigned __int128 n = ((unsigned __int128)cpu->regs[R_EDX] << 64) | cpu->regs[R_EAX];
+        unsigned __int128 q = n / src;
+        if (q >> 64)
+            raise_de(cpu);
+        cpu->regs[R_EAX] = (uint64_t)q;
+        cpu->regs[R_EDX] = (uint64_t)(n % src);
+        return;
+    }
     if (size == 1) {
         uint32_t n = cpu_reg32(cpu, R_EAX) & 0xffff, q = n / src;
         if (q > 0xff)
@@ -304,9 +332,22 @@ OP(div_rm)
 OP(idiv_rm)
 {
     int size = in->size;
-    uint32_t src = rm_read(cpu, in, size);
+    uint64_t src = rm_read(cpu, in, size);
     if (src == 0)
         raise_de(cpu);
+    if (size == 8) {
+        __int128 n = (__int128)(((unsigned __int128)cpu->regs[R_EDX] << 64) | cpu->regs[R_EAX]);
+        __int128 d = (int64_t)src;
+        /* INT128_MIN / -1 does not fit either: #DE before the host divides */
+        if (d == -1 && n == (__int128)((unsigned __int128)1 << 127))
+            raise_de(cpu);
+        __int128 q = n / d, r = n % d;
+        if (q != (int64_t)q)
+            raise_de(cpu);
+        cpu->regs[R_EAX] = (uint64_t)q;
+        cpu->regs[R_EDX] = (uint64_t)r;
+        return;
+    }
     if (size == 1) {
         int32_t n = (int16_t)cpu_reg32(cpu, R_EAX), d = (int8_t)src;
         int32_t q = n / d, r = n % d;
@@ -441,19 +482,23 @@ OP(salc)
     reg_write8(cpu, R_EAX, flags_cf(cpu) ? 0xff : 0);
 }
 
-/* 98: CBW / CWDE */
+/* 98: CBW / CWDE / CDQE */
 OP(cbw)
 {
-    if (in->opsize == 2)
+    if (in->opsize == 8)
+        cpu->regs[R_EAX] = (uint64_t)(int64_t)(int32_t)cpu_reg32(cpu, R_EAX);
+    else if (in->opsize == 2)
         reg_write(cpu, R_EAX, 2, (uint32_t)(int32_t)(int8_t)cpu_reg32(cpu, R_EAX));
     else
         cpu_set_reg32(cpu, R_EAX, (uint32_t)(int32_t)(int16_t)cpu_reg32(cpu, R_EAX));
 }
 
-/* 99: CWD / CDQ */
+/* 99: CWD / CDQ / CQO */
 OP(cwd)
 {
-    if (in->opsize == 2)
+    if (in->opsize == 8)
+        cpu->regs[R_EDX] = (cpu->regs[R_EAX] >> 63) ? ~0ull : 0;
+    else if (in->opsize == 2)
         reg_write(cpu, R_EDX, 2, (cpu_reg32(cpu, R_EAX) & 0x8000) ? 0xffff : 0);
     else
         cpu_set_reg32(cpu, R_EDX, (cpu_reg32(cpu, R_EAX) & 0x80000000u) ? 0xffffffffu : 0);

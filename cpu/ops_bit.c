@@ -10,7 +10,7 @@
 
 enum { BT_TEST, BT_SET, BT_RESET, BT_COMPLEMENT };
 
-static inline uint32_t bt_apply(int kind, uint32_t v, uint32_t bit)
+static inline uint64_t bt_apply(int kind, uint64_t v, uint64_t bit)
 {
     switch (kind) {
     case BT_SET: return v | bit;
@@ -27,27 +27,29 @@ static void set_cf(struct cpu *cpu, bool cf)
 
 /* offset: for the register forms a signed bit offset that may reach beyond
  * the addressed operand (SDM Vol. 2A "BT": bit base addressing). */
-static void bt_common(struct cpu *cpu, const struct insn *in, int kind, uint32_t offset, bool from_reg)
+static void bt_common(struct cpu *cpu, const struct insn *in, int kind, uint64_t offset, bool from_reg)
 {
     int size = in->opsize, bits = size * 8;
     if (in->mod == 3) {
-        uint32_t v = reg_read(cpu, in->rm, size);
-        uint32_t bit = 1u << (offset & (bits - 1));
+        uint64_t v = reg_read(cpu, in->rm, size);
+        uint64_t bit = 1ull << (offset & (bits - 1));
         if (kind != BT_TEST)
             reg_write(cpu, in->rm, size, bt_apply(kind, v, bit));
         set_cf(cpu, v & bit);
         return;
     }
-    uint32_t ea = insn_ea(cpu, in);
+    uint64_t ea = insn_ea(cpu, in);
     if (from_reg) {
-        int32_t soff = size == 2 ? (int16_t)offset : (int32_t)offset;
-        int32_t words = soff >> (size == 2 ? 4 : 5);     /* arithmetic: may be negative */
-        ea += (uint32_t)words * size;
+        int64_t soff = size == 2 ? (int16_t)offset : size == 4 ? (int32_t)offset : (int64_t)offset;
+        int64_t words = soff >> (size == 2 ? 4 : size == 4 ? 5 : 6);   /* arithmetic: may be negative */
+        ea += (uint64_t)words * (uint64_t)size;
         if (in->addrsize == 2)
             ea &= 0xffff;
+        else if (in->addrsize == 4)
+            ea = (uint32_t)ea;
     }
-    uint32_t bit = 1u << (offset & (bits - 1));
-    uint32_t v = mem_read(cpu, in->seg, ea, size);
+    uint64_t bit = 1ull << (offset & (bits - 1));
+    uint64_t v = mem_read(cpu, in->seg, ea, size);
     if (kind != BT_TEST)
         mem_write(cpu, in->seg, ea, size, bt_apply(kind, v, bit));
     set_cf(cpu, v & bit);
@@ -63,25 +65,25 @@ OP(bt_grp_imm) { bt_common(cpu, in, in->reg - 4, in->imm & 0xff, false); }
 OP(bsf)
 {
     int size = in->opsize;
-    uint32_t src = rm_read(cpu, in, size);
+    uint64_t src = rm_read(cpu, in, size);
     if (src == 0) {
         flags_set(cpu, EFLAGS_ZF, EFLAGS_ZF);
         return;
     }
     flags_set(cpu, EFLAGS_ZF, 0);
-    reg_write(cpu, in->reg, size, (uint32_t)__builtin_ctz(src));
+    reg_write(cpu, in->reg, size, (uint64_t)__builtin_ctzll(src));
 }
 
 OP(bsr)
 {
     int size = in->opsize;
-    uint32_t src = rm_read(cpu, in, size);
+    uint64_t src = rm_read(cpu, in, size);
     if (src == 0) {
         flags_set(cpu, EFLAGS_ZF, EFLAGS_ZF);
         return;
     }
     flags_set(cpu, EFLAGS_ZF, 0);
-    reg_write(cpu, in->reg, size, 31u - (uint32_t)__builtin_clz(src));
+    reg_write(cpu, in->reg, size, 63u - (uint64_t)__builtin_clzll(src));
 }
 
 OP(setcc)
@@ -93,15 +95,19 @@ OP(setcc)
 OP(cmovcc)
 {
     int size = in->opsize;
-    uint32_t v = rm_read(cpu, in, size);
+    uint64_t v = rm_read(cpu, in, size);
     if (cond_eval(cpu, in->opcode & 0xf))
         reg_write(cpu, in->reg, size, v);
+    else if (size == 4)     /* a 32-bit destination is zero-extended even then (64-bit mode) */
+        cpu_set_reg32(cpu, in->reg, cpu_reg32(cpu, in->reg));
 }
 
 OP(bswap)
 {
-    int r = in->opcode & 7;
-    if (in->opsize == 2)
+    int r = in->rm;
+    if (in->opsize == 8)
+        cpu->regs[r] = __builtin_bswap64(cpu->regs[r]);
+    else if (in->opsize == 2)
         reg_write(cpu, r, 2, 0);
     else
         cpu_set_reg32(cpu, r, __builtin_bswap32(cpu_reg32(cpu, r)));

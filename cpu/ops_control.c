@@ -19,12 +19,16 @@ OP(jcc)
 OP(jmp_rel) { branch_to(cpu, cpu->rip + in->imm, in->opsize); }
 
 /* Near CALL: the target is checked before anything is pushed. */
-static void call_near(struct cpu *cpu, uint32_t target, int size)
+static void call_near(struct cpu *cpu, uint64_t target, int size)
 {
-    if (size == 2)
-        target &= 0xffff;
-    if (target > cpu->seg[SEG_CS].limit)
-        raise_gp0(cpu);
+    if (size == 8) {
+        if (!addr_canonical(target))
+            raise_gp0(cpu);
+    } else {
+        target &= size == 2 ? 0xffffu : 0xffffffffu;
+        if (target > cpu->seg[SEG_CS].limit)
+            raise_gp0(cpu);
+    }
     push(cpu, size, cpu->rip);
     cpu->rip = target;
 }
@@ -35,7 +39,7 @@ OP(jmp_rm) { branch_to(cpu, rm_read(cpu, in, in->opsize), in->opsize); }
 
 static void ret_near(struct cpu *cpu, int size, uint32_t extra)
 {
-    uint32_t target = stack_peek(cpu, size, 0);
+    uint64_t target = stack_peek(cpu, size, 0);
     branch_to(cpu, target, size);
     sp_set(cpu, sp_get(cpu) + size + extra);
 }
@@ -45,27 +49,25 @@ OP(ret_imm) { ret_near(cpu, in->opsize, in->imm & 0xffff); }
 OP(jmpf_ptr) { cpu_far_jmp(cpu, (uint16_t)in->imm2, in->imm, in->opsize, cpu->rip); }
 OP(callf_ptr) { cpu_far_call(cpu, (uint16_t)in->imm2, in->imm, in->opsize, cpu->rip); }
 
-/* FF /3, FF /5: m16:16 or m16:32 */
-static void read_far_ptr(struct cpu *cpu, const struct insn *in, uint16_t *sel, uint32_t *off)
+/* FF /3, FF /5: m16:16, m16:32 or (REX.W) m16:64 */
+static void read_far_ptr(struct cpu *cpu, const struct insn *in, uint16_t *sel, uint64_t *off)
 {
-    uint32_t ea = insn_ea(cpu, in);
+    uint64_t ea = insn_ea(cpu, in);
     *off = mem_read(cpu, in->seg, ea, in->opsize);
-    uint32_t sel_off = ea + in->opsize;
-    if (in->addrsize == 2)
-        sel_off &= 0xffff;
+    uint64_t sel_off = (ea + in->opsize) & size_mask(in->addrsize);
     *sel = cpu_read16(cpu, in->seg, sel_off);
 }
 OP(jmpf_rm)
 {
     uint16_t sel;
-    uint32_t off;
+    uint64_t off;
     read_far_ptr(cpu, in, &sel, &off);
     cpu_far_jmp(cpu, sel, off, in->opsize, cpu->rip);
 }
 OP(callf_rm)
 {
     uint16_t sel;
-    uint32_t off;
+    uint64_t off;
     read_far_ptr(cpu, in, &sel, &off);
     cpu_far_call(cpu, sel, off, in->opsize, cpu->rip);
 }
@@ -83,9 +85,9 @@ OP(iret)
 /* LOOP/LOOPE/LOOPNE/JCXZ: the counter is CX or ECX by address size. */
 static bool loop_count(struct cpu *cpu, const struct insn *in)
 {
-    uint32_t c = areg_get(cpu, R_ECX, in->addrsize) - 1;
+    uint64_t c = (areg_get(cpu, R_ECX, in->addrsize) - 1) & size_mask(in->addrsize);
     areg_set(cpu, R_ECX, in->addrsize, c);
-    return in->addrsize == 2 ? (c & 0xffff) != 0 : c != 0;
+    return c != 0;
 }
 OP(loop)
 {
@@ -139,7 +141,7 @@ OP(int1) { soft_int(cpu, EXC_DB, INT_EXCEPTION); }
 OP(bound)
 {
     int size = in->opsize;
-    uint32_t ea = insn_ea(cpu, in);
+    uint32_t ea = (uint32_t)insn_ea(cpu, in);
     uint32_t up_off = ea + size;
     if (in->addrsize == 2)
         up_off &= 0xffff;
@@ -187,6 +189,20 @@ OP(sti)
     if (!(cpu->rflags & EFLAGS_IF))
         cpu->priv.inhibit_irq = true;
     cpu->rflags |= EFLAGS_IF;
+}
+
+/* SWAPGS (0F 01 F8, 64-bit mode): exchange GS.base with IA32_KERNEL_GS_BASE;
+ * CPL 0 only (SDM Vol. 2B "SWAPGS"). The other rm values of 0F 01 /7 with
+ * mod = 3 (RDTSCP ...) are not built. */
+OP(swapgs)
+{
+    if (in->rm != 0)
+        raise_ud(cpu);
+    if (cpu->cpl != 0)
+        raise_gp0(cpu);
+    uint64_t t = cpu->seg[SEG_GS].base;
+    cpu->seg[SEG_GS].base = cpu->priv.msr.kernel_gs_base;
+    cpu->priv.msr.kernel_gs_base = t;
 }
 
 /* HLT: privileged (CPL 0) in protected and v86 mode. */

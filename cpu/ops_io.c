@@ -10,13 +10,15 @@
 static void do_in(struct cpu *cpu, const struct insn *in, uint16_t port)
 {
     cpu_check_io(cpu, port, in->size);
-    reg_write(cpu, R_EAX, in->size, cpu_port_read(cpu, port, in->size));
+    int size = in->size > 4 ? 4 : in->size;     /* REX.W does not widen port I/O */
+    reg_write(cpu, R_EAX, size, cpu_port_read(cpu, port, size));
 }
 
 static void do_out(struct cpu *cpu, const struct insn *in, uint16_t port)
 {
     cpu_check_io(cpu, port, in->size);
-    cpu_port_write(cpu, port, reg_read(cpu, R_EAX, in->size), in->size);
+    int size = in->size > 4 ? 4 : in->size;
+    cpu_port_write(cpu, port, (uint32_t)reg_read(cpu, R_EAX, size), size);
 }
 
 OP(in_imm) { do_in(cpu, in, in->imm & 0xff); }

@@ -7,21 +7,21 @@
 
 OP(mov_rm_r) { rm_write(cpu, in, in->size, reg_read(cpu, in->reg, in->size)); }
 OP(mov_r_rm) { reg_write(cpu, in->reg, in->size, rm_read(cpu, in, in->size)); }
-OP(mov_r_imm)
-{
-    int r = in->opcode & 7;
-    reg_write(cpu, r, in->size, in->imm);
-}
+OP(mov_r_imm) { reg_write(cpu, in->rm, in->size, in->imm); }
 OP(mov_rm_imm) { rm_write(cpu, in, in->size, in->imm); }
 /* A0/A1: MOV AL/eAX, moffs */
+static inline uint64_t moffs(const struct insn *in)
+{
+    return in->addrsize == 8 ? (uint64_t)in->disp : (uint32_t)in->disp;
+}
 OP(mov_acc_moffs)
 {
-    uint32_t off = (uint32_t)in->disp;
+    uint64_t off = moffs(in);
     reg_write(cpu, R_EAX, in->size, mem_read(cpu, in->seg, off, in->size));
 }
 OP(mov_moffs_acc)
 {
-    uint32_t off = (uint32_t)in->disp;
+    uint64_t off = moffs(in);
     mem_write(cpu, in->seg, off, in->size, reg_read(cpu, R_EAX, in->size));
 }
 
@@ -67,26 +67,33 @@ OP(movzx)
 }
 OP(movsx)
 {
-    uint32_t v;
+    uint64_t v;
     if (in->opcode & 1)
-        v = (uint32_t)(int32_t)(int16_t)rm_read(cpu, in, 2);
+        v = (uint64_t)(int64_t)(int16_t)rm_read(cpu, in, 2);
     else
-        v = (uint32_t)(int32_t)(int8_t)rm_read(cpu, in, 1);
+        v = (uint64_t)(int64_t)(int8_t)rm_read(cpu, in, 1);
+    reg_write(cpu, in->reg, in->opsize, v);
+}
+
+/* 63 in 64-bit mode: MOVSXD r, r/m32 (without REX.W it moves 32 bits). */
+OP(movsxd)
+{
+    uint64_t v = (uint64_t)(int64_t)(int32_t)rm_read(cpu, in, 4);
     reg_write(cpu, in->reg, in->opsize, v);
 }
 
 OP(xchg_rm_r)
 {
     int size = in->size;
-    uint32_t r = reg_read(cpu, in->reg, size);
+    uint64_t r = reg_read(cpu, in->reg, size);
     if (in->mod == 3) {
-        uint32_t v = reg_read(cpu, in->rm, size);
+        uint64_t v = reg_read(cpu, in->rm, size);
         reg_write(cpu, in->rm, size, r);
         reg_write(cpu, in->reg, size, v);
         return;
     }
-    uint32_t ea = insn_ea(cpu, in);
-    uint32_t v = mem_read(cpu, in->seg, ea, size);
+    uint64_t ea = insn_ea(cpu, in);
+    uint64_t v = mem_read(cpu, in->seg, ea, size);
     mem_write(cpu, in->seg, ea, size, r);
     reg_write(cpu, in->reg, size, v);
 }
@@ -94,8 +101,8 @@ OP(xchg_rm_r)
 /* 91-97: XCHG eAX, reg (90 is NOP) */
 OP(xchg_acc_r)
 {
-    int r = in->opcode & 7, size = in->opsize;
-    uint32_t a = reg_read(cpu, R_EAX, size), b = reg_read(cpu, r, size);
+    int r = in->rm, size = in->opsize;
+    uint64_t a = reg_read(cpu, R_EAX, size), b = reg_read(cpu, r, size);
     reg_write(cpu, R_EAX, size, b);
     reg_write(cpu, r, size, a);
 }
@@ -103,15 +110,15 @@ OP(xchg_acc_r)
 OP(xadd)
 {
     int size = in->size;
-    uint32_t src = reg_read(cpu, in->reg, size);
-    uint32_t ea = 0, dst;
+    uint64_t src = reg_read(cpu, in->reg, size);
+    uint64_t ea = 0, dst;
     if (in->mod == 3) {
         dst = reg_read(cpu, in->rm, size);
     } else {
         ea = insn_ea(cpu, in);
         dst = mem_read(cpu, in->seg, ea, size);
     }
-    uint32_t res = (dst + src) & size_mask(size);
+    uint64_t res = (dst + src) & size_mask(size);
     if (in->mod == 3) {
         reg_write(cpu, in->reg, size, dst);
         reg_write(cpu, in->rm, size, res);
@@ -127,9 +134,9 @@ OP(xadd)
 OP(cmpxchg)
 {
     int size = in->size;
-    uint32_t acc = reg_read(cpu, R_EAX, size);
-    uint32_t src = reg_read(cpu, in->reg, size);
-    uint32_t ea = 0, dst;
+    uint64_t acc = reg_read(cpu, R_EAX, size);
+    uint64_t src = reg_read(cpu, in->reg, size);
+    uint64_t ea = 0, dst;
     if (in->mod == 3) {
         dst = reg_read(cpu, in->rm, size);
     } else {
@@ -148,9 +155,35 @@ OP(cmpxchg)
     flags_lazy(cpu, LF_SUB, size, acc, dst, (acc - dst) & size_mask(size));
 }
 
+/* CMPXCHG16B m128 (REX.W): #GP(0) unless 16-byte aligned (SDM Vol. 2A). */
+static void cmpxchg16b(struct cpu *cpu, const struct insn *in)
+{
+    uint64_t ea = insn_ea(cpu, in);
+    if (linear_addr(cpu, in->seg >= SEG_FS ? cpu->seg[in->seg].base : 0, ea) & 15)
+        raise_gp0(cpu);
+    uint64_t lo = cpu_read64(cpu, in->seg, ea), hi = cpu_read64(cpu, in->seg, ea + 8);
+    if (lo == cpu->regs[R_EAX] && hi == cpu->regs[R_EDX]) {
+        cpu_probe_write(cpu, in->seg, ea, 16);
+        cpu_write64(cpu, in->seg, ea, cpu->regs[R_EBX]);
+        cpu_write64(cpu, in->seg, ea + 8, cpu->regs[R_ECX]);
+        flags_set(cpu, EFLAGS_ZF, EFLAGS_ZF);
+    } else {
+        cpu_probe_write(cpu, in->seg, ea, 16);
+        cpu_write64(cpu, in->seg, ea, lo);
+        cpu_write64(cpu, in->seg, ea + 8, hi);
+        cpu->regs[R_EAX] = lo;
+        cpu->regs[R_EDX] = hi;
+        flags_set(cpu, EFLAGS_ZF, 0);
+    }
+}
+
 OP(cmpxchg8b)
 {
-    uint32_t ea = insn_ea(cpu, in);
+    if (in->opsize == 8) {
+        cmpxchg16b(cpu, in);
+        return;
+    }
+    uint64_t ea = insn_ea(cpu, in);
     uint64_t m = cpu_read64(cpu, in->seg, ea);
     uint64_t cmp = ((uint64_t)cpu_reg32(cpu, R_EDX) << 32) | cpu_reg32(cpu, R_EAX);
     if (m == cmp) {
@@ -168,12 +201,14 @@ OP(cmpxchg8b)
  * comes first so that a fault leaves the register unchanged. */
 static void load_far_pointer(struct cpu *cpu, const struct insn *in, int sreg)
 {
-    uint32_t ea = insn_ea(cpu, in);
+    uint64_t ea = insn_ea(cpu, in);
     int size = in->opsize;
-    uint32_t off = mem_read(cpu, in->seg, ea, size);
-    uint32_t sel_off = ea + size;
+    uint64_t off = mem_read(cpu, in->seg, ea, size);
+    uint64_t sel_off = ea + size;
     if (in->addrsize == 2)
         sel_off &= 0xffff;
+    else if (in->addrsize == 4)
+        sel_off = (uint32_t)sel_off;
     uint16_t sel = cpu_read16(cpu, in->seg, sel_off);
     seg_load(cpu, sreg, sel);
     reg_write(cpu, in->reg, size, off);
@@ -186,9 +221,8 @@ OP(lgs) { load_far_pointer(cpu, in, SEG_GS); }
 
 OP(xlat)
 {
-    uint32_t off = areg_get(cpu, R_EBX, in->addrsize) + (cpu_reg32(cpu, R_EAX) & 0xff);
-    if (in->addrsize == 2)
-        off &= 0xffff;
+    uint64_t off = (areg_get(cpu, R_EBX, in->addrsize) + (cpu_reg32(cpu, R_EAX) & 0xff))
+                 & size_mask(in->addrsize);
     reg_write8(cpu, R_EAX, cpu_read8(cpu, in->seg, off));
 }
 

@@ -8,12 +8,12 @@
  */
 #include "cpu/ops.h"
 
-OP(push_r) { push(cpu, in->opsize, reg_read(cpu, in->opcode & 7, in->opsize)); }
+OP(push_r) { push(cpu, in->opsize, reg_read(cpu, in->rm, in->opsize)); }
 
 OP(pop_r)
 {
-    uint32_t v = pop(cpu, in->opsize);
-    reg_write(cpu, in->opcode & 7, in->opsize, v);   /* POP eSP: the popped value wins */
+    uint64_t v = pop(cpu, in->opsize);
+    reg_write(cpu, in->rm, in->opsize, v);   /* POP eSP: the popped value wins */
 }
 
 OP(push_imm) { push(cpu, in->opsize, in->imm); }
@@ -25,7 +25,7 @@ OP(push_rm) { push(cpu, in->opsize, rm_read(cpu, in, in->opsize)); }
 OP(pop_rm)
 {
     int size = in->opsize;
-    uint32_t v = stack_peek(cpu, size, 0);
+    uint64_t v = stack_peek(cpu, size, 0);
     sp_set(cpu, sp_get(cpu) + size);
     rm_write(cpu, in, size, v);
 }
@@ -48,7 +48,7 @@ OP(push_sreg)
         push(cpu, 2, sel);
         return;
     }
-    uint32_t sp = (sp_get(cpu) - 4) & sp_mask(cpu);
+    uint64_t sp = (sp_get(cpu) - in->opsize) & sp_mask(cpu);
     cpu_write16(cpu, SEG_SS, sp, sel);
     sp_set(cpu, sp);
 }
@@ -59,10 +59,14 @@ OP(pop_sreg)
     uint16_t sel = stack_peek(cpu, in->opsize, 0);
     /* The pop is sized by the OLD stack: compute ESP before POP SS changes
      * SS.B (test386 POST 09: o32 pop ss from a 16-bit stack). */
-    uint32_t mask = sp_mask(cpu);
-    uint32_t esp = (cpu_reg32(cpu, R_ESP) & ~mask) | ((cpu_reg32(cpu, R_ESP) + in->opsize) & mask);
+    uint64_t mask = sp_mask(cpu);
+    uint64_t rsp = cpu->regs[R_ESP];
+    uint64_t nsp = (rsp & ~mask) | ((rsp + in->opsize) & mask);
     seg_load(cpu, s, sel);
-    cpu_set_reg32(cpu, R_ESP, esp);
+    if (mask == ~0ull)
+        cpu->regs[R_ESP] = nsp;
+    else
+        cpu_set_reg32(cpu, R_ESP, (uint32_t)nsp);
     if (s == SEG_SS) {
         cpu->priv.inhibit_irq = true;
         cpu->priv.inhibit_db = true;
@@ -106,9 +110,9 @@ OP(popf)
     if (cpu_vm86(cpu) && cpu_iopl(cpu) < 3)
         raise_gp0(cpu);
     int size = in->opsize;
-    uint32_t v = stack_peek(cpu, size, 0);
+    uint32_t v = (uint32_t)stack_peek(cpu, size, 0);
     uint32_t changeable = EFLAGS_ARITH | EFLAGS_TF | EFLAGS_DF | EFLAGS_NT | EFLAGS_IF | EFLAGS_IOPL;
-    if (size == 4)
+    if (size >= 4)
         changeable |= EFLAGS_AC | EFLAGS_ID;
     if (cpu_vm86(cpu)) {
         changeable &= ~EFLAGS_IOPL;
@@ -128,22 +132,22 @@ OP(popf)
 OP(enter)
 {
     int size = in->opsize;
-    bool s32 = stack32(cpu);
-    uint32_t alloc = in->imm & 0xffff;
+    uint64_t mask = sp_mask(cpu);
+    int ssize = mask == ~0ull ? 8 : mask == 0xffffffffu ? 4 : 2;   /* stack address size */
+    uint64_t alloc = in->imm & 0xffff;
     unsigned level = in->imm2 & 31;
-    uint32_t mask = sp_mask(cpu);
-    uint32_t sp = sp_get(cpu);
-    uint32_t bp = s32 ? cpu_reg32(cpu, R_EBP) : (cpu_reg32(cpu, R_EBP) & 0xffff);
+    uint64_t sp = sp_get(cpu);
+    uint64_t bp = cpu->regs[R_EBP] & mask;
 
     sp = (sp - size) & mask;
     mem_write(cpu, SEG_SS, sp, size, reg_read(cpu, R_EBP, size));
     /* FrameTemp is the whole ESP: on a 16-bit stack its upper half is kept,
      * as a real 386 does (test386 POST 1A: o32 enter on a 16-bit stack). */
-    uint32_t frame = (cpu_reg32(cpu, R_ESP) & ~mask) | sp;
+    uint64_t frame = ssize == 8 ? sp : (uint32_t)((cpu->regs[R_ESP] & ~mask) | sp);
     if (level > 0) {
         for (unsigned i = 1; i < level; i++) {
             bp = (bp - size) & mask;
-            uint32_t v = mem_read(cpu, SEG_SS, bp, size);
+            uint64_t v = mem_read(cpu, SEG_SS, bp, size);
             sp = (sp - size) & mask;
             mem_write(cpu, SEG_SS, sp, size, v);
         }
@@ -154,7 +158,7 @@ OP(enter)
     /* the new stack top must be writable: #SS/#PF now, not at the next push */
     if (alloc)
         cpu_probe_write(cpu, SEG_SS, sp, 1);
-    reg_write(cpu, R_EBP, s32 ? 4 : 2, frame);
+    reg_write(cpu, R_EBP, ssize, frame);
     sp_set(cpu, sp);
 }
 
@@ -162,8 +166,8 @@ OP(enter)
 OP(leave)
 {
     int size = in->opsize;
-    uint32_t bp = stack32(cpu) ? cpu_reg32(cpu, R_EBP) : (cpu_reg32(cpu, R_EBP) & 0xffff);
-    uint32_t v = mem_read(cpu, SEG_SS, bp, size);
+    uint64_t bp = cpu->regs[R_EBP] & sp_mask(cpu);
+    uint64_t v = mem_read(cpu, SEG_SS, bp, size);
     sp_set(cpu, bp + size);
     reg_write(cpu, R_EBP, size, v);
 }

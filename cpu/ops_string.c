@@ -2,7 +2,7 @@
  * ops_string.c - MOVS, CMPS, STOS, LODS, SCAS, INS, OUTS with the REP,
  * REPE and REPNE prefixes (SDM Vol. 2B "REP/REPE/REPZ/REPNE/REPNZ").
  *
- * SI/DI/CX are 16- or 32-bit by address size and wrap at that size.
+ * SI/DI/CX are 16-, 32- or 64-bit by address size and wrap at that size.
  * Each iteration of a repeated instruction retires as one instruction
  * (the SDM lets interrupts and single-step traps in between iterations;
  * QEMU's icount counts them the same way), so virtual time follows the
@@ -20,7 +20,7 @@ enum str_kind { STR_MOVS, STR_CMPS, STR_STOS, STR_LODS, STR_SCAS, STR_INS, STR_O
 
 static inline void index_step(struct cpu *cpu, int r, int asize, int32_t delta)
 {
-    areg_set(cpu, r, asize, areg_get(cpu, r, asize) + (uint32_t)delta);
+    areg_set(cpu, r, asize, areg_get(cpu, r, asize) + (uint64_t)(int64_t)delta);
 }
 
 /* One element; returns false when a REPE/REPNE condition ends the loop. */
@@ -28,8 +28,10 @@ static inline void string_element(struct cpu *cpu, const struct insn *in, enum s
                                   int32_t delta)
 {
     int size = in->size, asize = in->addrsize;
-    uint32_t si = areg_get(cpu, R_ESI, asize), di = areg_get(cpu, R_EDI, asize);
-    uint32_t a, b;
+    if (kind >= STR_INS && size > 4)
+        size = 4;                           /* REX.W does not widen port I/O */
+    uint64_t si = areg_get(cpu, R_ESI, asize), di = areg_get(cpu, R_EDI, asize);
+    uint64_t a, b;
     uint16_t port = cpu->regs[R_EDX] & 0xffff;
     switch (kind) {
     case STR_MOVS:
@@ -68,7 +70,7 @@ static inline void string_element(struct cpu *cpu, const struct insn *in, enum s
         break;
     case STR_OUTS:
         a = mem_read(cpu, in->seg, si, size);
-        cpu_port_write(cpu, port, a, size);
+        cpu_port_write(cpu, port, (uint32_t)a, size);
         index_step(cpu, R_ESI, asize, delta);
         break;
     }
@@ -83,16 +85,17 @@ static inline bool string_should_pause(const struct cpu *cpu)
 
 static void string_op(struct cpu *cpu, const struct insn *in, enum str_kind kind)
 {
-    int32_t delta = (cpu->rflags & EFLAGS_DF) ? -(int32_t)in->size : (int32_t)in->size;
+    int32_t esize = (kind >= STR_INS && in->size > 4) ? 4 : in->size;
+    int32_t delta = (cpu->rflags & EFLAGS_DF) ? -esize : esize;
     if (kind == STR_INS || kind == STR_OUTS)
-        cpu_check_io(cpu, cpu->regs[R_EDX] & 0xffff, in->size);
+        cpu_check_io(cpu, cpu->regs[R_EDX] & 0xffff, (unsigned)esize);
     if (!in->rep) {
         string_element(cpu, in, kind, delta);
         return;
     }
     int asize = in->addrsize;
     bool conditional = kind == STR_CMPS || kind == STR_SCAS;
-    uint32_t count = areg_get(cpu, R_ECX, asize);
+    uint64_t count = areg_get(cpu, R_ECX, asize);
     if (count == 0)
         return;                             /* retires as one instruction */
     struct cpu_private *p = &cpu->priv;

@@ -58,30 +58,39 @@ OP(verw)
     flags_set(cpu, EFLAGS_ZF, cpu_verw(cpu, sel) ? EFLAGS_ZF : 0);
 }
 
-/* SGDT/SIDT store the 16-bit limit and the full 32-bit base. */
+/* SGDT/SIDT store the 16-bit limit and the full 32-bit base; in 64-bit
+ * mode the base is 64 bits whatever the operand size (SDM Vol. 2B SGDT). */
 static void store_dtable(struct cpu *cpu, const struct insn *in, const struct dtable *t)
 {
-    uint32_t ea = insn_ea(cpu, in);
-    uint32_t ea2 = ea + 2;
-    if (in->addrsize == 2)
-        ea2 &= 0xffff;
-    cpu_probe_write(cpu, in->seg, ea, 6);
+    uint64_t ea = insn_ea(cpu, in);
+    uint64_t ea2 = (ea + 2) & size_mask(in->addrsize);
+    bool b64 = cpu_code64(cpu);
+    cpu_probe_write(cpu, in->seg, ea, b64 ? 10 : 6);
     cpu_write16(cpu, in->seg, ea, t->limit);
-    cpu_write32(cpu, in->seg, ea2, (uint32_t)t->base);
+    if (b64)
+        cpu_write64(cpu, in->seg, ea2, t->base);
+    else
+        cpu_write32(cpu, in->seg, ea2, (uint32_t)t->base);
 }
 
-/* LGDT/LIDT: with 16-bit operand size only 24 bits of base are loaded. */
+/* LGDT/LIDT: with 16-bit operand size only 24 bits of base are loaded; in
+ * 64-bit mode 64 bits, which must be canonical (#GP(0)). */
 static void load_dtable(struct cpu *cpu, const struct insn *in, struct dtable *t)
 {
     require_cpl0(cpu);
-    uint32_t ea = insn_ea(cpu, in);
-    uint32_t ea2 = ea + 2;
-    if (in->addrsize == 2)
-        ea2 &= 0xffff;
+    uint64_t ea = insn_ea(cpu, in);
+    uint64_t ea2 = (ea + 2) & size_mask(in->addrsize);
     uint16_t limit = cpu_read16(cpu, in->seg, ea);
-    uint32_t base = cpu_read32(cpu, in->seg, ea2);
-    if (in->opsize == 2)
-        base &= 0x00ffffffu;
+    uint64_t base;
+    if (cpu_code64(cpu)) {
+        base = cpu_read64(cpu, in->seg, ea2);
+        if (!addr_canonical(base))
+            raise_gp0(cpu);
+    } else {
+        base = cpu_read32(cpu, in->seg, ea2);
+        if (in->opsize == 2)
+            base &= 0x00ffffffu;
+    }
     t->limit = limit;
     t->base = base;
 }
@@ -96,7 +105,7 @@ OP(lidt) { load_dtable(cpu, in, &cpu->idtr); }
 OP(smsw)
 {
     umip_check(cpu);
-    uint32_t cr0 = cpu->cr0;
+    uint64_t cr0 = cpu->cr0;
     if (in->mod == 3)
         reg_write(cpu, in->rm, in->opsize, cr0);
     else
@@ -117,7 +126,8 @@ OP(lmsw)
 OP(invlpg)
 {
     require_cpl0(cpu);
-    tlb_flush_page(cpu, linear_addr(cpu, cpu->seg[in->seg].base, insn_ea(cpu, in)));
+    uint64_t base = cpu_code64(cpu) && in->seg < SEG_FS ? 0 : cpu->seg[in->seg].base;
+    tlb_flush_page(cpu, linear_addr(cpu, base, insn_ea(cpu, in)));
 }
 
 OP(lar)
@@ -165,7 +175,7 @@ static void check_cr(struct cpu *cpu, int n)
 OP(mov_r_cr)
 {
     check_cr(cpu, in->reg);
-    cpu_set_reg32(cpu, in->rm, (uint32_t)cpu_read_cr(cpu, in->reg));
+    reg_write(cpu, in->rm, in->opsize == 8 ? 8 : 4, cpu_read_cr(cpu, in->reg));
 }
 
 OP(mov_cr_r)
@@ -178,13 +188,13 @@ OP(mov_cr_r)
 OP(mov_r_dr)
 {
     require_cpl0(cpu);
-    cpu_set_reg32(cpu, in->rm, (uint32_t)cpu_read_dr(cpu, in->reg));
+    reg_write(cpu, in->rm, in->opsize == 8 ? 8 : 4, cpu_read_dr(cpu, in->reg));
 }
 
 OP(mov_dr_r)
 {
     require_cpl0(cpu);
-    cpu_write_dr(cpu, in->reg, cpu_reg32(cpu, in->rm));
+    cpu_write_dr(cpu, in->reg, reg_read(cpu, in->rm, in->opsize == 8 ? 8 : 4));
 }
 
 OP(wrmsr)
@@ -259,3 +269,7 @@ OP(arpl)
         flags_set(cpu, EFLAGS_ZF, 0);
     }
 }
+
+/* SYSCALL/SYSRET (0F 05 / 0F 07, 64-bit mode): cpu/sysregs.c. */
+OP(syscall) { cpu_syscall(cpu); }
+OP(sysret) { cpu_sysret(cpu, in->opsize); }

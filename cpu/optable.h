@@ -51,6 +51,20 @@ typedef void (*op_handler)(struct cpu *cpu, const struct insn *in);
 /* A near branch (Jcc, JMP, CALL, RET, LOOP, JCXZ): it ends its block but
  * changes no input of the block state key, so the next block can be chained. */
 #define OPF_NEAR_BRANCH 0x04000000u
+/* The register operand is in opcode bits 0-2 (extended by REX.B): the
+ * decoder puts it in insn.rm (PUSH/POP/INC/DEC/XCHG/MOV/BSWAP r). */
+#define OPF_OPREG       0x08000000u
+/* With OPF_BYTE: only r/m is a byte register, reg is sized by opsize
+ * (MOVZX/MOVSX r, r/m8), which matters for REX's byte-register rule. */
+#define OPF_RM8         0x10000000u
+
+/* 64-bit mode (struct op_desc.x64; SDM Vol. 2D table A-1 superscripts i64,
+ * o64, d64, f64; Vol. 2A 2.2.1.7). Outside 64-bit mode only X64_O64 is read. */
+#define X64_I64   0x01u   /* invalid in 64-bit mode: #UD */
+#define X64_O64   0x02u   /* valid only in 64-bit mode: #UD elsewhere */
+#define X64_D64   0x04u   /* default operand size 64; 66 selects 16; no 32-bit form */
+#define X64_F64   0x08u   /* operand size 64 whatever 66 says (Intel: near branches) */
+#define X64_IMM64 0x10u   /* with a 64-bit operand size the immediate is 64 bits (MOV r64, imm64) */
 
 /*
  * Semantic ids: what a row does, independent of its operand form (which is
@@ -78,6 +92,7 @@ enum op_sem {
     SEM_INVD, SEM_WBINVD, SEM_MOV_FROM_CR, SEM_MOV_TO_CR, SEM_MOV_FROM_DR,
     SEM_MOV_TO_DR, SEM_WRMSR, SEM_RDTSC, SEM_RDMSR, SEM_RDPMC, SEM_SYSENTER,
     SEM_SYSEXIT, SEM_CPUID, SEM_ARPL, SEM_FPU, SEM_SIMD, SEM_FWAIT,
+    SEM_MOVSXD, SEM_SYSCALL, SEM_SYSRET, SEM_SWAPGS,
     SEM_COUNT
 };
 
@@ -102,6 +117,8 @@ struct op_desc {
     uint32_t flags_undef;
     uint16_t sem;           /* enum op_sem */
     const struct op_desc *group;  /* OPF_GROUP: 8 rows (16 with OPF_GROUP_MOD) */
+    uint8_t x64;            /* X64_*: the row's 64-bit mode properties */
+    const struct op_desc *alt64;  /* the row that replaces this one in 64-bit mode (63: MOVSXD) */
 };
 
 /* 0x000-0x0ff one-byte map, 0x100-0x1ff the 0F map. */

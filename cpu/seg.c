@@ -9,9 +9,10 @@
  */
 #include "cpu/sys_internal.h"
 
-bool desc_addr(struct cpu *cpu, uint16_t sel, uint32_t *addr)
+bool desc_addr(struct cpu *cpu, uint16_t sel, uint64_t *addr)
 {
-    uint32_t base, limit;
+    uint64_t base;
+    uint32_t limit;
     if (sel & 4) {
         /* An LDT selector with no usable LDT is outside every table. */
         if ((cpu->ldtr.sel & ~3u) == 0 || !(cpu->ldtr.flags & SEGF_P))
@@ -25,13 +26,13 @@ bool desc_addr(struct cpu *cpu, uint16_t sel, uint32_t *addr)
     uint32_t off = sel & ~7u;
     if (off + 7 > limit)
         return false;
-    *addr = base + off;
+    *addr = sys_linear(cpu, base, off);
     return true;
 }
 
 bool desc_fetch(struct cpu *cpu, uint16_t sel, struct desc *d)
 {
-    uint32_t a;
+    uint64_t a;
     if (!desc_addr(cpu, sel, &a))
         return false;
     d->lo = mmu_read32_sys(cpu, a);
@@ -41,7 +42,7 @@ bool desc_fetch(struct cpu *cpu, uint16_t sel, struct desc *d)
 
 void desc_set_accessed(struct cpu *cpu, uint16_t sel, struct desc *d)
 {
-    uint32_t a;
+    uint64_t a;
     if ((d->hi & 0x100) || !desc_addr(cpu, sel, &a))
         return;
     d->hi |= 0x100;
@@ -75,8 +76,28 @@ void seg_set_vm86(struct segment *s, uint16_t sel)
 
 void load_cs(struct cpu *cpu, uint16_t sel, struct desc d, int cpl)
 {
-    seg_set_cache(&cpu->seg[SEG_CS], (uint16_t)((sel & ~3u) | (unsigned)cpl), d);
+    struct segment *cs = &cpu->seg[SEG_CS];
+    seg_set_cache(cs, (uint16_t)((sel & ~3u) | (unsigned)cpl), d);
+    /* CS.L counts only in IA-32e mode: keep it only there, so that CS.L
+     * alone means 64-bit code (cpu_code64); 64-bit code has base 0 */
+    if (!cpu_long_mode(cpu))
+        cs->flags &= ~SEGF_L;
+    else if (cs->flags & SEGF_L)
+        cs->base = 0;
     cpu->cpl = cpl;
+}
+
+/* In IA-32e mode LDT and TSS descriptors are 16 bytes: bits 63:32 of the
+ * base are in the third dword (SDM Vol. 3A 7.2.3, 3.5). */
+static uint64_t sys_desc_base_high(struct cpu *cpu, uint16_t sel, uint32_t code)
+{
+    uint64_t a;
+    if (!cpu_long_mode(cpu))
+        return 0;
+    uint32_t limit = cpu->gdtr.limit;
+    if ((uint32_t)(sel & ~7u) + 15 > limit || !desc_addr(cpu, sel, &a))
+        cpu_raise(cpu, EXC_GP, true, code);
+    return (uint64_t)mmu_read32_sys(cpu, a + 8) << 32;
 }
 
 void seg_invalidate_outer(struct cpu *cpu)
@@ -143,6 +164,12 @@ void seg_load(struct cpu *cpu, int sreg, uint16_t sel)
         cpu_raise(cpu, EXC_UD, false, 0);
     if (sreg == SEG_SS) {
         struct desc d;
+        /* 64-bit mode allows a null SS below CPL 3 (RPL = CPL), SDM Vol. 2B MOV */
+        if (cpu_code64(cpu) && (sel & ~3u) == 0 && cpu->cpl != 3 && (int)(sel & 3) == cpu->cpl) {
+            seg_set_null(&cpu->seg[SEG_SS], sel);
+            cpu->seg[SEG_SS].flags = (uint32_t)cpu->cpl << 5;
+            return;
+        }
         seg_check_load_ss(cpu, sel, cpu->cpl, EXC_GP, 0, &d);
         seg_set_cache(&cpu->seg[SEG_SS], sel, d);
         return;
@@ -193,7 +220,9 @@ void cpu_lldt(struct cpu *cpu, uint16_t sel)
         cpu_raise(cpu, EXC_GP, true, code);
     if (!desc_present(d))
         cpu_raise(cpu, EXC_NP, true, code);
+    uint64_t high = sys_desc_base_high(cpu, sel, code);
     seg_set_cache(&cpu->ldtr, sel, d);
+    cpu->ldtr.base |= high;
 }
 
 void cpu_ltr(struct cpu *cpu, uint16_t sel)
@@ -203,17 +232,21 @@ void cpu_ltr(struct cpu *cpu, uint16_t sel)
     if ((sel & ~3u) == 0)
         cpu_raise(cpu, EXC_GP, true, 0);
     struct desc d;
-    uint32_t a;
+    uint64_t a;
     if ((sel & 4) || !desc_addr(cpu, sel, &a))
         cpu_raise(cpu, EXC_GP, true, code);
     desc_fetch(cpu, sel, &d);
-    if (desc_is_seg(d) || (desc_type(d) != SYS_TSS16_AVAIL && desc_type(d) != SYS_TSS32_AVAIL))
+    /* IA-32e mode has only the 64-bit TSS, as type 9 */
+    if (desc_is_seg(d) || (desc_type(d) != SYS_TSS16_AVAIL && desc_type(d) != SYS_TSS32_AVAIL)
+        || (cpu_long_mode(cpu) && desc_type(d) != SYS_TSS32_AVAIL))
         cpu_raise(cpu, EXC_GP, true, code);
     if (!desc_present(d))
         cpu_raise(cpu, EXC_NP, true, code);
+    uint64_t high = sys_desc_base_high(cpu, sel, code);
     d.hi |= 0x200;   /* mark busy (SDM Vol. 2 LTR) */
     mmu_write32_sys(cpu, a + 4, d.hi);
     seg_set_cache(&cpu->tr, sel, d);
+    cpu->tr.base |= high;
 }
 
 /* ---- LAR / LSL / VERR / VERW ---------------------------------------------- */

@@ -62,7 +62,7 @@ enum {
 
 /* Linear address of sel's descriptor, or false when it lies outside the
  * GDT/LDT limit (or TI=1 with no LDT). Null selectors are the caller's job. */
-bool desc_addr(struct cpu *cpu, uint16_t sel, uint32_t *addr);
+bool desc_addr(struct cpu *cpu, uint16_t sel, uint64_t *addr);
 bool desc_fetch(struct cpu *cpu, uint16_t sel, struct desc *d);
 /* Set the accessed bit of a code/data descriptor in memory (and in *d). */
 void desc_set_accessed(struct cpu *cpu, uint16_t sel, struct desc *d);
@@ -107,6 +107,18 @@ void tss_inner_stack(struct cpu *cpu, int cpl, uint16_t *ss, uint32_t *esp, uint
  * an available TSS in the GDT, else #GP/#NP(sel | ext) (transfer.c). */
 struct desc fetch_task_gate_tss(struct cpu *cpu, uint16_t tss_sel, uint32_t ext);
 
+/* Far-transfer checks shared with long_mode.c (transfer.c): a code segment
+ * named by JMP/CALL, and the CS a RET/IRET returns to. */
+void check_direct_code(struct cpu *cpu, uint16_t sel, struct desc d);
+struct desc check_return_cs(struct cpu *cpu, uint16_t cs);
+/* IA-32e mode (long_mode.c): delivery through 64-bit gates, IRET, far
+ * transfers from 64-bit code. */
+void deliver_long(struct cpu *cpu, int vector, enum int_kind kind, bool has_error,
+                  uint32_t error_code, uint64_t return_rip);
+void long_iret(struct cpu *cpu, int opsize);
+void long_far_ret(struct cpu *cpu, int opsize, uint16_t pop_bytes);
+void long_far_transfer(struct cpu *cpu, uint16_t sel, uint64_t off, int opsize,
+                       uint64_t next_rip, bool call);
 /* Hardware task switch (task.c). */
 enum task_reason { TASK_JMP, TASK_CALL, TASK_IRET, TASK_INT };
 void task_switch(struct cpu *cpu, uint16_t sel, struct desc d, enum task_reason why,

@@ -30,12 +30,27 @@ void cpu_write_cr(struct cpu *cpu, int n, uint64_t value)
     require_cpl0(cpu);
     switch (n) {
     case 0: {
+        if (value >> 32)
+            cpu_raise(cpu, EXC_GP, true, 0);   /* bits 63:32 reserved (64-bit mode) */
         value = (value & CR0_VALID) | CR0_ET;
         if ((value & CR0_PG) && !(value & CR0_PE))
             cpu_raise(cpu, EXC_GP, true, 0);
         if ((value & CR0_NW) && !(value & CR0_CD))
             cpu_raise(cpu, EXC_GP, true, 0);
         uint64_t changed = cpu->cr0 ^ value;
+        /* IA-32e activation (SDM Vol. 3A 9.8.5): paging turned on with
+         * EFER.LME needs CR4.PAE and sets LMA; turning it off clears LMA,
+         * which 64-bit code may not do (it must leave to compatibility
+         * mode first). */
+        if ((changed & CR0_PG) && (value & CR0_PG) && (cpu->efer & EFER_LME)) {
+            if (!(cpu->cr4 & CR4_PAE))
+                cpu_raise(cpu, EXC_GP, true, 0);
+            cpu->efer |= EFER_LMA;
+        } else if ((changed & CR0_PG) && !(value & CR0_PG) && (cpu->efer & EFER_LMA)) {
+            if (cpu_code64(cpu))
+                cpu_raise(cpu, EXC_GP, true, 0);
+            cpu->efer &= ~EFER_LMA;
+        }
         cpu->cr0 = value;
         /* Paging, protection or write-protect changes alter every translation. */
         if (changed & (CR0_PG | CR0_PE | CR0_WP))
@@ -46,13 +61,19 @@ void cpu_write_cr(struct cpu *cpu, int n, uint64_t value)
         cpu->cr2 = value;
         return;
     case 3:
-        cpu->cr3 = value;
+        /* in IA-32e mode bits above MAXPHYADDR are reserved; outside it the
+         * register is 32 bits */
+        if (cpu_long_mode(cpu) && (value >> MMU_PHYS_ADDR_BITS))
+            cpu_raise(cpu, EXC_GP, true, 0);
+        cpu->cr3 = cpu_long_mode(cpu) ? value : (uint32_t)value;
         tlb_flush_nonglobal(cpu);
         return;
     case 4: {
         uint32_t valid = CR4_VALID | (cpu->feat7_ecx & CPUID7_ECX_UMIP ? CR4_UMIP : 0);
-        if (value & ~valid)
+        if (value & ~(uint64_t)valid)
             cpu_raise(cpu, EXC_GP, true, 0);
+        if (cpu_long_mode(cpu) && !(value & CR4_PAE))
+            cpu_raise(cpu, EXC_GP, true, 0);   /* PAE cannot be cleared in IA-32e mode */
         uint64_t changed = cpu->cr4 ^ value;
         cpu->cr4 = value;
         if (changed & (CR4_PSE | CR4_PAE | CR4_PGE))
@@ -239,3 +260,49 @@ void cpu_sysexit(struct cpu *cpu)
     cpu_set_reg32(cpu, R_ESP, cpu_reg32(cpu, R_ECX));
     cpu->rip = cpu_reg32(cpu, R_EDX);
 }
+
+/* ---- SYSCALL / SYSRET (SDM Vol. 2B, Vol. 3A 5.8.8) ------------------------- */
+
+/* The flat segments SYSCALL/SYSRET load from IA32_STAR's selectors without
+ * reading the GDT: 64-bit code (L=1, D=0), 32-bit code, and data. */
+#define LONG_CODE(dpl) (SEGF_G | SEGF_L | SEGF_P | SEGF_S | ((dpl) << 5) | 0xb)
+
+void cpu_syscall(struct cpu *cpu)
+{
+    struct cpu_msrs *m = &cpu->priv.msr;
+    if (!(cpu->efer & EFER_SCE) || !cpu_code64(cpu))
+        cpu_raise(cpu, EXC_UD, false, 0);
+    uint16_t sel = (uint16_t)(m->star >> 32);
+    uint32_t flags = cpu_get_eflags(cpu);
+    cpu->regs[R_ECX] = cpu->rip;
+    cpu->regs[R_R11] = flags & ~EFLAGS_RF;
+    set_flat(&cpu->seg[SEG_CS], sel & 0xfffc, LONG_CODE(0u));
+    set_flat(&cpu->seg[SEG_SS], (uint16_t)((sel & 0xfffc) + 8), FLAT_DATA(0u));
+    cpu->cpl = 0;
+    cpu_set_eflags(cpu, (flags & ~(uint32_t)m->fmask & ~EFLAGS_RF) | EFLAGS_FIXED1);
+    cpu->rip = m->lstar;
+}
+
+void cpu_sysret(struct cpu *cpu, int opsize)
+{
+    struct cpu_msrs *m = &cpu->priv.msr;
+    if (!(cpu->efer & EFER_SCE))
+        cpu_raise(cpu, EXC_UD, false, 0);
+    if (!cpu_code64(cpu) || cpu->cpl != 0)
+        cpu_raise(cpu, EXC_GP, true, 0);
+    uint16_t sel = (uint16_t)(m->star >> 48);
+    uint64_t rip = cpu->regs[R_ECX];
+    if (opsize == 8 && !addr_canonical(rip))
+        cpu_raise(cpu, EXC_GP, true, 0);   /* Intel: the #GP is taken at CPL 0 */
+    if (opsize == 8)
+        set_flat(&cpu->seg[SEG_CS], (uint16_t)((sel + 16) | 3), LONG_CODE(3u));
+    else
+        set_flat(&cpu->seg[SEG_CS], (uint16_t)(sel | 3), FLAT_CODE(3u));
+    /* SS keeps its flat attributes (SDM: the descriptor cache is loaded with
+     * fixed values); only the selector comes from STAR */
+    set_flat(&cpu->seg[SEG_SS], (uint16_t)((sel + 8) | 3), FLAT_DATA(3u));
+    cpu->cpl = 3;
+    cpu_set_eflags(cpu, ((uint32_t)cpu->regs[R_R11] & 0x3c7fd7u) | EFLAGS_FIXED1);
+    cpu->rip = opsize == 8 ? rip : (uint32_t)rip;
+}
+

@@ -25,8 +25,8 @@ void seg_load(struct cpu *cpu, int sreg, uint16_t sel);
 void seg_load_real(struct cpu *cpu, int sreg, uint16_t sel);
 
 /* Far transfers. opsize is 2 or 4; next_eip is the return address. */
-void cpu_far_jmp(struct cpu *cpu, uint16_t sel, uint32_t off, int opsize, uint32_t next_eip);
-void cpu_far_call(struct cpu *cpu, uint16_t sel, uint32_t off, int opsize, uint32_t next_eip);
+void cpu_far_jmp(struct cpu *cpu, uint16_t sel, uint64_t off, int opsize, uint64_t next_eip);
+void cpu_far_call(struct cpu *cpu, uint16_t sel, uint64_t off, int opsize, uint64_t next_eip);
 void cpu_far_ret(struct cpu *cpu, int opsize, uint16_t pop_bytes);
 void cpu_iret(struct cpu *cpu, int opsize);
 
@@ -35,7 +35,7 @@ void cpu_iret(struct cpu *cpu, int opsize);
  * triple fault (sets the shutdown state). */
 enum int_kind { INT_EXCEPTION, INT_EXTERNAL, INT_SOFTWARE /* INT n, INT3, INTO */, INT_NMI };
 void cpu_deliver_interrupt(struct cpu *cpu, int vector, enum int_kind kind,
-                           bool has_error, uint32_t error_code, uint32_t return_eip);
+                           bool has_error, uint32_t error_code, uint64_t return_eip);
 
 /* System registers. */
 void cpu_write_cr(struct cpu *cpu, int n, uint64_t value);   /* flushes the TLB as the SDM says */
@@ -58,6 +58,9 @@ void cpu_wrmsr(struct cpu *cpu, uint32_t index, uint64_t value);
 void cpu_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
 uint64_t cpu_rdtsc(struct cpu *cpu);
 void cpu_sysenter(struct cpu *cpu);
+/* SYSCALL/SYSRET through IA32_STAR/LSTAR/CSTAR/FMASK (SDM Vol. 2B). */
+void cpu_syscall(struct cpu *cpu);
+void cpu_sysret(struct cpu *cpu, int opsize);
 void cpu_sysexit(struct cpu *cpu);
 
 /* IN/OUT/INS/OUTS permission: IOPL, then the TSS I/O bitmap (SDM Vol. 1 18.5). */

@@ -86,7 +86,7 @@ static void tss_save(struct cpu *cpu, uint32_t base, bool is32, uint32_t eip, ui
 /* Set or clear the busy bit (type bit 1) of the TSS descriptor sel in the GDT. */
 static void tss_set_busy(struct cpu *cpu, uint16_t sel, bool busy)
 {
-    uint32_t a;
+    uint64_t a;
     if (!desc_addr(cpu, sel & ~4u, &a))
         return;
     uint32_t hi = mmu_read32_sys(cpu, a + 4);

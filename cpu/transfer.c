@@ -25,7 +25,7 @@ static bool real_or_vm86(struct cpu *cpu)
 }
 
 /* Checks shared by JMP and CALL to a code segment named directly. */
-static void check_direct_code(struct cpu *cpu, uint16_t sel, struct desc d)
+void check_direct_code(struct cpu *cpu, uint16_t sel, struct desc d)
 {
     uint32_t code = sel & 0xfffcu;
     if (!desc_is_code(d))
@@ -223,18 +223,24 @@ static void far_transfer(struct cpu *cpu, uint16_t sel, uint32_t off, int opsize
     }
 }
 
-void cpu_far_jmp(struct cpu *cpu, uint16_t sel, uint32_t off, int opsize, uint32_t next_eip)
+void cpu_far_jmp(struct cpu *cpu, uint16_t sel, uint64_t off, int opsize, uint64_t next_eip)
 {
-    far_transfer(cpu, sel, off, opsize, next_eip, false);
+    if (cpu_code64(cpu))
+        long_far_transfer(cpu, sel, off, opsize, next_eip, false);
+    else
+        far_transfer(cpu, sel, (uint32_t)off, opsize, (uint32_t)next_eip, false);
 }
 
-void cpu_far_call(struct cpu *cpu, uint16_t sel, uint32_t off, int opsize, uint32_t next_eip)
+void cpu_far_call(struct cpu *cpu, uint16_t sel, uint64_t off, int opsize, uint64_t next_eip)
 {
-    far_transfer(cpu, sel, off, opsize, next_eip, true);
+    if (cpu_code64(cpu))
+        long_far_transfer(cpu, sel, off, opsize, next_eip, true);
+    else
+        far_transfer(cpu, sel, (uint32_t)off, opsize, (uint32_t)next_eip, true);
 }
 
 /* The CS a RET/IRET returns to, checked against the current CPL. */
-static struct desc check_return_cs(struct cpu *cpu, uint16_t cs)
+struct desc check_return_cs(struct cpu *cpu, uint16_t cs)
 {
     uint32_t code = cs & 0xfffcu;
     struct desc d;
@@ -283,6 +289,10 @@ static void stack_release(struct stack *st, uint32_t bytes)
 
 void cpu_far_ret(struct cpu *cpu, int opsize, uint16_t pop_bytes)
 {
+    if (cpu_code64(cpu)) {
+        long_far_ret(cpu, opsize, pop_bytes);
+        return;
+    }
     struct stack st;
     stack_current(cpu, &st);
     uint32_t eip = stack_pop(cpu, &st, opsize);
@@ -359,6 +369,11 @@ static void iret_task_return(struct cpu *cpu)
 
 void cpu_iret(struct cpu *cpu, int opsize)
 {
+    if (cpu_long_mode(cpu)) {
+        long_iret(cpu, opsize);
+        cpu->priv.nmi_blocked = false;
+        return;
+    }
     uint32_t old = cpu_get_eflags(cpu);
     struct stack st;
 

@@ -253,12 +253,12 @@ uint64_t mmu_read_slow(struct cpu *cpu, uint64_t lin, unsigned size, unsigned fl
     }
 
     /* Crosses a page: translate both before reading either (both may fault). */
-    uint64_t lin2 = linear_addr(cpu, lin, first);
+    uint64_t lin2 = sys_linear(cpu, lin, first);
     struct xlat x1 = xlat_get(cpu, lin, TLB_READ, user);
     struct xlat x2 = xlat_get(cpu, lin2, TLB_READ, user);
     uint64_t v = 0;
     for (unsigned i = 0; i < size; i++) {
-        uint64_t a = linear_addr(cpu, lin, i);
+        uint64_t a = sys_linear(cpu, lin, i);
         v |= read_via(cpu, i < first ? &x1 : &x2, a, 1) << (8 * i);
     }
     return v;
@@ -285,11 +285,11 @@ void mmu_write_slow(struct cpu *cpu, uint64_t lin, uint64_t v, unsigned size, un
         return;
     }
     /* Both pages must be writable before the first byte is stored. */
-    uint64_t lin2 = linear_addr(cpu, lin, first);
+    uint64_t lin2 = sys_linear(cpu, lin, first);
     struct xlat x1 = xlat_get(cpu, lin, TLB_WRITE, user);
     struct xlat x2 = xlat_get(cpu, lin2, TLB_WRITE, user);
     for (unsigned i = 0; i < size; i++)
-        write_via(cpu, i < first ? &x1 : &x2, linear_addr(cpu, lin, i), (v >> (8 * i)) & 0xff, 1);
+        write_via(cpu, i < first ? &x1 : &x2, sys_linear(cpu, lin, i), (v >> (8 * i)) & 0xff, 1);
 }
 
 uint8_t mmu_fetch_slow(struct cpu *cpu, uint64_t lin)
@@ -308,7 +308,7 @@ static void probe(struct cpu *cpu, uint64_t lin, uint32_t len, int kind)
     uint64_t page = lin & TLB_PAGE_MASK;
     uint64_t npages = (((lin & 0xfff) + len - 1) >> 12) + 1;
     for (uint64_t i = 0; i < npages; i++) {
-        uint64_t a = i == 0 ? lin : linear_addr(cpu, page, i * 0x1000);
+        uint64_t a = i == 0 ? lin : sys_linear(cpu, page, i * 0x1000);
         tlb_get(cpu, a, kind, user);
     }
 }

@@ -114,6 +114,7 @@ static inline void mmu_write##bits##_sys(struct cpu *cpu, uint64_t lin, uint##bi
 MMU_DEFINE_SYS_ACCESS(8)
 MMU_DEFINE_SYS_ACCESS(16)
 MMU_DEFINE_SYS_ACCESS(32)
+MMU_DEFINE_SYS_ACCESS(64)
 
 /* Instruction fetch (execute permission, NX). */
 static inline uint8_t mmu_fetch8(struct cpu *cpu, uint64_t lin)

@@ -1,7 +1,8 @@
 /*
  * paging.c - the guest page-table walker: linear -> physical, with the
  * permission rules, Accessed/Dirty updates and #PF error codes of
- * Intel SDM Vol. 3A ch. 4 (4.3 32-bit paging, 4.4 PAE paging, 4.6 access
+ * Intel SDM Vol. 3A ch. 4 (4.3 32-bit paging, 4.4 PAE paging, 4.5 4-level
+ * paging with 1 GiB, 2 MiB and 4 KiB pages in IA-32e mode, 4.6 access
  * rights, 4.7 page-fault exceptions, 4.8 accessed and dirty flags).
  *
  * Simplification: the four PAE PDPTEs are read from memory at every walk
@@ -22,6 +23,8 @@
 #define PDPTE_RSVD    (PAE_RSVD_HIGH | PTE_XD | 0x1e6ull)
 /* A 2 MiB PDE: bits 20:13 reserved (bit 12 is PAT). */
 #define PDE2M_RSVD    0x1fe000ull
+/* A 1 GiB PDPTE: bits 29:13 reserved; PS in a PML4E is reserved (table 4-15..4-17). */
+#define PDPE1G_RSVD   0x3fffe000ull
 
 static uint64_t read_entry(struct cpu *cpu, uint64_t addr, bool pae)
 {
@@ -54,14 +57,39 @@ uint32_t paging_walk(struct cpu *cpu, uint64_t lin, enum walk_access acc, bool u
 {
     const bool pae = cpu->cr4 & CR4_PAE;
     const bool nxe = pae && (cpu->efer & EFER_NXE);
-    uint64_t ent_addr[2];   /* directory entry, table entry */
-    uint64_t ent[2];
+    uint64_t ent_addr[4];   /* the entries used, top level first */
+    uint64_t ent[4];
     int levels = 0;         /* how many of ent[] were used */
     uint64_t leaf;
     uint64_t paddr;
     uint32_t page_size;
 
-    if (pae) {
+    if (cpu->efer & EFER_LMA) {
+        /* 4-level paging: PML4E, PDPTE (PS: 1 GiB), PDE (PS: 2 MiB), PTE;
+         * 9 bits of the linear address per level from bit 39 down. */
+        const uint64_t rsvd = PAE_RSVD_HIGH | (nxe ? 0 : PTE_XD);
+        uint64_t table = cpu->cr3 & PAE_ADDR_MASK;
+        page_size = 4096;
+        for (;;) {
+            int shift = 39 - 9 * levels;
+            ent_addr[levels] = table + (((lin >> shift) & 0x1ff) << 3);
+            uint64_t e = read_entry(cpu, ent_addr[levels], true);
+            ent[levels++] = e;
+            if (!(e & PTE_P))
+                return fault(acc, user, nxe, 0);
+            bool ps = e & PTE_PS;
+            if ((e & rsvd) || (ps && levels == 1) || (ps && levels == 2 && (e & PDPE1G_RSVD))
+                || (ps && levels == 3 && (e & PDE2M_RSVD)))
+                return fault(acc, user, nxe, PFEC_P | PFEC_RSVD);
+            if (levels == 4 || ps) {
+                uint64_t low = (1ull << shift) - 1;
+                page_size = (uint32_t)(low + 1);
+                paddr = (e & PAE_ADDR_MASK & ~low) | (lin & low);
+                break;
+            }
+            table = e & PAE_ADDR_MASK;
+        }
+    } else if (pae) {
         /* Reserved bits in PAE entries, including XD when NXE is off. */
         const uint64_t rsvd = PAE_RSVD_HIGH | (nxe ? 0 : PTE_XD);
 

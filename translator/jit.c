@@ -282,6 +282,12 @@ bool jit_run(struct cpu *cpu, struct tb *tb, uint64_t end)
      * block's end: only its last instruction (STI, POPF, IRET) can set IF. */
     if (((cpu->req & CPU_REQ_INTR) && (cpu->rflags & EFLAGS_IF)) || (cpu->req & (CPU_REQ_NMI | CPU_REQ_EXIT)))
         return false;
+    /* 64-bit code is not compiled yet (its emitters assume 16/32-bit
+     * operands and EIP): the interpreter runs it */
+    if (tb->mode & DECODE_CODE64) {
+        cpu->priv.tbs->jit->stats.declined_code64++;
+        return false;
+    }
     struct tb_cache *c = cpu->priv.tbs;
     struct jit *j = c->jit;
     struct jit_block *b = &j->blocks[tb - c->pool];

@@ -45,6 +45,7 @@ struct jit_stats {
     uint64_t code_flushes;
     uint64_t translate_ns;
     uint64_t code_bytes;        /* in the cache now */
+    uint64_t declined_code64;   /* blocks of 64-bit code left to the interpreter */
 };
 
 /* Give cpu a JIT (cpu_exec then runs compiled blocks). False with *err set

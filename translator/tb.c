@@ -150,7 +150,7 @@ void tb_invalidate_page(struct cpu *cpu, uint64_t page_addr)
         cpu_req_set(cpu, CPU_REQ_STOP);
 }
 
-static struct tb *tb_build(struct cpu *cpu, uint64_t phys, uint32_t eip, uint32_t key,
+static struct tb *tb_build(struct cpu *cpu, uint64_t phys, uint64_t eip, uint32_t key,
                            const uint8_t *code, unsigned avail)
 {
     unsigned mode = key & TBK_DECODE;
@@ -171,7 +171,7 @@ static struct tb *tb_build(struct cpu *cpu, uint64_t phys, uint32_t eip, uint32_
         n++;
         if (in->desc->form & OPF_END_BB)
             break;
-        if (!(mode & DECODE_CODE32) && eip + pos > 0xffff)
+        if (!(mode & (DECODE_CODE32 | DECODE_CODE64)) && eip + pos > 0xffff)
             break;      /* IP wraps */
     }
     if (n == 0)
@@ -182,7 +182,7 @@ static struct tb *tb_build(struct cpu *cpu, uint64_t phys, uint32_t eip, uint32_
     tb->rip = eip;
     tb->key = key;
     tb->mode = mode;
-    tb->end_rip = (uint32_t)(eip + pos);
+    tb->end_rip = (mode & DECODE_CODE64) ? eip + pos : (uint32_t)(eip + pos);
     tb->n_insns = n;
     tb->valid = true;
     const struct insn *last = &insns[n - 1];
@@ -209,20 +209,24 @@ struct tb *tb_lookup(struct cpu *cpu)
 {
     struct tb_cache *c = cpu->priv.tbs;
     const struct segment *cs = &cpu->seg[SEG_CS];
-    uint32_t eip = (uint32_t)cpu->rip;     /* 16/32-bit code: EIP is 32 bits */
-    if (eip > cs->limit)
+    /* 16/32-bit code: EIP is 32 bits, checked against the CS limit; 64-bit
+     * code: RIP is 64 bits (canonical, branches check it), no limit, base 0 */
+    bool code64 = cpu_code64(cpu);
+    uint64_t eip = code64 ? cpu->rip : (uint32_t)cpu->rip;
+    uint64_t limit = code64 ? ~0ull : cs->limit;
+    if (eip > limit || (code64 && !addr_canonical(eip)))
         cpu_raise(cpu, EXC_GP, true, 0);
-    uint64_t phys = mmu_translate_exec(cpu, cs->base + eip);
+    uint64_t phys = mmu_translate_exec(cpu, code64 ? eip : linear_addr(cpu, cs->base, eip));
     uint32_t key = tb_state_key(cpu);
     struct tb_fast_entry *fe = &c->fast[hash_fast(phys)];
     if (fe->tb && fe->phys_pc == phys && fe->rip == eip && fe->key == key) {
-        if (fe->tb->end_rip - 1 > cs->limit)
+        if (fe->tb->end_rip - 1 > limit)
             return NULL;
         return fe->tb;
     }
     for (struct tb *tb = c->hash[hash_pc(phys)]; tb; tb = tb->hash_next) {
         if (tb->phys_pc == phys && tb->rip == eip && tb->key == key) {
-            if (tb->end_rip - 1 > cs->limit)
+            if (tb->end_rip - 1 > limit)
                 return NULL;    /* the limit shrank: decode one by one, faulting right */
             *fe = (struct tb_fast_entry){ phys, eip, key, tb };
             return tb;
@@ -230,7 +234,7 @@ struct tb *tb_lookup(struct cpu *cpu)
     }
     /* Miss: decode from RAM up to the page end and the CS limit. */
     unsigned avail = PAGE_SIZE - (unsigned)(phys & (PAGE_SIZE - 1));
-    uint32_t to_limit = cs->limit - eip;   /* bytes after the first one */
+    uint64_t to_limit = limit - eip;       /* bytes after the first one */
     if (to_limit < avail - 1)
         avail = to_limit + 1;
     /* RAM, ROM or read-only shadow RAM, as reads see it now (PAM applied):

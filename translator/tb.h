@@ -35,11 +35,12 @@ struct jit;
 #define TBK_FLAT   0x200u   /* CS, SS, DS, ES: base 0, limit 4 GiB, present; data
                                ones writable expand-up, CS code */
 #define TBK_PE     0x400u   /* CR0.PE */
-#define TBK_DECODE (TBK_CODE32 | TBK_PM)
-_Static_assert(TBK_CODE32 == DECODE_CODE32 && TBK_PM == DECODE_PM,
-               "the key's low bits are the decoder mode");
+#define TBK_CODE64 0x800u   /* CS.L (kept only while EFER.LMA): 64-bit code */
+#define TBK_DECODE (TBK_CODE32 | TBK_PM | TBK_CODE64)
+_Static_assert(TBK_CODE32 == DECODE_CODE32 && TBK_PM == DECODE_PM && TBK_CODE64 == DECODE_CODE64,
+               "the decoder mode bits are the key's");
 
-_Static_assert(SEGF_DB == 1u << 14 && CR0_PG == 1u << 31 && CR0_WP == 1u << 16 && CR0_AM == 1u << 18
+_Static_assert(SEGF_DB == 1u << 14 && SEGF_L == 1u << 13 && TBK_CODE64 == 1u << 11 && CR0_PG == 1u << 31 && CR0_WP == 1u << 16 && CR0_AM == 1u << 18
                && EFLAGS_AC == 1u << 18 && EFLAGS_VM == 1u << 17 && CR0_PE == 1 && TBK_SS32 == 1u << 5
                && TBK_PG == 1u << 6 && TBK_WP == 1u << 7 && TBK_AC == 1u << 8 && TBK_PE == 1u << 10
                && TBK_VM86 == 1u << 2, "the bit positions tb_state_key shifts by");
@@ -59,7 +60,8 @@ static inline uint32_t tb_state_key(const struct cpu *cpu)
                | (((cr0 >> 31) & 1) << 6)                   /* TBK_PG */
                | (((cr0 >> 16) & 1) << 7)                   /* TBK_WP */
                | ((((cr0 & fl) >> 18) & 1) << 8)            /* TBK_AC: CR0.AM and EFLAGS.AC */
-               | (pe << 10);                                /* TBK_PE */
+               | (pe << 10)                                 /* TBK_PE */
+               | (((cs->flags >> 13) & 1) << 11);           /* TBK_CODE64: CS.L */
     /* flat: bases 0, limits 4 GiB; present, S; data: not code, expand-up,
      * writable (type bits 3:1 = 001); CS: code (bit 3) */
     const uint32_t dmask = SEGF_P | SEGF_S | 0xe, dwant = SEGF_P | SEGF_S | 0x2;
@@ -147,7 +149,7 @@ void tb_invalidate_page(struct cpu *cpu, uint64_t page_addr);
 struct tb *tb_lookup(struct cpu *cpu);
 
 /* Exit n of tb (see struct tb) for a block that left with EIP = eip. */
-static inline int tb_exit_of(const struct tb *tb, uint32_t eip) { return eip != tb->end_rip; }
+static inline int tb_exit_of(const struct tb *tb, uint64_t eip) { return eip != tb->end_rip; }
 /* Record `to` as the successor after exit n of `from` (replacing the old one). */
 void tb_add_jump(struct tb_cache *c, struct tb *from, int n, struct tb *to);
 /* Undo every chain into tb and out of it. */
@@ -162,13 +164,13 @@ void tb_unchain(struct tb_cache *c, struct tb *tb);
  */
 static inline struct tb *tb_chained_next(const struct cpu *cpu, const struct tb *tb)
 {
-    uint32_t eip = (uint32_t)cpu->rip;
+    uint64_t eip = cpu->rip;
     struct tb *next = tb->jmp_dest[tb_exit_of(tb, eip)];
     if (!next || next->rip != eip || next->key != tb->key)
         return NULL;
     const struct segment *cs = &cpu->seg[SEG_CS];
     uint64_t phys;
-    if ((uint32_t)(next->end_rip - 1) > cs->limit
+    if ((next->end_rip - 1 > cs->limit && !(tb->key & TBK_CODE64))
         || !mmu_exec_probe(cpu, linear_addr(cpu, cs->base, eip), &phys)
         || phys != next->phys_pc)
         return NULL;
