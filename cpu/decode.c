@@ -138,7 +138,8 @@ int decode_insn(const uint8_t *buf, unsigned avail, unsigned mode, struct insn *
     uint32_t b;
 
     /* Prefixes. In 64-bit mode 40-4F are REX, which counts only right
-     * before the opcode, and CS/SS/DS/ES overrides are ignored. */
+     * before the opcode; a CS/SS/DS/ES override is recorded (the last
+     * segment prefix wins, as in QEMU) but gives no base there (access.c). */
     for (;;) {
         if (!rd_u8(&r, &b))
             return avail >= X86_MAX_INSN_LEN ? DECODE_TOO_LONG : DECODE_NEED_MORE;
@@ -147,10 +148,10 @@ int decode_insn(const uint8_t *buf, unsigned avail, unsigned mode, struct insn *
             continue;
         }
         switch (b) {
-        case 0x26: if (!code64) seg_override = SEG_ES; rex = 0; continue;
-        case 0x2e: if (!code64) seg_override = SEG_CS; rex = 0; continue;
-        case 0x36: if (!code64) seg_override = SEG_SS; rex = 0; continue;
-        case 0x3e: if (!code64) seg_override = SEG_DS; rex = 0; continue;
+        case 0x26: seg_override = SEG_ES; rex = 0; continue;
+        case 0x2e: seg_override = SEG_CS; rex = 0; continue;
+        case 0x36: seg_override = SEG_SS; rex = 0; continue;
+        case 0x3e: seg_override = SEG_DS; rex = 0; continue;
         case 0x64: seg_override = SEG_FS; rex = 0; continue;
         case 0x65: seg_override = SEG_GS; rex = 0; continue;
         case 0x66: pfx |= PFX_OPSZ; rex = 0; continue;
@@ -193,6 +194,7 @@ int decode_insn(const uint8_t *buf, unsigned avail, unsigned mode, struct insn *
     if (opcode == 0x90 && (rex & REX_B))
         d = &op_table[0x91];
     uint32_t form = d->form;
+    uint32_t x64 = d->x64;      /* a group's row adds its own to the opcode's */
     int default_seg = SEG_DS;
     bool ud = form & OPF_INVALID;
     bool grouped = false;
@@ -216,6 +218,7 @@ int decode_insn(const uint8_t *buf, unsigned avail, unsigned mode, struct insn *
                 row += 8;
             d = &d->group[row];
             form = (form & ~(OPF_GROUP | OPF_GROUP_MOD)) | d->form;
+            x64 |= d->x64;
             ud = ud || (d->form & OPF_INVALID);
             grouped = true;
         }
@@ -240,13 +243,13 @@ int decode_insn(const uint8_t *buf, unsigned avail, unsigned mode, struct insn *
         in->rm = (form & OPF_BYTE) ? byte_reg(in, rr) : (uint8_t)rr;
     }
     if (code64) {
-        if (d->x64 & X64_F64)
+        if (x64 & X64_F64)
             in->opsize = 8;
-        else if ((d->x64 & X64_D64) && in->opsize == 4)
+        else if ((x64 & X64_D64) && in->opsize == 4)
             in->opsize = 8;
-        if (d->x64 & X64_I64)
+        if (x64 & X64_I64)
             ud = true;
-    } else if (d->x64 & X64_O64) {
+    } else if (x64 & X64_O64) {
         ud = true;
     }
     in->seg = seg_override >= 0 ? seg_override : default_seg;
@@ -266,7 +269,7 @@ int decode_insn(const uint8_t *buf, unsigned avail, unsigned mode, struct insn *
             in->imm = (uint32_t)(int32_t)(int8_t)v;
     } else if (form & (OPF_IMMZ | OPF_RELZ)) {
         int n = (form & OPF_BYTE) ? 1 : in->opsize;
-        if (n == 8 && !(d->x64 & X64_IMM64))
+        if (n == 8 && !(x64 & X64_IMM64))
             n = 4;
         if (!rd_n(&r, n, &v))
             goto short_buf;

@@ -196,7 +196,7 @@ OP(sti)
  * mod = 3 (RDTSCP ...) are not built. */
 OP(swapgs)
 {
-    if (in->rm != 0)
+    if ((in->modrm & 7) != 0)       /* the raw rm field: REX.B does not matter */
         raise_ud(cpu);
     if (cpu->cpl != 0)
         raise_gp0(cpu);

@@ -786,6 +786,13 @@ void simd_execute(struct cpu *cpu, const struct insn *in)
 {
     uint8_t op = in->opcode & 0xff;
 
+    /* 64-bit mode: REX.B/REX.X addressing memory works; XMM8-15 (REX.R, or
+     * REX.B on a register operand) and the REX.W forms (MOVQ r64, CVTSI2SD
+     * r64, FXSAVE64 ...) are not built yet: #UD rather than a wrong result */
+    if (__builtin_expect(in->rex != 0, 0)
+        && ((in->rex & REX_W) || in->reg > 7 || (in->mod == 3 && in->rm > 7)))
+        cpu_raise(cpu, EXC_UD, false, 0);
+
     switch (op) {
     case 0x0d: case 0x18:
         return;                             /* prefetch hints */

@@ -1,8 +1,9 @@
 /*
  * test_cpu_decode.c - the table-driven decoder (cpu/decode.c) against
- * Capstone in 16- and 32-bit modes: random byte strings and every opcode
- * with every prefix combination must agree on the instruction length and on
- * the ModRM memory operand (base, index, scale, displacement, segment).
+ * Capstone in 16-, 32- and 64-bit modes: random byte strings and every
+ * opcode with every prefix combination (REX ones in 64-bit mode) must agree
+ * on the instruction length and on the ModRM memory operand (base, index,
+ * scale, displacement, segment, RIP-relative).
  *
  * Where the two disagree on whether an encoding is valid at all, softvm's
  * answer is the processor's: does executing it raise #UD (raises_ud: some
@@ -17,6 +18,14 @@
  * - 66 with F2/F3 on CALL/JMP rel (E8/E9): Capstone 4 takes F2 as an MPX
  *   BND prefix and drops the 66, decoding rel32; the processor applies 66
  *   (rel16), as SDM Vol. 2A 2.1.1 says prefixes of different groups combine.
+ * - 64-bit mode, 66 on a near branch (Jcc, JMP/CALL rel, RET, JMP/CALL r/m,
+ *   LOOP/JrCXZ): Intel processors ignore it (64-bit operand size, rel32),
+ *   which softvm models (SDM Vol. 2A 2.2.1.7 and each instruction's
+ *   64-bit notes); Capstone 4 decodes AMD's 16-bit form.
+ * - 64-bit mode, RET/RETF imm16 with 67 and REX.W: Capstone 4 gives a length
+ *   two bytes longer than the C2/CA iw encoding has; CALL/JMP rel32 (E8/E9)
+ *   with 67 and REX.W: it decodes rel16; PUSH imm (68) with 66 and F2/F3:
+ *   it drops the 66 as on E8/E9 in 32-bit mode.
  */
 #include <setjmp.h>
 #include <stddef.h>
@@ -34,6 +43,7 @@
 enum disagreement {
     /* Capstone valid, softvm #UD */
     D_CS_LOCK, D_CS_PREFIX, D_EXTENSION, D_UD_BY_DEFINITION, D_RSM, D_RESERVED_CR, D_LONG_MODE, D_MOV_CS,
+    D_XMM_HIGH, D_CR8,
     /* softvm valid, Capstone rejects */
     D_HINT_NOP, D_CS_SSE_PREFIXES, D_CS_REP_MOFFS, D_FENCE_RM, D_LDDQU_REG,
     D_COUNT
@@ -52,6 +62,10 @@ static const char *const disagreement_reason[D_COUNT] = {
     [D_RESERVED_CR] = "MOV to/from CR1, CR5-CR7: #UD (SDM Vol. 2B MOV-Move to/from Control Registers)",
     [D_LONG_MODE] = "SYSCALL/SYSRET/SWAPGS: #UD outside 64-bit mode on Intel (SDM Vol. 2B)",
     [D_MOV_CS] = "MOV CS, r/m (8E /1): #UD (SDM Vol. 2B MOV: loading CS with MOV)",
+    [D_XMM_HIGH] = "64-bit mode: an SSE/MMX/FXSAVE form naming XMM8-XMM15 through REX, or with "
+                   "REX.W: not built yet (#UD; the register file has 8 XMM registers)",
+    [D_CR8] = "64-bit mode: MOV to/from CR8 (the TPR alias; not built) and CR9-CR15, DR8-DR15 "
+              "(#UD, SDM Vol. 2B MOV CR/DR)",
     [D_HINT_NOP] = "0F 0D and 0F 18-0F 1F: prefetch hints and the reserved-NOP space, run as NOPs "
                    "(SDM Vol. 2D table A-3, Vol. 2B NOP); Capstone 4 takes 0F 1A/1B as MPX and "
                    "rejects forms of the others",
@@ -82,13 +96,26 @@ static uint32_t rnd(void)
 
 static x86_reg reg_id(int r, int addrsize)
 {
-    static const x86_reg r32[8] = { X86_REG_EAX, X86_REG_ECX, X86_REG_EDX, X86_REG_EBX,
-                                    X86_REG_ESP, X86_REG_EBP, X86_REG_ESI, X86_REG_EDI };
+    static const x86_reg r64[16] = { X86_REG_RAX, X86_REG_RCX, X86_REG_RDX, X86_REG_RBX,
+                                     X86_REG_RSP, X86_REG_RBP, X86_REG_RSI, X86_REG_RDI,
+                                     X86_REG_R8, X86_REG_R9, X86_REG_R10, X86_REG_R11,
+                                     X86_REG_R12, X86_REG_R13, X86_REG_R14, X86_REG_R15 };
+    static const x86_reg r32[16] = { X86_REG_EAX, X86_REG_ECX, X86_REG_EDX, X86_REG_EBX,
+                                     X86_REG_ESP, X86_REG_EBP, X86_REG_ESI, X86_REG_EDI,
+                                     X86_REG_R8D, X86_REG_R9D, X86_REG_R10D, X86_REG_R11D,
+                                     X86_REG_R12D, X86_REG_R13D, X86_REG_R14D, X86_REG_R15D };
     static const x86_reg r16[8] = { X86_REG_AX, X86_REG_CX, X86_REG_DX, X86_REG_BX,
                                     X86_REG_SP, X86_REG_BP, X86_REG_SI, X86_REG_DI };
+    if (r == INSN_BASE_RIP)
+        return addrsize == 8 ? X86_REG_RIP : X86_REG_EIP;
     if (r < 0)
         return X86_REG_INVALID;
-    return addrsize == 4 ? r32[r] : r16[r];
+    return addrsize == 8 ? r64[r] : addrsize == 4 ? r32[r] : r16[r];
+}
+
+static const char *mode_name(unsigned mode)
+{
+    return (mode & DECODE_CODE64) ? "64" : (mode & DECODE_CODE32) ? "32" : "16";
 }
 
 static x86_reg seg_id(int s)
@@ -106,6 +133,20 @@ static void hexdump(char *out, size_t n, const uint8_t *b, unsigned len)
 
 static bool is_known_difference(const struct insn *in, unsigned mode)
 {
+    if ((mode & DECODE_CODE64) && (in->prefixes & PFX_OPSZ) && (in->desc->x64 & X64_F64)
+        && (in->desc->form & OPF_NEAR_BRANCH))
+        return true;
+    /* Capstone 4 takes E8/E9 with 67 and REX.W as rel16, and drops 66 on PUSH imm
+     * when F2/F3 is there too (as on E8/E9 below) */
+    if ((mode & DECODE_CODE64) && (in->opcode == 0xe8 || in->opcode == 0xe9) && (in->rex & REX_W)
+        && (in->prefixes & PFX_ADSZ))
+        return true;
+    if ((mode & DECODE_CODE64) && in->opcode == 0x68 && in->rep && (in->prefixes & PFX_OPSZ))
+        return true;
+    /* Capstone 4 counts two bytes too many for RET/RETF imm16 with 67 and REX.W */
+    if ((mode & DECODE_CODE64) && (in->opcode == 0xc2 || in->opcode == 0xca) && (in->rex & REX_W)
+        && (in->prefixes & PFX_ADSZ))
+        return true;
     return (mode & DECODE_CODE32) && (in->opcode == 0xe8 || in->opcode == 0xe9) && in->rep &&
            (in->prefixes & PFX_OPSZ);
 }
@@ -118,11 +159,11 @@ static bool is_known_difference(const struct insn *in, unsigned mode)
  * and SSE enabled; any other fault (#GP, #PF, #NM...) means "defined".
  */
 static struct support_cpu *probe;
-static struct cpu probe_start[2];      /* the state before each probe, by mode */
+static struct cpu probe_start[3];      /* the state before each probe, by mode: 16, 32, 64 */
 
 static bool raises_ud(const struct insn *in, unsigned mode)
 {
-    bool code32 = mode & DECODE_CODE32;
+    int code32 = (mode & DECODE_CODE64) ? 2 : (mode & DECODE_CODE32) ? 1 : 0;
     if (!probe) {
         probe = support_cpu_create(1u << 20);
         cr_assert(probe);
@@ -136,6 +177,12 @@ static bool raises_ud(const struct insn *in, unsigned mode)
         c->seg[SEG_CS].flags &= ~SEGF_DB;
         c->seg[SEG_SS].flags &= ~SEGF_DB;
         memcpy(&probe_start[0], c, offsetof(struct cpu, tlb));
+        /* 64-bit mode: paging stays off here too (only validity is asked) */
+        c->feat_lm = true;
+        c->efer |= EFER_LME | EFER_LMA | EFER_SCE;
+        c->seg[SEG_CS].flags |= SEGF_L;
+        c->seg[SEG_SS].flags |= SEGF_DB;
+        memcpy(&probe_start[2], c, offsetof(struct cpu, tlb));
     }
     struct cpu *c = probe->cpu;
     /* Everything before the TLB: registers, modes, FPU; paging stays off,
@@ -157,10 +204,12 @@ static bool softvm_valid(const uint8_t *buf, unsigned len, unsigned mode)
     return n > 0 && in.desc != &op_desc_ud && !raises_ud(&in, mode);
 }
 
+static bool code64_now;     /* run_mode's mode: REX bytes are prefixes */
+
 static bool is_prefix_byte(uint8_t b)
 {
     return b == 0x26 || b == 0x2e || b == 0x36 || b == 0x3e || b == 0x64 || b == 0x65 || b == 0x66 ||
-           b == 0x67 || b == 0xf0 || b == 0xf2 || b == 0xf3;
+           b == 0x67 || b == 0xf0 || b == 0xf2 || b == 0xf3 || (code64_now && (b & 0xf0) == 0x40);
 }
 
 /* buf without the leading prefixes that drop() selects; returns the length. */
@@ -264,7 +313,7 @@ static int classify_theirs(csh h, csh h32, const uint8_t *buf, unsigned len, uns
     for (int g = 0; g < ci->detail->groups_count; g++)
         if (in_list(cs_group_name(h, ci->detail->groups[g]), ext_groups))
             return D_EXTENSION;
-    if (in_list(mn, ext_mnemonics))
+    if (in_list(mn, ext_mnemonics) || !strncmp(mn, "xsave", 5) || !strncmp(mn, "xrstor", 6))
         return D_EXTENSION;
     uint8_t modrm;
     int op = opcode_of(buf, len, &modrm);
@@ -274,8 +323,18 @@ static int classify_theirs(csh h, csh h32, const uint8_t *buf, unsigned len, uns
         return D_UD_BY_DEFINITION;
     if (!strcmp(mn, "rsm"))
         return D_RSM;
-    if (!strcmp(mn, "syscall") || !strcmp(mn, "sysret") || !strcmp(mn, "swapgs"))
+    if (!(mode & DECODE_CODE64) && (!strcmp(mn, "syscall") || !strcmp(mn, "sysret") || !strcmp(mn, "swapgs")))
         return D_LONG_MODE;
+    if (mode & DECODE_CODE64) {
+        struct insn in;
+        if (decode_insn(buf, len, mode, &in) > 0) {
+            if (in.opcode >= 0x120 && in.opcode <= 0x123 && in.reg >= 8)
+                return D_CR8;
+            bool simd = (in.desc->form & OPF_SIMD) || (op_table[in.opcode].form & OPF_SIMD);
+            if (simd && in.rex)
+                return D_XMM_HIGH;
+        }
+    }
     unsigned cr = (modrm >> 3) & 7;
     if ((op == 0x120 || op == 0x122) && (cr == 1 || cr >= 5))
         return D_RESERVED_CR;
@@ -358,7 +417,7 @@ static bool compare_one(csh h, csh h32, const uint8_t *buf, unsigned len, unsign
         } else if (ours_valid || theirs_valid) {
             hexdump(hex, sizeof(hex), buf, ours_valid ? (unsigned)ours : ci->size);
             snprintf(err, errn, "%s mode: %s: valid only for %s%s%s%s (no listed reason)",
-                     mode & DECODE_CODE32 ? "32" : "16", hex, ours_valid ? "softvm" : "capstone",
+                     mode_name(mode), hex, ours_valid ? "softvm" : "capstone",
                      theirs_valid ? " (" : "", theirs_valid ? ci->mnemonic : "", theirs_valid ? ")" : "");
             ok = false;
         }
@@ -369,7 +428,7 @@ static bool compare_one(csh h, csh h32, const uint8_t *buf, unsigned len, unsign
     hexdump(hex, sizeof(hex), buf, ours > (int)ci->size ? (unsigned)ours : ci->size);
     bool ok = true;
     if ((int)ci->size != ours) {
-        snprintf(err, errn, "%s mode: %s: length %d, capstone %u (%s %s)", mode & DECODE_CODE32 ? "32" : "16", hex,
+        snprintf(err, errn, "%s mode: %s: length %d, capstone %u (%s %s)", mode_name(mode), hex,
                  ours, ci->size, ci->mnemonic, ci->op_str);
         ok = false;
     } else if (in.has_modrm && in.mod != 3) {
@@ -379,16 +438,16 @@ static bool compare_one(csh h, csh h32, const uint8_t *buf, unsigned len, unsign
             if (x->operands[i].type != X86_OP_MEM)
                 continue;
             const x86_op_mem *m = &x->operands[i].mem;
-            uint32_t dmask = in.addrsize == 4 ? 0xffffffffu : 0xffffu;
+            uint64_t dmask = in.addrsize == 8 ? ~0ull : in.addrsize == 4 ? 0xffffffffu : 0xffffu;
             bool same = m->base == reg_id(in.base, in.addrsize) && m->index == reg_id(in.index, in.addrsize) &&
-                        ((uint32_t)m->disp & dmask) == ((uint32_t)in.disp & dmask) &&
+                        ((uint64_t)m->disp & dmask) == ((uint64_t)in.disp & dmask) &&
                         (in.index < 0 || m->scale == (1 << in.scale));
             /* Capstone names the segment only when a prefix overrides it */
             if ((in.prefixes & PFX_SEG) && m->segment != X86_REG_INVALID && m->segment != seg_id(in.seg))
                 same = false;
             if (!same) {
                 snprintf(err, errn, "%s mode: %s: operand base %d index %d scale %d disp %x seg %d vs capstone %s %s",
-                         mode & DECODE_CODE32 ? "32" : "16", hex, in.base, in.index, in.scale, (unsigned)in.disp,
+                         mode_name(mode), hex, in.base, in.index, in.scale, (unsigned)in.disp,
                          in.seg, ci->mnemonic, ci->op_str);
                 ok = false;
             }
@@ -409,6 +468,7 @@ static void run_mode(cs_mode cmode, unsigned mode)
     struct stats st = { 0 };
     char err[512];
     int failures = 0;
+    code64_now = mode & DECODE_CODE64;
 
     /* Random byte strings, biased to start with prefixes and 0F. */
     for (int i = 0; i < 200000; i++) {
@@ -416,9 +476,15 @@ static void run_mode(cs_mode cmode, unsigned mode)
         for (int j = 0; j < 16; j++)
             buf[j] = (uint8_t)rnd();
         static const uint8_t lead[] = { 0x66, 0x67, 0x0f, 0xf3, 0xf2, 0x26, 0x64, 0x2e };
+        static const uint8_t rex[] = { 0x40, 0x41, 0x44, 0x48, 0x49, 0x4c, 0x4f, 0x42 };
         int k = rnd() % 4;
         for (int j = 0; j < k; j++)
             buf[j] = lead[rnd() % sizeof(lead)];
+        if (code64_now && (rnd() & 1)) {
+            /* a REX right before the opcode: shift the rest up */
+            memmove(buf + k + 1, buf + k, 15 - k);
+            buf[k] = rex[rnd() % sizeof(rex)];
+        }
         if (!compare_one(h, h32, buf, 16, mode, &st, err, sizeof(err)) && failures++ < 20)
             cr_log_error("%s", err);
     }
@@ -429,11 +495,19 @@ static void run_mode(cs_mode cmode, unsigned mode)
         { 0 }, { 1, 0x66 }, { 1, 0x67 }, { 2, 0x66, 0x67 }, { 1, 0xf3 }, { 1, 0xf2 },
         { 1, 0x26 }, { 1, 0x2e }, { 1, 0x36 }, { 1, 0x3e }, { 1, 0x64 }, { 1, 0x65 },
         { 2, 0xf3, 0x66 }, { 2, 0x3e, 0x67 },
+        /* REX (64-bit mode only; elsewhere 40-4F are INC/DEC) */
+        { 1, 0x48 }, { 1, 0x41 }, { 1, 0x44 }, { 1, 0x42 }, { 1, 0x4f }, { 1, 0x40 }, { 2, 0x66, 0x48 },
+        { 2, 0x67, 0x41 },
     };
     static const uint8_t modrms[] = { 0x00, 0x04, 0x05, 0x06, 0x0c, 0x44, 0x46, 0x84, 0x86, 0x85, 0xc0, 0xd1,
                                       0xf8, 0x3c, 0x7d, 0xbc, 0x15, 0x25, 0x2d, 0xe5 };
     static const uint8_t sibs[] = { 0x00, 0x24, 0x25, 0x65, 0xe5, 0x9d };
     for (size_t p = 0; p < sizeof(prefix_sets) / sizeof(prefix_sets[0]); p++) {
+        bool has_rex = false;
+        for (int j = 0; j < prefix_sets[p][0]; j++)
+            has_rex |= (prefix_sets[p][1 + j] & 0xf0) == 0x40;
+        if (has_rex && !code64_now)
+            continue;
         for (int op = 0; op < 512; op++) {
             for (size_t m = 0; m < sizeof(modrms); m++) {
                 for (size_t s = 0; s < sizeof(sibs); s++) {
@@ -461,7 +535,7 @@ static void run_mode(cs_mode cmode, unsigned mode)
                disagreement_reason[d]);
     printf("decoder vs capstone (%s-bit): %llu compared, %llu only softvm valid, %llu only capstone valid, "
            "%llu neither, %llu known differences; %d mismatches\n",
-           mode & DECODE_CODE32 ? "32" : "16", (unsigned long long)st.compared, (unsigned long long)st.ours_only,
+           mode_name(mode), (unsigned long long)st.compared, (unsigned long long)st.ours_only,
            (unsigned long long)st.theirs_only, (unsigned long long)st.both_invalid, (unsigned long long)st.known,
            failures);
     cr_assert_eq(failures, 0, "%d mismatches with Capstone", failures);
@@ -470,6 +544,7 @@ static void run_mode(cs_mode cmode, unsigned mode)
 
 Test(cpu_decode, capstone_32bit, .timeout = 300) { run_mode(CS_MODE_32, DECODE_CODE32 | DECODE_PM); }
 Test(cpu_decode, capstone_16bit, .timeout = 300) { run_mode(CS_MODE_16, DECODE_PM); }
+Test(cpu_decode, capstone_64bit, .timeout = 300) { run_mode(CS_MODE_64, DECODE_CODE64 | DECODE_PM); }
 
 /* Specific decoder rules. */
 Test(cpu_decode, rules)

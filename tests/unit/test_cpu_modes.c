@@ -13,6 +13,7 @@
 #include "devices/iobus.h"
 #include "memory/memory.h"
 #include "tests/unit/support_cpu.h"
+#include "translator/jit.h"
 
 #define LOAD_AT 0x8000u
 #define NO_ERROR 0xffffffffu
@@ -68,6 +69,7 @@ static struct mode_run *run_program(const char *name)
     support_cpu_load(r->m, LOAD_AT, buf, n);
     r->m->cpu->rip = LOAD_AT;
     r->m->cpu->regs[R_ESP] = 0x7000;
+    r->m->cpu->feat_lm = true;      /* a CPU model with long mode (-cpu qemu64) */
 
     uint64_t start = r->m->cpu->icount;
     do {
@@ -233,4 +235,90 @@ Test(modes, paging_double_fault)
     expect_log(r, want, (int)(sizeof(want) / sizeof(want[0])));
     cr_assert(r->ports.done);
     free_run(r);
+}
+
+/* Real -> protected -> IA-32e mode and back to compatibility mode and out
+ * (tests/asm/mode_long.asm). Expected values from the SDM: EFER.LMA set by
+ * CR0.PG with LME (Vol. 3A 9.8.5) and cleared with it; #GP(0) / #SS(0) for
+ * non-canonical addresses (Vol. 3A 6.14.5 ... 5.3.1); the 64-bit frame
+ * aligned to 16 bytes (6.14.2) and IST (6.14.5); SYSCALL/SYSRET selectors
+ * from IA32_STAR and RFLAGS through R11 and FMASK (5.8.8). */
+Test(modes, long_mode)
+{
+    struct mode_run *r = run_program("mode_long");
+    static const uint32_t want[] = {
+        0x1111,
+        0x501,                          /* EFER: LMA | LME | SCE in compatibility mode */
+        0x6464,                         /* 64-bit code */
+        0x12345678, 0xfffffffd, 2,      /* R9 = RAX >> 32; 3 * (2^64 - 1) = 2:FFFF...FFFD */
+        0, 0xffffffff, 0xffffffff,      /* MOV r32 zero-extends; MOVSXD; PUSH imm8 */
+        0x5a,                           /* SIL from R12B */
+        0, 0xc0de64, 0xc0de64,          /* RIP-relative; through the 1 GiB page alias */
+        13, 0,                          /* non-canonical: #GP(0) */
+        12, 0,                          /* non-canonical through RBP: #SS(0) */
+        14, 0,                          /* not-present PML4 entry: #PF(0) */
+        6, NO_ERROR,                    /* PUSHA: #UD */
+        0x68, 0x3efc8, 0x3eff8,         /* INT 40h: CS, the aligned frame, the old RSP */
+        0x3eff8,                        /* RSP after IRETQ */
+        0x4ffd8,                        /* INT 41h on IST1 */
+        1, 3, 4,                        /* CMPXCHG16B equal: ZF, memory */
+        3, 4, 0,                        /* not equal: RDX:RAX loaded, ZF = 0 */
+        0xabcd, 0x5000,                 /* SWAPGS */
+        0x8b, 0x83,                     /* ring 3 after SYSRETQ: STAR[63:48] + 16, + 8 */
+        0x77, 0, 0x400, 0, 0x68, 0x70,  /* SYSCALL: RCX, R11.DF, FMASK, STAR[47:32] */
+        0xc0c0, 2,                      /* compatibility mode: 40 is INC */
+        0x101,                          /* paging off: LMA clear */
+    };
+    expect_log(r, want, (int)(sizeof(want) / sizeof(want[0])));
+    cr_assert(r->ports.done);
+    const struct jit_stats *js = jit_get_stats(r->m->cpu);
+    if (js) {
+        /* under -accel jit: the 16/32-bit code was compiled, the 64-bit code
+         * left to the interpreter (translator/jit.c) */
+        cr_assert_gt(js->blocks_translated, 0);
+        cr_assert_gt(js->declined_code64, 0);
+    }
+    free_run(r);
+}
+
+/* The same bytes at the same physical address run as compatibility-mode
+ * code and then as 64-bit code: the TB state key tells the two apart
+ * (TBK_CODE64), so the second run decodes again. 48 83 C0 01 is DEC EAX;
+ * ADD EAX, 1 in 32-bit code (EAX unchanged) and ADD RAX, 1 in 64-bit code.
+ * Under SOFTVM_TEST_ACCEL=jit the 64-bit block must be declined. */
+Test(modes, tb_key_code64)
+{
+    struct support_cpu *m = support_cpu_create(1u << 20);
+    cr_assert(m);
+    struct cpu *c = m->cpu;
+    c->feat_lm = true;
+    support_cpu_flat32(m);
+    static const uint8_t code[] = { 0x48, 0x83, 0xc0, 0x01, 0xf4 };
+    support_cpu_load(m, 0x1000, code, sizeof(code));
+    uint64_t pml4e = 0x11000 | 7, pdpte = 0x12000 | 7, pde = 0x87;
+    support_cpu_load(m, 0x10000, &pml4e, 8);
+    support_cpu_load(m, 0x11000, &pdpte, 8);
+    support_cpu_load(m, 0x12000, &pde, 8);
+    c->cr3 = 0x10000;
+    c->cr4 |= CR4_PAE;
+    c->efer = EFER_LME | EFER_LMA;
+    c->cr0 |= CR0_PG;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            c->seg[SEG_CS].flags = (c->seg[SEG_CS].flags & ~SEGF_DB) | SEGF_L;
+            c->halted = false;
+        }
+        c->regs[R_EAX] = 0x100000005ull;
+        c->rip = 0x1000;
+        for (int i = 0; i < 4 && !c->halted; i++)
+            cpu_exec(c, 1000);
+        cr_assert(c->halted, "pass %d: no HLT", pass);
+        cr_assert_eq(c->rip, 0x1005);
+        cr_assert_eq(c->regs[R_EAX], pass == 0 ? 0x5ull : 0x100000006ull,
+                     "pass %d: RAX %#llx", pass, (unsigned long long)c->regs[R_EAX]);
+    }
+    const struct jit_stats *js = jit_get_stats(c);
+    if (js)
+        cr_assert_gt(js->declined_code64, 0);
+    support_cpu_destroy(m);
 }
