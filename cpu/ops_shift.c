@@ -113,6 +113,8 @@ static void shift_rm(struct cpu *cpu, const struct insn *in, unsigned count)
     if (in->mod == 3) {
         if (count)
             reg_write(cpu, in->rm, size, shift(cpu, in->reg, size, reg_read(cpu, in->rm, size), count));
+        else if (size == 4)     /* by 0: still a 32-bit write, zero-extending in 64-bit mode */
+            cpu_set_reg32(cpu, in->rm, cpu_reg32(cpu, in->rm));
         return;
     }
     uint64_t ea = insn_ea(cpu, in);
@@ -162,6 +164,8 @@ static void shxd_rm(struct cpu *cpu, const struct insn *in, bool left, unsigned 
     if (in->mod == 3) {
         if (count)
             reg_write(cpu, in->rm, size, shxd(cpu, left, size, reg_read(cpu, in->rm, size), src, count));
+        else if (size == 4)
+            cpu_set_reg32(cpu, in->rm, cpu_reg32(cpu, in->rm));
         return;
     }
     uint64_t ea = insn_ea(cpu, in);

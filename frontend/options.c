@@ -589,9 +589,10 @@ static int parse_log_list(struct vm_options *opt, const char *optname, const cha
 
 /* ---- -cpu, -smp, -machine, -device, -global (QEMU's names) ------------------------ */
 
-/* One CPU model: qemu32 (qemu-system-i386 runs qemu64 and max as the same
- * 32-bit part). Features softvm has may be named with '+'; of those only
- * the APIC can be taken away. */
+/* The CPU models: qemu32 (the default, a 32-bit part), qemu64 and max
+ * (with long mode, as qemu-system-x86_64 offers them; max adds UMIP and
+ * TSC_ADJUST), base. Features softvm has may be named with '+'; of those
+ * the APIC and long mode ("lm") can be taken away. */
 static const char *const cpu_models[] = { "qemu32", "qemu64", "max", "base", NULL };
 static const char *const cpu_features[] = {
     "fpu", "de", "pse", "tsc", "msr", "pae", "cx8", "apic", "sep", "mtrr", "pge", "cmov",
@@ -649,6 +650,10 @@ static int cpu_kv(struct vm_options *opt, const char *on, const char *key, const
         opt->umip = add;
         return 0;
     }
+    if (!strcmp(f, "lm")) {
+        opt->lm = add;
+        return 0;
+    }
     if (!strcmp(f, "tsc-adjust") || !strcmp(f, "tsc_adjust")) {
         opt->tsc_adjust = add;
         return 0;
@@ -671,14 +676,15 @@ static int parse_cpu(struct vm_options *opt, const char *on, const char *a, FILE
     memcpy(model, a, n);
     model[n] = '\0';
     if (!strcmp(model, "help") || !strcmp(model, "?"))
-        return fail(err, "%s: models: qemu32 (also accepted as qemu64, max and base: "
-                    "one 32-bit GenuineIntel CPU)", on);
+        return fail(err, "%s: models: qemu32 (32-bit), qemu64 (with long mode), max "
+                    "(qemu64 with UMIP and TSC_ADJUST), base (as qemu32): GenuineIntel", on);
     if (!strcmp(model, "host"))
         return fail(err, "%s: CPU model 'host' requires KVM (softvm emulates in software)", on);
     if (!in_list(cpu_models, model))
         return fail(err, "%s: CPU model '%s' is not implemented (use qemu32)", on, model);
     if (!strcmp(model, "max"))
         opt->umip = opt->tsc_adjust = true;   /* everything softvm can offer */
+    opt->lm = !strcmp(model, "max") || !strcmp(model, "qemu64");
     return a[n] ? parse_kv_list(opt, on, a + n + 1, cpu_kv, err) : 0;
 }
 

@@ -429,6 +429,7 @@ int machine_init(struct machine *m, const struct vm_options *opt)
     /* The CPU model's optional features (-cpu max, +umip, +tsc-adjust). */
     m->cpu.feat7_ebx = opt->tsc_adjust ? CPUID7_EBX_TSC_ADJUST : 0;
     m->cpu.feat7_ecx = opt->umip ? CPUID7_ECX_UMIP : 0;
+    m->cpu.feat_lm = opt->lm;
     if (pc_devices_init(&m->dev, m) != 0) {
         fprintf(stderr, "softvm: internal error: device wiring failed\n");
         machine_destroy(m);

@@ -670,3 +670,249 @@ Test(cpu_native, opcode_table_flag_masks, .timeout = 300)
     support_cpu_destroy(m);
     munmap(h.page, 4096);
 }
+
+/* --- 64-bit mode: the REX.W forms and 32/8-bit forms with REX ------------------
+ * The same differential test for 64-bit operands: the host runs the
+ * instruction with RAX, RCX, RDX, RBX, R8 and RFLAGS loaded; softvm decodes
+ * it in 64-bit mode (DECODE_CODE64) on a CPU in 64-bit mode. The 32-bit
+ * forms are here too: their result must be zero-extended to 64 bits, CMOV
+ * with a false condition included. */
+struct nstate64 {
+    uint64_t r[5];          /* rax rcx rdx rbx r8 */
+    uint64_t flags;
+};
+
+static stub_fn make_stub64(struct host_stub *h, const uint8_t *insn, unsigned len)
+{
+    static const uint8_t pre[] = {
+        0x53,                           /* push rbx */
+        0x48, 0x8b, 0x07,               /* mov rax, [rdi] */
+        0x48, 0x8b, 0x4f, 0x08,         /* mov rcx, [rdi+8] */
+        0x48, 0x8b, 0x57, 0x10,         /* mov rdx, [rdi+16] */
+        0x48, 0x8b, 0x5f, 0x18,         /* mov rbx, [rdi+24] */
+        0x4c, 0x8b, 0x47, 0x20,         /* mov r8, [rdi+32] */
+        0xff, 0x77, 0x28,               /* push qword [rdi+40] */
+        0x9d,                           /* popfq */
+    };
+    static const uint8_t post[] = {
+        0x9c, 0xfc,                     /* pushfq; cld */
+        0x8f, 0x47, 0x28,               /* pop qword [rdi+40] */
+        0x48, 0x89, 0x07, 0x48, 0x89, 0x4f, 0x08, 0x48, 0x89, 0x57, 0x10,
+        0x48, 0x89, 0x5f, 0x18, 0x4c, 0x89, 0x47, 0x20,
+        0x5b, 0xc3,                     /* pop rbx; ret */
+    };
+    uint8_t *p = h->page;
+    memcpy(p, pre, sizeof(pre));
+    p += sizeof(pre);
+    memcpy(p, insn, len);
+    p += len;
+    memcpy(p, post, sizeof(post));
+    __builtin___clear_cache((char *)h->page, (char *)p + sizeof(post));
+    return (stub_fn)(void *)h->page;
+}
+
+static const int regs64[5] = { R_EAX, R_ECX, R_EDX, R_EBX, R_R8 };
+
+static bool soft_run64(struct cpu *cpu, const uint8_t *bytes, unsigned len, struct nstate64 *s, int *exc)
+{
+    struct insn ins[4];
+    unsigned pos = 0;
+    volatile unsigned count = 0;
+    while (pos < len && count < 4) {
+        int n = decode_insn(bytes + pos, len - pos, DECODE_CODE64 | DECODE_PM, &ins[count]);
+        cr_assert_gt(n, 0, "decode failed at %u", pos);
+        ins[count].rip = pos;
+        pos += (unsigned)n;
+        count++;
+    }
+    cr_assert_eq(pos, len, "decode length %u != %u", pos, len);
+    for (int i = 0; i < 5; i++)
+        cpu->regs[regs64[i]] = s->r[i];
+    cpu_set_eflags(cpu, (uint32_t)s->flags);
+    if (setjmp(cpu->exc_jmp)) {
+        *exc = cpu->exc_vector;
+        return false;
+    }
+    for (unsigned i = 0; i < count; i++) {
+        cpu->rip = ins[i].rip + ins[i].len;
+        ins[i].desc->fn(cpu, &ins[i]);
+    }
+    for (int i = 0; i < 5; i++)
+        s->r[i] = cpu->regs[regs64[i]];
+    s->flags = cpu_get_eflags(cpu);
+    return true;
+}
+
+static uint64_t operand64(void)
+{
+    static const uint64_t special[] = {
+        0, 1, 0x7fffffffffffffffull, 0x8000000000000000ull, 0x8000000000000001ull, ~0ull, ~1ull,
+        0xffffffffull, 0x100000000ull, 0x7fffffffull, 0x80000000ull, 0xffffffff80000000ull,
+    };
+    uint32_t r = rnd();
+    switch (r & 3) {
+    case 0: return special[(r >> 2) % (sizeof(special) / sizeof(special[0]))];
+    case 1: return (uint64_t)(int64_t)(int32_t)operand();
+    default: return ((uint64_t)operand() << 32) | operand();
+    }
+}
+
+enum u64kind { U_NONE, U_LOGIC, U_MUL, U_DIV, U_BT, U_BSX, U_SHIFT, U_SHIFT1, U_SHIFTI, U_ROT, U_SHXD };
+enum a64kind { A_ALL, A_DIV, A_IDIV };
+
+struct ncase64 {
+    const char *name;
+    uint8_t bytes[8];
+    unsigned len;
+    int size;
+    enum u64kind undef;
+    enum a64kind accept;
+    bool count;             /* CL is a shift count */
+};
+
+/* Undefined outputs (as in the 32-bit table; counts masked to 6 bits for 64-bit operands). */
+static struct undef undef64(const struct ncase64 *c, const struct nstate64 *in)
+{
+    unsigned cmask = c->size == 8 ? 0x3f : 0x1f, n = (unsigned)in->r[1] & cmask;
+    struct undef u = { 0 };
+    switch (c->undef) {
+    case U_LOGIC: u.flags = F_AF; break;
+    case U_MUL: u.flags = F_SF | F_ZF | F_AF | F_PF; break;
+    case U_DIV: u.flags = ARITH; break;
+    case U_BT: u.flags = F_OF | F_SF | F_AF | F_PF; break;
+    case U_BSX: u.flags = F_CF | F_OF | F_SF | F_AF | F_PF; u.eax = (in->r[2] & (c->size == 8 ? ~0ull : 0xffffffffull)) == 0; break;
+    case U_SHIFT:
+        u.flags = (n ? F_AF : 0) | (n > 1 ? F_OF : 0) | (n >= (unsigned)c->size * 8 ? F_CF : 0);
+        break;
+    case U_SHIFT1: u.flags = F_AF; break;
+    case U_SHIFTI: u.flags = F_AF | F_OF; break;     /* by an immediate > 1 */
+    case U_ROT: u.flags = n > 1 ? F_OF : 0; break;
+    case U_SHXD: u.flags = (n ? F_AF : 0) | (n > 1 ? F_OF : 0); break;
+    default: break;
+    }
+    return u;
+}
+
+static bool accept64(const struct ncase64 *c, const struct nstate64 *in)
+{
+    uint64_t d = in->r[1];
+    if (c->accept == A_DIV)
+        return d && in->r[2] < d;                       /* RDX:RAX / RCX fits in 64 bits */
+    if (c->accept == A_IDIV) {
+        if (!d)
+            return false;
+        __int128 n = (__int128)(((unsigned __int128)in->r[2] << 64) | in->r[0]);
+        __int128 q;
+        if ((int64_t)d == -1)
+            return n != (__int128)((unsigned __int128)1 << 127) && -n >= INT64_MIN && -n <= INT64_MAX;
+        q = n / (int64_t)d;
+        return q >= INT64_MIN && q <= INT64_MAX;
+    }
+    return true;
+}
+
+#define C64(nm, sz, u, acc, cnt, ...) { nm, { __VA_ARGS__ }, sizeof((uint8_t[]){ __VA_ARGS__ }), sz, u, acc, cnt }
+
+static const struct ncase64 cases64[] = {
+    C64("add64", 8, U_NONE, A_ALL, false, 0x48, 0x01, 0xd0), C64("or64", 8, U_LOGIC, A_ALL, false, 0x48, 0x09, 0xd0),
+    C64("adc64", 8, U_NONE, A_ALL, false, 0x48, 0x11, 0xd0), C64("sbb64", 8, U_NONE, A_ALL, false, 0x48, 0x19, 0xd0),
+    C64("and64", 8, U_LOGIC, A_ALL, false, 0x48, 0x21, 0xd0), C64("sub64", 8, U_NONE, A_ALL, false, 0x48, 0x29, 0xd0),
+    C64("xor64", 8, U_LOGIC, A_ALL, false, 0x48, 0x31, 0xd0), C64("cmp64", 8, U_NONE, A_ALL, false, 0x48, 0x39, 0xd0),
+    C64("test64", 8, U_LOGIC, A_ALL, false, 0x48, 0x85, 0xd0),
+    C64("add_rax_r8", 8, U_NONE, A_ALL, false, 0x4c, 0x01, 0xc0),
+    C64("sub_r8_imm8", 8, U_NONE, A_ALL, false, 0x49, 0x83, 0xe8, 0x85),
+    C64("add_imm32", 8, U_NONE, A_ALL, false, 0x48, 0x05, 0x78, 0x56, 0x34, 0x92),
+    C64("and_imm32", 8, U_LOGIC, A_ALL, false, 0x48, 0x25, 0x78, 0x56, 0x34, 0x92),
+    C64("inc64", 8, U_NONE, A_ALL, false, 0x48, 0xff, 0xc0), C64("dec64", 8, U_NONE, A_ALL, false, 0x48, 0xff, 0xc8),
+    C64("neg64", 8, U_NONE, A_ALL, false, 0x48, 0xf7, 0xd8), C64("not64", 8, U_NONE, A_ALL, false, 0x48, 0xf7, 0xd0),
+    C64("rol64", 8, U_ROT, A_ALL, true, 0x48, 0xd3, 0xc0), C64("ror64", 8, U_ROT, A_ALL, true, 0x48, 0xd3, 0xc8),
+    C64("rcl64", 8, U_ROT, A_ALL, true, 0x48, 0xd3, 0xd0), C64("rcr64", 8, U_ROT, A_ALL, true, 0x48, 0xd3, 0xd8),
+    C64("shl64", 8, U_SHIFT, A_ALL, true, 0x48, 0xd3, 0xe0), C64("shr64", 8, U_SHIFT, A_ALL, true, 0x48, 0xd3, 0xe8),
+    C64("sar64", 8, U_SHIFT, A_ALL, true, 0x48, 0xd3, 0xf8), C64("shl1_64", 8, U_SHIFT1, A_ALL, false, 0x48, 0xd1, 0xe0),
+    C64("shr_imm63", 8, U_SHIFTI, A_ALL, false, 0x48, 0xc1, 0xe8, 0x3f),
+    C64("shld64", 8, U_SHXD, A_ALL, true, 0x48, 0x0f, 0xa5, 0xd0), C64("shrd64", 8, U_SHXD, A_ALL, true, 0x48, 0x0f, 0xad, 0xd0),
+    C64("mul64", 8, U_MUL, A_ALL, false, 0x48, 0xf7, 0xe2), C64("imul64", 8, U_MUL, A_ALL, false, 0x48, 0xf7, 0xea),
+    C64("imul_r64", 8, U_MUL, A_ALL, false, 0x48, 0x0f, 0xaf, 0xc2),
+    C64("imul_imm8", 8, U_MUL, A_ALL, false, 0x48, 0x6b, 0xc2, 0x9c),
+    C64("imul_imm32", 8, U_MUL, A_ALL, false, 0x48, 0x69, 0xc2, 0x78, 0x56, 0x34, 0x92),
+    C64("div64", 8, U_DIV, A_DIV, false, 0x48, 0xf7, 0xf1), C64("idiv64", 8, U_DIV, A_IDIV, false, 0x48, 0xf7, 0xf9),
+    C64("bt64", 8, U_BT, A_ALL, false, 0x48, 0x0f, 0xa3, 0xd0), C64("bts64", 8, U_BT, A_ALL, false, 0x48, 0x0f, 0xab, 0xd0),
+    C64("btr64", 8, U_BT, A_ALL, false, 0x48, 0x0f, 0xb3, 0xd0), C64("btc64", 8, U_BT, A_ALL, false, 0x48, 0x0f, 0xbb, 0xd0),
+    C64("bts_imm59", 8, U_BT, A_ALL, false, 0x48, 0x0f, 0xba, 0xe8, 0x3b),
+    C64("bsf64", 8, U_BSX, A_ALL, false, 0x48, 0x0f, 0xbc, 0xc2), C64("bsr64", 8, U_BSX, A_ALL, false, 0x48, 0x0f, 0xbd, 0xc2),
+    C64("bswap64", 8, U_NONE, A_ALL, false, 0x48, 0x0f, 0xc8), C64("bswap_r8", 8, U_NONE, A_ALL, false, 0x49, 0x0f, 0xc8),
+    C64("xadd64", 8, U_NONE, A_ALL, false, 0x48, 0x0f, 0xc1, 0xd0),
+    C64("cmpxchg64", 8, U_NONE, A_ALL, false, 0x48, 0x0f, 0xb1, 0xd1),
+    C64("cdqe", 8, U_NONE, A_ALL, false, 0x48, 0x98), C64("cqo", 8, U_NONE, A_ALL, false, 0x48, 0x99),
+    C64("movsxd", 8, U_NONE, A_ALL, false, 0x48, 0x63, 0xc2), C64("movzx_r64", 8, U_NONE, A_ALL, false, 0x48, 0x0f, 0xb6, 0xc2),
+    C64("movsx_bl", 4, U_NONE, A_ALL, false, 0x40, 0x0f, 0xbe, 0xc3),
+    C64("cmova64", 8, U_NONE, A_ALL, false, 0x48, 0x0f, 0x47, 0xc2),
+    C64("lea_sib_r8", 8, U_NONE, A_ALL, false, 0x4a, 0x8d, 0x04, 0x42),
+    C64("xchg_r8_rax", 8, U_NONE, A_ALL, false, 0x49, 0x90),
+    /* 32- and 8-bit forms in 64-bit mode: zero-extension, REX byte registers */
+    C64("add32", 4, U_NONE, A_ALL, false, 0x01, 0xd0), C64("shl32", 4, U_SHIFT, A_ALL, true, 0xd3, 0xe0),
+    C64("cmova32", 4, U_NONE, A_ALL, false, 0x0f, 0x47, 0xc2), C64("imul32", 4, U_MUL, A_ALL, false, 0xf7, 0xea),
+    C64("add_r8b_al", 1, U_NONE, A_ALL, false, 0x41, 0x00, 0xc0), C64("add_al_r8b", 1, U_NONE, A_ALL, false, 0x44, 0x00, 0xc0),
+    C64("sub16", 2, U_NONE, A_ALL, false, 0x66, 0x29, 0xd0),
+    C64("cmp64;setl", 8, U_NONE, A_ALL, false, 0x48, 0x39, 0xd0, 0x0f, 0x9c, 0xc1),
+    C64("cmp64;setbe", 8, U_NONE, A_ALL, false, 0x48, 0x39, 0xd0, 0x0f, 0x96, 0xc1),
+    C64("sub64;setg", 8, U_NONE, A_ALL, false, 0x48, 0x29, 0xd0, 0x0f, 0x9f, 0xc1),
+};
+
+Test(cpu_native, differential_64bit, .timeout = 300)
+{
+    struct host_stub h;
+    h.page = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (h.page == MAP_FAILED)
+        cr_skip("cannot map executable memory on this host");
+    struct support_cpu *m = support_cpu_create(1 << 20);
+    cr_assert(m);
+    support_cpu_flat32(m);
+    struct cpu *cpu = m->cpu;
+    cpu->feat_lm = true;
+    cpu->efer |= EFER_LME | EFER_LMA;
+    cpu->seg[SEG_CS].flags = (cpu->seg[SEG_CS].flags & ~SEGF_DB) | SEGF_L;
+    uint64_t total = 0;
+    for (size_t ci = 0; ci < sizeof(cases64) / sizeof(cases64[0]); ci++) {
+        const struct ncase64 *c = &cases64[ci];
+        stub_fn run = make_stub64(&h, c->bytes, c->len);
+        for (int it = 0; it < ITERATIONS; it++) {
+            struct nstate64 in;
+            for (int i = 0; i < 5; i++)
+                in.r[i] = operand64();
+            in.flags = 0x202 | (rnd() & ARITH);
+            if (c->count)
+                in.r[1] = (in.r[1] & ~0xffull) | (rnd() & 0x7f);
+            if (!accept64(c, &in))
+                continue;
+            struct nstate64 hw = in, sw = in;
+            ((void (*)(struct nstate64 *))(void *)run)(&hw);
+            int exc = -1;
+            bool ok = soft_run64(cpu, c->bytes, c->len, &sw, &exc);
+            cr_assert(ok, "%s: softvm raised exception %d for rax=%016llx rcx=%016llx rdx=%016llx", c->name, exc,
+                      (unsigned long long)in.r[0], (unsigned long long)in.r[1], (unsigned long long)in.r[2]);
+            struct undef u = undef64(c, &in);
+            uint32_t fmask = ARITH & ~u.flags;
+            bool same = ((hw.flags ^ sw.flags) & fmask) == 0 && (u.eax || hw.r[0] == sw.r[0]);
+            for (int i = 1; i < 5; i++)
+                same = same && hw.r[i] == sw.r[i];
+            if (!same)
+                cr_assert_fail("%s: in rax=%016llx rcx=%016llx rdx=%016llx rbx=%016llx r8=%016llx fl=%03x\n"
+                               "  host rax=%016llx rcx=%016llx rdx=%016llx rbx=%016llx r8=%016llx fl=%03x\n"
+                               "  soft rax=%016llx rcx=%016llx rdx=%016llx rbx=%016llx r8=%016llx fl=%03x",
+                               c->name, (unsigned long long)in.r[0], (unsigned long long)in.r[1],
+                               (unsigned long long)in.r[2], (unsigned long long)in.r[3], (unsigned long long)in.r[4],
+                               (unsigned)in.flags & ARITH, (unsigned long long)hw.r[0], (unsigned long long)hw.r[1],
+                               (unsigned long long)hw.r[2], (unsigned long long)hw.r[3], (unsigned long long)hw.r[4],
+                               (unsigned)hw.flags & ARITH, (unsigned long long)sw.r[0], (unsigned long long)sw.r[1],
+                               (unsigned long long)sw.r[2], (unsigned long long)sw.r[3], (unsigned long long)sw.r[4],
+                               (unsigned)sw.flags & ARITH);
+            total++;
+        }
+    }
+    printf("native differential (64-bit mode): %llu cases over %zu instruction forms agree\n",
+           (unsigned long long)total, sizeof(cases64) / sizeof(cases64[0]));
+    cr_assert_gt(total, 1000000);
+    support_cpu_destroy(m);
+    munmap(h.page, 4096);
+}

@@ -694,10 +694,17 @@ Test(options, cpu_models_and_features)
     struct parsed p = parse("-cpu", "qemu32", NULL);
     OK(p);
     cr_assert_not(p.opt.no_apic);
-    cr_assert_not(p.opt.x2apic || p.opt.umip || p.opt.tsc_adjust);
+    cr_assert_not(p.opt.x2apic || p.opt.umip || p.opt.tsc_adjust || p.opt.lm);
     p = parse("-cpu", "qemu64,-apic", NULL);
     OK(p);
     cr_assert(p.opt.no_apic);
+    cr_assert(p.opt.lm);                /* qemu64 and max have long mode */
+    p = parse("-cpu", "qemu64,-lm", NULL);
+    OK(p);
+    cr_assert_not(p.opt.lm);
+    p = parse("-cpu", "qemu32,+lm", NULL);
+    OK(p);
+    cr_assert(p.opt.lm);
     p = parse("-cpu", "qemu64,+x2apic,+tsc-deadline", NULL);
     OK(p);
     cr_assert(p.opt.x2apic);
@@ -707,7 +714,7 @@ Test(options, cpu_models_and_features)
     cr_assert(p.opt.umip);
     p = parse("-cpu", "max,vendor=GenuineIntel,host-phys-bits", NULL);
     OK(p);
-    cr_assert(p.opt.umip && p.opt.tsc_adjust);
+    cr_assert(p.opt.umip && p.opt.tsc_adjust && p.opt.lm);
     p = parse("-cpu", "qemu32,apic=off", NULL);
     OK(p);
     cr_assert(p.opt.no_apic);
