@@ -147,6 +147,26 @@ static void load_return_ss(struct cpu *cpu, uint16_t ss, int cpl, bool to64, str
     seg_set_cache(out, ss, d);
 }
 
+/* The end of IRET and far RET: check RIP against the new CS, then commit
+ * CS, SS, RSP, RIP; a return to an outer level nulls the data segments the
+ * new CPL may not use. */
+static void commit_return(struct cpu *cpu, uint16_t cs, struct desc d, const struct segment *ss,
+                          uint64_t rsp, uint64_t rip)
+{
+    int rpl = cs & 3;
+    bool to64 = desc_code64(d);
+    if (to64 ? !addr_canonical(rip) : (rip & ~0xffffffffull) || rip > desc_limit(d))
+        cpu_raise(cpu, EXC_GP, true, 0);
+    desc_set_accessed(cpu, cs, &d);
+    bool outer = rpl > cpu->cpl;
+    load_cs(cpu, cs, d, rpl);
+    cpu->seg[SEG_SS] = *ss;
+    cpu->regs[R_ESP] = to64 ? rsp : (uint32_t)rsp;
+    cpu->rip = rip;
+    if (outer)
+        seg_invalidate_outer(cpu);
+}
+
 /* IRET in IA-32e mode (SDM Vol. 2A IRET, IA-32e-MODE): the frame is RIP,
  * CS, RFLAGS, and (always from 64-bit mode, else on a privilege change)
  * RSP, SS, each of the operand size. Task returns (NT) are #GP(0). */
@@ -173,8 +193,6 @@ void long_iret(struct cpu *cpu, int opsize)
         uint16_t nss = (uint16_t)pop_n(cpu, &rsp, opsize, code64);
         load_return_ss(cpu, nss, rpl, to64, &ss);
     }
-    if (to64 ? !addr_canonical(rip) : (rip & ~0xffffffffull) || rip > desc_limit(d))
-        cpu_raise(cpu, EXC_GP, true, 0);
 
     uint32_t mask = EFLAGS_ARITH | EFLAGS_TF | EFLAGS_DF | EFLAGS_NT | EFLAGS_RF | EFLAGS_AC | EFLAGS_ID;
     if (cpu->cpl <= (int)((old >> 12) & 3))
@@ -185,16 +203,8 @@ void long_iret(struct cpu *cpu, int opsize)
         mask &= 0xffff;
     uint32_t nflags = ((old & ~mask) | (flags & mask) | EFLAGS_FIXED1) & 0x003f7fd7u;
 
-    /* Commit. */
-    desc_set_accessed(cpu, cs, &d);
-    bool outer = rpl > cpu->cpl;
-    load_cs(cpu, cs, d, rpl);
-    cpu->seg[SEG_SS] = ss;
-    cpu->regs[R_ESP] = to64 ? nrsp : (uint32_t)nrsp;
-    cpu->rip = rip;
+    commit_return(cpu, cs, d, &ss, nrsp, rip);
     cpu_set_eflags(cpu, nflags);
-    if (outer)
-        seg_invalidate_outer(cpu);
 }
 
 /* Far RET from 64-bit code (RETF, REX.W RETF): same or outer level. */
@@ -214,16 +224,7 @@ void long_far_ret(struct cpu *cpu, int opsize, uint16_t pop_bytes)
         load_return_ss(cpu, nss, rpl, to64, &ss);
         rsp = nrsp + pop_bytes;
     }
-    if (to64 ? !addr_canonical(rip) : (rip & ~0xffffffffull) || rip > desc_limit(d))
-        cpu_raise(cpu, EXC_GP, true, 0);
-    desc_set_accessed(cpu, cs, &d);
-    bool outer = rpl > cpu->cpl;
-    load_cs(cpu, cs, d, rpl);
-    cpu->seg[SEG_SS] = ss;
-    cpu->regs[R_ESP] = to64 ? rsp : (uint32_t)rsp;
-    cpu->rip = rip;
-    if (outer)
-        seg_invalidate_outer(cpu);
+    commit_return(cpu, cs, d, &ss, rsp, rip);
 }
 
 /* Far JMP/CALL from 64-bit code to a code segment (m16:16/32/64). */
