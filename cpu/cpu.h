@@ -295,4 +295,8 @@ _Noreturn void cpu_raise(struct cpu *cpu, int vector, bool has_error, uint32_t e
 /* #PF: sets CR2 = linear, then cpu_raise(EXC_PF, error_code). */
 _Noreturn void cpu_raise_pf(struct cpu *cpu, uint64_t linear, uint32_t error_code);
 
+/* What of struct cpu is saved and what is wiring (cpu/cpu_state.c). */
+struct vms_desc;
+extern const struct vms_desc cpu_vmstate;
+
 #endif

@@ -2,6 +2,7 @@
  * acpi_pm.c - PIIX4 ACPI power management.  See acpi_pm.h.
  */
 #include "devices/acpi_pm.h"
+#include "devices/vmstate.h"
 
 #include <string.h>
 #include "devices/iobus.h"
@@ -280,3 +281,32 @@ int acpi_pm_init(struct acpi_pm *pm, struct pci_bus *bus, struct io_bus *io,
         return -1;
     return 0;
 }
+
+/* --- saved state (devices/vmstate.h) --- */
+
+/* The PM register block's port base follows PMBA/PMIOSE in the loaded config. */
+static void acpi_pm_pre_load(void *obj)
+{
+    struct acpi_pm *pm = obj;
+    if (pm->io && pm->io_base)
+        io_unregister(pm->io, pm->io_base, PM_IO_SIZE);
+    pm->io_base = 0;
+}
+static void acpi_pm_post_load(void *obj)
+{
+    struct acpi_pm *pm = obj;
+    if (pm->io)
+        remap(pm);
+}
+#define P struct acpi_pm
+static const struct vms_field acpi_pm_fields[] = {
+    VMS_S(P, pci, pci_function_vmstate), VMS_W(P, io), VMS_W(P, clock), VMS_W(P, io_base),
+    VMS(P, pm1_sts), VMS(P, pm1_en), VMS(P, pm1_cnt), VMS(P, gpe_sts), VMS(P, gpe_en),
+    VMS(P, apm_cmd), VMS(P, apm_sts), VMS(P, sci_level), VMS_W(P, timer),
+    VMS_W(P, poweroff), VMS_W(P, poweroff_opaque), VMS_W(P, suspend), VMS_W(P, suspend_opaque),
+};
+#undef P
+const struct vms_desc acpi_pm_vmstate = {
+    VMS_DESC(struct acpi_pm, "acpi_pm", 1, acpi_pm_fields),
+    .pre_load = acpi_pm_pre_load, .post_load = acpi_pm_post_load,
+};

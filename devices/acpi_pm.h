@@ -62,4 +62,8 @@ void acpi_pm_set_woken(struct acpi_pm *pm);
 /* The 24-bit PM timer value now. */
 uint32_t acpi_pm_timer(const struct acpi_pm *pm);
 
+/* What is saved of it, and what is wiring (devices/vmstate.h). */
+struct vms_desc;
+extern const struct vms_desc acpi_pm_vmstate;
+
 #endif

@@ -2,6 +2,7 @@
  * atapi.c - the MMC command set of the ATAPI CD-ROM. See atapi.h.
  */
 #include "devices/atapi.h"
+#include "devices/vmstate.h"
 
 #include <string.h>
 
@@ -310,3 +311,14 @@ int atapi_read_more(struct atapi *a, uint8_t *buf, uint32_t cap)
     a->read_left -= n;
     return (int)(n * ATAPI_BLOCK);
 }
+
+/* --- saved state (devices/vmstate.h) --- */
+
+#define A struct atapi
+static const struct vms_field atapi_fields[] = {
+    VMS_W(A, bd), VMS_C(A, blocks), VMS(A, sense_key), VMS(A, asc), VMS(A, ascq),
+    VMS(A, unit_attention), VMS(A, media_event), VMS(A, locked), VMS(A, read_lba),
+    VMS(A, read_left),
+};
+#undef A
+const struct vms_desc atapi_vmstate = { VMS_DESC(struct atapi, "atapi", 1, atapi_fields) };

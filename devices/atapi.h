@@ -57,4 +57,8 @@ static inline uint64_t atapi_stream_left(const struct atapi *a)
  * bytes): returns its length, or -1 on a read error (sense set). */
 int atapi_read_more(struct atapi *a, uint8_t *buf, uint32_t cap);
 
+/* What is saved of it, and what is wiring (devices/vmstate.h). */
+struct vms_desc;
+extern const struct vms_desc atapi_vmstate;
+
 #endif

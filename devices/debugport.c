@@ -2,6 +2,7 @@
  * debugport.c - POST code, debug console and debug-exit ports.  See debugport.h.
  */
 #include "devices/debugport.h"
+#include "devices/vmstate.h"
 
 #include <string.h>
 #include "devices/iobus.h"
@@ -61,3 +62,14 @@ int debug_ports_init(struct debug_ports *d, struct io_bus *bus,
         return -1;
     return 0;
 }
+
+/* --- saved state (devices/vmstate.h) --- */
+
+#define D struct debug_ports
+static const struct vms_field debug_ports_fields[] = {
+    VMS(D, post_code), VMS_W(D, sink), VMS_W(D, sink_opaque), VMS_W(D, exit), VMS_W(D, exit_opaque),
+};
+#undef D
+const struct vms_desc debug_ports_vmstate = {
+    VMS_DESC(struct debug_ports, "debug_ports", 1, debug_ports_fields)
+};

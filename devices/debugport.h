@@ -27,4 +27,8 @@ int debug_ports_init(struct debug_ports *d, struct io_bus *bus,
 void debug_ports_set_sink(struct debug_ports *d,
                           void (*sink)(void *opaque, uint8_t byte), void *opaque);
 
+/* What is saved of it, and what is wiring (devices/vmstate.h). */
+struct vms_desc;
+extern const struct vms_desc debug_ports_vmstate;
+
 #endif

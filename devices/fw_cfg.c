@@ -2,6 +2,7 @@
  * fw_cfg.c - the firmware configuration device.  See fw_cfg.h.
  */
 #include "devices/fw_cfg.h"
+#include "devices/vmstate.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -304,3 +305,16 @@ int fw_cfg_init(struct fw_cfg *fw, struct io_bus *bus, struct phys_mem *mem)
         return -1;
     return 0;
 }
+
+/* --- saved state (devices/vmstate.h) --- */
+
+/* The items are built from the options (kernel, initrd, tables, files) by
+ * machine_init: wiring. What the guest changes is its position in them. */
+#define W struct fw_cfg
+static const struct vms_field fw_cfg_fields[] = {
+    VMS_W(W, fixed), VMS_W(W, arch), VMS_W(W, file), VMS_W(W, file_name), VMS_C(W, file_count),
+    VMS_W(W, dir), VMS_C(W, dir_len), VMS(W, selector), VMS(W, offset), VMS(W, dma_high),
+    VMS_W(W, mem),
+};
+#undef W
+const struct vms_desc fw_cfg_vmstate = { VMS_DESC(struct fw_cfg, "fw_cfg", 1, fw_cfg_fields) };

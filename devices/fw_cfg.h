@@ -77,4 +77,8 @@ int fw_cfg_add_file(struct fw_cfg *fw, const char *name, const void *data, size_
 int fw_cfg_add_pc_defaults(struct fw_cfg *fw, uint64_t ram_below_4g, uint64_t ram_above_4g,
                            int ncpus);
 
+/* What is saved of it, and what is wiring (devices/vmstate.h). */
+struct vms_desc;
+extern const struct vms_desc fw_cfg_vmstate;
+
 #endif

@@ -2,6 +2,7 @@
  * i440fx.c - the 82441FX host bridge.  See i440fx.h.
  */
 #include "devices/i440fx.h"
+#include "devices/vmstate.h"
 
 #include <string.h>
 #include "memory/memory.h"
@@ -53,3 +54,11 @@ int i440fx_init(struct i440fx *h, struct pci_bus *bus, struct phys_mem *mem)
     i440fx_reset(h);
     return pci_register(bus, &h->pci, PCI_DEVFN(0, 0));
 }
+
+/* --- saved state (devices/vmstate.h) --- */
+
+/* The PAM registers' effect is the memory map's (saved with it). */
+static const struct vms_field i440fx_fields[] = {
+    VMS_S(struct i440fx, pci, pci_function_vmstate), VMS_W(struct i440fx, mem),
+};
+const struct vms_desc i440fx_vmstate = { VMS_DESC(struct i440fx, "i440fx", 1, i440fx_fields) };

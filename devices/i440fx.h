@@ -21,4 +21,8 @@ struct i440fx {
 int i440fx_init(struct i440fx *h, struct pci_bus *bus, struct phys_mem *mem);
 void i440fx_reset(struct i440fx *h);
 
+/* What is saved of it, and what is wiring (devices/vmstate.h). */
+struct vms_desc;
+extern const struct vms_desc i440fx_vmstate;
+
 #endif

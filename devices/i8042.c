@@ -2,6 +2,7 @@
  * i8042.c - keyboard controller, PS/2 keyboard and mouse.  See i8042.h.
  */
 #include "devices/i8042.h"
+#include "devices/vmstate.h"
 
 #include <string.h>
 #include "devices/iobus.h"
@@ -476,3 +477,34 @@ int i8042_init(struct i8042 *k, struct io_bus *bus,
         return -1;
     return 0;
 }
+
+/* --- saved state (devices/vmstate.h) --- */
+
+static const struct vms_field ps2_queue_fields[] = {
+    VMS_A(struct ps2_queue, data), VMS(struct ps2_queue, head), VMS(struct ps2_queue, count),
+};
+static void ps2_queue_post_load(void *obj)
+{
+    struct ps2_queue *q = obj;      /* indices into data[]: keep them inside it */
+    q->head %= PS2_QUEUE_SIZE;
+    if (q->count > PS2_QUEUE_SIZE)
+        q->count = PS2_QUEUE_SIZE;
+}
+static const struct vms_desc ps2_queue_vmstate = {
+    VMS_DESC(struct ps2_queue, "ps2_queue", 1, ps2_queue_fields), .post_load = ps2_queue_post_load,
+};
+#define K struct i8042
+static const struct vms_field i8042_fields[] = {
+    VMS(K, status), VMS(K, command_byte), VMS(K, output_port), VMS(K, pending_cmd),
+    VMS_S(K, ctrl_out, ps2_queue_vmstate), VMS(K, out_is_aux), VMS(K, out_byte),
+    VMS(K, translate_break),
+    VMS_S(K, kbd_out, ps2_queue_vmstate), VMS(K, kbd_pending_cmd), VMS(K, kbd_scanning),
+    VMS(K, kbd_scancode_set), VMS(K, kbd_leds),
+    VMS_S(K, aux_out, ps2_queue_vmstate), VMS(K, aux_pending_cmd), VMS(K, aux_reporting),
+    VMS(K, aux_remote), VMS(K, aux_rate), VMS(K, aux_resolution), VMS(K, aux_scaling21),
+    VMS(K, aux_id), VMS_A(K, aux_rate_hist), VMS(K, aux_buttons),
+    VMS_W(K, bus), VMS(K, irq1), VMS(K, irq12), VMS_W(K, set_a20), VMS_W(K, a20_opaque),
+    VMS_W(K, reset), VMS_W(K, reset_opaque),
+};
+#undef K
+const struct vms_desc i8042_vmstate = { VMS_DESC(struct i8042, "i8042", 1, i8042_fields) };

@@ -72,4 +72,8 @@ void i8042_key_event(struct i8042 *k, const uint8_t *set2_bytes, unsigned n);
  * 1 right, 2 middle). */
 void i8042_mouse_event(struct i8042 *k, int dx, int dy, int dz, uint8_t buttons);
 
+/* What is saved of it, and what is wiring (devices/vmstate.h). */
+struct vms_desc;
+extern const struct vms_desc i8042_vmstate;
+
 #endif

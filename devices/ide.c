@@ -3,6 +3,7 @@
  * bus-master DMA, ATAPI PACKET transport. See ide.h.
  */
 #include "devices/ide.h"
+#include "devices/vmstate.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -1111,3 +1112,78 @@ void ide_destroy(struct ide_controller *c)
         c->ch[n].buf = NULL;
     }
 }
+
+/* --- saved state (devices/vmstate.h) --- */
+
+#define D struct ide_drive
+static const struct vms_field ide_drive_fields[] = {
+    VMS_W(D, bd), VMS_C(D, present), VMS_C(D, atapi), VMS_C(D, sectors), VMS_C(D, cyls),
+    VMS_C(D, heads), VMS_C(D, spt), VMS(D, mult), VMS(D, xfer_mode), VMS(D, write_cache),
+    VMS_S(D, atapi_state, atapi_vmstate),
+};
+#undef D
+static const struct vms_desc ide_drive_vmstate = {
+    VMS_DESC(struct ide_drive, "ide_drive", 1, ide_drive_fields)
+};
+#define T struct ide_taskfile
+static const struct vms_field ide_taskfile_fields[] = {
+    VMS(T, feature), VMS(T, nsector), VMS(T, sector), VMS(T, lcyl), VMS(T, hcyl),
+    VMS(T, hob_feature), VMS(T, hob_nsector), VMS(T, hob_sector), VMS(T, hob_lcyl),
+    VMS(T, hob_hcyl), VMS(T, select), VMS(T, status), VMS(T, error),
+};
+#undef T
+static const struct vms_desc ide_taskfile_vmstate = {
+    VMS_DESC(struct ide_taskfile, "ide_taskfile", 1, ide_taskfile_fields)
+};
+/* The PIO pointers index buf: keep them inside it. */
+static void ide_channel_post_load(void *obj)
+{
+    struct ide_channel *ch = obj;
+    ch->cur &= 1;
+    if (ch->end > IDE_BUF_BYTES)
+        ch->end = IDE_BUF_BYTES;
+    if (ch->pos > ch->end)
+        ch->pos = ch->end;
+    if (ch->atapi_len > IDE_BUF_BYTES)
+        ch->atapi_len = IDE_BUF_BYTES;
+}
+/* A command in flight is its fields, its data in buf, and the channel
+ * timer's deadline (saved with the clock). */
+#define C struct ide_channel
+static const struct vms_field ide_channel_fields[] = {
+    VMS_W(C, ctl), VMS_SA(C, drive, ide_drive_vmstate), VMS_S(C, tf, ide_taskfile_vmstate),
+    VMS(C, cur), VMS(C, control), VMS_C(C, irq), VMS(C, intrq), VMS(C, cmd), VMS(C, xfer),
+    VMS(C, lba48), VMS(C, pending), VMS(C, error_after), VMS(C, dma), VMS(C, atapi_data),
+    VMS(C, atapi_limit), VMS(C, atapi_len), VMS(C, dma_started), VMS(C, lba), VMS(C, remaining),
+    VMS(C, block), VMS(C, pos), VMS(C, end), VMS_PB(C, buf, IDE_BUF_BYTES), VMS_W(C, timer),
+    VMS(C, when_ns), VMS(C, bm_cmd), VMS(C, bm_status), VMS(C, bm_prdt),
+};
+#undef C
+static const struct vms_desc ide_channel_vmstate = {
+    VMS_DESC(struct ide_channel, "ide_channel", 1, ide_channel_fields),
+    .post_load = ide_channel_post_load,
+};
+/* The bus-master block's ports follow BAR4 in the loaded config. */
+static void ide_pre_load(void *obj)
+{
+    struct ide_controller *c = obj;
+    if (c->io && c->bm_base)
+        io_unregister(c->io, c->bm_base, 16);
+    c->bm_base = 0;
+}
+static void ide_post_load(void *obj)
+{
+    struct ide_controller *c = obj;
+    if (c->io)
+        remap_bm(c);
+}
+#define K struct ide_controller
+static const struct vms_field ide_controller_fields[] = {
+    VMS_S(K, pci, pci_function_vmstate), VMS_SA(K, ch, ide_channel_vmstate), VMS_W(K, io),
+    VMS_W(K, mem), VMS_W(K, clock), VMS_W(K, bm_base),
+};
+#undef K
+const struct vms_desc ide_controller_vmstate = {
+    VMS_DESC(struct ide_controller, "ide", 1, ide_controller_fields),
+    .pre_load = ide_pre_load, .post_load = ide_post_load,
+};

@@ -125,4 +125,8 @@ void ide_destroy(struct ide_controller *c);
 /* ATAPI media change: put a new disc (or none) into the CD-ROM at index. */
 int ide_change_media(struct ide_controller *c, int index, struct block_dev *bd);
 
+/* What is saved of it, and what is wiring (devices/vmstate.h). */
+struct vms_desc;
+extern const struct vms_desc ide_controller_vmstate;
+
 #endif

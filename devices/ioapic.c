@@ -2,6 +2,7 @@
  * ioapic.c - the I/O APIC.  See ioapic.h.
  */
 #include "devices/ioapic.h"
+#include "devices/vmstate.h"
 
 #include <string.h>
 #include "devices/lapic.h"
@@ -153,3 +154,12 @@ int ioapic_init(struct ioapic *io, struct phys_mem *mem, struct lapic *lapic)
     ioapic_reset(io);
     return phys_mem_add_mmio(mem, IOAPIC_BASE, 0x1000, &ioapic_mmio, io);
 }
+
+/* --- saved state (devices/vmstate.h) --- */
+
+#define I struct ioapic
+static const struct vms_field ioapic_fields[] = {
+    VMS(I, regsel), VMS(I, id), VMS_A(I, redir), VMS(I, level), VMS(I, pending), VMS_W(I, lapic),
+};
+#undef I
+const struct vms_desc ioapic_vmstate = { VMS_DESC(struct ioapic, "ioapic", 1, ioapic_fields) };

@@ -52,4 +52,8 @@ void ioapic_eoi(void *opaque, int vector);
 uint32_t ioapic_reg_read(struct ioapic *io, uint8_t reg);
 void ioapic_reg_write(struct ioapic *io, uint8_t reg, uint32_t value);
 
+/* What is saved of it, and what is wiring (devices/vmstate.h). */
+struct vms_desc;
+extern const struct vms_desc ioapic_vmstate;
+
 #endif

@@ -9,6 +9,7 @@
  * APIC), or the 8259's request through LINT0 in ExtINT mode.
  */
 #include "devices/lapic.h"
+#include "devices/vmstate.h"
 
 #include <string.h>
 #include "devices/vclock.h"
@@ -649,3 +650,26 @@ int lapic_init(struct lapic *l, struct phys_mem *mem, struct vclock *clock,
     lapic_reset(l);
     return 0;
 }
+
+/* --- saved state (devices/vmstate.h) --- */
+
+/* The xAPIC page sits where the loaded IA32_APIC_BASE puts it. */
+static void lapic_post_load(void *obj)
+{
+    struct lapic *l = obj;
+    if (l->mem)
+        remap(l);
+}
+#define L struct lapic
+static const struct vms_field lapic_fields[] = {
+    VMS(L, base_msr), VMS(L, id), VMS(L, tpr), VMS(L, ldr), VMS(L, dfr), VMS(L, svr),
+    VMS(L, esr), VMS(L, esr_pending), VMS(L, icr_lo), VMS(L, icr_hi), VMS_A(L, lvt),
+    VMS_A(L, irr), VMS_A(L, isr), VMS_A(L, tmr), VMS(L, timer_initial), VMS(L, timer_divide),
+    VMS(L, timer_start_ns), VMS(L, timer_running), VMS(L, tsc_deadline), VMS(L, deadline_ns),
+    VMS(L, extint_in), VMS(L, out), VMS_W(L, mem), VMS_W(L, clock), VMS_W(L, timer),
+    VMS_W(L, w),
+};
+#undef L
+const struct vms_desc lapic_vmstate = {
+    VMS_DESC(struct lapic, "lapic", 1, lapic_fields), .post_load = lapic_post_load,
+};

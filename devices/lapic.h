@@ -132,4 +132,8 @@ int lapic_intr_ack(void *opaque);
 /* True if the APIC (not the 8259) has a vector the CPU would take now. */
 bool lapic_has_interrupt(const struct lapic *l);
 
+/* What is saved of it, and what is wiring (devices/vmstate.h). */
+struct vms_desc;
+extern const struct vms_desc lapic_vmstate;
+
 #endif

@@ -2,6 +2,7 @@
  * pc_testdev.c - QEMU's pc-testdev.  See pc_testdev.h.
  */
 #include "devices/pc_testdev.h"
+#include "devices/vmstate.h"
 
 #include <string.h>
 #include "devices/iobus.h"
@@ -87,3 +88,13 @@ int pc_testdev_init(struct pc_testdev *t, struct io_bus *bus, struct phys_mem *m
         return -1;
     return phys_mem_add_mmio(mem, PC_TESTDEV_IOMEM_BASE, PC_TESTDEV_IOMEM_SIZE, &iomem_ops, t);
 }
+
+/* --- saved state (devices/vmstate.h) --- */
+
+static const struct vms_field pc_testdev_fields[] = {
+    VMS(struct pc_testdev, ioport_data), VMS_A(struct pc_testdev, iomem),
+    VMS_W(struct pc_testdev, bus),
+};
+const struct vms_desc pc_testdev_vmstate = {
+    VMS_DESC(struct pc_testdev, "pc_testdev", 1, pc_testdev_fields)
+};

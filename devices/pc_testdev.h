@@ -30,4 +30,8 @@ struct pc_testdev {
 
 int pc_testdev_init(struct pc_testdev *t, struct io_bus *bus, struct phys_mem *mem);
 
+/* What is saved of it, and what is wiring (devices/vmstate.h). */
+struct vms_desc;
+extern const struct vms_desc pc_testdev_vmstate;
+
 #endif

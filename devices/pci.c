@@ -2,6 +2,7 @@
  * pci.c - PCI bus 0 and configuration mechanism #1.  See pci.h.
  */
 #include "devices/pci.h"
+#include "devices/vmstate.h"
 
 #include <string.h>
 #include "devices/iobus.h"
@@ -291,3 +292,44 @@ int pci_bus_init(struct pci_bus *bus, struct io_bus *io)
         return -1;
     return 0;
 }
+
+/* --- saved state (devices/vmstate.h) --- */
+
+/* Which ports an I/O BAR decodes follows from the configuration space:
+ * before a load every mapped BAR is released (all of them, machine-wide,
+ * so two BARs that trade places do not collide), after it they are mapped
+ * again where the loaded BARs say. Memory BARs are decoded on each access. */
+static void pci_function_pre_load(void *obj)
+{
+    struct pci_function *f = obj;
+    for (int n = 0; n < 6; n++) {
+        if (f->bus && f->bar_io_mapped[n] != PCI_BAR_UNMAPPED)
+            io_unregister(f->bus->io, (uint16_t)f->bar_io_mapped[n], f->bar_size[n]);
+        f->bar_io_mapped[n] = PCI_BAR_UNMAPPED;
+    }
+}
+static void pci_function_post_load(void *obj)
+{
+    struct pci_function *f = obj;
+    if (f->bus)
+        update_io_bars(f);
+}
+#define F struct pci_function
+static const struct vms_field pci_function_fields[] = {
+    VMS_A(F, config), VMS_CA(F, wmask), VMS_CA(F, bar_size), VMS_C(F, devfn), VMS_W(F, bus),
+    VMS(F, irq_level), VMS_W(F, write_hook), VMS_W(F, opaque), VMS_W(F, bar_io_read),
+    VMS_W(F, bar_io_write), VMS_W(F, bar_mmio), VMS_W(F, bar_opaque), VMS_W(F, bar_io_mapped),
+};
+#undef F
+const struct vms_desc pci_function_vmstate = {
+    VMS_DESC(struct pci_function, "pci_function", 1, pci_function_fields),
+    .pre_load = pci_function_pre_load, .post_load = pci_function_post_load,
+};
+#define B struct pci_bus
+static const struct vms_field pci_bus_fields[] = {
+    VMS_W(B, fn), VMS(B, config_address), VMS_W(B, io), VMS_W(B, route_pirq),
+    VMS_W(B, router_opaque), VMS_A(B, pirq_count), VMS_A(B, pirq_irq), VMS_W(B, decoded),
+    VMS_C(B, ndecoded),
+};
+#undef B
+const struct vms_desc pci_bus_vmstate = { VMS_DESC(struct pci_bus, "pci_bus", 1, pci_bus_fields) };

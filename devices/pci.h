@@ -141,4 +141,9 @@ static inline void pci_set_l(struct pci_function *f, unsigned off, uint32_t v)
         f->config[off + i] = (v >> (8 * i)) & 0xff;
 }
 
+/* What is saved of it, and what is wiring (devices/vmstate.h). */
+struct vms_desc;
+extern const struct vms_desc pci_function_vmstate;
+extern const struct vms_desc pci_bus_vmstate;
+
 #endif

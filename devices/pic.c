@@ -8,6 +8,7 @@
  * is wired to the master's IR2 input.
  */
 #include "devices/pic.h"
+#include "devices/vmstate.h"
 
 #include <string.h>
 #include "devices/iobus.h"
@@ -319,3 +320,24 @@ int pic_init(struct pic *p, struct io_bus *bus,
         return -1;
     return 0;
 }
+
+/* --- saved state (devices/vmstate.h) --- */
+
+#define C struct pic_chip
+static const struct vms_field pic_chip_fields[] = {
+    VMS(C, irr), VMS(C, isr), VMS(C, imr), VMS(C, line), VMS(C, edge_seen), VMS(C, elcr),
+    VMS_C(C, elcr_mask), VMS(C, vector_base), VMS(C, lowest), VMS(C, init_step),
+    VMS(C, icw4_needed), VMS(C, single), VMS(C, ltim), VMS(C, auto_eoi),
+    VMS(C, rotate_on_aeoi), VMS(C, special_nested), VMS(C, special_mask), VMS(C, read_isr),
+    VMS(C, poll), VMS_C(C, is_master),
+};
+#undef C
+static const struct vms_desc pic_chip_vmstate = {
+    VMS_DESC(struct pic_chip, "pic_chip", 1, pic_chip_fields)
+};
+static const struct vms_field pic_fields[] = {
+    VMS_SA(struct pic, chip, pic_chip_vmstate),
+    VMS_W(struct pic, set_intr), VMS_W(struct pic, intr_opaque),
+    VMS(struct pic, intr),
+};
+const struct vms_desc pic_vmstate = { VMS_DESC(struct pic, "pic", 1, pic_fields) };

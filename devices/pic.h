@@ -56,4 +56,8 @@ int pic_intr_ack(void *opaque);
 /* True if an unmasked request is waiting (what INTR shows). */
 bool pic_pending(const struct pic *p);
 
+/* What is saved of it, and what is wiring (devices/vmstate.h). */
+struct vms_desc;
+extern const struct vms_desc pic_vmstate;
+
 #endif

@@ -2,6 +2,7 @@
  * piix3.c - PIIX3 ISA bridge and PCI interrupt router.  See piix3.h.
  */
 #include "devices/piix3.h"
+#include "devices/vmstate.h"
 
 #include <string.h>
 
@@ -51,3 +52,8 @@ int piix3_init(struct piix3 *p, struct pci_bus *bus)
     piix3_reset(p);
     return 0;
 }
+
+/* --- saved state (devices/vmstate.h) --- */
+
+static const struct vms_field piix3_fields[] = { VMS_S(struct piix3, pci, pci_function_vmstate) };
+const struct vms_desc piix3_vmstate = { VMS_DESC(struct piix3, "piix3", 1, piix3_fields) };

@@ -17,4 +17,8 @@ struct piix3 {
 int piix3_init(struct piix3 *p, struct pci_bus *bus);
 void piix3_reset(struct piix3 *p);
 
+/* What is saved of it, and what is wiring (devices/vmstate.h). */
+struct vms_desc;
+extern const struct vms_desc piix3_vmstate;
+
 #endif

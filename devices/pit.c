@@ -2,6 +2,7 @@
  * pit.c - the 8254 interval timer.  See pit.h.
  */
 #include "devices/pit.h"
+#include "devices/vmstate.h"
 
 #include <string.h>
 #include "devices/iobus.h"
@@ -361,3 +362,24 @@ int pit_init(struct pit *p, struct io_bus *bus, struct vclock *clock)
         return -1;
     return 0;
 }
+
+/* --- saved state (devices/vmstate.h) --- */
+
+#define C struct pit_channel
+static const struct vms_field pit_channel_fields[] = {
+    VMS(C, reload), VMS(C, load_tick), VMS(C, counting), VMS(C, mode), VMS(C, bcd),
+    VMS(C, access), VMS(C, write_msb_next), VMS(C, write_lsb), VMS(C, read_msb_next),
+    VMS(C, count_latched), VMS(C, latch), VMS(C, latch_msb_next), VMS(C, status_latched),
+    VMS(C, status), VMS(C, null_count), VMS(C, gate), VMS(C, frozen_elapsed),
+};
+#undef C
+static const struct vms_desc pit_channel_vmstate = {
+    VMS_DESC(struct pit_channel, "pit_channel", 1, pit_channel_fields)
+};
+/* Channel 0's pending IRQ0 edge is the timer's deadline (saved with the clock). */
+static const struct vms_field pit_fields[] = {
+    VMS_SA(struct pit, ch, pit_channel_vmstate),
+    VMS_W(struct pit, clock), VMS_W(struct pit, bus), VMS_W(struct pit, timer),
+    VMS(struct pit, port61),
+};
+const struct vms_desc pit_vmstate = { VMS_DESC(struct pit, "pit", 1, pit_fields) };

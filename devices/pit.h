@@ -56,4 +56,8 @@ void pit_reset(struct pit *p);
 uint16_t pit_read_count(struct pit *p, int channel);
 bool pit_out(struct pit *p, int channel);
 
+/* What is saved of it, and what is wiring (devices/vmstate.h). */
+struct vms_desc;
+extern const struct vms_desc pit_vmstate;
+
 #endif

@@ -7,6 +7,7 @@
  * from a timer at multiples of the programmed period (32.768 kHz divider).
  */
 #include "devices/rtc.h"
+#include "devices/vmstate.h"
 
 #include <string.h>
 #include "devices/iobus.h"
@@ -406,3 +407,14 @@ int rtc_init(struct rtc *r, struct io_bus *bus, struct vclock *clock, int64_t ba
     arm_second(r);
     return io_register(bus, 0x70, 2, rtc_io_read, rtc_io_write, r);
 }
+
+/* --- saved state (devices/vmstate.h) --- */
+
+#define R struct rtc
+static const struct vms_field rtc_fields[] = {
+    VMS_A(R, cmos), VMS(R, index), VMS(R, nmi_disabled), VMS(R, base_secs), VMS(R, base_ns),
+    VMS(R, last_c_read_ns), VMS_W(R, bus), VMS_W(R, clock), VMS_W(R, second_timer),
+    VMS_W(R, periodic_timer), VMS(R, irq_level),
+};
+#undef R
+const struct vms_desc rtc_vmstate = { VMS_DESC(struct rtc, "rtc", 1, rtc_fields) };

@@ -52,4 +52,8 @@ int64_t rtc_now_secs(struct rtc *r);
 int64_t rtc_days_from_civil(int y, int m, int d);
 void rtc_civil_from_days(int64_t days, int *y, int *m, int *d);
 
+/* What is saved of it, and what is wiring (devices/vmstate.h). */
+struct vms_desc;
+extern const struct vms_desc rtc_vmstate;
+
 #endif

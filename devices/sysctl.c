@@ -2,6 +2,7 @@
  * sysctl.c - ports 0x92 and 0xCF9.  See sysctl.h.
  */
 #include "devices/sysctl.h"
+#include "devices/vmstate.h"
 
 #include <string.h>
 #include "devices/iobus.h"
@@ -59,3 +60,13 @@ int sys_ctrl_init(struct sys_ctrl *s, struct io_bus *bus,
         return -1;
     return 0;
 }
+
+/* --- saved state (devices/vmstate.h) --- */
+
+#define S struct sys_ctrl
+static const struct vms_field sys_ctrl_fields[] = {
+    VMS(S, port92), VMS(S, reset_control), VMS_W(S, set_a20), VMS_W(S, a20_opaque),
+    VMS_W(S, reset), VMS_W(S, reset_opaque),
+};
+#undef S
+const struct vms_desc sys_ctrl_vmstate = { VMS_DESC(struct sys_ctrl, "sys_ctrl", 1, sys_ctrl_fields) };

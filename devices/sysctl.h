@@ -27,4 +27,8 @@ int sys_ctrl_init(struct sys_ctrl *s, struct io_bus *bus,
                   void (*reset)(void *opaque), void *reset_opaque);
 void sys_ctrl_reset(struct sys_ctrl *s);
 
+/* What is saved of it, and what is wiring (devices/vmstate.h). */
+struct vms_desc;
+extern const struct vms_desc sys_ctrl_vmstate;
+
 #endif

@@ -2,6 +2,7 @@
  * uart.c - the 16550A UART.  See uart.h.
  */
 #include "devices/uart.h"
+#include "devices/vmstate.h"
 
 #include <string.h>
 #include "devices/iobus.h"
@@ -306,3 +307,26 @@ int uart_init(struct uart *u, struct io_bus *bus, struct vclock *clock,
     uart_reset(u);
     return io_register(bus, base, 8, uart_io_read, uart_io_write, u);
 }
+
+/* --- saved state (devices/vmstate.h) --- */
+
+#define U struct uart
+static const struct vms_field uart_fields[] = {
+    VMS_C(U, base), VMS_C(U, irq), VMS_W(U, bus), VMS_W(U, clock), VMS_W(U, timeout_timer),
+    VMS_A(U, rx_fifo), VMS(U, rx_head), VMS(U, rx_count),
+    VMS(U, ier), VMS(U, lcr), VMS(U, mcr), VMS(U, lsr), VMS(U, msr), VMS(U, scr), VMS(U, fcr),
+    VMS(U, divisor), VMS(U, thre_pending), VMS(U, timeout_pending), VMS(U, irq_level),
+    VMS_W(U, sink), VMS_W(U, sink_opaque),
+};
+#undef U
+/* rx_head and rx_count index rx_fifo: a load checks them (post_load clamps). */
+static void uart_post_load(void *obj)
+{
+    struct uart *u = obj;
+    u->rx_head %= UART_FIFO_SIZE;
+    if (u->rx_count > UART_FIFO_SIZE)
+        u->rx_count = UART_FIFO_SIZE;
+}
+const struct vms_desc uart_vmstate = {
+    VMS_DESC(struct uart, "uart", 1, uart_fields), .post_load = uart_post_load,
+};

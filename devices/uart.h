@@ -51,4 +51,8 @@ bool uart_can_receive(const struct uart *u);
 /* A byte arrives on the receive wire. */
 void uart_receive_byte(struct uart *u, uint8_t byte);
 
+/* What is saved of it, and what is wiring (devices/vmstate.h). */
+struct vms_desc;
+extern const struct vms_desc uart_vmstate;
+
 #endif

@@ -8,6 +8,7 @@
  * "now"), so periods never drift with slice granularity.
  */
 #include "devices/vclock.h"
+#include "devices/vmstate.h"
 
 #include <string.h>
 
@@ -96,3 +97,19 @@ void vclock_run_timers(struct vclock *c)
             break;
     }
 }
+
+/* --- saved state (devices/vmstate.h) --- */
+
+/* Pending timers are their deadlines on the virtual clock; which device owns
+ * timer n is wiring (machine_init allocates the ids in a fixed order, and
+ * in_use, a config field, proves the load target allocated the same ones). */
+static const struct vms_field vtimer_fields[] = {
+    VMS(struct vtimer, deadline_ns), VMS_W(struct vtimer, fire), VMS_W(struct vtimer, opaque),
+    VMS_C(struct vtimer, in_use),
+};
+static const struct vms_desc vtimer_vmstate = { VMS_DESC(struct vtimer, "vtimer", 1, vtimer_fields) };
+static const struct vms_field vclock_fields[] = {
+    VMS_W(struct vclock, icount), VMS_C(struct vclock, ns_per_insn), VMS(struct vclock, idle_ns),
+    VMS_SA(struct vclock, timers, vtimer_vmstate),
+};
+const struct vms_desc vclock_vmstate = { VMS_DESC(struct vclock, "vclock", 1, vclock_fields) };

@@ -47,4 +47,8 @@ void vclock_skip_to_next_deadline(struct vclock *c);
 /* Fire every timer whose deadline has passed. */
 void vclock_run_timers(struct vclock *c);
 
+/* What is saved of it, and what is wiring (devices/vmstate.h). */
+struct vms_desc;
+extern const struct vms_desc vclock_vmstate;
+
 #endif

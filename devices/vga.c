@@ -8,6 +8,7 @@
  * mode: chain-4, odd/even).
  */
 #include "devices/vga.h"
+#include "devices/vmstate.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -568,3 +569,34 @@ void vga_destroy(struct vga *v)
     free(v->vram);
     v->vram = NULL;
 }
+
+/* --- saved state (devices/vmstate.h) --- */
+
+/* Derived values follow the loaded registers: the VBE geometry, where BAR 0
+ * puts the VRAM; the whole screen is redrawn. */
+static void vga_post_load(void *obj)
+{
+    struct vga *v = obj;
+    v->dac_component %= 3;          /* indexes dac[][3] */
+    vga_vbe_fixup(v);
+    if (v->mem && v->vram_id >= 0) {
+        uint32_t base = pci_bar_address(&v->pci, 0);
+        phys_mem_map_devram(v->mem, v->vram_id, base, base != PCI_BAR_UNMAPPED);
+    }
+    if (v->vram)
+        note_dirty(v, 0, VGA_VRAM_SIZE);
+}
+#define V struct vga
+static const struct vms_field vga_fields[] = {
+    VMS_PB(V, vram, VGA_VRAM_SIZE), VMS(V, latch), VMS(V, misc_output), VMS(V, seq_index),
+    VMS_A(V, seq), VMS(V, crtc_index), VMS_A(V, crtc), VMS(V, gc_index), VMS_A(V, gc),
+    VMS(V, attr_index), VMS_A(V, attr), VMS(V, attr_flipflop), VMS(V, dac_mask),
+    VMS(V, dac_read_index), VMS(V, dac_write_index), VMS(V, dac_component), VMS(V, dac_reading),
+    VMS_A2(V, dac), VMS(V, feature_control), VMS(V, status_reads), VMS(V, vbe_index),
+    VMS_A(V, vbe), VMS_W(V, vbe_start), VMS_W(V, vbe_line), VMS_S(V, pci, pci_function_vmstate),
+    VMS_W(V, mem), VMS_W(V, vram_id),
+};
+#undef V
+const struct vms_desc vga_vmstate = {
+    VMS_DESC(struct vga, "vga", 1, vga_fields), .post_load = vga_post_load,
+};

@@ -103,4 +103,8 @@ void vga_vbe_fixup(struct vga *v);
 uint8_t vga_text_char(const struct vga *v, int row, int col);
 uint8_t vga_text_attr(const struct vga *v, int row, int col);
 
+/* What is saved of it, and what is wiring (devices/vmstate.h). */
+struct vms_desc;
+extern const struct vms_desc vga_vmstate;
+
 #endif

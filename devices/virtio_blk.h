@@ -42,4 +42,8 @@ void virtio_blk_reset(struct virtio_blk *b);
 /* Close the image (flushing it). */
 void virtio_blk_destroy(struct virtio_blk *b);
 
+/* What is saved of it, and what is wiring (devices/vmstate.h). */
+struct vms_desc;
+extern const struct vms_desc virtio_blk_vmstate;
+
 #endif

@@ -2,6 +2,7 @@
  * virtio_pci.c - the virtio 1.0 PCI transport. See virtio_pci.h.
  */
 #include "devices/virtio_pci.h"
+#include "devices/vmstate.h"
 
 #include <string.h>
 
@@ -292,3 +293,32 @@ int virtio_pci_init(struct virtio_pci *v, struct pci_bus *bus, struct io_bus *io
     v->pci.opaque = v;
     return pci_register(bus, &v->pci, devfn);
 }
+
+/* --- saved state (devices/vmstate.h) --- */
+
+/* BAR0's ports follow the loaded config. */
+static void virtio_pci_pre_load(void *obj)
+{
+    struct virtio_pci *v = obj;
+    if (v->io && v->bar_base)
+        io_unregister(v->io, v->bar_base, VIRTIO_BAR_SIZE);
+    v->bar_base = 0;
+}
+static void virtio_pci_post_load(void *obj)
+{
+    struct virtio_pci *v = obj;
+    if (v->io)
+        remap(v);
+}
+#define V struct virtio_pci
+static const struct vms_field virtio_pci_fields[] = {
+    VMS_S(V, pci, pci_function_vmstate), VMS_W(V, io), VMS_W(V, mem), VMS_W(V, ops), VMS_W(V, dev),
+    VMS_C(V, features), VMS(V, driver_features), VMS(V, dfselect), VMS(V, gfselect),
+    VMS(V, status), VMS(V, isr), VMS(V, config_generation), VMS(V, queue_select),
+    VMS_C(V, nqueues), VMS_SA(V, vq, virtqueue_vmstate), VMS_W(V, bar_base),
+};
+#undef V
+const struct vms_desc virtio_pci_vmstate = {
+    VMS_DESC(struct virtio_pci, "virtio_pci", 1, virtio_pci_fields),
+    .pre_load = virtio_pci_pre_load, .post_load = virtio_pci_post_load,
+};

@@ -92,4 +92,8 @@ void virtio_pci_needs_reset(struct virtio_pci *v);
 /* True while the driver has the device running (DRIVER_OK, no reset needed). */
 bool virtio_pci_running(const struct virtio_pci *v);
 
+/* What is saved of it, and what is wiring (devices/vmstate.h). */
+struct vms_desc;
+extern const struct vms_desc virtio_pci_vmstate;
+
 #endif

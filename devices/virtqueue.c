@@ -2,6 +2,7 @@
  * virtqueue.c - the device side of a virtio split virtqueue. See virtqueue.h.
  */
 #include "devices/virtqueue.h"
+#include "devices/vmstate.h"
 
 #include <string.h>
 
@@ -129,3 +130,24 @@ bool vq_wants_interrupt(struct virtqueue *vq, struct phys_mem *mem)
 {
     return !(rd16(mem, vq->avail) & VRING_AVAIL_F_NO_INTERRUPT);
 }
+
+/* --- saved state (devices/vmstate.h) --- */
+
+/* A ring size the driver could not have set (tampered state) disables the queue. */
+static void virtqueue_post_load(void *obj)
+{
+    struct virtqueue *q = obj;
+    if (q->size > q->max_size || (q->size & (q->size - 1)))
+        q->size = 0;
+    if (!q->size)
+        q->ready = false;
+}
+#define Q struct virtqueue
+static const struct vms_field virtqueue_fields[] = {
+    VMS(Q, size), VMS_C(Q, max_size), VMS(Q, ready), VMS(Q, desc), VMS(Q, avail), VMS(Q, used),
+    VMS(Q, last_avail), VMS(Q, used_idx),
+};
+#undef Q
+const struct vms_desc virtqueue_vmstate = {
+    VMS_DESC(struct virtqueue, "virtqueue", 1, virtqueue_fields), .post_load = virtqueue_post_load,
+};

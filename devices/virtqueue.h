@@ -68,4 +68,8 @@ void vq_push(struct virtqueue *vq, struct phys_mem *mem, const struct vq_elem *e
 /* False if the driver asked for no interrupt (VRING_AVAIL_F_NO_INTERRUPT). */
 bool vq_wants_interrupt(struct virtqueue *vq, struct phys_mem *mem);
 
+/* What is saved of it, and what is wiring (devices/vmstate.h). */
+struct vms_desc;
+extern const struct vms_desc virtqueue_vmstate;
+
 #endif

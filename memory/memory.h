@@ -130,4 +130,13 @@ void phys_mark_code_page(struct phys_mem *pm, uint64_t page_addr);
 void phys_set_code_write_hook(struct phys_mem *pm,
                               void (*hook)(void *opaque, uint64_t page_addr), void *opaque);
 
+/* Saving the machine (devices/vmstate.h): the map's saved state (PAM, A20),
+ * the whole RAM block (ram_size bytes: below the PCI hole, then above 4 GiB)
+ * for the snapshot stream to save and load, and a hash of the ROM contents
+ * (built from the options; a snapshot checks it is restored under the same). */
+struct vms_desc;
+extern const struct vms_desc phys_mem_vmstate;
+uint8_t *phys_mem_ram(struct phys_mem *pm, uint64_t *size);
+uint64_t phys_mem_rom_hash(const struct phys_mem *pm);
+
 #endif
