@@ -8,6 +8,7 @@
  *   Ctrl-A x  quit softvm        Ctrl-A h  print this help
  *   Ctrl-A a  send Ctrl-A        Ctrl-A c  reserved (monitor, not built yet)
  *   Ctrl-A s  screendump (PNG)
+ *   Ctrl-A v  save a snapshot (savevm) (frontend/snapshot.h)
  * When stdin is not a terminal its bytes are passed through untouched.
  */
 #ifndef SOFTVM_FRONTEND_CONSOLE_H
@@ -28,6 +29,7 @@ struct console {
     bool escape;          /* the previous byte was Ctrl-A */
     bool quit;            /* Ctrl-A x seen */
     bool screendump;      /* Ctrl-A s seen: the host writes a PNG */
+    bool snapshot;        /* Ctrl-A v seen: the host side saves a snapshot */
     /* Bytes typed for the guest, not yet taken by the UART. */
     uint8_t in[CONSOLE_INBUF];
     size_t in_head, in_len;

@@ -14,10 +14,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "devices/machine/machine_state.h"
 #include "frontend/chardev.h"
 #include "frontend/console.h"
 #include "frontend/screendump.h"
 #include "frontend/sdl.h"
+#include "frontend/snapshot.h"
 #include "frontend/stats.h"
 #include "frontend/trace.h"
 
@@ -29,6 +31,7 @@ struct host {
     struct sdl_display *sdl;     /* -display sdl window, or NULL */
     unsigned screendumps;        /* Ctrl-A s count, for the file names */
     int term_fd;                 /* with -screendump: SIGTERM/SIGINT/SIGHUP stop the run, or -1 */
+    struct snapshot_trigger snap;   /* -snapshot-at, Ctrl-A v */
 };
 
 static struct host *host_of(const struct machine *m)
@@ -93,6 +96,10 @@ static void host_feed(struct machine *m)
         h->console.screendump = false;
         host_screendump(m);
     }
+    if (h->console_used && h->console.snapshot) {   /* Ctrl-A v: between slices: the state is whole */
+        h->console.snapshot = false;
+        snapshot_save_now(&h->snap, m);
+    }
     if (!h->console_used || (!h->console.in_len && !h->console.quit))
         return;
     int u = console_uart(h);
@@ -128,6 +135,9 @@ static void host_flush(struct machine *m)
 
 static uint64_t host_before_slice(struct machine *m, uint64_t budget)
 {
+    struct host *h = host_of(m);
+    snapshot_trigger_check(&h->snap, m);
+    budget = snapshot_trigger_budget(&h->snap, m, budget);   /* end a slice at -snapshot-at */
     return m->trace ? trace_machine_before_slice(m, budget) : budget;
 }
 
@@ -148,6 +158,9 @@ static void host_run_finished(struct machine *m)
         stats_print_summary(m, stderr);
         stats_print(m, stderr);
     }
+    if (m->opt.state_hash)
+        fprintf(stderr, "softvm: state hash %016" PRIx64 " at instruction %" PRIu64 "\n",
+                machine_state_hash(m), m->cpu.icount);
 }
 
 static void host_detach(struct machine *m)
@@ -204,6 +217,8 @@ int host_attach(struct machine *m)
         if (sigprocmask(SIG_BLOCK, &set, NULL) == 0)
             h->term_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     }
+    h->snap.at_icount = m->opt.snapshot_at;
+    h->snap.file = m->opt.snapshot_file[0] ? m->opt.snapshot_file : NULL;
 
     bool use_console = m->opt.debugcon.kind == VM_CHARDEV_STDIO;
     for (int i = 0; i < PC_NUM_UARTS; i++)
@@ -237,6 +252,21 @@ int host_machine_init(struct machine *m, const struct vm_options *opt)
     if (host_attach(m)) {
         machine_destroy(m);
         return 1;
+    }
+    if (opt->loadvm) {
+        char err[1024];
+        if (snapshot_load(m, opt->loadvm, err, sizeof(err))) {
+            fprintf(stderr, "softvm: -loadvm: %s\n", err);
+            machine_destroy(m);
+            return 1;
+        }
+        struct host *h = host_of(m);
+        if (h->snap.at_icount != UINT64_MAX && h->snap.at_icount < m->cpu.icount) {
+            fprintf(stderr, "softvm: -snapshot-at %" PRIu64 ": the snapshot loaded is already "
+                    "at instruction %" PRIu64 "; no snapshot will be taken\n",
+                    h->snap.at_icount, m->cpu.icount);
+            h->snap.done = true;
+        }
     }
     return 0;
 }

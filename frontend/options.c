@@ -31,6 +31,7 @@ void options_default(struct vm_options *opt)
     opt->gdb_port = VM_DEFAULT_GDB_PORT;
     opt->clock = VM_CLOCK_AUTO;
     opt->ns_per_insn = 1;
+    opt->snapshot_at = UINT64_MAX;
     opt->rtc_base = VM_RTC_UTC;
 }
 
@@ -467,6 +468,29 @@ static int rtc_kv(struct vm_options *opt, const char *optname, const char *key,
 
 /* ---- -icount ------------------------------------------------------------------ */
 
+/* -snapshot-at N,file=F */
+static int snapshot_at_kv(struct vm_options *opt, const char *optname, const char *key,
+                          const char *value, FILE *err)
+{
+    if (!*key || !strcmp(key, "icount")) {
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(value, &end, 0);
+        if (!isdigit((unsigned char)*value) || *end || errno || n == UINT64_MAX)
+            return fail(err, "%s: '%s': expected an instruction count", optname, value);
+        opt->snapshot_at = n;
+        return 0;
+    }
+    if (!strcmp(key, "file")) {
+        if (!*value || strlen(value) >= sizeof(opt->snapshot_file))
+            return fail(err, "%s: file= needs a file name (shorter than %zu bytes)", optname,
+                        sizeof(opt->snapshot_file));
+        strcpy(opt->snapshot_file, value);
+        return 0;
+    }
+    return fail(err, "%s: unknown parameter '%s' (N, file=F)", optname, key);
+}
+
 static int icount_kv(struct vm_options *opt, const char *optname, const char *key,
                      const char *value, FILE *err)
 {
@@ -818,7 +842,7 @@ enum opt_id {
     O_DRIVE, O_BOOT, O_NOGRAPHIC, O_SERIAL, O_DISPLAY, O_ACCEL, O_NO_REBOOT, O_SNAPSHOT,
     O_NIC, O_NETDEV, O_S, O_GDB, O_BIG_S, O_D, O_BIG_D, O_DEBUGCON, O_RTC, O_ICOUNT,
     O_CLOCK, O_STATS, O_DFILTER, O_DICOUNT, O_ONE_INSN, O_CPU, O_SMP, O_MACHINE,
-    O_NODEFAULTS, O_DEVICE, O_GLOBAL, O_SCREENDUMP,
+    O_NODEFAULTS, O_DEVICE, O_GLOBAL, O_SCREENDUMP, O_SNAPSHOT_AT, O_LOADVM, O_STATE_HASH,
 };
 
 static const struct option_desc {
@@ -872,6 +896,9 @@ static const struct option_desc {
     { "nodefaults", O_NODEFAULTS, NULL, "no default devices: COM1 only with -serial" },
     { "device",    O_DEVICE,    "DEV",  "virtio-blk-pci,drive=ID[,serial=S] (a disk for -drive if=none,id=ID), isa-debug-exit[,iobase=0xf4,iosize=N], pc-testdev; help lists them" },
     { "global",    O_GLOBAL,    "D.P=V", "device property (kvm-* drivers: ignored, there is no KVM)" },
+    { "snapshot-at", O_SNAPSHOT_AT, "N,file=F", "save a snapshot of the machine when N instructions have retired (Ctrl-A v: now, to F)" },
+    { "loadvm",    O_LOADVM,    "FILE", "start from a snapshot (the other options must build the same machine)" },
+    { "state-hash", O_STATE_HASH, NULL, "print a hash of the machine's state (CPU, devices, RAM) at exit" },
 };
 #define OPTION_COUNT (sizeof(option_table) / sizeof(option_table[0]))
 
@@ -1005,6 +1032,16 @@ static int apply_option(struct vm_options *opt, const struct option_desc *o, con
     case O_NODEFAULTS: opt->nodefaults = true; return 0;
     case O_DEVICE: return parse_device(opt, on, a, err);
     case O_GLOBAL: return parse_global(opt, on, a, err);
+    case O_SNAPSHOT_AT: {
+        int rc = parse_kv_list(opt, on, a, snapshot_at_kv, err);
+        if (rc == 0 && opt->snapshot_at == UINT64_MAX)
+            return fail(err, "%s: '%s': the instruction count is missing", on, a);
+        if (rc == 0 && !opt->snapshot_file[0])
+            return fail(err, "%s: '%s': file=F is missing", on, a);
+        return rc;
+    }
+    case O_LOADVM: opt->loadvm = a; return 0;
+    case O_STATE_HASH: opt->state_hash = true; return 0;
     }
     (void)n;
     return fail(err, "%s: internal error: unhandled option", on);

@@ -17,7 +17,7 @@ PACKAGES=(
     build-essential cmake pkg-config nasm
     libcapstone-dev libelf-dev libsdl2-dev libcriterion-dev libslirp-dev
     python3 cpio gzip kmod seabios gdb
-    zlib1g-dev qemu-utils e2fsprogs clang libclang-rt-dev xorriso
+    zlib1g-dev libzstd-dev qemu-utils e2fsprogs clang libclang-rt-dev xorriso
     libpng-dev xvfb xdotool acpica-tools
 )
 if [[ "${1:-}" == "--bench" ]]; then

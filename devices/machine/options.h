@@ -142,6 +142,12 @@ struct vm_options {
 
     bool stats;                          /* --stats: print counters at exit */
 
+    /* Snapshots (frontend/snapshot.h). */
+    uint64_t snapshot_at;                /* -snapshot-at N: save at icount N (UINT64_MAX: no) */
+    char snapshot_file[VM_PATH_MAX];     /* -snapshot-at ...,file=F (Ctrl-A s too); "": none */
+    const char *loadvm;                  /* -loadvm FILE: start from a snapshot */
+    bool state_hash;                     /* -state-hash: print the machine's state hash at exit */
+
     /* Not on the command line: the assembled linuxboot option ROM for
      * -kernel with -bios (NULL: $SOFTVM_ROM_DIR, then beside the program). */
     const char *linuxboot_rom;
