@@ -7,7 +7,8 @@
  * record's check (the first with the format version), so a record changed,
  * dropped, repeated or moved breaks the chain. Records, in this order:
  *   INFO  once: icount, RAM size, ROM hash, engine, softvm version
- *   MACH  once: the machine's described state (devices/vmstate.h)
+ *   MACH  once: u64 length, then the machine's described state
+ *         (devices/vmstate.h) as one zstd frame of that length
  *   RAM   per 1 MiB chunk with a nonzero page: offset, page count, a bitmap
  *         of the nonzero pages, and those pages as one zstd frame
  *   END   the number of records before it
@@ -212,8 +213,21 @@ int snapshot_save_fd(struct machine *m, int fd, char *err, size_t errlen)
         vms_buf_free(&st);
         return -1;
     }
-    write_record2(&w, TAG_MACH, st.data, st.len, NULL, 0);
+    size_t mbound = ZSTD_compressBound(st.len);
+    uint8_t *mz = malloc(mbound);
+    if (!mz) {
+        vms_buf_free(&st);
+        return errf(err, errlen, "cannot snapshot: out of memory");
+    }
+    size_t mzl = ZSTD_compress(mz, mbound, st.data, st.len, ZSTD_LEVEL);
+    uint8_t mlen[8];
+    put64(mlen, st.len);
+    if (!ZSTD_isError(mzl))
+        write_record2(&w, TAG_MACH, mlen, sizeof(mlen), mz, mzl);
+    free(mz);
     vms_buf_free(&st);
+    if (ZSTD_isError(mzl))
+        return errf(err, errlen, "cannot snapshot: zstd: %s", ZSTD_getErrorName(mzl));
 
     /* RAM */
     uint8_t *raw = malloc((size_t)CHUNK_PAGES * PAGE);
@@ -358,6 +372,11 @@ int snapshot_load_buf(struct machine *m, const uint8_t *data, size_t len, char *
             }
             info = r;
         } else if (r.tag == TAG_MACH) {
+            if (r.len < 8 || get64(r.p) > (64u << 20) ||
+                ZSTD_getFrameContentSize(r.p + 8, (size_t)r.len - 8) != get64(r.p)) {
+                rc = errf(err, errlen, "snapshot malformed: bad machine state record");
+                goto out;
+            }
             mach = r;
         } else if (r.tag == TAG_RAM) {
             if (r.len < 12) {
@@ -426,8 +445,23 @@ int snapshot_load_buf(struct machine *m, const uint8_t *data, size_t len, char *
     }
 
     /* Pass 2: the device state (checked whole before anything is written). */
+    size_t blen = (size_t)get64(mach.p);
+    uint8_t *blob = malloc(blen ? blen : 1);
+    if (!blob) {
+        rc = errf(err, errlen, "out of memory loading the snapshot");
+        goto out;
+    }
+    size_t got = ZSTD_decompress(blob, blen, mach.p + 8, (size_t)mach.len - 8);
+    if (ZSTD_isError(got) || got != blen) {
+        free(blob);
+        rc = errf(err, errlen, "snapshot corrupt: the machine state does not decompress (%s)",
+                  ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short");
+        goto out;
+    }
     char verr[256];
-    if (vms_load(&machine_vmstate, m, mach.p, (size_t)mach.len, verr, sizeof(verr))) {
+    rc = vms_load(&machine_vmstate, m, blob, blen, verr, sizeof(verr));
+    free(blob);
+    if (rc) {
         rc = errf(err, errlen, "the snapshot's machine state does not fit this machine: %s", verr);
         goto out;
     }
@@ -448,7 +482,7 @@ int snapshot_load_buf(struct machine *m, const uint8_t *data, size_t len, char *
         const uint8_t *bm = r->p + 12;
         const uint8_t *zf = bm + (np + 7) / 8;
         size_t zl = (size_t)(r->len - 12 - (np + 7) / 8);
-        size_t got = ZSTD_decompressDCtx(dctx, raw, (size_t)CHUNK_PAGES * PAGE, zf, zl);
+        got = ZSTD_decompressDCtx(dctx, raw, (size_t)CHUNK_PAGES * PAGE, zf, zl);
         size_t want = 0;
         for (uint32_t k = 0; k < (np + 7) / 8; k++)
             want += popcount8(bm[k]);

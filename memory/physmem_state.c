@@ -3,8 +3,9 @@
  * the PAM settings of 0xC0000-0xFFFFF (i440FX datasheet 3.2.18) and the A20
  * gate. RAM is saved by the snapshot stream itself (sparse, compressed:
  * phys_mem_ram); ROM contents and the region lists are built from the
- * options; MMIO regions the guest moves (the local APIC page) are put back
- * by their devices' post_load hooks.
+ * options; MMIO regions and device RAM the guest moves (the local APIC
+ * page, the VGA's VRAM behind BAR 0) are put back by their devices'
+ * post_load hooks, and device RAM contents are saved by their devices.
  */
 #include "memory/physmem.h"
 
@@ -30,7 +31,8 @@ static void phys_mem_post_load(void *obj)
 #define P struct phys_mem
 static const struct vms_field phys_mem_fields[] = {
     VMS_W(P, ram), VMS_C(P, ram_size), VMS_C(P, ram_low), VMS_W(P, roms), VMS_C(P, nroms),
-    VMS_W(P, mmio), VMS_C(P, nmmio), VMS_W(P, mmio_over_ram), VMS_A(P, pam), VMS(P, a20_mask),
+    VMS_W(P, mmio), VMS_C(P, nmmio), VMS_W(P, mmio_over_ram), VMS_W(P, devram),
+    VMS_C(P, ndevram), VMS_W(P, devram_mapped), VMS_A(P, pam), VMS(P, a20_mask),
     VMS_W(P, code_bitmap), VMS_W(P, code_hook), VMS_W(P, code_hook_opaque), VMS_W(P, tlbs),
     VMS_W(P, ntlbs),
 };
