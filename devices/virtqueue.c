@@ -126,6 +126,11 @@ void vq_push(struct virtqueue *vq, struct phys_mem *mem, const struct vq_elem *e
     dma_write(mem, vq->used + 2, idx, 2);
 }
 
+bool vq_has_avail(struct virtqueue *vq, struct phys_mem *mem)
+{
+    return vq->ready && vq->size && rd16(mem, vq->avail + 2) != vq->last_avail;
+}
+
 bool vq_wants_interrupt(struct virtqueue *vq, struct phys_mem *mem)
 {
     return !(rd16(mem, vq->avail) & VRING_AVAIL_F_NO_INTERRUPT);

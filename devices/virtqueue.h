@@ -65,6 +65,8 @@ size_t vq_write_in(struct phys_mem *mem, const struct vq_elem *e, uint64_t off,
 /* Give the chain back with `written` bytes written into its in buffers. */
 void vq_push(struct virtqueue *vq, struct phys_mem *mem, const struct vq_elem *e,
              uint32_t written);
+/* The driver has made a chain available (vq_pop would not say VQ_EMPTY). */
+bool vq_has_avail(struct virtqueue *vq, struct phys_mem *mem);
 /* False if the driver asked for no interrupt (VRING_AVAIL_F_NO_INTERRUPT). */
 bool vq_wants_interrupt(struct virtqueue *vq, struct phys_mem *mem);
 

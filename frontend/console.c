@@ -147,17 +147,13 @@ void console_feed(struct console *c, const uint8_t *buf, size_t len)
     }
 }
 
-bool console_poll(struct console *c, int timeout_ms)
+bool console_read(struct console *c)
 {
     if (!c->open || c->eof || c->in_fd < 0)
         return false;
     /* Read only what fits, so the guest is not flooded with dropped bytes. */
     size_t room = CONSOLE_INBUF - c->in_len;
     if (room == 0)
-        return false;
-    struct pollfd p = { .fd = c->in_fd, .events = POLLIN };
-    int n = poll(&p, 1, timeout_ms);
-    if (n <= 0)
         return false;
     uint8_t buf[256];
     ssize_t got = read(c->in_fd, buf, room < sizeof(buf) ? room : sizeof(buf));
@@ -169,6 +165,21 @@ bool console_poll(struct console *c, int timeout_ms)
         return false;
     console_feed(c, buf, (size_t)got);
     return true;
+}
+
+bool console_wants_input(const struct console *c)
+{
+    return c->open && !c->eof && c->in_fd >= 0 && c->in_len < CONSOLE_INBUF;
+}
+
+bool console_poll(struct console *c, int timeout_ms)
+{
+    if (!console_wants_input(c))
+        return false;
+    struct pollfd p = { .fd = c->in_fd, .events = POLLIN };
+    if (poll(&p, 1, timeout_ms) <= 0)
+        return false;
+    return console_read(c);
 }
 
 bool console_peek(const struct console *c, uint8_t *byte)

@@ -45,6 +45,10 @@ void console_close(struct console *c);
 /* Read what is waiting on in_fd, waiting at most timeout_ms (0: don't wait,
  * -1: forever). Handles the Ctrl-A escapes. Returns true if it read anything. */
 bool console_poll(struct console *c, int timeout_ms);
+/* in_fd is readable (the event loop says so): read what is there. */
+bool console_read(struct console *c);
+/* Input may still come and there is room for it (poll in_fd for POLLIN). */
+bool console_wants_input(const struct console *c);
 /* Feed bytes to a pure function (tests): same escape handling as typing. */
 void console_feed(struct console *c, const uint8_t *buf, size_t len);
 

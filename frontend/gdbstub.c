@@ -9,6 +9,7 @@
  * 32bit-sse.xml order is not used: we describe our own registers).
  */
 #include "frontend/gdbstub.h"
+#include "frontend/hostloop.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -736,12 +737,61 @@ static bool serve_bytes(struct gdbstub *g, const uint8_t *data, size_t n)
     return g->fd >= 0;
 }
 
+static void on_ready(void *opaque, int fd, short revents)
+{
+    (void)fd; (void)revents;
+    ((struct gdbstub *)opaque)->ready = true;
+}
+
+/* Keep the loop's watch on the socket that matters now: the connection, or
+ * the listening socket while nobody is attached. */
+static void sync_watch(struct gdbstub *g)
+{
+    int fd = g->fd >= 0 ? g->fd : g->listen_fd;
+    if (fd == g->watched_fd)
+        return;
+    if (g->watch >= 0)
+        hostloop_unwatch(g->loop, g->watch);
+    g->watch = fd >= 0 ? hostloop_watch_fd(g->loop, fd, POLLIN, on_ready, g) : -1;
+    g->watched_fd = fd;
+    g->ready = false;
+}
+
+/* Is fd readable? timeout_ms 0: just look, -1: wait. With the host event
+ * loop, readiness comes from it, and waiting runs it (so the terminal and
+ * the network are served while the debugger holds the CPU). */
+static bool readable(struct gdbstub *g, int fd, int timeout_ms)
+{
+    if (!g->loop) {
+        struct pollfd pfd = { fd, POLLIN, 0 };
+        return poll(&pfd, 1, timeout_ms) > 0;
+    }
+    sync_watch(g);
+    if (g->watch < 0) {
+        struct pollfd pfd = { fd, POLLIN, 0 };       /* the loop is full */
+        return poll(&pfd, 1, timeout_ms) > 0;
+    }
+    if (timeout_ms != 0)
+        while (!g->ready)
+            hostloop_run(g->loop, -1);
+    bool r = g->ready;
+    g->ready = false;
+    return r;
+}
+
+void gdbstub_use_loop(struct gdbstub *g, struct hostloop *loop)
+{
+    g->loop = loop;
+    g->watch = -1;
+    g->watched_fd = -1;
+    if (loop)
+        sync_watch(g);
+}
+
 /* Read what is there (timeout_ms: 0 poll, -1 block). False on close. */
 static bool serve(struct gdbstub *g, int timeout_ms)
 {
-    struct pollfd pfd = { g->fd, POLLIN, 0 };
-    int r = poll(&pfd, 1, timeout_ms);
-    if (r <= 0)
+    if (!readable(g, g->fd, timeout_ms))
         return true;
     uint8_t buf[4096];
     ssize_t n = recv(g->fd, buf, sizeof(buf), 0);
@@ -758,8 +808,7 @@ static bool serve(struct gdbstub *g, int timeout_ms)
 
 static void try_accept(struct gdbstub *g, int timeout_ms)
 {
-    struct pollfd pfd = { g->listen_fd, POLLIN, 0 };
-    if (poll(&pfd, 1, timeout_ms) <= 0)
+    if (!readable(g, g->listen_fd, timeout_ms))
         return;
     int fd = accept(g->listen_fd, NULL, NULL);
     if (fd < 0)
@@ -815,6 +864,9 @@ int gdbstub_open(struct gdbstub *g, struct machine *m, const char *host, uint16_
 
 void gdbstub_close(struct gdbstub *g, int exit_status)
 {
+    if (g->loop && g->watch >= 0)
+        hostloop_unwatch(g->loop, g->watch);
+    g->loop = NULL;
     if (g->fd >= 0) {
         char reply[16];
         snprintf(reply, sizeof(reply), "W%02x", exit_status & 0xff);

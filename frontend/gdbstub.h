@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct hostloop;
+
 struct cpu;
 struct insn;
 struct machine;
@@ -93,7 +95,14 @@ struct gdbstub {
     int n_wp;
 
     bool killed;                     /* 'k': stop the machine */
+
+    struct hostloop *loop;           /* the host event loop, or NULL: poll alone */
+    int watch, watched_fd;           /* the loop's watch on listen_fd or fd */
+    bool ready;                      /* the loop saw the watched socket readable */
 };
+
+/* Wait on the host event loop instead of polling the sockets alone. */
+void gdbstub_use_loop(struct gdbstub *g, struct hostloop *loop);
 
 /* --- used by trace.c (hot-path checks) ----------------------------------- */
 uint32_t gdbstub_hook_flags(const struct gdbstub *g);

@@ -1,8 +1,9 @@
 /*
- * host.c - the host side of one machine (see host.h): the terminal
- * (frontend/console.h), files and null sinks (frontend/chardev.h) behind
- * COM1..COM4 and port 0x402, typed input into the UART at slice boundaries,
- * and the tracer's slice hooks.
+ * host.c - the host side of one machine (see host.h): the one host event
+ * loop (frontend/hostloop.h), the terminal (frontend/console.h), files and
+ * null sinks (frontend/chardev.h) behind COM1..COM4 and port 0x402, the
+ * network backends (frontend/hostnet.h), the SDL window, the one host input
+ * path host_feed(), and the tracer's slice hooks.
  */
 #include "frontend/host.h"
 
@@ -17,6 +18,8 @@
 #include "devices/machine/machine_state.h"
 #include "frontend/chardev.h"
 #include "frontend/console.h"
+#include "frontend/hostloop.h"
+#include "frontend/hostnet.h"
 #include "frontend/screendump.h"
 #include "frontend/sdl.h"
 #include "frontend/snapshot.h"
@@ -24,6 +27,11 @@
 #include "frontend/trace.h"
 
 struct host {
+    struct hostloop loop;        /* every host fd and timer of this machine */
+    struct hostnet net;          /* -netdev backends, queued frames */
+    host_input_log_fn input_log; /* record/replay: sees every input fed */
+    void *input_log_opaque;
+    int console_watch;           /* loop watch id of stdin, or -1 */
     struct console console;      /* the host terminal (stdio backends) */
     bool console_used;           /* some backend is VM_CHARDEV_STDIO */
     struct chardev serial[PC_NUM_UARTS];   /* COM1..COM4 host sides */
@@ -60,14 +68,43 @@ static void host_poll_term(struct machine *m)
     }
 }
 
+/* stdin is readable. */
+static void console_ready(void *opaque, int fd, short revents)
+{
+    (void)fd; (void)revents;
+    console_read(opaque);
+}
+
+/* The signalfd of -screendump is readable. */
+static void term_ready(void *opaque, int fd, short revents)
+{
+    (void)fd; (void)revents;
+    host_poll_term(opaque);
+}
+
+/* One round of the event loop; true if any host input arrived. (The SDL
+ * window has its own event queue: it is waited on after the loop looked.) */
 static bool host_poll(struct machine *m, int timeout_ms)
 {
     struct host *h = host_of(m);
-    host_poll_term(m);
+    if (h->console_watch >= 0)
+        hostloop_set_events(&h->loop, h->console_watch,
+                            console_wants_input(&h->console) ? POLLIN : 0);
+    size_t typed = h->console.in_len;
+    int events = hostloop_run(&h->loop, h->sdl ? 0 : timeout_ms);
+    bool got = events > 0 && (h->console.in_len != typed || h->console.quit ||
+                              h->console.eof || hostnet_pending(&h->net));
     if (!h->sdl)
-        return h->console_used && console_poll(&h->console, timeout_ms);
-    bool got = h->console_used && console_poll(&h->console, 0);
+        return got;
     return sdl_display_poll(h->sdl, m, got ? 0 : timeout_ms) || got;
+}
+
+static void log_frame(void *opaque, int card, const uint8_t *frame, size_t len)
+{
+    struct machine *m = opaque;
+    struct host *h = host_of(m);
+    if (h->input_log)
+        h->input_log(h->input_log_opaque, m, HOST_INPUT_FRAME, card, frame, len);
 }
 
 /* Ctrl-A s: the screen now, as -screendump's file (or softvm-screen-N.png). */
@@ -86,10 +123,20 @@ static void host_screendump(struct machine *m)
         fprintf(stderr, "\r\nsoftvm: screen written to %s\r\n", path);
 }
 
-/* Move typed bytes into the UART as far as its FIFO takes them. */
-static void host_feed(struct machine *m)
+/*
+ * The one path by which host input enters the guest, at slice boundaries
+ * only: queued frames into their cards, the window's keys and mouse, typed
+ * bytes into the console's UART (as far as its FIFO takes them), Ctrl-A x
+ * as a stop request. Frames and typed bytes are shown to the input log
+ * (record/replay) as they are delivered.
+ */
+void host_feed(struct machine *m)
 {
     struct host *h = host_of(m);
+    if (!h)
+        return;
+    if (h->net.nlinks)
+        hostnet_feed(&h->net, log_frame, m);
     if (h->sdl)
         sdl_display_feed(h->sdl, m);
     if (h->console_used && h->console.screendump) {
@@ -109,6 +156,8 @@ static void host_feed(struct machine *m)
             console_pop(&h->console);
     } else {
         while (uart_can_receive(&m->dev.uart[u]) && console_peek(&h->console, &b)) {
+            if (h->input_log)
+                h->input_log(h->input_log_opaque, m, HOST_INPUT_SERIAL, u, &b, 1);
             uart_receive_byte(&m->dev.uart[u], b);
             console_pop(&h->console);
         }
@@ -119,10 +168,40 @@ static void host_feed(struct machine *m)
     }
 }
 
+void host_set_input_log(struct machine *m, host_input_log_fn fn, void *opaque)
+{
+    struct host *h = host_of(m);
+    h->input_log = fn;
+    h->input_log_opaque = opaque;
+}
+
+struct hostloop *host_loop(struct machine *m)
+{
+    struct host *h = host_of(m);
+    return h ? &h->loop : NULL;
+}
+
+/* The CPU is halted in deterministic mode. With a network, wait (host
+ * time) for host input up to the virtual time to the next timer, at most
+ * HOST_IDLE_WAIT_MS, so a guest waiting for the network does not outrun
+ * it; guest-visible time stays on the virtual clock either way. */
+#define HOST_IDLE_WAIT_MS 100
+static bool host_wait_input(struct machine *m, uint64_t max_ns)
+{
+    struct host *h = host_of(m);
+    if (!hostnet_active(&h->net))
+        return false;
+    if (hostnet_pending(&h->net))
+        return true;
+    uint64_t ms = max_ns / 1000000u;
+    return host_poll(m, (int)(ms < HOST_IDLE_WAIT_MS ? ms : HOST_IDLE_WAIT_MS));
+}
+
 static bool host_input_possible(const struct machine *m)
 {
     const struct host *h = host_of(m);
-    return h->sdl || (h->console_used && !h->console.eof && console_uart(h) >= 0);
+    return h->sdl || (h->console_used && !h->console.eof && console_uart(h) >= 0) ||
+           hostnet_active(&h->net);
 }
 
 static void host_flush(struct machine *m)
@@ -167,6 +246,7 @@ static void host_detach(struct machine *m)
 {
     struct host *h = host_of(m);
     trace_machine_teardown(m);
+    hostnet_close(&h->net, &h->loop);
     sdl_display_close(h->sdl);
     h->sdl = NULL;
     if (h->term_fd >= 0)
@@ -184,6 +264,7 @@ static const struct machine_host_ops host_ops = {
     .poll = host_poll,
     .feed = host_feed,
     .input_possible = host_input_possible,
+    .wait_input = host_wait_input,
     .flush = host_flush,
     .before_slice = host_before_slice,
     .after_slice = host_after_slice,
@@ -207,6 +288,8 @@ int host_attach(struct machine *m)
     }
     m->host = h;
     m->host_ops = &host_ops;
+    hostloop_init(&h->loop);
+    h->console_watch = -1;
     h->term_fd = -1;
     if (m->opt.screendump) {
         sigset_t set;
@@ -216,6 +299,8 @@ int host_attach(struct machine *m)
         sigaddset(&set, SIGHUP);
         if (sigprocmask(SIG_BLOCK, &set, NULL) == 0)
             h->term_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+        if (h->term_fd >= 0)
+            hostloop_watch_fd(&h->loop, h->term_fd, POLLIN, term_ready, m);
     }
     h->snap.at_icount = m->opt.snapshot_at;
     h->snap.file = m->opt.snapshot_file[0] ? m->opt.snapshot_file : NULL;
@@ -226,6 +311,8 @@ int host_attach(struct machine *m)
     if (use_console) {
         console_open(&h->console, STDIN_FILENO, STDOUT_FILENO);
         h->console_used = true;
+        h->console_watch = hostloop_watch_fd(&h->loop, STDIN_FILENO, POLLIN, console_ready,
+                                             &h->console);
     }
     for (int i = 0; i < PC_NUM_UARTS; i++) {
         if (!host_backend(m->opt.serial[i].kind))
@@ -241,6 +328,8 @@ int host_attach(struct machine *m)
     }
     if (m->opt.display == VM_DISPLAY_SDL)
         h->sdl = sdl_display_open(m, stderr);   /* NULL: said why, runs headless */
+    if (hostnet_open(&h->net, m, &h->loop))
+        return -1;
     return trace_machine_setup(m);       /* -d, -D, --stats, -gdb/-s/-S */
 }
 

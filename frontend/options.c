@@ -390,6 +390,281 @@ static int check_devices(const struct vm_options *opt, FILE *err)
     return 0;
 }
 
+/* ---- networks: -netdev, -nic, -device e1000|ne2k_pci|virtio-net-pci ---------------- */
+
+static const struct { const char *name; enum vm_nic_model model; } nic_models[] = {
+    { "e1000", VM_NIC_E1000 }, { "e1000-82540em", VM_NIC_E1000 },
+    { "ne2k_pci", VM_NIC_NE2K_PCI },
+    { "virtio-net-pci", VM_NIC_VIRTIO_NET }, { "virtio-net", VM_NIC_VIRTIO_NET },
+};
+
+static bool nic_model_named(const char *name, enum vm_nic_model *model)
+{
+    for (size_t i = 0; i < sizeof(nic_models) / sizeof(nic_models[0]); i++)
+        if (!strcmp(name, nic_models[i].name)) {
+            *model = nic_models[i].model;
+            return true;
+        }
+    return false;
+}
+
+/* An IPv4 address in dotted form; "" is `dflt`. */
+static bool parse_ip4(const char *s, size_t len, uint32_t dflt, uint32_t *out)
+{
+    if (len == 0) {
+        *out = dflt;
+        return true;
+    }
+    char buf[16];
+    if (len >= sizeof(buf))
+        return false;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    unsigned a[4];
+    char tail;
+    if (sscanf(buf, "%u.%u.%u.%u%c", &a[0], &a[1], &a[2], &a[3], &tail) != 4 ||
+        a[0] > 255 || a[1] > 255 || a[2] > 255 || a[3] > 255)
+        return false;
+    *out = a[0] << 24 | a[1] << 16 | a[2] << 8 | a[3];
+    return true;
+}
+
+/* hostfwd=[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT (QEMU's form). */
+static int parse_hostfwd(struct net_user_config *u, const char *on, const char *v, FILE *err)
+{
+    if (u->nfwd >= NET_USER_MAX_FWD)
+        return fail(err, "%s: at most %d hostfwd rules", on, NET_USER_MAX_FWD);
+    struct net_user_fwd f = { 0 };
+    const char *p = v;
+    if (!strncmp(p, "tcp:", 4)) {
+        p += 4;
+    } else if (!strncmp(p, "udp:", 4)) {
+        f.udp = true;
+        p += 4;
+    } else if (*p == ':') {
+        p++;
+    }
+    const char *colon = strchr(p, ':'), *dash = colon ? strchr(colon, '-') : NULL;
+    const char *colon2 = dash ? strchr(dash, ':') : NULL;
+    unsigned long hport, gport;
+    char num[8];
+    size_t hlen = dash ? (size_t)(dash - colon - 1) : 0;
+    if (!colon || !dash || !colon2 || hlen == 0 || hlen >= sizeof(num) ||
+        !parse_ip4(p, (size_t)(colon - p), 0x7f000001u, &f.host_addr) ||
+        !parse_ip4(dash + 1, (size_t)(colon2 - dash - 1), 0, &f.guest_addr))
+        goto bad;
+    memcpy(num, colon + 1, hlen);
+    num[hlen] = '\0';
+    if (!parse_uint(num, 1, 65535, &hport) || !parse_uint(colon2 + 1, 1, 65535, &gport))
+        goto bad;
+    f.host_port = (uint16_t)hport;
+    f.guest_port = (uint16_t)gport;
+    u->fwd[u->nfwd++] = f;
+    return 0;
+bad:
+    return fail(err, "%s: hostfwd=%s: use [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT",
+                on, v);
+}
+
+/* A backend's key=value (the current -netdev, or the one a -nic makes). */
+static int netdev_prop(struct vm_netdev *n, const char *on, const char *key, const char *value,
+                       FILE *err)
+{
+    if (!strcmp(key, "id")) {
+        if (!*value || strlen(value) >= sizeof(n->id))
+            return fail(err, "%s: id=%s: 1 to %zu characters", on, value, sizeof(n->id) - 1);
+        strcpy(n->id, value);
+        return 0;
+    }
+    if (n->kind == VM_NETDEV_USER) {
+        bool b;
+        if (!strcmp(key, "hostfwd"))
+            return parse_hostfwd(&n->user, on, value, err);
+        if (!strcmp(key, "restrict") || !strcmp(key, "dns")) {
+            if (!parse_onoff(value, &b))
+                return fail(err, "%s: %s=%s: use on or off", on, key, value);
+            *(!strcmp(key, "dns") ? &n->user.dns : &n->user.restrict_on) = b;
+            return 0;
+        }
+        return fail(err, "%s: user: unknown property '%s' (use id=, hostfwd=, restrict=, dns=)",
+                    on, key);
+    }
+    if (!strcmp(key, "listen") || !strcmp(key, "connect")) {
+        if (n->socket.address[0])
+            return fail(err, "%s: socket: give one of listen= and connect=", on);
+        n->socket.listen = !strcmp(key, "listen");
+        const char *a = value;
+        if (!strncmp(a, "unix:", 5)) {
+            n->socket.unix_path = true;
+            a += 5;
+        } else {
+            const char *c = strrchr(a, ':');
+            unsigned long port;
+            if (!c || !parse_uint(c + 1, 1, 65535, &port) || (c == a && !n->socket.listen))
+                return fail(err, "%s: %s=%s: use [HOST]:PORT or unix:PATH", on, key, value);
+        }
+        if (!*a || strlen(a) >= sizeof(n->socket.address))
+            return fail(err, "%s: %s=%s: bad address", on, key, value);
+        strcpy(n->socket.address, a);
+        return 0;
+    }
+    return fail(err, "%s: socket: unknown property '%s' (use id=, listen=, connect=)", on, key);
+}
+
+static int netdev_kind(struct vm_netdev *n, const char *on, const char *kind, FILE *err)
+{
+    if (!strcmp(kind, "user"))
+        n->kind = VM_NETDEV_USER;
+    else if (!strcmp(kind, "socket"))
+        n->kind = VM_NETDEV_SOCKET;
+    else
+        return fail(err, "%s: backend '%s' is not supported (use user or socket)", on, kind);
+    return 0;
+}
+
+static int netdev_kv(struct vm_options *opt, const char *on, const char *key, const char *value,
+                     FILE *err)
+{
+    struct vm_netdev *n = &opt->netdev[opt->netdev_count - 1];
+    if (!*key) {
+        if (n->kind_given)
+            return fail(err, "%s: '%s' is not key=value", on, value);
+        n->kind_given = true;
+        return netdev_kind(n, on, value, err);
+    }
+    return netdev_prop(n, on, key, value, err);
+}
+
+static int set_mac(struct vm_nic *c, const char *on, const char *value, FILE *err)
+{
+    if (!net_parse_mac(value, c->mac))
+        return fail(err, "%s: mac=%s: use six hex bytes, 52:54:00:12:34:56", on, value);
+    if (c->mac[0] & 1)
+        return fail(err, "%s: mac=%s is a multicast address", on, value);
+    c->mac_set = true;
+    return 0;
+}
+
+/* -device e1000|ne2k_pci|virtio-net-pci,netdev=ID,mac=MAC */
+static int nic_device_kv(struct vm_options *opt, const char *on, const char *key,
+                         const char *value, FILE *err)
+{
+    struct vm_nic *c = &opt->nic[opt->nic_count - 1];
+    if (!*key)
+        return nic_model_named(value, &c->model) ? 0 :
+               fail(err, "%s: '%s' is not key=value", on, value);
+    if (!strcmp(key, "mac"))
+        return set_mac(c, on, value, err);
+    if (!strcmp(key, "netdev")) {
+        if (!*value || strlen(value) >= sizeof(c->netdev))
+            return fail(err, "%s: netdev=%s: not a netdev id", on, value);
+        strcpy(c->netdev, value);
+        return 0;
+    }
+    return fail(err, "%s: unknown property '%s' (use netdev=, mac=)", on, key);
+}
+
+/* -nic user|socket,model=M,mac=MAC,<backend properties>: a card and its backend. */
+static int nic_kv(struct vm_options *opt, const char *on, const char *key, const char *value,
+                  FILE *err)
+{
+    struct vm_nic *c = &opt->nic[opt->nic_count - 1];
+    struct vm_netdev *n = &opt->netdev[opt->netdev_count - 1];
+    if (!*key)
+        return netdev_kind(n, on, value, err);
+    if (!strcmp(key, "model")) {
+        if (!strcmp(value, "help") || !strcmp(value, "?"))
+            return fail(err, "%s: models: e1000, ne2k_pci, virtio-net-pci", on);
+        if (!nic_model_named(value, &c->model))
+            return fail(err, "%s: model=%s is not supported (use e1000, ne2k_pci or "
+                        "virtio-net-pci)", on, value);
+        return 0;
+    }
+    if (!strcmp(key, "mac"))
+        return set_mac(c, on, value, err);
+    return netdev_prop(n, on, key, value, err);
+}
+
+static struct vm_nic *new_nic(struct vm_options *opt, const char *on, FILE *err)
+{
+    if (opt->nic_count >= VM_MAX_NICS) {
+        fail(err, "%s: at most %d network cards", on, VM_MAX_NICS);
+        return NULL;
+    }
+    struct vm_nic *c = &opt->nic[opt->nic_count++];
+    memset(c, 0, sizeof(*c));
+    c->model = VM_NIC_E1000;                    /* QEMU's default on the pc machine */
+    return c;
+}
+
+static struct vm_netdev *new_netdev(struct vm_options *opt, const char *on, FILE *err)
+{
+    if (opt->netdev_count >= VM_MAX_NETDEV) {
+        fail(err, "%s: at most %d network backends", on, VM_MAX_NETDEV);
+        return NULL;
+    }
+    struct vm_netdev *n = &opt->netdev[opt->netdev_count++];
+    memset(n, 0, sizeof(*n));
+    return n;
+}
+
+static int parse_netdev(struct vm_options *opt, const char *on, const char *a, FILE *err)
+{
+    struct vm_netdev *n = new_netdev(opt, on, err);
+    if (!n)
+        return 2;
+    int rc = parse_kv_list(opt, on, a, netdev_kv, err);
+    if (rc)
+        return rc;
+    if (!n->id[0])
+        return fail(err, "%s: needs id=", on);
+    if (n->kind == VM_NETDEV_SOCKET && !n->socket.address[0])
+        return fail(err, "%s: socket needs listen= or connect=", on);
+    return 0;
+}
+
+static int parse_nic(struct vm_options *opt, const char *on, const char *a, FILE *err)
+{
+    if (!strcmp(a, "none"))
+        return 0;                               /* no network: the default anyway */
+    struct vm_nic *c = new_nic(opt, on, err);
+    struct vm_netdev *n = c ? new_netdev(opt, on, err) : NULL;
+    if (!n)
+        return 2;
+    int rc = parse_kv_list(opt, on, a, nic_kv, err);
+    if (rc)
+        return rc;
+    if (!n->id[0])
+        snprintf(n->id, sizeof(n->id), "__nic%d", opt->nic_count - 1);
+    if (n->kind == VM_NETDEV_SOCKET && !n->socket.address[0])
+        return fail(err, "%s: socket needs listen= or connect=", on);
+    strcpy(c->netdev, n->id);
+    return 0;
+}
+
+/* Netdev ids are unique; a card's netdev= names one, and no two cards share it. */
+static int check_network(const struct vm_options *opt, FILE *err)
+{
+    for (int i = 0; i < opt->netdev_count; i++)
+        for (int j = 0; j < i; j++)
+            if (!strcmp(opt->netdev[i].id, opt->netdev[j].id))
+                return fail(err, "-netdev: id=%s is used twice", opt->netdev[i].id);
+    for (int i = 0; i < opt->nic_count; i++) {
+        const struct vm_nic *c = &opt->nic[i];
+        if (!c->netdev[0])
+            continue;
+        bool found = false;
+        for (int j = 0; j < opt->netdev_count; j++)
+            found |= !strcmp(opt->netdev[j].id, c->netdev);
+        if (!found)
+            return fail(err, "-device: netdev=%s: no -netdev with id=%s", c->netdev, c->netdev);
+        for (int k = 0; k < i; k++)
+            if (!strcmp(opt->nic[k].netdev, c->netdev))
+                return fail(err, "-device: netdev=%s is used by two cards", c->netdev);
+    }
+    return 0;
+}
+
 /* ---- character backends ----------------------------------------------------- */
 
 static int parse_chardev(struct vm_chardev *c, const char *optname, const char *spec,
@@ -795,6 +1070,12 @@ void options_print_device_help(FILE *out)
             "write to port 0xf4\"\n"
             "name \"pc-testdev\", bus ISA, desc \"QEMU's test device: ports 0xe0-0xeb, "
             "0x2000-0x2017, RAM at 0xff000000\"\n"
+            "Network devices:\n"
+            "name \"e1000\", bus PCI, alias \"e1000-82540em\", desc \"Intel Gigabit Ethernet "
+            "(netdev=ID, mac=MAC)\"\n"
+            "name \"ne2k_pci\", bus PCI, desc \"RTL8029AS NE2000 PCI (netdev=ID, mac=MAC)\"\n"
+            "name \"virtio-net-pci\", bus PCI, alias \"virtio-net\", desc \"virtio network "
+            "device (netdev=ID, mac=MAC)\"\n"
             "Storage devices:\n"
             "name \"virtio-blk-pci\", bus PCI, desc \"virtio block device (drive=ID)\"\n");
 }
@@ -817,6 +1098,9 @@ static int parse_device(struct vm_options *opt, const char *on, const char *a, F
         opt->pc_testdev = true;
         return parse_kv_list(opt, on, a, no_props_kv, err);
     }
+    enum vm_nic_model model;
+    if (nic_model_named(driver, &model))
+        return new_nic(opt, on, err) ? parse_kv_list(opt, on, a, nic_device_kv, err) : 2;
     return add_device(opt, on, a, err);     /* virtio-blk-pci, or a clear refusal */
 }
 
@@ -873,8 +1157,8 @@ static const struct option_desc {
     { "accel",     O_ACCEL,     "TYPE", "interp (default) or jit[,lockstep=on][,tb-size=MiB]" },
     { "no-reboot", O_NO_REBOOT, NULL,   "exit instead of rebooting" },
     { "snapshot",  O_SNAPSHOT,  NULL,   "discard writes to disk images" },
-    { "nic",       O_NIC,       "SPEC", "network card (none: no network)" },
-    { "netdev",    O_NETDEV,    "SPEC", "network backend" },
+    { "nic",       O_NIC,       "SPEC", "user|socket[,model=e1000|ne2k_pci|virtio-net-pci][,mac=MAC][,backend properties]: a card and its backend (none: no network)" },
+    { "netdev",    O_NETDEV,    "SPEC", "user,id=ID[,hostfwd=tcp:[ADDR]:PORT-:PORT][,restrict=on][,dns=on] | socket,id=ID,listen=[HOST]:PORT|connect=HOST:PORT|...=unix:PATH" },
     { "s",         O_S,         NULL,   "shorthand for -gdb tcp::1234" },
     { "gdb",       O_GDB,       "tcp::PORT", "wait for a GDB connection on PORT" },
     { "S",         O_BIG_S,     NULL,   "do not start the CPU until the debugger says so" },
@@ -985,14 +1269,8 @@ static int apply_option(struct vm_options *opt, const struct option_desc *o, con
         return parse_kv_list(opt, on, a, accel_kv, err);
     case O_NO_REBOOT: opt->no_reboot = true; return 0;
     case O_SNAPSHOT: opt->snapshot = true; return 0;
-    case O_NIC:
-    case O_NETDEV:
-        if (opt->netdev_count >= VM_MAX_NETDEV)
-            return fail(err, "%s: at most %d network devices", on, VM_MAX_NETDEV);
-        if (o->id == O_NIC && !strcmp(a, "none"))
-            return 0;                        /* no network: what we have anyway */
-        opt->netdev[opt->netdev_count++].spec = a;
-        return 0;
+    case O_NIC: return parse_nic(opt, on, a, err);
+    case O_NETDEV: return parse_netdev(opt, on, a, err);
     case O_S: opt->gdb = true; opt->gdb_port = VM_DEFAULT_GDB_PORT; return 0;
     case O_GDB: return parse_gdb(opt, on, a, err);
     case O_BIG_S: opt->start_stopped = true; return 0;
@@ -1072,7 +1350,7 @@ int options_parse_syntax(struct vm_options *opt, int argc, char **argv, FILE *er
             return 0;       /* --help, --version, -d help: the rest does not matter */
     }
 
-    if (check_devices(opt, err))
+    if (check_devices(opt, err) || check_network(opt, err))
         return 2;
     int nvirtio = opt->device_count;
     for (int i = 0; i < opt->drive_count; i++)
@@ -1110,8 +1388,6 @@ int options_check_implemented(const struct vm_options *opt, FILE *err)
         return not_yet(err, "-display curses");
     if (opt->accel != VM_ACCEL_JIT && (opt->accel_lockstep || opt->accel_tb_size))
         return fail(err, "-accel: lockstep= and tb-size= need -accel jit");
-    if (opt->netdev_count > 0)
-        return not_yet(err, "-nic/-netdev");
     return 0;
 }
 

@@ -25,6 +25,7 @@
 #include "cpu/decode.h"
 #include "devices/iobus.h"
 #include "frontend/gdbstub.h"
+#include "frontend/host.h"
 #include "devices/machine/machine.h"
 #include "devices/machine/options.h"
 #include "memory/memory.h"
@@ -559,6 +560,7 @@ int trace_machine_setup(struct machine *m)
             free(g);
             return -1;       /* machine_destroy frees the trace */
         }
+        gdbstub_use_loop(g, host_loop(m));
         t->gdb = g;
         trace_update_hooks(t);
     }

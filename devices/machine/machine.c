@@ -230,6 +230,28 @@ static int add_virtio_disk(struct machine *m, const struct vm_drive *d, const ch
     return 0;
 }
 
+/* The network cards (-nic, -device e1000|ne2k_pci|virtio-net-pci). Their
+ * backends are host side: frontend/host.c opens them and plugs the cables. */
+static int add_nics(struct machine *m)
+{
+    for (int i = 0; i < m->opt.nic_count; i++) {
+        const struct vm_nic *c = &m->opt.nic[i];
+        /* QEMU's default MAC, one more per card: 52:54:00:12:34:56, :57, ... */
+        uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, (uint8_t)(0x56 + i) };
+        if (c->mac_set)
+            memcpy(mac, c->mac, 6);
+        static const enum pc_nic_model model[] = {
+            [VM_NIC_E1000] = PC_NIC_E1000, [VM_NIC_NE2K_PCI] = PC_NIC_NE2K_PCI,
+            [VM_NIC_VIRTIO_NET] = PC_NIC_VIRTIO_NET,
+        };
+        if (pc_add_nic(&m->dev, m, model[c->model], mac)) {
+            fprintf(stderr, "softvm: network card %d: this model is not built yet\n", i);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Open every -hda/-cdrom/-drive image and plug it in. Any problem with an
  * image is reported here, before the guest starts (exit status 1). */
 static int attach_drives(struct machine *m)
@@ -436,7 +458,7 @@ int machine_init(struct machine *m, const struct vm_options *opt)
         return 1;
     }
 
-    if (attach_drives(m)) {
+    if (attach_drives(m) || add_nics(m)) {
         machine_destroy(m);
         return 1;
     }
@@ -539,6 +561,14 @@ static bool machine_idle(struct machine *m)
 
     if (!realtime || deadline == VCLOCK_NEVER) {
         if (deadline != VCLOCK_NEVER) {
+            uint64_t now = vclock_now(&m->clock);
+            if (m->host_ops && m->host_ops->wait_input && input) {
+                host_flush(m);
+                if (m->host_ops->wait_input(m, deadline > now ? deadline - now : 0)) {
+                    host_feed(m);               /* the card's interrupt wakes the CPU now */
+                    return true;
+                }
+            }
             vclock_skip_to_next_deadline(&m->clock);
             return true;
         }

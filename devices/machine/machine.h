@@ -32,8 +32,14 @@ struct machine_host_ops {
     bool (*poll)(struct machine *m, int timeout_ms);
     /* Move input already read into the devices, as far as they take it. */
     void (*feed)(struct machine *m);
-    /* Can any input still arrive (a terminal on a UART, not at end of file)? */
+    /* Can any input still arrive (a terminal on a UART, not at end of file,
+     * a network backend)? */
     bool (*input_possible)(const struct machine *m);
+    /* Deterministic mode, CPU halted, the next timer max_ns of virtual time
+     * away: the host side may wait (host time) for input, to pace a guest
+     * that waits for the network. True if input arrived: the guest then
+     * wakes at the current virtual time instead of skipping to the timer. */
+    bool (*wait_input)(struct machine *m, uint64_t max_ns);
     void (*flush)(struct machine *m);          /* push guest output out */
     /* Around each cpu_exec slice (the debugger may shorten it). */
     uint64_t (*before_slice)(struct machine *m, uint64_t budget);

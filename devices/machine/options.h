@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "devices/net/user.h"
+#include "devices/net/socket.h"
 
 #define VM_RAM_MIN   (1ull << 20)          /* 1 MiB: the BIOS needs at least this */
 #define VM_RAM_MAX   (3584ull << 20)       /* 3.5 GiB: below the PCI hole, no PAE yet */
@@ -77,8 +79,24 @@ struct vm_device {
     char serial[21];
 };
 
+/* A network card (-nic, -device e1000|ne2k_pci|virtio-net-pci). */
+#define VM_MAX_NICS 4
+enum vm_nic_model { VM_NIC_E1000, VM_NIC_NE2K_PCI, VM_NIC_VIRTIO_NET };
+struct vm_nic {
+    enum vm_nic_model model;
+    uint8_t mac[6];
+    bool mac_set;         /* else 52:54:00:12:34:56 + the card's index, as QEMU */
+    char netdev[32];      /* the -netdev id= it is cabled to; "": unplugged */
+};
+
+/* A network backend (-netdev, or the one a -nic makes). */
+enum vm_netdev_kind { VM_NETDEV_USER, VM_NETDEV_SOCKET };
 struct vm_netdev {
-    const char *spec;     /* the -nic / -netdev argument, kept verbatim for now */
+    enum vm_netdev_kind kind;
+    bool kind_given;      /* (parsing) the leading user|socket was seen */
+    char id[32];
+    struct net_user_config user;
+    struct net_socket_config socket;
 };
 
 enum vm_clock_mode {
@@ -123,6 +141,8 @@ struct vm_options {
 
     struct vm_netdev netdev[VM_MAX_NETDEV];
     int netdev_count;
+    struct vm_nic nic[VM_MAX_NICS];
+    int nic_count;
 
     bool gdb;                            /* -s or -gdb */
     uint16_t gdb_port;

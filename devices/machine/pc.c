@@ -13,7 +13,9 @@
  *
  * PCI: 00:00.0 i440FX host bridge, 00:01.0 PIIX3 ISA bridge, 00:01.1 PIIX3
  * IDE, 00:01.3 PIIX4
- * ACPI PM (the layout of QEMU's "pc" machine, which SeaBIOS expects).
+ * ACPI PM (the layout of QEMU's "pc" machine, which SeaBIOS expects);
+ * network cards at 00:03.0, 00:04.0, 00:09.0, 00:0a.0 (PC_NIC_SLOT), virtio-blk
+ * disks from 00:05.0.
  */
 #include "devices/machine/pc.h"
 
@@ -220,6 +222,42 @@ int pc_add_virtio_blk(struct pc_devices *d, struct machine *m, struct block_dev 
     return 0;
 }
 
+int pc_add_nic(struct pc_devices *d, struct machine *m, enum pc_nic_model model,
+               const uint8_t mac[6])
+{
+    if (d->nnic >= PC_MAX_NICS)
+        return -1;
+    if (!d->pci_mem_attached) {                 /* the e1000's registers are a memory BAR */
+        if (pci_bus_attach_memory(&d->pci, m->mem))
+            return -1;
+        d->pci_mem_attached = true;
+    }
+    int devfn = PCI_DEVFN(PC_NIC_SLOT(d->nnic), 0);
+    struct net_port *port;
+    switch (model) {
+    case PC_NIC_E1000:
+        if (e1000_init(&d->e1000[d->ne1000], &d->pci, m->mem, devfn, mac))
+            return -1;
+        port = &d->e1000[d->ne1000++].port;
+        break;
+    case PC_NIC_NE2K_PCI:
+        if (ne2k_pci_init(&d->ne2k[d->nne2k], &d->pci, devfn, mac))
+            return -1;
+        port = &d->ne2k[d->nne2k++].port;
+        break;
+    case PC_NIC_VIRTIO_NET:
+        if (virtio_net_init(&d->vnet[d->nvnet], &d->pci, &m->io, m->mem, devfn, mac))
+            return -1;
+        port = &d->vnet[d->nvnet++].port;
+        break;
+    default:
+        return -1;
+    }
+    d->nic_model[d->nnic] = model;
+    d->nic_port[d->nnic++] = port;
+    return 0;
+}
+
 void pc_devices_reset(struct pc_devices *d)
 {
     d->asleep = false;
@@ -242,6 +280,12 @@ void pc_devices_reset(struct pc_devices *d)
     ide_reset(&d->ide);
     for (int i = 0; i < d->nvblk; i++)
         virtio_blk_reset(&d->vblk[i]);
+    for (int i = 0; i < d->ne1000; i++)
+        e1000_reset(&d->e1000[i]);
+    for (int i = 0; i < d->nne2k; i++)
+        ne2k_pci_reset(&d->ne2k[i]);
+    for (int i = 0; i < d->nvnet; i++)
+        virtio_net_reset(&d->vnet[i]);
 }
 
 void pc_devices_destroy(struct pc_devices *d)

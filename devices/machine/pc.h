@@ -40,6 +40,9 @@
 #include "devices/ide.h"
 #include "devices/virtio_blk.h"
 #include "devices/pc_testdev.h"
+#include "devices/net/e1000.h"
+#include "devices/net/ne2k_pci.h"
+#include "devices/net/virtio_net.h"
 
 struct machine;
 
@@ -47,6 +50,10 @@ struct machine;
 #define PC_MAX_VIRTIO_BLK 4
 #define PC_VGA_SLOT 2                /* the stdvga at 00:02.0, as on QEMU's pc */
 #define PC_VIRTIO_BLK_SLOT 5        /* virtio-blk n at 00:(5+n).0 */
+/* Network cards: n at 00:03.0, 00:04.0, then 00:09.0, 00:0a.0 (virtio-blk has 5-8). */
+#define PC_MAX_NICS 4
+#define PC_NIC_SLOT(n) ((n) < 2 ? 3 + (n) : 7 + (n))
+enum pc_nic_model { PC_NIC_E1000, PC_NIC_NE2K_PCI, PC_NIC_VIRTIO_NET };
 /* ISA IRQs PCI devices and the SCI may use: level-triggered (ELCR, MADT). */
 #define PC_PCI_IRQ_MASK ((1u << 5) | (1u << 9) | (1u << 10) | (1u << 11))
 
@@ -73,7 +80,21 @@ struct pc_devices {
     struct virtio_blk vblk[PC_MAX_VIRTIO_BLK];
     int nvblk;
     struct pc_testdev testdev;          /* only with -device pc-testdev */
+    /* Network cards, in -nic/-device order; nic_port[n] is card n's cable end. */
+    struct e1000 e1000[PC_MAX_NICS];
+    struct ne2k_pci ne2k[PC_MAX_NICS];
+    struct virtio_net vnet[PC_MAX_NICS];
+    int ne1000, nne2k, nvnet;
+    int nnic;
+    enum pc_nic_model nic_model[PC_MAX_NICS];
+    struct net_port *nic_port[PC_MAX_NICS];
+    bool pci_mem_attached;              /* the PCI memory window is decoded */
 };
+
+/* Plug in network card n (the next one): model, MAC. 0, or -1 if the board
+ * is full or the model is not built. */
+int pc_add_nic(struct pc_devices *d, struct machine *m, enum pc_nic_model model,
+               const uint8_t mac[6]);
 
 /* Plug in a virtio-blk disk (the next slot from 00:05.0) owning bd. 0 or -1. */
 int pc_add_virtio_blk(struct pc_devices *d, struct machine *m, struct block_dev *bd,

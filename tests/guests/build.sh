@@ -31,7 +31,7 @@ OUTPUTS=(vmlinuz test-initramfs.cpio.gz interactive-initramfs.cpio.gz)
 # dependencies are added from each module's "depends" field. crc32c_generic is
 # ext4's soft dependency (checksummed metadata). ext2 is not a module in
 # Debian's 6.1 kernel: ext4 mounts ext2 (CONFIG_EXT4_USE_FOR_EXT2).
-MODULES=(ata_piix sd_mod sr_mod ext2 ext4 crc32c_generic ne2k-pci e1000 virtio_pci virtio_blk)
+MODULES=(ata_piix sd_mod sr_mod ext2 ext4 crc32c_generic ne2k-pci e1000 virtio_pci virtio_blk virtio_net)
 
 # Every file gets this mtime so that the same inputs give the same images.
 FIXED_MTIME=@1672531200   # 2023-01-01 00:00:00 UTC
@@ -226,6 +226,7 @@ fi
 install -m 644 "$HERE/guest-lib.sh" "$base/lib/softvm/guest-lib.sh"
 install -m 755 "$HERE/workloads.sh" "$base/bin/softvm-workloads"
 install -m 755 "$HERE/disktest.sh" "$base/bin/softvm-disktest"
+install -m 755 "$HERE/nettest.sh" "$base/bin/softvm-nettest"
 install -m 644 "$HERE/profile" "$base/etc/profile"
 echo "root:x:0:0:root:/root:/bin/sh" > "$base/etc/passwd"
 echo "root:x:0:" > "$base/etc/group"

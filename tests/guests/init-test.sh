@@ -10,9 +10,11 @@
 . /lib/softvm/guest-lib.sh
 guest_setup
 mark boot-ok
-# "softvm.disktest" on the command line: the disk workload instead (disktest.sh)
+# "softvm.disktest" on the command line: the disk workload instead (disktest.sh);
+# "softvm.net=MODEL": the network workload (nettest.sh)
 case " $(cat /proc/cmdline) " in
 *" softvm.disktest "*) exec softvm-disktest ;;
+*" softvm.net="*) exec softvm-nettest ;;
 esac
 softvm-workloads
 mark done

@@ -435,3 +435,205 @@ Test(e1000, receive_with_fcs_and_bad_rings)
     cr_assert_eq(er(f, 0x2810), 2);
     teardown(f);
 }
+
+/* ---- virtio-net (virtio 1.0 5.1), driven as Linux's virtio_net does ---------------- */
+
+#include "devices/net/virtio_net.h"
+
+#define VN_IO 0xc200
+#define VN_DEVFN PCI_DEVFN(5, 0)
+#define VQS 8
+/* queue q's rings at 0x100000 + q * 0x10000: desc, avail +0x1000, used +0x2000 */
+#define VQ_BASE(q) (0x100000u + (q) * 0x10000u)
+
+struct vnet_rig {
+    struct harness *h;
+    struct phys_mem *mem;
+    struct pci_bus bus;
+    struct capture cap;
+    struct virtio_net n;
+    uint16_t avail[2];
+};
+
+static struct vnet_rig *vnet_up(void)
+{
+    struct vnet_rig *r = calloc(1, sizeof(*r));
+    r->h = harness_new();
+    r->mem = phys_mem_create(RAM);
+    cr_assert_eq(pci_bus_init(&r->bus, &r->h->bus), 0);
+    r->cap.b.ops = &cap_ops;
+    cr_assert_eq(virtio_net_init(&r->n, &r->bus, &r->h->bus, r->mem, VN_DEVFN, MAC), 0);
+    r->n.port.peer = &r->cap.b;
+    cr_assert_eq(pci_config_read(&r->bus, VN_DEVFN, PCI_DEVICE_ID, 2), 0x1041, "1040 + type 1");
+    cr_assert_eq(pci_config_read(&r->bus, VN_DEVFN, PCI_CLASS_PROG + 1, 2), 0x0200, "Ethernet");
+    pci_config_write(&r->bus, VN_DEVFN, PCI_BAR0, VN_IO, 4);
+    pci_config_write(&r->bus, VN_DEVFN, PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MASTER, 2);
+    struct harness *h = r->h;
+    outb(h, VN_IO + 0x14, 0);
+    outb(h, VN_IO + 0x14, 1 | 2);
+    outl(h, VN_IO + 0x00, 0);                      /* device_feature_select 0 */
+    uint32_t f0 = inl(h, VN_IO + 0x04);
+    cr_assert_eq(f0 & (1u << 5), 1u << 5, "VIRTIO_NET_F_MAC");
+    cr_assert_eq(f0 & (1u << 16), 1u << 16, "VIRTIO_NET_F_STATUS");
+    cr_assert_eq(f0 & ((1u << 0) | (1u << 15) | (1u << 7) | (1u << 11)), 0,
+                 "no CSUM, MRG_RXBUF, GUEST_TSO4, HOST_TSO4");
+    outl(h, VN_IO + 0x08, 0);
+    outl(h, VN_IO + 0x0c, (1u << 5) | (1u << 16));
+    outl(h, VN_IO + 0x08, 1);
+    outl(h, VN_IO + 0x0c, 1);                      /* VERSION_1 */
+    outb(h, VN_IO + 0x14, 1 | 2 | 8);
+    cr_assert(inb(h, VN_IO + 0x14) & 8, "FEATURES_OK");
+    for (int q = 0; q < 2; q++) {
+        outw(h, VN_IO + 0x16, (uint16_t)q);
+        outw(h, VN_IO + 0x18, VQS);
+        outl(h, VN_IO + 0x20, VQ_BASE(q)); outl(h, VN_IO + 0x24, 0);
+        outl(h, VN_IO + 0x28, VQ_BASE(q) + 0x1000); outl(h, VN_IO + 0x2c, 0);
+        outl(h, VN_IO + 0x30, VQ_BASE(q) + 0x2000); outl(h, VN_IO + 0x34, 0);
+        outw(h, VN_IO + 0x1c, 1);
+    }
+    outb(h, VN_IO + 0x14, 1 | 2 | 8 | 4);
+    /* device config: the MAC, then status = LINK_UP */
+    for (int i = 0; i < 6; i++)
+        cr_assert_eq(inb(h, VN_IO + 0x80 + i), MAC[i]);
+    cr_assert_eq(inw(h, VN_IO + 0x86), 1);
+    return r;
+}
+
+static void vnet_free(struct vnet_rig *r)
+{
+    phys_mem_destroy(r->mem);
+    free(r->h);
+    free(r);
+}
+
+static void vq_desc(struct vnet_rig *r, int q, int i, uint64_t addr, uint32_t len,
+                     uint16_t flags, uint16_t next)
+{
+    uint8_t d[16];
+    for (int k = 0; k < 8; k++)
+        d[k] = (uint8_t)(addr >> (8 * k));
+    for (int k = 0; k < 4; k++)
+        d[8 + k] = (uint8_t)(len >> (8 * k));
+    d[12] = (uint8_t)flags; d[13] = (uint8_t)(flags >> 8);
+    d[14] = (uint8_t)next; d[15] = (uint8_t)(next >> 8);
+    dma_write(r->mem, VQ_BASE(q) + 16u * i, d, 16);
+}
+
+/* Make chain `head` available on queue q (no notify). */
+static void vq_offer(struct vnet_rig *r, int q, uint16_t head)
+{
+    uint8_t b[2] = { (uint8_t)head, (uint8_t)(head >> 8) };
+    dma_write(r->mem, VQ_BASE(q) + 0x1000 + 4 + 2u * (r->avail[q] % VQS), b, 2);
+    r->avail[q]++;
+    uint8_t idx[2] = { (uint8_t)r->avail[q], (uint8_t)(r->avail[q] >> 8) };
+    dma_write(r->mem, VQ_BASE(q) + 0x1000 + 2, idx, 2);
+}
+
+static uint32_t used_len(struct vnet_rig *r, int q, int slot, uint16_t *used_idx)
+{
+    uint8_t u[8], idx[2];
+    dma_read(r->mem, VQ_BASE(q) + 0x2000 + 2, idx, 2);
+    *used_idx = (uint16_t)(idx[0] | idx[1] << 8);
+    dma_read(r->mem, VQ_BASE(q) + 0x2000 + 4 + 8u * slot, u, 8);
+    return (uint32_t)u[4] | (uint32_t)u[5] << 8 | (uint32_t)u[6] << 16 | (uint32_t)u[7] << 24;
+}
+
+Test(virtio_net, transmit_and_receive)
+{
+    struct vnet_rig *r = vnet_up();
+    /* transmit: header + 60-byte frame in two descriptors, as Linux may split it */
+    uint8_t hdr[12] = { 0 }, frame[60];
+    for (int i = 0; i < 60; i++)
+        frame[i] = (uint8_t)(i * 7 + 1);
+    dma_write(r->mem, 0x200000, hdr, 12);
+    dma_write(r->mem, 0x201000, frame, 60);
+    vq_desc(r, 1, 0, 0x200000, 12, VRING_DESC_F_NEXT, 1);
+    vq_desc(r, 1, 1, 0x201000, 60, 0, 0);
+    vq_offer(r, 1, 0);
+    outw(r->h, VN_IO + 0x44, 1);                   /* notify transmitq1 */
+    cr_assert_eq(r->cap.count, 1);
+    cr_assert_eq(r->cap.len[0], 60);
+    cr_assert_arr_eq(r->cap.frame[0], frame, 60);
+    uint16_t uidx;
+    cr_assert_eq(used_len(r, 1, 0, &uidx), 0);
+    cr_assert_eq(uidx, 1);
+    cr_assert_eq(inb(r->h, VN_IO + 0x40) & 1, 1, "ISR: used buffer");
+
+    /* receive: nothing to receive into until the driver offers a buffer */
+    cr_assert_not(r->n.port.can_receive(r->n.port.nic));
+    vq_desc(r, 0, 0, 0x300000, 1526, VRING_DESC_F_WRITE, 0);
+    vq_offer(r, 0, 0);
+    cr_assert(r->n.port.can_receive(r->n.port.nic));
+    r->n.port.receive(r->n.port.nic, frame, 60);
+    cr_assert_eq(used_len(r, 0, 0, &uidx), 12 + 60);
+    cr_assert_eq(uidx, 1);
+    uint8_t got[72];
+    dma_read(r->mem, 0x300000, got, 72);
+    static const uint8_t want_hdr[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0 };  /* num_buffers 1 */
+    cr_assert_arr_eq(got, want_hdr, 12);
+    cr_assert_arr_eq(got + 12, frame, 60);
+    cr_assert_not(r->n.port.can_receive(r->n.port.nic), "the one buffer is used");
+
+    /* a buffer too small: the frame's first bytes, the length says so */
+    vq_desc(r, 0, 1, 0x310000, 40, VRING_DESC_F_WRITE, 0);
+    vq_offer(r, 0, 1);
+    r->n.port.receive(r->n.port.nic, frame, 60);
+    cr_assert_eq(used_len(r, 0, 1, &uidx), 40);
+    cr_assert_eq(r->n.rx_short, 1);
+    vnet_free(r);
+}
+
+Test(virtio_net, bad_transmit_chains_are_returned_unsent)
+{
+    struct vnet_rig *r = vnet_up();
+    uint8_t hdr[12] = { 1 };                       /* NEEDS_CSUM, not negotiated */
+    dma_write(r->mem, 0x200000, hdr, 12);
+    vq_desc(r, 1, 0, 0x200000, 40, 0, 0);
+    vq_desc(r, 1, 1, 0x200000, 8, 0, 0);          /* shorter than the header */
+    vq_desc(r, 1, 2, 0x200000, 0x10000, 0, 0);    /* longer than a frame */
+    /* the last guest byte onwards: DMA is bounded, the chain just too long */
+    vq_desc(r, 1, 3, RAM - 16, 0xffffffffu, 0, 0);
+    for (uint16_t i = 0; i < 4; i++)
+        vq_offer(r, 1, i);
+    outw(r->h, VN_IO + 0x44, 1);
+    cr_assert_eq(r->cap.count, 0);
+    cr_assert_eq(r->n.tx_bad, 4);
+    uint16_t uidx;
+    used_len(r, 1, 0, &uidx);
+    cr_assert_eq(uidx, 4, "every chain given back");
+    cr_assert_eq(inb(r->h, VN_IO + 0x14) & 0x40, 0, "not a ring error");
+    vnet_free(r);
+}
+
+Test(virtio_net, malformed_rings_need_reset)
+{
+    static const struct { const char *what; int q; } cases[] = {
+        { "transmit: avail idx 9 entries ahead of an 8-entry ring", 1 },
+        { "receive: a head out of range", 0 },
+        { "transmit: a descriptor loop", 1 },
+    };
+    for (int c = 0; c < 3; c++) {
+        struct vnet_rig *r = vnet_up();
+        uint8_t frame[60] = { 0 };
+        if (c == 0) {
+            uint8_t idx[2] = { 9, 0 };
+            dma_write(r->mem, VQ_BASE(1) + 0x1000 + 2, idx, 2);
+            outw(r->h, VN_IO + 0x44, 1);
+        } else if (c == 1) {
+            vq_offer(r, 0, 200);
+            r->n.port.receive(r->n.port.nic, frame, 60);
+        } else {
+            vq_desc(r, 1, 0, 0x200000, 12, VRING_DESC_F_NEXT, 1);
+            vq_desc(r, 1, 1, 0x200000, 12, VRING_DESC_F_NEXT, 0);
+            vq_offer(r, 1, 0);
+            outw(r->h, VN_IO + 0x44, 1);
+        }
+        cr_assert(inb(r->h, VN_IO + 0x14) & 0x40, "%s: DEVICE_NEEDS_RESET", cases[c].what);
+        cr_assert_eq(r->cap.count, 0, "%s", cases[c].what);
+        cr_assert_not(r->n.port.can_receive(r->n.port.nic), "%s: stopped", cases[c].what);
+        /* a driver reset brings it back */
+        outb(r->h, VN_IO + 0x14, 0);
+        cr_assert_eq(inb(r->h, VN_IO + 0x14), 0, "%s", cases[c].what);
+        vnet_free(r);
+    }
+}

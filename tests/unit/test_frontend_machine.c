@@ -428,3 +428,87 @@ Test(machine, fw_cfg_dma_does_not_wrap, .timeout = 60)
     cr_assert_eq(m->exit_status, (3 << 1) | 1);
     done(m);
 }
+
+/* ---- malformed rings on every network card (multiboot_nic_rings) ---- */
+
+/* A backend that sends every frame straight back to its card. */
+struct echo {
+    struct net_backend b;
+    struct net_port *port;
+    int frames;
+};
+
+static void echo_send(struct net_backend *b, const uint8_t *frame, size_t len)
+{
+    struct echo *e = (struct echo *)b;
+    e->frames++;
+    if (e->port->can_receive(e->port->nic))
+        e->port->receive(e->port->nic, frame, len);
+}
+static int echo_fill(struct net_backend *b, struct pollfd *fds, int max, int *t)
+{
+    (void)b; (void)fds; (void)max; (void)t;
+    return 0;
+}
+static void echo_dispatch(struct net_backend *b, struct pollfd *fds, int n)
+{
+    (void)b; (void)fds; (void)n;
+}
+static void echo_destroy(struct net_backend *b) { (void)b; }
+static const struct net_backend_ops echo_ops = { "echo", echo_send, echo_fill, echo_dispatch,
+                                                 echo_destroy };
+
+Test(machine, nic_malformed_rings, .timeout = 120)
+{
+    struct capture out = {0};
+    struct vm_options opt;
+    options_default(&opt);
+    opt.ram_size = 16u << 20;
+    opt.clock = VM_CLOCK_DETERMINISTIC;
+    opt.kernel = SOFTVM_ASM_DIR "/multiboot_nic_rings.bin";
+    opt.append = "";
+    opt.no_reboot = true;
+    opt.serial[0].kind = VM_CHARDEV_CALLBACK;
+    opt.serial[0].write = capture_byte;
+    opt.serial[0].opaque = &out;
+    opt.nic_count = 3;
+    opt.nic[0].model = VM_NIC_E1000;             /* 00:03.0 */
+    opt.nic[1].model = VM_NIC_NE2K_PCI;          /* 00:04.0 */
+    opt.nic[2].model = VM_NIC_VIRTIO_NET;        /* 00:09.0 */
+    struct machine *m = calloc(1, sizeof(*m));
+    cr_assert_eq(machine_init(m, &opt), 0);
+    cr_assert_eq(m->dev.nnic, 3);
+    struct echo echo[3];
+    for (int i = 0; i < 3; i++) {
+        echo[i] = (struct echo){ .b.ops = &echo_ops, .port = m->dev.nic_port[i] };
+        m->dev.nic_port[i]->peer = &echo[i].b;
+    }
+    cr_assert(machine_run_slices(m, 100000), "the machine did not stop; serial: '%.*s'",
+              (int)out.len, out.buf);
+    out.buf[out.len] = '\0';
+    /* e1000: the head reaches the tail whatever the descriptors hold (8254x
+     * SDM 3.3.3); a TDLEN that is no multiple of 128 is no ring (13.4.38).
+     * virtio: a buffer wrapping 2^64, an index jump and a loop are ring
+     * errors (DEVICE_NEEDS_RESET, 2.1.2); a too-long buffer is only a bad
+     * request, and so is a receive buffer outside RAM (writes go nowhere);
+     * one wrapping 2^64 is a ring error again. */
+    cr_assert_str_eq(out.buf,
+                     "e1000 TDH 00000007\n"
+                     "e1000 TDH 00000001\n"
+                     "e1000 TDH 00000006\n"
+                     "e1000 TDH 00000005\n"
+                     "e1000 TDH 00000000\n"
+                     "e1000 ok\n"
+                     "ne2k ok\n"
+                     "virtio-net 00000000 status 0000004f\n"
+                     "virtio-net 00000001 status 0000004f\n"
+                     "virtio-net 00000002 status 0000004f\n"
+                     "virtio-net 00000003 status 0000000f\n"
+                     "virtio-net 00000004 status 0000000f\n"
+                     "virtio-net 00000005 status 0000004f\n");
+    cr_assert_eq(m->exit_status, (3 << 1) | 1);
+    cr_assert_geq(echo[0].frames, 3, "the e1000 sent its good frames");
+    cr_assert_geq(echo[1].frames, 1, "the NE2000 sent its good frame");
+    cr_assert_eq(echo[2].frames, 2, "virtio-net sent only the good frames");
+    done(m);
+}

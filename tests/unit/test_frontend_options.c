@@ -527,17 +527,90 @@ Test(options, flags)
 
 Test(options, network)
 {
-    struct parsed p = syntax("-netdev", "user,id=n0", "-nic", "user,model=e1000", NULL);
+    /* -nic: a card and its own backend; QEMU's default model is e1000 */
+    struct parsed p = parse("-nic", "user,hostfwd=tcp::8080-:80,hostfwd=udp:127.0.0.2:53-10.0.2.20:5353,restrict=on",
+                            NULL);
     OK(p);
-    cr_assert_eq(p.opt.netdev_count, 2);
-    cr_assert_str_eq(p.opt.netdev[0].spec, "user,id=n0");
-    cr_assert_str_eq(p.opt.netdev[1].spec, "user,model=e1000");
-    cr_assert_str_eq(parse("-nic", "user", NULL).err,
-                     "softvm: -nic/-netdev: not implemented yet\n");
-    cr_assert_eq(parse("-netdev", "user,id=n0", NULL).rc, 2);
-    p = parse("-nic", "none", NULL);        /* no network is what we have */
+    cr_assert_eq(p.opt.nic_count, 1);
+    cr_assert_eq(p.opt.netdev_count, 1);
+    cr_assert_eq(p.opt.nic[0].model, VM_NIC_E1000);
+    cr_assert_not(p.opt.nic[0].mac_set);
+    cr_assert_str_eq(p.opt.nic[0].netdev, p.opt.netdev[0].id);
+    const struct net_user_config *u = &p.opt.netdev[0].user;
+    cr_assert_eq(p.opt.netdev[0].kind, VM_NETDEV_USER);
+    cr_assert(u->restrict_on);
+    cr_assert_not(u->dns);
+    cr_assert_eq(u->nfwd, 2);
+    cr_assert_not(u->fwd[0].udp);
+    cr_assert_eq(u->fwd[0].host_addr, 0x7f000001u);    /* 127.0.0.1 when none is given */
+    cr_assert_eq(u->fwd[0].host_port, 8080);
+    cr_assert_eq(u->fwd[0].guest_addr, 0);             /* the first DHCP address */
+    cr_assert_eq(u->fwd[0].guest_port, 80);
+    cr_assert(u->fwd[1].udp);
+    cr_assert_eq(u->fwd[1].host_addr, 0x7f000002u);
+    cr_assert_eq(u->fwd[1].guest_addr, 0x0a000214u);
+    cr_assert_eq(u->fwd[1].guest_port, 5353);
+
+    p = parse("-nic", "user,model=ne2k_pci,mac=52:54:00:aa:bb:cc", "-nic", "user,model=virtio-net-pci",
+              NULL);
+    OK(p);
+    cr_assert_eq(p.opt.nic_count, 2);
+    cr_assert_eq(p.opt.nic[0].model, VM_NIC_NE2K_PCI);
+    cr_assert(p.opt.nic[0].mac_set);
+    static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc };
+    cr_assert_arr_eq(p.opt.nic[0].mac, mac, 6);
+    cr_assert_eq(p.opt.nic[1].model, VM_NIC_VIRTIO_NET);
+    cr_assert_str_neq(p.opt.nic[0].netdev, p.opt.nic[1].netdev);
+
+    /* -netdev + -device, the generic -device parser */
+    p = parse("-netdev", "socket,id=s0,listen=:5555", "-device", "virtio-net-pci,netdev=s0,mac=02:00:00:00:00:01",
+              "-netdev", "socket,id=s1,connect=127.0.0.1:5556", "-device", "e1000,netdev=s1",
+              "-netdev", "socket,id=s2,listen=unix:/tmp/x.sock", "-device", "ne2k_pci,netdev=s2",
+              NULL);
+    OK(p);
+    cr_assert_eq(p.opt.nic_count, 3);
+    cr_assert_eq(p.opt.netdev[0].kind, VM_NETDEV_SOCKET);
+    cr_assert(p.opt.netdev[0].socket.listen);
+    cr_assert_str_eq(p.opt.netdev[0].socket.address, ":5555");
+    cr_assert_not(p.opt.netdev[1].socket.listen);
+    cr_assert_str_eq(p.opt.netdev[1].socket.address, "127.0.0.1:5556");
+    cr_assert(p.opt.netdev[2].socket.unix_path);
+    cr_assert_str_eq(p.opt.netdev[2].socket.address, "/tmp/x.sock");
+    cr_assert_eq(p.opt.nic[0].model, VM_NIC_VIRTIO_NET);
+    cr_assert_str_eq(p.opt.nic[1].netdev, "s1");
+    cr_assert_eq(p.opt.nic[2].model, VM_NIC_NE2K_PCI);
+    p = parse("-device", "e1000", NULL);     /* a card with its cable unplugged */
+    OK(p);
+    cr_assert_eq(p.opt.nic_count, 1);
+    cr_assert_str_eq(p.opt.nic[0].netdev, "");
+    p = parse("-nic", "none", NULL);
     OK(p);
     cr_assert_eq(p.opt.netdev_count, 0);
+    cr_assert_eq(p.opt.nic_count, 0);
+
+    static const struct bad_case bad[] = {
+        { { "-nic", "tap", NULL }, "backend 'tap' is not supported" },
+        { { "-nic", "user,model=rtl8139", NULL }, "model=rtl8139 is not supported" },
+        { { "-nic", "user,mac=01:00:00:00:00:01", NULL }, "multicast" },
+        { { "-nic", "user,mac=52:54:00", NULL }, "mac=52:54:00: use six hex bytes" },
+        { { "-nic", "user,hostfwd=tcp::80", NULL }, "hostfwd=tcp::80: use" },
+        { { "-nic", "user,hostfwd=tcp::0-:80", NULL }, "hostfwd=tcp::0-:80: use" },
+        { { "-nic", "user,hostfwd=tcp:1.2.3:80-:80", NULL }, "use [tcp|udp]" },
+        { { "-nic", "user,restrict=maybe", NULL }, "restrict=maybe: use on or off" },
+        { { "-nic", "user,listen=:1", NULL }, "user: unknown property 'listen'" },
+        { { "-nic", "socket", NULL }, "socket needs listen= or connect=" },
+        { { "-netdev", "user", NULL }, "-netdev: needs id=" },
+        { { "-netdev", "socket,id=a,connect=:5", NULL }, "connect=:5: use [HOST]:PORT" },
+        { { "-netdev", "socket,id=a,listen=:5,connect=h:6", NULL }, "give one of" },
+        { { "-netdev", "user,id=a", "-netdev", "user,id=a", NULL }, "id=a is used twice" },
+        { { "-device", "e1000,netdev=x", NULL }, "netdev=x: no -netdev with id=x" },
+        { { "-netdev", "user,id=a", "-device", "e1000,netdev=a", "-device",
+            "ne2k_pci,netdev=a", NULL }, "netdev=a is used by two cards" },
+        { { "-device", "e1000,drive=d", NULL }, "unknown property 'drive'" },
+        { { "-nic", "user", "-nic", "user", "-nic", "user", "-nic", "user", "-nic",
+            "user", NULL }, "at most 4 network cards" },
+    };
+    CHECK_BAD(options_parse, bad);
 }
 
 /* ---- debugger ---- */
