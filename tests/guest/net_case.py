@@ -125,6 +125,9 @@ def fail(guests, why):
         if g.p.poll() is None:
             g.p.kill()
         print(f"--- console of {g.name} (last 40 lines):\n{g.tail()}")
+        if os.environ.get("NET_CASE_LOG"):
+            with open(os.environ["NET_CASE_LOG"] + "." + g.name.split()[-1].strip("()"), "w") as f:
+                f.write(g.text())
     print(f"FAIL: {why}")
     sys.exit(1)
 
@@ -193,8 +196,15 @@ def run_socket(model_a, model_b, softvm):
         return c + ["-netdev", f"socket,id=n0,{net}",
                     "-device", f"{MODELS[model]},netdev=n0,mac={mac}"]
     a = Guest(f"guest a ({model_a})", cmd(model_a, "a", "52:54:00:00:01:01", f"listen=127.0.0.1:{port}"))
-    time.sleep(1)                  # a listens before b connects
-    b = Guest(f"guest b ({model_b})", cmd(model_b, "b", "52:54:00:00:01:02", f"connect=127.0.0.1:{port}"))
+    for _ in range(30):            # b connects once a listens
+        time.sleep(1)
+        b = Guest(f"guest b ({model_b})",
+                  cmd(model_b, "b", "52:54:00:00:01:02", f"connect=127.0.0.1:{port}"))
+        time.sleep(1)
+        if b.p.poll() is None:
+            break
+    else:
+        fail([a, b], "guest b could not connect to guest a")
     deadline = time.time() + TIMEOUT
     if not b.wait_mark("peer", deadline):
         fail([a, b], "guest b printed no MARK peer")

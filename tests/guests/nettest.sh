@@ -89,6 +89,12 @@ user)
         rm -f /tmp/lease
         udhcpc -i $dev -s /tmp/udhcpc.sh -q -n -t 10 -T 2 >/dev/null 2>&1
         mark dhcp-$i "$(cat /tmp/lease 2>/dev/null)"
+        if [ ! -e /tmp/lease ]; then
+            echo "nettest: no lease on $dev ($mac); interrupts and the kernel log:"
+            cat /proc/interrupts
+            dmesg | tail -40
+        fi
+        rm -f /tmp/got
         case ${nic#*/} in
         *r*)
             if wget -q -T 5 -O /tmp/got "http://10.0.2.2:$port/data" 2>/dev/null; then
