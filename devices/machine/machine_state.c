@@ -21,6 +21,11 @@ static const struct vms_field pc_devices_fields[] = {
     VMS_W(D, acpi),                 /* built once from the options; placed in RAM or fw_cfg */
     VMS_S(D, vga, vga_vmstate), VMS_S(D, ide, ide_controller_vmstate),
     VMS_SA(D, vblk, virtio_blk_vmstate), VMS_C(D, nvblk), VMS_S(D, testdev, pc_testdev_vmstate),
+    VMS_SA(D, e1000, e1000_vmstate), VMS_SA(D, ne2k, ne2k_pci_vmstate),
+    VMS_SA(D, vnet, virtio_net_vmstate), VMS_C(D, ne1000), VMS_C(D, nne2k), VMS_C(D, nvnet),
+    VMS_C(D, nnic), VMS_CA(D, nic_model),
+    VMS_W(D, nic_port),             /* the cables to the host backends */
+    VMS_C(D, pci_mem_attached),
 };
 #undef D
 const struct vms_desc pc_devices_vmstate = {

@@ -2,6 +2,7 @@
  * e1000.c - Intel 82540EM.  See e1000.h (8254x SDM section numbers below).
  */
 #include "devices/net/e1000.h"
+#include "devices/vmstate.h"
 
 #include <string.h>
 #include "memory/memory.h"
@@ -619,3 +620,42 @@ int e1000_init(struct e1000 *e, struct pci_bus *bus, struct phys_mem *mem, int d
     e1000_reset(e);
     return 0;
 }
+
+/* --- saved state (devices/vmstate.h) --- */
+
+#define X struct e1000_tx_context
+static const struct vms_field e1000_tx_context_fields[] = {
+    VMS(X, ipcss), VMS(X, ipcso), VMS(X, tucss), VMS(X, tucso), VMS(X, ipcse), VMS(X, tucse),
+    VMS(X, paylen), VMS(X, tucmd), VMS(X, hdrlen), VMS(X, mss),
+};
+#undef X
+static const struct vms_desc e1000_tx_context_vmstate = {
+    VMS_DESC(struct e1000_tx_context, "e1000_tx_context", 1, e1000_tx_context_fields)
+};
+typedef __typeof__(((struct e1000 *)0)->ee) e1000_eeprom_shift;
+static const struct vms_field e1000_ee_fields[] = {
+    VMS(e1000_eeprom_shift, bits_in), VMS(e1000_eeprom_shift, count_in),
+    VMS(e1000_eeprom_shift, reading), VMS(e1000_eeprom_shift, bit_out),
+    VMS(e1000_eeprom_shift, word),
+};
+static const struct vms_desc e1000_ee_vmstate = {
+    VMS_DESC(e1000_eeprom_shift, "e1000_eeprom_shift", 1, e1000_ee_fields)
+};
+/* A packet half gathered from descriptors stays in tx_buf: state. */
+static void e1000_post_load(void *obj)
+{
+    struct e1000 *e = obj;
+    if (e->tx_len > E1000_MAX_PACKET)
+        e->tx_len = E1000_MAX_PACKET;
+}
+#define E struct e1000
+static const struct vms_field e1000_fields[] = {
+    VMS_S(E, pci, pci_function_vmstate), VMS_S(E, port, net_port_vmstate), VMS_W(E, mem),
+    VMS_A(E, regs), VMS(E, ioaddr), VMS_A(E, eeprom), VMS_A(E, phy), VMS_S(E, ee, e1000_ee_vmstate),
+    VMS_S(E, ctx, e1000_tx_context_vmstate), VMS(E, tx_popts), VMS(E, tx_tse), VMS(E, tx_started),
+    VMS(E, tx_overflow), VMS(E, tx_len), VMS_A(E, tx_buf),
+};
+#undef E
+const struct vms_desc e1000_vmstate = {
+    VMS_DESC(struct e1000, "e1000", 1, e1000_fields), .post_load = e1000_post_load,
+};

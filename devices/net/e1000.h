@@ -62,4 +62,8 @@ int e1000_init(struct e1000 *e, struct pci_bus *bus, struct phys_mem *mem, int d
                const uint8_t mac[6]);
 void e1000_reset(struct e1000 *e);
 
+/* What is saved of it, and what is wiring (devices/vmstate.h). */
+struct vms_desc;
+extern const struct vms_desc e1000_vmstate;
+
 #endif

@@ -7,6 +7,7 @@
  * RAM drops the frame (counted as a missed packet) instead of writing.
  */
 #include "devices/net/ne2k_pci.h"
+#include "devices/vmstate.h"
 
 #include <string.h>
 
@@ -376,3 +377,15 @@ int ne2k_pci_init(struct ne2k_pci *n, struct pci_bus *bus, int devfn, const uint
     ne2k_pci_reset(n);
     return 0;
 }
+
+/* --- saved state (devices/vmstate.h) --- */
+
+#define N struct ne2k_pci
+static const struct vms_field ne2k_pci_fields[] = {
+    VMS_S(N, pci, pci_function_vmstate), VMS_S(N, port, net_port_vmstate), VMS(N, cmd),
+    VMS(N, pstart), VMS(N, pstop), VMS(N, bnry), VMS(N, tpsr), VMS(N, isr), VMS(N, imr),
+    VMS(N, rcr), VMS(N, tcr), VMS(N, dcr), VMS(N, tsr), VMS(N, rsr), VMS(N, curr), VMS(N, tbcr),
+    VMS(N, rsar), VMS(N, rbcr), VMS_A(N, par), VMS_A(N, mar), VMS_CA(N, prom), VMS_A(N, mem),
+};
+#undef N
+const struct vms_desc ne2k_pci_vmstate = { VMS_DESC(struct ne2k_pci, "ne2k_pci", 1, ne2k_pci_fields) };

@@ -35,4 +35,8 @@ struct ne2k_pci {
 int ne2k_pci_init(struct ne2k_pci *n, struct pci_bus *bus, int devfn, const uint8_t mac[6]);
 void ne2k_pci_reset(struct ne2k_pci *n);
 
+/* What is saved of it, and what is wiring (devices/vmstate.h). */
+struct vms_desc;
+extern const struct vms_desc ne2k_pci_vmstate;
+
 #endif

@@ -2,6 +2,7 @@
  * net.c - helpers shared by the NICs and backends. See net.h.
  */
 #include "devices/net/net.h"
+#include "devices/vmstate.h"
 
 #include <ctype.h>
 
@@ -53,3 +54,15 @@ uint32_t net_crc32_le(const uint8_t *p, size_t len)
     }
     return crc;
 }
+
+/* --- saved state (devices/vmstate.h) --- */
+
+/* The cable end: the MAC is the card's config; the peer, the callbacks and
+ * the host-side counter are wiring. */
+#define P struct net_port
+static const struct vms_field net_port_fields[] = {
+    VMS_CA(P, mac), VMS_W(P, can_receive), VMS_W(P, receive), VMS_W(P, nic), VMS_W(P, peer),
+    VMS_W(P, tx_frames),
+};
+#undef P
+const struct vms_desc net_port_vmstate = { VMS_DESC(struct net_port, "net_port", 1, net_port_fields) };

@@ -86,4 +86,8 @@ uint32_t net_crc32_be(const uint8_t *p, size_t len);
  * sent least significant byte first. */
 uint32_t net_crc32_le(const uint8_t *p, size_t len);
 
+/* What is saved of it, and what is wiring (devices/vmstate.h). */
+struct vms_desc;
+extern const struct vms_desc net_port_vmstate;
+
 #endif

@@ -39,4 +39,8 @@ int virtio_net_init(struct virtio_net *n, struct pci_bus *bus, struct io_bus *io
                     struct phys_mem *mem, int devfn, const uint8_t mac[6]);
 void virtio_net_reset(struct virtio_net *n);
 
+/* What is saved of it, and what is wiring (devices/vmstate.h). */
+struct vms_desc;
+extern const struct vms_desc virtio_net_vmstate;
+
 #endif
