@@ -179,12 +179,14 @@ int pc_devices_init(struct pc_devices *d, struct machine *m)
     rtc_set_cmos_memory(&d->rtc, below_4g, above_4g, 1, m->opt.boot_order);
 
     if (pci_bus_init(&d->pci, bus) ||
+        pci_bus_attach_memory(&d->pci, m->mem) ||   /* memory BARs: the stdvga's BAR 2 */
         i440fx_init(&d->host, &d->pci, m->mem) ||
         piix3_init(&d->isa, &d->pci) ||
         acpi_pm_init(&d->pm, &d->pci, bus, &m->clock, pc_stop, m) ||
         ide_init(&d->ide, &d->pci, bus, m->mem, &m->clock))
         return -1;
     acpi_pm_set_suspend(&d->pm, pc_suspend, m);
+    d->pci_mem_attached = true;
 
     if (vga_init(&d->vga, bus, m->mem, &d->pci, PCI_DEVFN(PC_VGA_SLOT, 0)))
         return -1;

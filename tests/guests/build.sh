@@ -27,11 +27,12 @@ WORK=$CACHE/work
 MANIFEST=$CACHE/guests.manifest
 OUTPUTS=(vmlinuz test-initramfs.cpio.gz interactive-initramfs.cpio.gz)
 
-# Kernel modules later tests load (disk, CD-ROM, filesystems, NICs). Their
+# Kernel modules later tests load (disk, CD-ROM, filesystems, NICs, the
+# stdvga's DRM driver bochs). Their
 # dependencies are added from each module's "depends" field. crc32c_generic is
 # ext4's soft dependency (checksummed metadata). ext2 is not a module in
 # Debian's 6.1 kernel: ext4 mounts ext2 (CONFIG_EXT4_USE_FOR_EXT2).
-MODULES=(ata_piix sd_mod sr_mod ext2 ext4 crc32c_generic ne2k-pci e1000 virtio_pci virtio_blk virtio_net)
+MODULES=(ata_piix sd_mod sr_mod ext2 ext4 crc32c_generic ne2k-pci e1000 virtio_pci virtio_blk virtio_net bochs)
 
 # Every file gets this mtime so that the same inputs give the same images.
 FIXED_MTIME=@1672531200   # 2023-01-01 00:00:00 UTC
