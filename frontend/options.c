@@ -8,6 +8,7 @@
  */
 #include "frontend/cmdline.h"
 #include "frontend/trace.h"
+#include "translator/jit.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -20,6 +21,13 @@
 #define SOFTVM_VERSION "0.0.0"
 #endif
 
+/* The default engine: the JIT where it is built (x86-64 Linux hosts), else
+ * the interpreter. QEMU's `tcg` (its one software engine) means the same. */
+static enum vm_accel accel_default(void)
+{
+    return jit_supported() ? VM_ACCEL_JIT : VM_ACCEL_INTERP;
+}
+
 void options_default(struct vm_options *opt)
 {
     memset(opt, 0, sizeof(*opt));
@@ -27,7 +35,7 @@ void options_default(struct vm_options *opt)
     opt->ram_size = VM_RAM_DEFAULT;
     strcpy(opt->boot_order, "cad");  /* QEMU's default: floppy, disk, CD */
     opt->display = VM_DISPLAY_DEFAULT;
-    opt->accel = VM_ACCEL_INTERP;
+    opt->accel = accel_default();
     opt->gdb_port = VM_DEFAULT_GDB_PORT;
     opt->clock = VM_CLOCK_AUTO;
     opt->ns_per_insn = 1;
@@ -792,11 +800,12 @@ static int accel_kv(struct vm_options *opt, const char *optname, const char *key
 {
     unsigned long n;
     if (!*key) {
-        /* QEMU's tcg: the default engine, the interpreter. */
-        if (!strcmp(value, "interp") || !strcmp(value, "tcg")) opt->accel = VM_ACCEL_INTERP;
+        if (!strcmp(value, "interp")) opt->accel = VM_ACCEL_INTERP;
         else if (!strcmp(value, "jit")) opt->accel = VM_ACCEL_JIT;
-        else return fail(err, "%s: unknown accelerator '%s' (use interp (QEMU's tcg) or jit)",
-                         optname, value);
+        else if (!strcmp(value, "tcg")) opt->accel = accel_default();
+        else return fail(err, "%s: unknown accelerator '%s' (use jit, interp, or QEMU's tcg: "
+                         "the default, %s)", optname, value,
+                         accel_default() == VM_ACCEL_JIT ? "jit" : "interp");
         return 0;
     }
     if (!strcmp(key, "lockstep")) {
@@ -1014,17 +1023,22 @@ static int machine_kv(struct vm_options *opt, const char *on, const char *key,
         return 0;
     }
     if (!strcmp(key, "accel")) {
-        /* QEMU's TCG is softvm's interpreter; a list is tried in order. */
+        /* QEMU's TCG is softvm's default engine; a list is tried in order. */
         char list[64];
         snprintf(list, sizeof(list), "%s", value);
         for (char *save = NULL, *acc = strtok_r(list, ":", &save); acc;
              acc = strtok_r(NULL, ":", &save)) {
-            if (!strcmp(acc, "tcg") || !strcmp(acc, "interp")) {
-                opt->accel = VM_ACCEL_INTERP;
+            if (!strcmp(acc, "tcg")) {
+                opt->accel = accel_default();
+                return 0;
+            }
+            if (!strcmp(acc, "interp") || (!strcmp(acc, "jit") && jit_supported())) {
+                opt->accel = !strcmp(acc, "jit") ? VM_ACCEL_JIT : VM_ACCEL_INTERP;
                 return 0;
             }
         }
-        return fail(err, "%s: accel=%s: only tcg (the interpreter) is available", on, value);
+        return fail(err, "%s: accel=%s: only tcg (the default engine), jit and interp are "
+                    "available", on, value);
     }
     return fail(err, "%s: property '%s' is not implemented", on, key);
 }
@@ -1154,7 +1168,8 @@ static const struct option_desc {
     { "serial",    O_SERIAL,    "DEV",  "next COM port: stdio, null, none, file:PATH" },
     { "display",   O_DISPLAY,   "TYPE", "none or sdl (a window; falls back to none without $DISPLAY)" },
     { "screendump", O_SCREENDUMP, "FILE", "write the screen as a PNG when softvm exits (FILE.txt: the characters of a text mode; Ctrl-A s: now)" },
-    { "accel",     O_ACCEL,     "TYPE", "interp (default) or jit[,lockstep=on][,tb-size=MiB]" },
+    { "accel",     O_ACCEL,     "TYPE", "jit[,lockstep=on][,tb-size=MiB] (default on x86-64 Linux) "
+                                           "or interp; tcg: the default" },
     { "no-reboot", O_NO_REBOOT, NULL,   "exit instead of rebooting" },
     { "snapshot",  O_SNAPSHOT,  NULL,   "discard writes to disk images" },
     { "nic",       O_NIC,       "SPEC", "user|socket[,model=e1000|ne2k_pci|virtio-net-pci][,mac=MAC][,backend properties]: a card and its backend (none: no network)" },
@@ -1175,7 +1190,7 @@ static const struct option_desc {
     { "stats",     O_STATS,     NULL,   "print instruction and time counters at exit" },
     { "cpu",       O_CPU,       "MODEL", "qemu32 (qemu64, max: the same CPU)[,+feature|-feature]; -apic: no APICs" },
     { "smp",       O_SMP,       "1",    "CPU count (only 1)" },
-    { "machine",   O_MACHINE,   "pc[,accel=tcg]", "machine type and accelerator (tcg: the interpreter)" },
+    { "machine",   O_MACHINE,   "pc[,accel=tcg]", "machine type and accelerator (tcg: the default engine)" },
     { "M",         O_MACHINE,   "pc",   NULL },
     { "nodefaults", O_NODEFAULTS, NULL, "no default devices: COM1 only with -serial" },
     { "device",    O_DEVICE,    "DEV",  "virtio-blk-pci,drive=ID[,serial=S] (a disk for -drive if=none,id=ID), isa-debug-exit[,iobase=0xf4,iosize=N], pc-testdev; help lists them" },

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "frontend/cmdline.h"
+#include "translator/jit.h"
 
 /* The result of one command line; the error text lands in err. */
 struct parsed {
@@ -101,7 +102,8 @@ Test(options, defaults)
     cr_assert_eq(p.opt.ram_size, VM_RAM_DEFAULT);
     cr_assert_null(p.opt.kernel);
     cr_assert_null(p.opt.bios);
-    cr_assert_eq(p.opt.accel, VM_ACCEL_INTERP);
+    /* the JIT where it is built (x86-64 Linux), else the interpreter */
+    cr_assert_eq(p.opt.accel, jit_supported() ? VM_ACCEL_JIT : VM_ACCEL_INTERP);
     cr_assert_eq(p.opt.clock, VM_CLOCK_AUTO);
     cr_assert_eq(p.opt.ns_per_insn, 1);
     cr_assert_eq(p.opt.serial[0].kind, VM_CHARDEV_STDIO);
@@ -805,11 +807,18 @@ Test(options, smp_machine_nodefaults_global)
     BAD(parse("-smp", "2", NULL), "more than one CPU is not implemented");
     BAD(parse("-smp", "cpus=4", NULL), "cpus=4: more than one CPU");
     BAD(parse("-smp", "x", NULL), "not a CPU count");
+    /* QEMU's tcg, its one software engine, is softvm's default engine */
+    enum vm_accel dflt = jit_supported() ? VM_ACCEL_JIT : VM_ACCEL_INTERP;
     struct parsed p = parse("-machine", "accel=tcg", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.accel, dflt);
+    p = parse("-machine", "pc,accel=interp", NULL);
     OK(p);
     cr_assert_eq(p.opt.accel, VM_ACCEL_INTERP);
     OK(parse("-M", "pc", NULL));
-    OK(parse("-accel", "tcg", NULL));
+    p = parse("-accel", "interp", "-accel", "tcg", NULL);
+    OK(p);
+    cr_assert_eq(p.opt.accel, dflt);
     BAD(parse("-machine", "accel=kvm", NULL), "only tcg");
     BAD(parse("-machine", "q35", NULL), "machine 'q35' is not implemented");
     p = parse("-nodefaults", NULL);
