@@ -4,12 +4,15 @@
 #   bash tests/run-all.sh           install, build, unit tests, harness
 #                                   self-tests, guest tests
 #   bash tests/run-all.sh --asan    and also the unit tests under ASan+UBSan
-#                                   in build-asan/ and a bounded run of the
-#                                   qcow2 fuzz target (what .ci/run does)
+#                                   in build-asan/, the guest cases that boot
+#                                   no Linux on that build's JIT, and a
+#                                   bounded run of the qcow2 fuzz target
+#                                   (what .ci/run does)
 #
 # Steps: install missing packages; configure and build (Release) in build/;
 # build the guest images and fetch the firmware (cached outside the checkout);
-# ctest; tests/guest/test_harness.py; tests/guest/suite.sh. A failing step
+# ctest; tests/guest/test_harness.py; tests/guest/suite.sh (every case on
+# each engine: interp and jit on x86-64 Linux hosts). A failing step
 # does not stop the later ones. The last line is the total over unit tests,
 # harness self-tests and guest cases (a failed step counts as one failure):
 #   N passed, N failed, N skipped
@@ -133,7 +136,22 @@ if [[ $asan -eq 1 ]]; then
         broken "sanitizer build in build-asan/"
     fi
 
-    step "9. qcow2 parser fuzzing, bounded (tests/fuzz/run.sh, FUZZ_SECONDS=${FUZZ_SECONDS:-60})"
+    # The JIT's helpers, code cache and chaining under the sanitizers with
+    # real guest code (SeaBIOS in real and protected mode, the Multiboot
+    # kernels); the Linux boots would take too long on this build.
+    step "9. guest cases without Linux on the ASan+UBSan build's JIT (tests/guest/suite.sh)"
+    if [[ $(uname -m) != x86_64 || $(uname -s) != Linux ]]; then
+        echo "==> [run-all] skipped: the JIT needs an x86-64 Linux host"
+    elif [[ -x build-asan/softvm ]]; then
+        mapfile -t short < <(cd tests/guest/cases && ls ./*.sh | sed 's|^\./||; s|\.sh$||' | grep -v '^linux-')
+        SOFTVM=$ROOT/build-asan/softvm SOFTVM_ACCELS=jit bash tests/guest/suite.sh "${short[@]}" 2>&1 |
+            tee "$log"
+        add_counts "guest case(s) on the ASan build"
+    else
+        broken "no build-asan/softvm for the sanitizer guest cases"
+    fi
+
+    step "10. qcow2 parser fuzzing, bounded (tests/fuzz/run.sh, FUZZ_SECONDS=${FUZZ_SECONDS:-60})"
     if bash tests/fuzz/run.sh build-asan/fuzz; then
         passed=$((passed + 1))
     else

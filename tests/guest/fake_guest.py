@@ -8,6 +8,7 @@ Each MODE imitates one way a guest run can go (see MODES below).
 
 import os
 import subprocess
+import signal
 import sys
 import time
 
@@ -122,11 +123,49 @@ def stderr_noise():
     sys.exit(1)
 
 
+# softvm's -stats report, as far as the harness's JIT check reads it.
+def jit_report(blocks):
+    if blocks is None:
+        sys.stderr.write("  JIT                    off (-accel interp)\n")
+    else:
+        sys.stderr.write(f"  JIT                    {blocks} blocks translated in 0.001 s\n")
+    sys.stderr.flush()
+
+
+def on_jit():
+    # A JIT that translates: the report at exit (-stats is on the command line).
+    marks(GOOD)
+    if "-stats" in sys.argv:
+        jit_report(42)
+
+
+def on_jit_no_exit():
+    # The same, stopped by the harness: the report comes on SIGUSR1.
+    signal.signal(signal.SIGUSR1, lambda *_: jit_report(42 if "-stats" in sys.argv else None))
+    marks(GOOD)
+    time.sleep(3600)
+
+
+def jit_fallback():
+    # Asked for the JIT, ran on the interpreter.
+    marks(GOOD)
+    if "-stats" in sys.argv:
+        jit_report(None)
+
+
+def jit_nothing_translated():
+    marks(GOOD)
+    if "-stats" in sys.argv:
+        jit_report(0)
+
+
 MODES = {f.__name__.replace("_", "-"): f for f in (
     good, wrong_checksum, hang, hang_with_child, exit_3, missing_mark, out_of_order,
-    crlf, interactive, tty, panic, no_exit, stderr_noise)}
+    crlf, interactive, tty, panic, no_exit, stderr_noise, on_jit, on_jit_no_exit,
+    jit_fallback, jit_nothing_translated)}
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in MODES:
-        sys.exit(f"usage: fake_guest.py {{{','.join(MODES)}}}")
-    MODES[sys.argv[1]]()
+    # fake_guest.py [softvm options such as -stats -accel jit] MODE
+    if len(sys.argv) < 2 or sys.argv[-1] not in MODES:
+        sys.exit(f"usage: fake_guest.py [OPTION...] {{{','.join(MODES)}}}")
+    MODES[sys.argv[-1]]()

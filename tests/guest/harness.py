@@ -13,7 +13,12 @@ checks:
     (see tests/guests/guest-lib.sh); other MARK lines in between are allowed;
   * a MARK expected with a value carries exactly that value (e.g. a checksum);
   * no --fail-on text appears;
-  * the command exits with the expected status (default 0).
+  * the command exits with the expected status (default 0);
+  * a command with `-accel jit` really ran on the JIT: the harness adds
+    `-stats` and requires softvm's report to show translated blocks (at
+    exit, or asked for with SIGUSR1 before a stop), so a silent fall-back
+    to the interpreter cannot pass. --no-jit-check (or SOFTVM_JIT_CHECK=0,
+    e.g. for a QEMU stand-in) turns that off.
 
 On failure it prints the reason and the tail of the console (and of stderr),
 and exits 1; on success it prints one PASS line with the MARK timings and
@@ -104,6 +109,8 @@ def parse_args(argv):
                    help="stop the command once all expectations are met, "
                         "instead of waiting for it to exit (exit status not checked)")
     p.add_argument("--log", metavar="FILE", help="write the whole console output to FILE")
+    p.add_argument("--no-jit-check", action="store_true",
+                   help="do not check that a command with -accel jit translated blocks")
     p.add_argument("--tail", type=int, default=40, metavar="N",
                    help="console lines shown on failure (default 40)")
     p.add_argument("command", nargs=argparse.REMAINDER)
@@ -124,7 +131,22 @@ def parse_args(argv):
     except (OSError, ValueError) as e:
         p.error(str(e))
     args.send = [(pattern, codecs.decode(keys, "unicode_escape")) for pattern, keys in args.send]
+    args.jit_check = (not args.no_jit_check and os.environ.get("SOFTVM_JIT_CHECK", "1") != "0"
+                      and uses_jit(args.command))
+    if args.jit_check and "-stats" not in args.command and "--stats" not in args.command:
+        at = next(i for i, a in enumerate(args.command) if a in ("-accel", "--accel"))
+        args.command = args.command[:at] + ["-stats"] + args.command[at:]
     return args
+
+
+def uses_jit(command):
+    """Whether a softvm command line asks for the JIT (-accel jit[,...])."""
+    return any(a in ("-accel", "--accel") and b.split(",")[0] == "jit"
+               for a, b in zip(command, command[1:]))
+
+
+# softvm -stats: "  JIT   N blocks translated in ..." (or "JIT  off (-accel interp)")
+JIT_STATS_RE = re.compile(r"^\s*JIT\s+(\d+) blocks translated", re.M)
 
 
 def reader(stream, tag, q):
@@ -282,6 +304,20 @@ def run(args):
         else:
             state.stderr += text
 
+    if stopped and args.jit_check and not JIT_STATS_RE.search(state.stderr):
+        # Ask softvm for its -stats report before stopping it.
+        try:
+            os.kill(proc.pid, signal.SIGUSR1)
+        except ProcessLookupError:
+            pass
+        until = time.monotonic() + 5
+        while not JIT_STATS_RE.search(state.stderr) and time.monotonic() < until:
+            try:
+                tag, chunk = q.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if chunk is not None and tag == "err":   # the console stays as it was at the stop
+                state.stderr += decoders[tag].decode(chunk)
     if state.failure or timed_out or stopped:
         stop(proc)
         status = None
@@ -313,6 +349,12 @@ def run(args):
             state.failure = f"command {how} before {state.waiting_for()}"
         elif not stopped and args.exit_status != "any" and status != args.exit_status:
             state.failure = f"exit status {status}, expected {args.exit_status}"
+        elif args.jit_check:
+            m = JIT_STATS_RE.search(state.stderr)
+            if not m or int(m.group(1)) == 0:
+                state.failure = ("-accel jit: softvm's -stats report shows "
+                                 + ("no translated block" if m else "no JIT")
+                                 + " (a silent fall-back to the interpreter?)")
 
     if state.failure:
         lines = state.console.splitlines()

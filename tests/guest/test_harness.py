@@ -28,6 +28,51 @@ def harness(mode, *options, command=None):
     return p.returncode, p.stdout + p.stderr, time.monotonic() - start
 
 
+def on_jit(mode):
+    """A fake guest command line that asks for the JIT."""
+    return [sys.executable, FAKE, "-accel", "jit", mode]
+
+
+class JitCheck(unittest.TestCase):
+    """With -accel jit, the harness adds -stats and wants translated blocks."""
+
+    def test_jit_report_at_exit(self):
+        rc, out, _ = harness(None, "--expect", "done", command=on_jit("on-jit"))
+        self.assertEqual(rc, 0, out)
+
+    def test_jit_report_on_sigusr1_before_a_stop(self):
+        rc, out, _ = harness(None, "--timeout", "20", "--expect", "done", "--stop-when-done",
+                             command=on_jit("on-jit-no-exit"))
+        self.assertEqual(rc, 0, out)
+
+    def test_silent_fallback_fails(self):
+        rc, out, _ = harness(None, "--expect", "done", command=on_jit("jit-fallback"))
+        self.assertEqual(rc, 1, out)
+        self.assertIn("FAIL: -accel jit: softvm's -stats report shows no JIT", out)
+
+    def test_no_block_translated_fails(self):
+        rc, out, _ = harness(None, "--expect", "done", command=on_jit("jit-nothing-translated"))
+        self.assertEqual(rc, 1, out)
+        self.assertIn("shows no translated block", out)
+
+    def test_no_report_at_all_fails(self):
+        # A command that prints no -stats report at all fails the check too.
+        rc, out, _ = harness(None, "--expect", "done", command=[sys.executable, FAKE, "-accel",
+                                                                "jit", "good"])
+        self.assertEqual(rc, 1, out)
+        self.assertIn("-accel jit", out)
+
+    def test_switched_off(self):
+        rc, out, _ = harness(None, "--expect", "done", "--no-jit-check",
+                             command=on_jit("jit-fallback"))
+        self.assertEqual(rc, 0, out)
+
+    def test_interp_is_not_checked(self):
+        rc, out, _ = harness(None, "--expect", "done",
+                             command=[sys.executable, FAKE, "-accel", "interp", "jit-fallback"])
+        self.assertEqual(rc, 0, out)
+
+
 class PassingRuns(unittest.TestCase):
     def test_good_guest_with_expected_marks_file(self):
         rc, out, _ = harness("good", "--timeout", "20", "--expect-file", EXPECTED_MARKS)

@@ -5,7 +5,8 @@
 # ISA/IDE, PIIX4 PM, a virtio-blk disk at 00:05.0), virtio_blk reads the disk
 # through an IO-APIC line (slot 5 INTA# -> PIRQB -> IRQ 10, the PIIX swizzle)
 # and the data read equals the host's md5 of the image.
-# One boot of the interactive initramfs. SOFTVM_GUEST_LINUX=0 skips it.
+# One boot of the interactive initramfs, on the engine $SOFTVM_ACCEL names
+# (suite.sh: once per engine), else the default. SOFTVM_GUEST_LINUX=0 skips it.
 set -uo pipefail
 
 if [[ ${SOFTVM_GUEST_LINUX:-1} == 0 ]]; then
@@ -44,6 +45,6 @@ python3 "$HARNESS" --timeout 900 --fail-on "Kernel panic" \
     --expect-text 'no-routing=0' \
     --expect-text 'irq: IO-APIC 10-fasteoi virtio0' \
     --expect-text 'powering off' -- \
-    "$SOFTVM" -m 256 -kernel "$GUEST_KERNEL" -initrd "$GUEST_INTERACTIVE_INITRD" \
+    "$SOFTVM" ${SOFTVM_ACCEL:+-accel "$SOFTVM_ACCEL"} -m 256 -kernel "$GUEST_KERNEL" -initrd "$GUEST_INTERACTIVE_INITRD" \
     -append "console=ttyS0 quiet" -nographic -no-reboot \
     -drive "file=$work/vda.img,format=raw,if=none,id=vd" -device virtio-blk-pci,drive=vd

@@ -2,14 +2,16 @@
 # Determinism: with a fixed RTC start and the deterministic clock (virtual
 # time counts retired instructions), two boots of the same kernel and test
 # initramfs must print byte-identical consoles -- including the printk
-# timestamps, since `quiet` is left out so the whole boot log is shown, and
-# the uptimes in the MARK lines.
+# timestamps (`printk.time=1`, and no `quiet`, so the whole boot log is
+# shown), and the uptimes in the MARK lines.
 #
 # Each run stops at MARK $DETERMINISM_UNTIL (default boot-ok: the whole
 # kernel boot and the start of /init; `done` runs every workload) and the
 # consoles are compared up to and including that line (what comes after it
 # depends on when the host stopped the run). Runs once per accelerator in
-# $SOFTVM_ACCELS.
+# $SOFTVM_ACCELS. The first run's console is $CONSOLE_DIR/boot.log, so
+# suite.sh also checks that every engine prints the very same bytes (the
+# JIT retires exactly the interpreter's instructions).
 #
 # SOFTVM_GUEST_LINUX=0 skips it (for quick local runs).
 set -uo pipefail
@@ -32,7 +34,7 @@ boot() {
     python3 "$HARNESS" --timeout 900 --fail-on "Kernel panic" \
         --expect "$until_mark" --stop-when-done --log "$log.full" -- \
         "$SOFTVM" -accel "$accel" -m 256 -kernel "$GUEST_KERNEL" -initrd "$GUEST_TEST_INITRD" \
-        -append "console=ttyS0" -rtc base=2026-01-01T00:00:00 -clock deterministic \
+        -append "console=ttyS0 printk.time=1" -rtc base=2026-01-01T00:00:00 -clock deterministic \
         -nographic -no-reboot || return 1
     # Keep everything up to the end of the first "MARK <until_mark>" line.
     awk -v m="MARK $until_mark " '{ print } index($0, m) { exit }' "$log.full" > "$log"
@@ -47,6 +49,7 @@ for accel in ${SOFTVM_ACCELS:-interp}; do
     if cmp -s "$work/run1-$accel" "$work/run2-$accel"; then
         echo "accel $accel: identical consoles ($(wc -l < "$work/run1-$accel") lines," \
              "$(wc -c < "$work/run1-$accel") bytes, up to MARK $until_mark)"
+        [[ -z ${CONSOLE_DIR:-} ]] || cp "$work/run1-$accel" "$CONSOLE_DIR/boot.log"
     else
         echo "FAIL: accel $accel: the two consoles differ (first differences):"
         diff "$work/run1-$accel" "$work/run2-$accel" | head -n 20

@@ -3,7 +3,9 @@
 # it checks the loader's hand-off, prints its greeting, the command line and
 # the first module (given with -initrd) over COM1, then writes 0x2A to the
 # debug-exit port 0xF4, so softvm must exit with status (0x2A << 1) | 1 = 85.
-# Runs once per accelerator in $SOFTVM_ACCELS.
+# Runs once per accelerator in $SOFTVM_ACCELS, on the deterministic clock;
+# the console (with the temporary directory's name replaced) is
+# $CONSOLE_DIR/console.log, which suite.sh compares across engines.
 #
 # The kernel image is the one built next to $SOFTVM (BUILD/tests/asm/
 # multiboot_hello.bin), or $MULTIBOOT_HELLO; failing both, it is assembled
@@ -37,8 +39,10 @@ for accel in ${SOFTVM_ACCELS:-interp}; do
     python3 "$HARNESS" --timeout 30 --exit-status 85 \
         --expect-text 'Hello from multiboot' \
         --expect-text 'cmdline: ' --expect-text $'hello from the host\nmem_upper: ' \
-        --expect-text "module: $work/module.bin MODU" -- \
+        --expect-text "module: $work/module.bin MODU" --log "$work/console" -- \
         "$SOFTVM" -accel "$accel" -m 64 -kernel "$kernel" -append 'hello from the host' \
-        -initrd "$work/module.bin" -nographic -no-reboot || status=1
+        -initrd "$work/module.bin" -rtc base=2026-01-01T00:00:00 -clock deterministic -nographic -no-reboot ||
+        { status=1; continue; }
+    [[ -z ${CONSOLE_DIR:-} ]] || sed "s|$work|WORK|g" "$work/console" > "$CONSOLE_DIR/console.log"
 done
 exit $status

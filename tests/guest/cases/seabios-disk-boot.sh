@@ -9,7 +9,9 @@
 # raw image on a virtio-blk disk (-device virtio-blk-pci). Then
 # -snapshot must leave the image untouched, and a missing image must give a
 # clear error and exit status 1 before anything runs.
-# Runs once per accelerator in $SOFTVM_ACCELS. SOFTVM_SKIP_SEABIOS=1 skips it.
+# Runs once per accelerator in $SOFTVM_ACCELS, on the deterministic clock;
+# the four consoles are $CONSOLE_DIR/{ide-raw,ide-qcow2,virtio,snapshot}.log,
+# which suite.sh compares across engines. SOFTVM_SKIP_SEABIOS=1 skips it.
 set -uo pipefail
 
 if [[ ${SOFTVM_SKIP_SEABIOS:-0} == 1 ]]; then
@@ -52,39 +54,47 @@ d = open(sys.argv[1], "rb").read()[1000 * 512:1001 * 512]
 sys.exit(0 if d == bytes(range(256)) * 2 else 1)' "$work/check.raw"
 }
 
+keep() {   # keep NAME: the last run's console, for suite.sh's cross-engine comparison
+    [[ -z ${CONSOLE_DIR:-} ]] || cp "$work/console" "$CONSOLE_DIR/$1.log"
+}
+
 status=0
 for accel in ${SOFTVM_ACCELS:-interp}; do
     echo "accel $accel:"
     cp "$work/orig.raw" "$work/disk.raw"
-    python3 "$HARNESS" --timeout 120 --exit-status 33 \
+    python3 "$HARNESS" --timeout 120 --exit-status 33 --log "$work/console" \
         --expect-text 'disk boot: drive 80' --expect-text "sum: $sum" \
         --expect-text 'write: ok' -- \
         "$SOFTVM" -accel "$accel" -m 32 -bios "$FIRMWARE_BIOS" -hda "$work/disk.raw" \
-        -boot c -nographic -no-reboot || status=1
+        -boot c -rtc base=2026-01-01T00:00:00 -clock deterministic -nographic -no-reboot &&
+        keep ide-raw || status=1
     written_ok "$work/disk.raw" raw || { echo "FAIL: sector 1000 of the raw image"; status=1; }
 
     cp "$work/disk.qcow2" "$work/run.qcow2"
-    python3 "$HARNESS" --timeout 120 --exit-status 33 \
+    python3 "$HARNESS" --timeout 120 --exit-status 33 --log "$work/console" \
         --expect-text "sum: $sum" --expect-text 'write: ok' -- \
         "$SOFTVM" -accel "$accel" -m 32 -bios "$FIRMWARE_BIOS" \
         -drive "file=$work/run.qcow2,format=qcow2,if=ide,cache=writeback" \
-        -nographic -no-reboot || status=1
+        -rtc base=2026-01-01T00:00:00 -clock deterministic -nographic -no-reboot &&
+        keep ide-qcow2 || status=1
     qemu-img check -q "$work/run.qcow2" || { echo "FAIL: qemu-img check"; status=1; }
     written_ok "$work/run.qcow2" qcow2 || { echo "FAIL: sector 1000 of the qcow2 image"; status=1; }
 
     # virtio-blk (modern virtio 1.0 PCI), through SeaBIOS's virtio driver
     cp "$work/orig.raw" "$work/disk.raw"
-    python3 "$HARNESS" --timeout 120 --exit-status 33 \
+    python3 "$HARNESS" --timeout 120 --exit-status 33 --log "$work/console" \
         --expect-text "sum: $sum" --expect-text 'write: ok' -- \
         "$SOFTVM" -accel "$accel" -m 32 -bios "$FIRMWARE_BIOS" \
         -drive "file=$work/disk.raw,if=none,id=vd0,format=raw" -device virtio-blk-pci,drive=vd0 \
-        -nographic -no-reboot || status=1
+        -rtc base=2026-01-01T00:00:00 -clock deterministic -nographic -no-reboot &&
+        keep virtio || status=1
     written_ok "$work/disk.raw" raw || { echo "FAIL: sector 1000 of the virtio disk"; status=1; }
 
     cp "$work/orig.raw" "$work/disk.raw"
-    python3 "$HARNESS" --timeout 120 --exit-status 33 --expect-text 'write: ok' -- \
+    python3 "$HARNESS" --timeout 120 --exit-status 33 --log "$work/console" --expect-text 'write: ok' -- \
         "$SOFTVM" -accel "$accel" -m 32 -bios "$FIRMWARE_BIOS" -hda "$work/disk.raw" \
-        -snapshot -nographic -no-reboot || status=1
+        -snapshot -rtc base=2026-01-01T00:00:00 -clock deterministic -nographic -no-reboot &&
+        keep snapshot || status=1
     cmp -s "$work/disk.raw" "$work/orig.raw" || { echo "FAIL: -snapshot changed the image"; status=1; }
 done
 
