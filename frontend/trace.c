@@ -103,7 +103,7 @@ bool trace_parse_window(const char *s, uint64_t *from, uint64_t *to)
     return true;
 }
 
-bool trace_wanted(const struct trace *t, uint32_t lin, uint64_t icount)
+bool trace_wanted(const struct trace *t, uint64_t lin, uint64_t icount)
 {
     if (icount < t->win_from || icount >= t->win_to)
         return false;
@@ -119,18 +119,25 @@ bool trace_wanted(const struct trace *t, uint32_t lin, uint64_t icount)
 
 static void open_capstone(struct trace *t)
 {
-    csh h16, h32;
+    csh h16, h32, h64;
     if (cs_open(CS_ARCH_X86, CS_MODE_16, &h16) != CS_ERR_OK)
         return;
     if (cs_open(CS_ARCH_X86, CS_MODE_32, &h32) != CS_ERR_OK) {
         cs_close(&h16);
         return;
     }
+    if (cs_open(CS_ARCH_X86, CS_MODE_64, &h64) != CS_ERR_OK) {
+        cs_close(&h16);
+        cs_close(&h32);
+        return;
+    }
     /* AT&T syntax, as QEMU prints x86 code; Intel if this Capstone lacks it */
     cs_option(h16, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT);
     cs_option(h32, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT);
+    cs_option(h64, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT);
     t->cs16 = h16;
     t->cs32 = h32;
+    t->cs64 = h64;
     t->cs_ok = true;
 }
 
@@ -179,9 +186,10 @@ int trace_init(struct trace *t, const struct vm_options *opt, FILE *err)
 void trace_close(struct trace *t)
 {
     if (t->cs_ok) {
-        csh h16 = t->cs16, h32 = t->cs32;
+        csh h16 = t->cs16, h32 = t->cs32, h64 = t->cs64;
         cs_close(&h16);
         cs_close(&h32);
+        cs_close(&h64);
         t->cs_ok = false;
     }
     if (t->out)
@@ -240,32 +248,39 @@ void trace_attach(struct trace *t, struct cpu *cpu)
 /* ---- disassembly ------------------------------------------------------------------ */
 
 /* One in_asm line (and continuation lines for instructions over 8 bytes). */
-static void print_insn_line(FILE *out, uint32_t addr, const uint8_t *bytes, size_t n,
+static void print_insn_line(FILE *out, uint64_t addr, bool wide, const uint8_t *bytes, size_t n,
                             const char *mnemonic, const char *ops)
 {
     char hex[3 * 8 + 1];
     size_t first = n < 8 ? n : 8, pos = 0;
     for (size_t i = 0; i < first; i++)
         pos += (size_t)snprintf(hex + pos, sizeof(hex) - pos, i ? " %02x" : "%02x", bytes[i]);
-    fprintf(out, "0x%08" PRIx32 ":  %-24s %-8s %s\n", addr, hex, mnemonic, ops);
+    if (wide)
+        fprintf(out, "0x%016" PRIx64 ":  %-24s %-8s %s\n", addr, hex, mnemonic, ops);
+    else
+        fprintf(out, "0x%08" PRIx32 ":  %-24s %-8s %s\n", (uint32_t)addr, hex, mnemonic, ops);
     for (size_t at = 8; at < n; at += 8) {
         pos = 0;
         for (size_t i = at; i < n && i < at + 8; i++)
             pos += (size_t)snprintf(hex + pos, sizeof(hex) - pos, i > at ? " %02x" : "%02x",
                                     bytes[i]);
-        fprintf(out, "0x%08" PRIx32 ":  %s\n", (uint32_t)(addr + at), hex);
+        if (wide)
+            fprintf(out, "0x%016" PRIx64 ":  %s\n", addr + at, hex);
+        else
+            fprintf(out, "0x%08" PRIx32 ":  %s\n", (uint32_t)(addr + at), hex);
     }
 }
 
-size_t trace_disas(struct trace *t, FILE *out, uint32_t addr, const uint8_t *code,
-                   size_t len, bool code32, unsigned max_insns)
+size_t trace_disas(struct trace *t, FILE *out, uint64_t addr, const uint8_t *code,
+                   size_t len, unsigned mode, unsigned max_insns)
 {
     size_t done = 0;
+    bool wide = mode & DECODE_CODE64;
     if (!t->cs_ok) {
-        fprintf(out, "0x%08" PRIx32 ":  (no disassembler)\n", addr);
+        fprintf(out, "0x%08" PRIx64 ":  (no disassembler)\n", addr);
         return 0;
     }
-    csh h = code32 ? (csh)t->cs32 : (csh)t->cs16;
+    csh h = wide ? (csh)t->cs64 : (mode & DECODE_CODE32) ? (csh)t->cs32 : (csh)t->cs16;
     cs_insn *insn = cs_malloc(h);
     if (!insn)
         return 0;
@@ -277,14 +292,14 @@ size_t trace_disas(struct trace *t, FILE *out, uint32_t addr, const uint8_t *cod
         uint64_t at = a;
         if (!cs_disasm_iter(h, &p, &left, &a, insn)) {
             /* Capstone does not know it: show the byte, as QEMU's "(bad)" */
-            print_insn_line(out, (uint32_t)at, before, 1, "(bad)", "");
+            print_insn_line(out, at, wide, before, 1, "(bad)", "");
             p = before + 1;
             left--;
             a = at + 1;
             done++;
             continue;
         }
-        print_insn_line(out, (uint32_t)at, insn->bytes, insn->size, insn->mnemonic, insn->op_str);
+        print_insn_line(out, at, wide, insn->bytes, insn->size, insn->mnemonic, insn->op_str);
         done += insn->size;
     }
     cs_free(insn, 1);
@@ -299,9 +314,53 @@ static void dump_seg(FILE *out, const char *name, const struct segment *s)
             (s->flags << 8) & 0x00ffff00u);
 }
 
+/* IA-32e mode: qemu-system-x86_64's layout (x86_cpu_dump_state with LMA). */
+static void dump_cpu64(struct cpu *cpu, FILE *out)
+{
+    static const char *const names[16] = { "RAX", "RBX", "RCX", "RDX", "RSI", "RDI", "RBP", "RSP",
+                                           "R8 ", "R9 ", "R10", "R11", "R12", "R13", "R14", "R15" };
+    static const int order[16] = { R_EAX, R_EBX, R_ECX, R_EDX, R_ESI, R_EDI, R_EBP, R_ESP,
+                                   8, 9, 10, 11, 12, 13, 14, 15 };
+    static const char *const seg_names[SEG_COUNT] = { "ES", "CS", "SS", "DS", "FS", "GS" };
+    for (int i = 0; i < 16; i++)
+        fprintf(out, "%s=%016" PRIx64 "%c", names[i], cpu->regs[order[i]], (i & 3) == 3 ? '\n' : ' ');
+    uint32_t fl = cpu_get_eflags(cpu);
+    fprintf(out, "RIP=%016" PRIx64 " RFL=%08x [%c%c%c%c%c%c%c] CPL=%d II=%d A20=%d SMM=0 HLT=%d\n",
+            cpu->rip, fl,
+            fl & EFLAGS_DF ? 'D' : '-', fl & EFLAGS_OF ? 'O' : '-', fl & EFLAGS_SF ? 'S' : '-',
+            fl & EFLAGS_ZF ? 'Z' : '-', fl & EFLAGS_AF ? 'A' : '-', fl & EFLAGS_PF ? 'P' : '-',
+            fl & EFLAGS_CF ? 'C' : '-', cpu->cpl, cpu->priv.inhibit_irq ? 1 : 0,
+            cpu->mem ? (phys_mem_a20(cpu->mem) ? 1 : 0) : 1, cpu->halted ? 1 : 0);
+    const struct segment *segs[SEG_COUNT + 2];
+    const char *snames[SEG_COUNT + 2];
+    for (int i = 0; i < SEG_COUNT; i++) {
+        segs[i] = &cpu->seg[i];
+        snames[i] = seg_names[i];
+    }
+    segs[SEG_COUNT] = &cpu->ldtr;
+    snames[SEG_COUNT] = "LDT";
+    segs[SEG_COUNT + 1] = &cpu->tr;
+    snames[SEG_COUNT + 1] = "TR";
+    for (int i = 0; i < SEG_COUNT + 2; i++)
+        fprintf(out, "%-3s=%04x %016" PRIx64 " %08x %08x\n", snames[i], segs[i]->sel, segs[i]->base,
+                segs[i]->limit, (segs[i]->flags << 8) & 0x00ffff00u);
+    fprintf(out, "GDT=     %016" PRIx64 " %08x\n", cpu->gdtr.base, cpu->gdtr.limit);
+    fprintf(out, "IDT=     %016" PRIx64 " %08x\n", cpu->idtr.base, cpu->idtr.limit);
+    fprintf(out, "CR0=%08x CR2=%016" PRIx64 " CR3=%016" PRIx64 " CR4=%08x\n", (uint32_t)cpu->cr0,
+            cpu->cr2, cpu->cr3, (uint32_t)cpu->cr4);
+    fprintf(out, "DR0=%016" PRIx64 " DR1=%016" PRIx64 " DR2=%016" PRIx64 " DR3=%016" PRIx64 " \n",
+            cpu->dr[0], cpu->dr[1], cpu->dr[2], cpu->dr[3]);
+    fprintf(out, "DR6=%016" PRIx64 " DR7=%016" PRIx64 "\n", cpu->dr[6], cpu->dr[7]);
+    fprintf(out, "EFER=%016" PRIx64 "\n", cpu->efer);
+}
+
 void trace_dump_cpu(struct cpu *cpu, FILE *out)
 {
     static const char *const seg_names[SEG_COUNT] = { "ES", "CS", "SS", "DS", "FS", "GS" };
+    if (cpu_long_mode(cpu)) {
+        dump_cpu64(cpu, out);
+        return;
+    }
     uint32_t fl = cpu_get_eflags(cpu);
     fprintf(out, "EAX=%08x EBX=%08x ECX=%08x EDX=%08x\n"
             "ESI=%08x EDI=%08x EBP=%08x ESP=%08x\n",
@@ -329,9 +388,9 @@ void trace_dump_cpu(struct cpu *cpu, FILE *out)
 
 /* ---- hooks ----------------------------------------------------------------------- */
 
-static uint32_t linear_pc(const struct cpu *cpu, uint32_t eip)
+static uint64_t linear_pc(const struct cpu *cpu, uint64_t eip)
 {
-    return cpu->seg[SEG_CS].base + eip;
+    return linear_addr(cpu, cpu->seg[SEG_CS].base, eip);
 }
 
 void trace_tb_new(struct cpu *cpu, const struct tb *tb, const uint8_t *code)
@@ -339,12 +398,11 @@ void trace_tb_new(struct cpu *cpu, const struct tb *tb, const uint8_t *code)
     struct trace *t = cpu->trace;
     if (!t || !(t->log_mask & VM_LOG_IN_ASM))
         return;
-    uint32_t pc = linear_pc(cpu, tb->rip);
+    uint64_t pc = linear_pc(cpu, tb->rip);
     if (!trace_wanted(t, pc, cpu->icount))
         return;
     fprintf(t->out, "----------------\nIN: \n");
-    trace_disas(t, t->out, pc, code, tb->end_rip - tb->rip, tb->mode & DECODE_CODE32,
-                tb->n_insns);
+    trace_disas(t, t->out, pc, code, tb->end_rip - tb->rip, tb->mode, tb->n_insns);
     fputc('\n', t->out);
 }
 
@@ -355,15 +413,14 @@ static void disas_untranslated(struct trace *t, struct cpu *cpu)
     uint8_t buf[16];
     size_t n = 0;
     for (; n < sizeof(buf); n++) {
-        uint32_t lin = linear_pc(cpu, cpu->rip + (uint32_t)n);
+        uint64_t lin = linear_pc(cpu, cpu->rip + n);
         int64_t pa = mmu_translate_debug(cpu, lin);
         if (pa < 0)
             break;
         buf[n] = phys_read8(cpu->mem, (uint64_t)pa);
     }
     fprintf(t->out, "----------------\nIN: \n");
-    trace_disas(t, t->out, linear_pc(cpu, cpu->rip), buf, n,
-                cpu->seg[SEG_CS].flags & SEGF_DB, 1);
+    trace_disas(t, t->out, linear_pc(cpu, cpu->rip), buf, n, decode_mode(cpu), 1);
     fputc('\n', t->out);
 }
 
@@ -381,13 +438,13 @@ void trace_tb_exec(struct cpu *cpu, const struct tb *tb)
     uint32_t m = t->log_mask;
     if (!(m & (VM_LOG_EXEC | VM_LOG_CPU | VM_LOG_IN_ASM)))
         return;
-    uint32_t pc = linear_pc(cpu, cpu->rip);
+    uint64_t pc = linear_pc(cpu, cpu->rip);
     if (!trace_wanted(t, pc, cpu->icount))
         return;
     if (!tb && (m & VM_LOG_IN_ASM) && cpu->mem)
         disas_untranslated(t, cpu);
     if (m & VM_LOG_EXEC)
-        fprintf(t->out, "Trace 0: %p [%08x/%08x/%08x/%08x] \n", (const void *)tb,
+        fprintf(t->out, "Trace 0: %p [%08x/%08" PRIx64 "/%08x/%08x] \n", (const void *)tb,
                 (uint32_t)cpu->seg[SEG_CS].base, pc, tb ? tb->mode : decode_mode(cpu), 0u);
     if (m & VM_LOG_CPU)
         trace_dump_cpu(cpu, t->out);
@@ -411,19 +468,22 @@ void trace_interrupt(struct cpu *cpu, int vector, int kind, bool has_error, uint
         t->stats.events[kind][vector]++;
     /* Like QEMU, show the instruction the event interrupts: the INT n or
      * the faulting instruction itself (cpu->rip already points past an INT n). */
-    uint32_t eip = cpu->priv.insn_rip;
+    uint64_t eip = cpu->priv.insn_rip;
     if (!(t->log_mask & VM_LOG_INT) || !trace_wanted(t, linear_pc(cpu, eip), cpu->icount))
         return;
     if (kind == 1 /* INT_EXTERNAL */)
         fprintf(t->out, "Servicing hardware INT=0x%02x\n", vector);
-    fprintf(t->out, "%6" PRIu64 ": v=%02x e=%04x i=%d cpl=%d IP=%04x:%08x pc=%08x "
-            "SP=%04x:%08x", t->n_int_logged++, vector, has_error ? error & 0xffff : 0,
-            kind == 2 /* INT_SOFTWARE */ ? 1 : 0, cpu->cpl, cpu->seg[SEG_CS].sel, eip,
-            linear_pc(cpu, eip), cpu->seg[SEG_SS].sel, cpu_reg32(cpu, R_ESP));
+    /* 16 hex digits in IA-32e mode, as qemu-system-x86_64 prints them */
+    int w = cpu_long_mode(cpu) ? 16 : 8;
+    uint64_t m = w == 16 ? ~0ull : 0xffffffffull;
+    fprintf(t->out, "%6" PRIu64 ": v=%02x e=%04x i=%d cpl=%d IP=%04x:%0*" PRIx64 " pc=%0*" PRIx64 " "
+            "SP=%04x:%0*" PRIx64, t->n_int_logged++, vector, has_error ? error & 0xffff : 0,
+            kind == 2 /* INT_SOFTWARE */ ? 1 : 0, cpu->cpl, cpu->seg[SEG_CS].sel, w, eip & m,
+            w, linear_pc(cpu, eip) & m, cpu->seg[SEG_SS].sel, w, cpu->regs[R_ESP] & m);
     if (vector == EXC_PF && kind == 0)
-        fprintf(t->out, " CR2=%08x\n", (uint32_t)cpu->cr2);
+        fprintf(t->out, " CR2=%0*" PRIx64 "\n", w, cpu->cr2 & m);
     else
-        fprintf(t->out, " env->regs[R_EAX]=%08x\n", cpu_reg32(cpu, R_EAX));
+        fprintf(t->out, " env->regs[R_EAX]=%0*" PRIx64 "\n", w, cpu->regs[R_EAX] & m);
     if (t->log_mask & VM_LOG_CPU)
         trace_dump_cpu(cpu, t->out);
 }
@@ -448,12 +508,12 @@ void trace_tlb_fill(struct cpu *cpu, uint64_t lin, int kind, uint64_t paddr)
         t->stats.tlb_fills++;
     /* a fetch fill happens before the instruction starts; a data fill
      * inside it, when cpu->rip already points past it */
-    uint32_t eip = kind == TLB_EXEC ? cpu->rip : cpu->priv.insn_rip;
+    uint64_t eip = kind == TLB_EXEC ? cpu->rip : cpu->priv.insn_rip;
     if ((t->log_mask & VM_LOG_MMU) && trace_wanted(t, linear_pc(cpu, eip), cpu->icount)) {
         static const char kinds[] = "rwx";
-        fprintf(t->out, "mmu: fill %c lin=%08x -> phys=%09" PRIx64 " cpl=%d cr3=%08x "
-                "at %04x:%08x\n", kind >= 0 && kind < 3 ? kinds[kind] : '?', (uint32_t)lin, paddr,
-                cpu->cpl, (uint32_t)cpu->cr3, cpu->seg[SEG_CS].sel, eip);
+        fprintf(t->out, "mmu: fill %c lin=%08" PRIx64 " -> phys=%09" PRIx64 " cpl=%d cr3=%08" PRIx64 " "
+                "at %04x:%08" PRIx64 "\n", kind >= 0 && kind < 3 ? kinds[kind] : '?', lin, paddr,
+                cpu->cpl, cpu->cr3, cpu->seg[SEG_CS].sel, eip);
     }
 }
 

@@ -48,7 +48,7 @@ struct trace {
     uint64_t win_from, win_to;
 
     bool one_insn_per_tb;        /* -one-insn-per-tb: each TB is one instruction */
-    size_t cs16, cs32;           /* Capstone handles (csh), 0 if not open */
+    size_t cs16, cs32, cs64;     /* Capstone handles (csh), 0 if not open */
     bool cs_ok;
 
     uint64_t n_int_logged;       /* the sequence number of -d int lines */
@@ -79,7 +79,7 @@ bool trace_parse_ranges(const char *s, struct trace_range *out, int *n);
 bool trace_parse_window(const char *s, uint64_t *from, uint64_t *to);
 
 /* Is linear address lin, at this instruction count, inside the filters? */
-bool trace_wanted(const struct trace *t, uint32_t lin, uint64_t icount);
+bool trace_wanted(const struct trace *t, uint64_t lin, uint64_t icount);
 
 /* --- the host side's slice hooks (frontend/host.c) ---------------------- */
 struct machine;
@@ -92,11 +92,14 @@ uint64_t trace_machine_before_slice(struct machine *m, uint64_t budget);
 void trace_machine_after_slice(struct machine *m);
 
 /* --- the pieces, for tests and the debugger -------------------------------- */
-/* QEMU's register dump ("EAX=... EFL=... CS =f000 ..."). */
+/* QEMU's register dump ("EAX=... EFL=... CS =f000 ..."; in IA-32e mode
+ * qemu-system-x86_64's "RAX=... R8 =... RIP=... RFL=..." form). */
 void trace_dump_cpu(struct cpu *cpu, FILE *out);
 /* Disassemble up to max_insns instructions at linear address addr from
- * code[0..len) in QEMU's in_asm line format; returns bytes consumed. */
-size_t trace_disas(struct trace *t, FILE *out, uint32_t addr, const uint8_t *code,
-                   size_t len, bool code32, unsigned max_insns);
+ * code[0..len) in QEMU's in_asm line format (16, 32 or 64-bit code by the
+ * DECODE_* bits of mode; 64-bit code prints 16-digit addresses); returns
+ * bytes consumed. */
+size_t trace_disas(struct trace *t, FILE *out, uint64_t addr, const uint8_t *code,
+                   size_t len, unsigned mode, unsigned max_insns);
 
 #endif

@@ -533,3 +533,29 @@ Test(trace, filter_parsers)
     cr_assert_not(trace_wanted(&t, 0x200, 15));
     trace_close(&t);
 }
+
+/* 64-bit code disassembles with Capstone's 64-bit mode and 16-digit
+ * addresses, as qemu-system-x86_64 -d in_asm prints it; the same bytes as
+ * 32-bit code are other instructions (48 is DEC EAX there). */
+Test(trace, in_asm_64bit_code)
+{
+    static const uint8_t code[] = { 0x48, 0x89, 0xe5,                           /* mov %rsp,%rbp */
+                                    0x48, 0x8b, 0x05, 0x10, 0x00, 0x00, 0x00 };  /* mov 0x10(%rip),%rax */
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    struct trace t;
+    trace_init_simple(&t, VM_LOG_IN_ASM, out);
+    cr_assert_eq(trace_disas(&t, out, 0xffffffff81000000ull, code, sizeof(code), DECODE_CODE64, 8),
+                 sizeof(code));
+    trace_disas(&t, out, 0x1000, code, 3, DECODE_CODE32, 8);
+    trace_close(&t);
+    fclose(out);
+    cr_assert(strstr(text, "0xffffffff81000000:  48 89 e5"), "%s", text);
+    cr_assert(strstr(text, "%rsp, %rbp"), "%s", text);
+    cr_assert(strstr(text, "0xffffffff81000003:  48 8b 05 10 00 00 00"), "%s", text);
+    cr_assert(strstr(text, "0x10(%rip), %rax"), "%s", text);
+    cr_assert(strstr(text, "0x00001000:  48"), "%s", text);
+    cr_assert(strstr(text, "decl"), "%s", text);
+    free(text);
+}
