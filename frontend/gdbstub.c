@@ -5,8 +5,13 @@
  *
  * Spec: GDB manual, appendix E "GDB Remote Serial Protocol" (packets, stop
  * replies, Z/z, qSupported, qXfer:features:read) and appendix G "Target
- * Descriptions"; register numbering of GDB's i386 target (32bit-core.xml,
- * 32bit-sse.xml order is not used: we describe our own registers).
+ * Descriptions"; register numbering of GDB's i386 target (32bit-core.xml)
+ * and, while the guest is in IA-32e mode, of its amd64 target
+ * (64bit-core.xml); the SSE feature is not described (we describe our own
+ * registers). The description is chosen when GDB reads target.xml (at
+ * connection): the registers of g/G/p/P keep its layout until GDB reads it
+ * again, so a mode change under a connected GDB never changes the size of a
+ * 'g' reply; reconnecting after it gives the other one.
  */
 #include "frontend/gdbstub.h"
 #include "frontend/hostloop.h"
@@ -155,9 +160,92 @@ static const char target_xml[] =
     "</feature>"
     "</target>";
 
-const char *gdbstub_target_xml(void)
+/* The same for GDB's amd64 target: 64bit-core.xml's names and order
+ * (rax rbx rcx rdx rsi rdi rbp rsp r8-r15 rip eflags cs ss ds es fs gs, the
+ * x87 registers), then our system registers, 64 bits wide where they are. */
+static const char target_xml64[] =
+    "<?xml version=\"1.0\"?>"
+    "<!DOCTYPE target SYSTEM \"gdb-target.dtd\">"
+    "<target version=\"1.0\">"
+    "<architecture>i386:x86-64</architecture>"
+    "<feature name=\"org.gnu.gdb.i386.core\">"
+    "<flags id=\"i386_eflags\" size=\"4\">"
+    "<field name=\"CF\" start=\"0\" end=\"0\"/><field name=\"\" start=\"1\" end=\"1\"/>"
+    "<field name=\"PF\" start=\"2\" end=\"2\"/><field name=\"AF\" start=\"4\" end=\"4\"/>"
+    "<field name=\"ZF\" start=\"6\" end=\"6\"/><field name=\"SF\" start=\"7\" end=\"7\"/>"
+    "<field name=\"TF\" start=\"8\" end=\"8\"/><field name=\"IF\" start=\"9\" end=\"9\"/>"
+    "<field name=\"DF\" start=\"10\" end=\"10\"/><field name=\"OF\" start=\"11\" end=\"11\"/>"
+    "<field name=\"NT\" start=\"14\" end=\"14\"/><field name=\"RF\" start=\"16\" end=\"16\"/>"
+    "<field name=\"VM\" start=\"17\" end=\"17\"/><field name=\"AC\" start=\"18\" end=\"18\"/>"
+    "<field name=\"VIF\" start=\"19\" end=\"19\"/><field name=\"VIP\" start=\"20\" end=\"20\"/>"
+    "<field name=\"ID\" start=\"21\" end=\"21\"/>"
+    "</flags>"
+    "<reg name=\"rax\" bitsize=\"64\" type=\"int64\" regnum=\"0\"/>"
+    "<reg name=\"rbx\" bitsize=\"64\" type=\"int64\"/>"
+    "<reg name=\"rcx\" bitsize=\"64\" type=\"int64\"/>"
+    "<reg name=\"rdx\" bitsize=\"64\" type=\"int64\"/>"
+    "<reg name=\"rsi\" bitsize=\"64\" type=\"int64\"/>"
+    "<reg name=\"rdi\" bitsize=\"64\" type=\"int64\"/>"
+    "<reg name=\"rbp\" bitsize=\"64\" type=\"data_ptr\"/>"
+    "<reg name=\"rsp\" bitsize=\"64\" type=\"data_ptr\"/>"
+    "<reg name=\"r8\" bitsize=\"64\" type=\"int64\"/>"
+    "<reg name=\"r9\" bitsize=\"64\" type=\"int64\"/>"
+    "<reg name=\"r10\" bitsize=\"64\" type=\"int64\"/>"
+    "<reg name=\"r11\" bitsize=\"64\" type=\"int64\"/>"
+    "<reg name=\"r12\" bitsize=\"64\" type=\"int64\"/>"
+    "<reg name=\"r13\" bitsize=\"64\" type=\"int64\"/>"
+    "<reg name=\"r14\" bitsize=\"64\" type=\"int64\"/>"
+    "<reg name=\"r15\" bitsize=\"64\" type=\"int64\"/>"
+    "<reg name=\"rip\" bitsize=\"64\" type=\"code_ptr\"/>"
+    "<reg name=\"eflags\" bitsize=\"32\" type=\"i386_eflags\"/>"
+    "<reg name=\"cs\" bitsize=\"32\" type=\"int32\"/>"
+    "<reg name=\"ss\" bitsize=\"32\" type=\"int32\"/>"
+    "<reg name=\"ds\" bitsize=\"32\" type=\"int32\"/>"
+    "<reg name=\"es\" bitsize=\"32\" type=\"int32\"/>"
+    "<reg name=\"fs\" bitsize=\"32\" type=\"int32\"/>"
+    "<reg name=\"gs\" bitsize=\"32\" type=\"int32\"/>"
+    "<reg name=\"st0\" bitsize=\"80\" type=\"i387_ext\"/>"
+    "<reg name=\"st1\" bitsize=\"80\" type=\"i387_ext\"/>"
+    "<reg name=\"st2\" bitsize=\"80\" type=\"i387_ext\"/>"
+    "<reg name=\"st3\" bitsize=\"80\" type=\"i387_ext\"/>"
+    "<reg name=\"st4\" bitsize=\"80\" type=\"i387_ext\"/>"
+    "<reg name=\"st5\" bitsize=\"80\" type=\"i387_ext\"/>"
+    "<reg name=\"st6\" bitsize=\"80\" type=\"i387_ext\"/>"
+    "<reg name=\"st7\" bitsize=\"80\" type=\"i387_ext\"/>"
+    "<reg name=\"fctrl\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
+    "<reg name=\"fstat\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
+    "<reg name=\"ftag\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
+    "<reg name=\"fiseg\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
+    "<reg name=\"fioff\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
+    "<reg name=\"foseg\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
+    "<reg name=\"fooff\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
+    "<reg name=\"fop\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
+    "</feature>"
+    "<feature name=\"org.softvm.x86-64.system\">"
+    "<reg name=\"cr0\" bitsize=\"64\" type=\"int64\" group=\"system\"/>"
+    "<reg name=\"cr2\" bitsize=\"64\" type=\"int64\" group=\"system\"/>"
+    "<reg name=\"cr3\" bitsize=\"64\" type=\"int64\" group=\"system\"/>"
+    "<reg name=\"cr4\" bitsize=\"64\" type=\"int64\" group=\"system\"/>"
+    "<reg name=\"efer\" bitsize=\"64\" type=\"int64\" group=\"system\"/>"
+    "<reg name=\"gdtr_base\" bitsize=\"64\" type=\"int64\" group=\"system\"/>"
+    "<reg name=\"gdtr_limit\" bitsize=\"32\" type=\"int32\" group=\"system\"/>"
+    "<reg name=\"idtr_base\" bitsize=\"64\" type=\"int64\" group=\"system\"/>"
+    "<reg name=\"idtr_limit\" bitsize=\"32\" type=\"int32\" group=\"system\"/>"
+    "<reg name=\"ldtr\" bitsize=\"32\" type=\"int32\" group=\"system\"/>"
+    "<reg name=\"tr\" bitsize=\"32\" type=\"int32\" group=\"system\"/>"
+    "<reg name=\"es_base\" bitsize=\"64\" type=\"int64\" group=\"system\"/>"
+    "<reg name=\"cs_base\" bitsize=\"64\" type=\"int64\" group=\"system\"/>"
+    "<reg name=\"ss_base\" bitsize=\"64\" type=\"int64\" group=\"system\"/>"
+    "<reg name=\"ds_base\" bitsize=\"64\" type=\"int64\" group=\"system\"/>"
+    "<reg name=\"fs_base\" bitsize=\"64\" type=\"int64\" group=\"system\"/>"
+    "<reg name=\"gs_base\" bitsize=\"64\" type=\"int64\" group=\"system\"/>"
+    "<reg name=\"cpl\" bitsize=\"32\" type=\"int32\" group=\"system\"/>"
+    "</feature>"
+    "</target>";
+
+const char *gdbstub_target_xml(bool x86_64)
 {
-    return target_xml;
+    return x86_64 ? target_xml64 : target_xml;
 }
 
 /* Register numbers, in the order of the XML. */
@@ -169,6 +257,34 @@ enum {
 };
 /* GDB's order of the segment registers: cs ss ds es fs gs. */
 static const int gdb_seg_order[6] = { SEG_CS, SEG_SS, SEG_DS, SEG_ES, SEG_FS, SEG_GS };
+/* R8-R15 have no i386 number: ids after GREG_COUNT. */
+#define GREG_R8 GREG_COUNT
+
+/* The amd64 description's register n as an i386 id (GREG_*, or GREG_R8+i)
+ * and its size in bytes; false past the end. */
+#define GREG64_COUNT (GREG_COUNT + 8)
+static bool reg64_of(int n, int *id, unsigned *size)
+{
+    static const int8_t gpr[16] = { R_EAX, R_EBX, R_ECX, R_EDX, R_ESI, R_EDI, R_EBP, R_ESP,
+                                    GREG_R8, GREG_R8 + 1, GREG_R8 + 2, GREG_R8 + 3,
+                                    GREG_R8 + 4, GREG_R8 + 5, GREG_R8 + 6, GREG_R8 + 7 };
+    if (n < 0 || n >= GREG64_COUNT)
+        return false;
+    if (n < 16) {
+        *id = gpr[n];
+        *size = 8;
+        return true;
+    }
+    *id = n - 16 + GREG_EIP;            /* rip eflags cs..gs st0-7 fctrl..fop cr0... in i386 order */
+    if (*id >= GREG_ST0 && *id < GREG_ST0 + 8)
+        *size = 10;
+    else if (*id == GREG_EIP || (*id >= GREG_CR0 && *id <= GREG_GDTR_BASE) || *id == GREG_IDTR_BASE
+             || (*id >= GREG_SEG_BASE && *id < GREG_SEG_BASE + 6))
+        *size = 8;
+    else
+        *size = 4;
+    return true;
+}
 
 static unsigned reg_size(int n)
 {
@@ -177,8 +293,21 @@ static unsigned reg_size(int n)
     return n == GREG_EFER ? 8 : 4;
 }
 
-/* The little-endian bytes of register n; returns the size. */
-static unsigned reg_read(struct cpu *cpu, int n, uint8_t *out)
+/* The register numbered n in the description GDB has (g->desc64): its id
+ * and size; false if there is none. */
+static bool reg_lookup(const struct gdbstub *g, uint64_t n, int *id, unsigned *size)
+{
+    if (g->desc64)
+        return reg64_of((int)(n > GREG64_COUNT ? GREG64_COUNT : n), id, size);
+    if (n >= GREG_COUNT)
+        return false;
+    *id = (int)n;
+    *size = reg_size((int)n);
+    return true;
+}
+
+/* The little-endian bytes of register id n, `size` of them; returns size. */
+static unsigned reg_read(struct cpu *cpu, int n, uint8_t *out, unsigned size)
 {
     uint64_t v = 0;
     const struct fpu_state *f = &cpu->priv.fpu;
@@ -190,6 +319,8 @@ static unsigned reg_read(struct cpu *cpu, int n, uint8_t *out)
     }
     if (n < 8)
         v = cpu->regs[n];
+    else if (n >= GREG_R8)
+        v = cpu->regs[R_R8 + n - GREG_R8];
     else if (n == GREG_EIP)
         v = cpu->rip;
     else if (n == GREG_EFLAGS)
@@ -226,29 +357,31 @@ static unsigned reg_read(struct cpu *cpu, int n, uint8_t *out)
         default: break;
         }
     }
-    unsigned size = reg_size(n);
     for (unsigned i = 0; i < size; i++)
-        out[i] = (uint8_t)(v >> (8 * i));
+        out[i] = (uint8_t)(i < 8 ? v >> (8 * i) : 0);
     return size;
 }
 
 /* Write register n; false if it cannot be written this way. Only the
  * registers whose change has no hidden side effects are writable: the
  * general registers, EIP, EFLAGS, and (in real mode) segment selectors. */
-static bool reg_write(struct cpu *cpu, int n, const uint8_t *in)
+static bool reg_write(struct cpu *cpu, int n, const uint8_t *in, unsigned size)
 {
     uint64_t v = 0;
-    unsigned size = reg_size(n);
     if (size > 8)
         return false;
     for (unsigned i = 0; i < size; i++)
         v |= (uint64_t)in[i] << (8 * i);
     if (n < 8) {
-        cpu->regs[n] = (uint32_t)v;
+        cpu->regs[n] = v;               /* 4 bytes (i386) zero-extend */
+        return true;
+    }
+    if (n >= GREG_R8) {
+        cpu->regs[R_R8 + n - GREG_R8] = v;
         return true;
     }
     if (n == GREG_EIP) {
-        cpu->rip = (uint32_t)v;
+        cpu->rip = v;
         return true;
     }
     if (n == GREG_EFLAGS) {
@@ -460,7 +593,7 @@ static void detach(struct gdbstub *g)
 }
 
 /* qXfer:features:read:target.xml:OFFSET,LENGTH */
-static void xfer_features(const char *args, const char *end, char *reply, size_t size)
+static void xfer_features(struct gdbstub *g, const char *args, const char *end, char *reply, size_t size)
 {
     static const char annex[] = "target.xml:";
     if ((size_t)(end - args) < sizeof(annex) - 1 || strncmp(args, annex, sizeof(annex) - 1)) {
@@ -474,7 +607,11 @@ static void xfer_features(const char *args, const char *end, char *reply, size_t
         snprintf(reply, size, "E00");
         return;
     }
-    size_t total = sizeof(target_xml) - 1;
+    /* the layout of g/G/p/P follows the description GDB reads now */
+    if (off == 0)
+        g->desc64 = cpu_long_mode(stub_cpu(g));
+    const char *xml = gdbstub_target_xml(g->desc64);
+    size_t total = strlen(xml);
     if (off >= total) {
         snprintf(reply, size, "l");
         return;
@@ -485,7 +622,7 @@ static void xfer_features(const char *args, const char *end, char *reply, size_t
     if (n > size - 2)
         n = size - 2;
     reply[0] = (off + n >= total) ? 'l' : 'm';
-    memcpy(reply + 1, target_xml + off, n);
+    memcpy(reply + 1, xml + off, n);
     reply[1 + n] = '\0';
 }
 
@@ -507,43 +644,48 @@ bool gdbstub_handle_packet(struct gdbstub *g, const char *pkt, size_t len, char 
     case 'g': {
         size_t o = 0;
         uint8_t buf[10];
-        for (int n = 0; n < GREG_COUNT && o + 21 < size; n++) {
-            unsigned s = reg_read(cpu, n, buf);
-            o += put_hex(reply + o, buf, s);
-        }
+        int id;
+        unsigned sz;
+        for (int n = 0; reg_lookup(g, (uint64_t)n, &id, &sz) && o + 21 < size; n++)
+            o += put_hex(reply + o, buf, reg_read(cpu, id, buf, sz));
         reply[o] = '\0';
         return true;
     }
     case 'G': {
-        /* general registers, EIP and EFLAGS; the rest must be unchanged */
+        /* general registers, EIP/RIP and EFLAGS; the rest must be unchanged */
         size_t o = 1;
-        for (int n = 0; n <= GREG_EFLAGS; n++) {
-            uint8_t buf[4];
-            if (o + 8 > len || !decode_hex_bytes(pkt + o, 4, buf)) {
+        int id, last = g->desc64 ? 17 : GREG_EFLAGS;
+        unsigned sz;
+        for (int n = 0; n <= last && reg_lookup(g, (uint64_t)n, &id, &sz); n++) {
+            uint8_t buf[8];
+            if (o + 2 * sz > len || !decode_hex_bytes(pkt + o, sz, buf)) {
                 snprintf(reply, size, "E01");
                 return true;
             }
-            reg_write(cpu, n, buf);
-            o += 8;
+            reg_write(cpu, id, buf, sz);
+            o += 2 * sz;
         }
         snprintf(reply, size, "OK");
         return true;
     }
-    case 'p':
-        if (!parse_hex(pkt + 1, end, &a, &p) || p != end || a >= GREG_COUNT) {
+    case 'p': {
+        int id;
+        unsigned sz;
+        if (!parse_hex(pkt + 1, end, &a, &p) || p != end || !reg_lookup(g, a, &id, &sz)) {
             snprintf(reply, size, "E01");
             return true;
-        } else {
-            uint8_t buf[10];
-            unsigned s = reg_read(cpu, (int)a, buf);
-            reply[put_hex(reply, buf, s)] = '\0';
-            return true;
         }
+        uint8_t buf[10];
+        reply[put_hex(reply, buf, reg_read(cpu, id, buf, sz))] = '\0';
+        return true;
+    }
     case 'P': {
         uint8_t buf[10];
-        if (!parse_hex(pkt + 1, end, &a, &p) || p >= end || *p != '=' || a >= GREG_COUNT ||
-            (size_t)(end - (p + 1)) != 2 * reg_size((int)a) ||
-            !decode_hex_bytes(p + 1, reg_size((int)a), buf) || !reg_write(cpu, (int)a, buf)) {
+        int id;
+        unsigned sz;
+        if (!parse_hex(pkt + 1, end, &a, &p) || p >= end || *p != '=' || !reg_lookup(g, a, &id, &sz) ||
+            (size_t)(end - (p + 1)) != 2 * sz ||
+            !decode_hex_bytes(p + 1, sz, buf) || !reg_write(cpu, id, buf, sz)) {
             snprintf(reply, size, "E01");
             return true;
         }
@@ -631,7 +773,7 @@ bool gdbstub_handle_packet(struct gdbstub *g, const char *pkt, size_t len, char 
             snprintf(reply, size, "PacketSize=%x;qXfer:features:read+;QStartNoAckMode+;"
                      "hwbreak+", GDB_PACKET_MAX);
         } else if (!strncmp(pkt, "qXfer:features:read:", 20)) {
-            xfer_features(pkt + 20, end, reply, size);
+            xfer_features(g, pkt + 20, end, reply, size);
         } else if (!strcmp(pkt, "qAttached")) {
             snprintf(reply, size, "1");
         } else if (!strcmp(pkt, "qC")) {
@@ -817,6 +959,7 @@ static void try_accept(struct gdbstub *g, int timeout_ms)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     g->fd = fd;
     g->no_ack = false;
+    g->desc64 = false;              /* until GDB reads target.xml */
     gdb_rx_init(&g->rx);
     /* a debugger that attaches finds the CPU stopped (it asks '?') */
     g->stopped = true;

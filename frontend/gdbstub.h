@@ -79,6 +79,7 @@ struct gdbstub {
     char last_reply[2 * GDB_PACKET_MAX + 8];   /* framed, for a '-' resend */
     size_t last_reply_len;
     bool no_ack;                     /* QStartNoAckMode */
+    bool desc64;                     /* GDB read the x86-64 description (IA-32e mode then) */
 
     bool stopped;                    /* the debugger holds the CPU */
     bool stepping;                   /* run one instruction, then stop */
@@ -128,6 +129,7 @@ void gdbstub_after_slice(struct gdbstub *g);
 bool gdbstub_handle_packet(struct gdbstub *g, const char *pkt, size_t len, char *reply,
                            size_t reply_size);
 /* The target description XML (i386 with segment and control registers). */
-const char *gdbstub_target_xml(void);
+/* The i386 or the x86-64 target description. */
+const char *gdbstub_target_xml(bool x86_64);
 
 #endif

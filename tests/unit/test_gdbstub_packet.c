@@ -211,7 +211,7 @@ Test(gdb_packets, registers)
     const char *all = ask("g");
     cr_assert(!strncmp(all, "78563412efbeadde", 16), "%s", all);
     size_t want = 0;
-    const char *xml = gdbstub_target_xml();
+    const char *xml = gdbstub_target_xml(false);
     for (const char *p = xml; (p = strstr(p, "bitsize=\"")); p += 9)
         want += (size_t)strtoul(p + 9, NULL, 10) / 4;     /* hex digits per register */
     cr_assert_eq(strlen(all), want);
@@ -314,7 +314,7 @@ Test(gdb_packets, queries)
 {
     cr_assert(strstr(ask("qSupported:multiprocess+;swbreak+"), "PacketSize=1000"));
     cr_assert(strstr(reply, "qXfer:features:read+"));
-    const char *xml = gdbstub_target_xml();
+    const char *xml = gdbstub_target_xml(false);
     const char *r = ask("qXfer:features:read:target.xml:0,10");
     cr_assert_eq(r[0], 'm');
     cr_assert(!strncmp(r + 1, xml, 16));
@@ -356,4 +356,42 @@ Test(gdb_packets, random_packets_never_crash)
         gdbstub_handle_packet(&g, pkt, n, reply, sizeof(reply));
         cr_assert(memchr(reply, '\0', sizeof(reply)));
     }
+}
+
+/* The description GDB reads follows the mode: x86-64 in IA-32e mode, with
+ * 64-bit registers in GDB's amd64 order; the g/G/p/P layout stays the one
+ * GDB read, so a mode change under it never changes the 'g' size, and a
+ * new read after it gives the i386 one again. */
+static size_t xml_hex_digits(const char *xml)
+{
+    size_t want = 0;
+    for (const char *p = xml; (p = strstr(p, "bitsize=\"")); p += 9)
+        want += (size_t)strtoul(p + 9, NULL, 10) / 4;
+    return want;
+}
+
+Test(gdb_packets, x86_64_description_in_long_mode)
+{
+    m->cpu.efer |= EFER_LME | EFER_LMA;
+    m->cpu.regs[R_EBX] = 0x1122334455667788ull;
+    m->cpu.regs[R_R8] = 0x0102030405060708ull;
+    m->cpu.rip = 0xffffffff81000000ull;
+    const char *r = ask("qXfer:features:read:target.xml:0,800");
+    cr_assert_eq(r[0], 'm');
+    cr_assert(strstr(r, "<architecture>i386:x86-64</architecture>"), "%s", r);
+    cr_assert_str_eq(ask("p1"), "8877665544332211");        /* rbx is 1 in amd64 order */
+    cr_assert_str_eq(ask("p8"), "0807060504030201");        /* r8 */
+    cr_assert_str_eq(ask("p10"), "00000081ffffffff");       /* rip */
+    cr_assert_str_eq(ask("P8=1111111111111111"), "OK");
+    cr_assert_eq(m->cpu.regs[R_R8], 0x1111111111111111ull);
+    size_t want64 = xml_hex_digits(gdbstub_target_xml(true));
+    cr_assert_eq(strlen(ask("g")), want64);
+    /* the guest leaves long mode: the layout GDB has stays */
+    m->cpu.efer = 0;
+    cr_assert_eq(strlen(ask("g")), want64);
+    /* a new read of the description gives i386 and its layout */
+    r = ask("qXfer:features:read:target.xml:0,200");
+    cr_assert(strstr(r, "<architecture>i386</architecture>"), "%s", r);
+    cr_assert_eq(strlen(ask("g")), xml_hex_digits(gdbstub_target_xml(false)));
+    cr_assert_str_eq(ask("p8"), "00000081");                /* eip again: the low half */
 }
