@@ -447,11 +447,11 @@ static size_t put_hex(char *out, const uint8_t *b, size_t n)
 /* Read up to len bytes at linear address lin; returns how many could be read
  * (stops at an unmapped page or at memory that is not RAM/ROM: MMIO reads
  * could have side effects, so the debugger never does them). */
-static size_t mem_read(struct cpu *cpu, uint32_t lin, uint8_t *buf, size_t len)
+static size_t mem_read(struct cpu *cpu, uint64_t lin, uint8_t *buf, size_t len)
 {
     size_t done = 0;
     while (done < len) {
-        uint32_t a = lin + (uint32_t)done;
+        uint64_t a = sys_linear(cpu, lin, done);
         size_t chunk = 0x1000 - (a & 0xfff);
         if (chunk > len - done)
             chunk = len - done;
@@ -469,11 +469,11 @@ static size_t mem_read(struct cpu *cpu, uint32_t lin, uint8_t *buf, size_t len)
 
 /* Write through the page tables with dma_write (RAM only; it invalidates
  * translated code on the pages). False if any page is unmapped or not RAM. */
-static bool mem_write(struct cpu *cpu, uint32_t lin, const uint8_t *buf, size_t len)
+static bool mem_write(struct cpu *cpu, uint64_t lin, const uint8_t *buf, size_t len)
 {
     size_t done = 0;
     while (done < len) {
-        uint32_t a = lin + (uint32_t)done;
+        uint64_t a = sys_linear(cpu, lin, done);
         size_t chunk = 0x1000 - (a & 0xfff);
         if (chunk > len - done)
             chunk = len - done;
@@ -694,7 +694,7 @@ bool gdbstub_handle_packet(struct gdbstub *g, const char *pkt, size_t len, char 
     }
     case 'm': {
         if (!parse_hex(pkt + 1, end, &a, &p) || p >= end || *p != ',' ||
-            !parse_hex(p + 1, end, &b, &p) || p != end || a > 0xffffffffull) {
+            !parse_hex(p + 1, end, &b, &p) || p != end || (a > 0xffffffffull && !g->desc64)) {
             snprintf(reply, size, "E01");
             return true;
         }
@@ -706,7 +706,7 @@ bool gdbstub_handle_packet(struct gdbstub *g, const char *pkt, size_t len, char 
             snprintf(reply, size, "E0c");
             return true;
         }
-        size_t got = mem_read(cpu, (uint32_t)a, buf, (size_t)b);
+        size_t got = mem_read(cpu, a, buf, (size_t)b);
         if (got == 0 && b > 0)
             snprintf(reply, size, "E0e");
         else
@@ -716,7 +716,7 @@ bool gdbstub_handle_packet(struct gdbstub *g, const char *pkt, size_t len, char 
     }
     case 'M': {
         if (!parse_hex(pkt + 1, end, &a, &p) || p >= end || *p != ',' ||
-            !parse_hex(p + 1, end, &b, &p) || p >= end || *p != ':' || a > 0xffffffffull ||
+            !parse_hex(p + 1, end, &b, &p) || p >= end || *p != ':' || (a > 0xffffffffull && !g->desc64) ||
             b > GDB_PACKET_MAX || (size_t)(end - (p + 1)) != 2 * b) {
             snprintf(reply, size, "E01");
             return true;
@@ -727,7 +727,7 @@ bool gdbstub_handle_packet(struct gdbstub *g, const char *pkt, size_t len, char 
             snprintf(reply, size, "E01");
             return true;
         }
-        bool ok = mem_write(cpu, (uint32_t)a, buf, (size_t)b);
+        bool ok = mem_write(cpu, a, buf, (size_t)b);
         free(buf);
         snprintf(reply, size, ok ? "OK" : "E0e");
         return true;
