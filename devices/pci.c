@@ -192,15 +192,25 @@ int pci_register(struct pci_bus *bus, struct pci_function *f, int devfn)
 
 void pci_update_irq_routing(struct pci_bus *bus)
 {
+    /* Several PIRQs may be steered to one ISA IRQ (SeaBIOS puts A and B on
+     * 10): the line is the OR of them (the PIIX3 wires them together), so
+     * each line is driven once, from all its PIRQs. */
+    bool touched[24] = { false }, asserted[24] = { false };
     for (int p = 0; p < 4; p++) {
         int irq = bus->route_pirq ? bus->route_pirq(bus->router_opaque, p) : -1;
-        bool level = bus->pirq_count[p] > 0;
-        if (irq != bus->pirq_irq[p] && bus->pirq_irq[p] >= 0)
-            irq_set(bus->io, bus->pirq_irq[p], false);
+        if (irq > 23)
+            irq = -1;
+        if (bus->pirq_irq[p] >= 0)
+            touched[bus->pirq_irq[p]] = true;     /* a line left by its PIRQ goes low */
         bus->pirq_irq[p] = irq;
-        if (irq >= 0)
-            irq_set(bus->io, irq, level);
+        if (irq >= 0) {
+            touched[irq] = true;
+            asserted[irq] |= bus->pirq_count[p] > 0;
+        }
     }
+    for (int line = 0; line < 24; line++)
+        if (touched[line])
+            irq_set(bus->io, line, asserted[line]);
 }
 
 void pci_set_irq(struct pci_function *f, bool level)

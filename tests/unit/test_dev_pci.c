@@ -101,6 +101,38 @@ Test(pci, pirq_routing)
     teardown(f);
 }
 
+/* Two PIRQs steered to one ISA IRQ (SeaBIOS: A and B -> 10): the line is
+ * the OR of both, whichever PIRQ changes last (PIIX3 2.2.11: several PIRQx#
+ * may share an IRQ; their outputs are wired-OR). Found in a guest: the NE2000
+ * (slot 4, PIRQ A) lost its interrupt to virtio-net (slot 9, PIRQ B). */
+Test(pci, pirqs_sharing_an_irq_are_ored)
+{
+    struct pci_fixture *f = setup();
+    struct harness *h = f->h;
+    static struct pci_function other;             /* slot 4 INTA -> PIRQ A */
+    pci_function_init(&other, 0x10ec, 0x8029, 0x020000, 0);
+    other.config[PCI_INTERRUPT_PIN] = 1;
+    cr_assert_eq(pci_register(&f->bus, &other, PCI_DEVFN(4, 0)), 0);
+    cfg_write(h, 1, 0, 0x60, 10, 1);              /* PIRQ A -> 10 */
+    cfg_write(h, 1, 0, 0x63, 10, 1);              /* PIRQ D -> 10 (the dummy NIC, slot 3) */
+    pci_set_irq(&other, true);
+    cr_assert(h->line[10]);
+    pci_set_irq(&f->nic, true);
+    pci_set_irq(&f->nic, false);                  /* D drops: A still holds the line */
+    cr_assert(h->line[10]);
+    pci_set_irq(&f->nic, true);
+    pci_set_irq(&other, false);
+    cr_assert(h->line[10], "D still asserted");
+    pci_set_irq(&f->nic, false);
+    cr_assert(!h->line[10]);
+    /* moving A to 11 while it is asserted: 10 follows D alone, 11 follows A */
+    pci_set_irq(&other, true);
+    cfg_write(h, 1, 0, 0x60, 11, 1);
+    cr_assert(!h->line[10]);
+    cr_assert(h->line[11]);
+    teardown(f);
+}
+
 Test(acpi_pm, s5_poweroff_requests_stop_with_0)
 {
     struct pci_fixture *f = setup();
