@@ -73,6 +73,12 @@ static void write_pm1_cnt(struct acpi_pm *pm, uint16_t v)
         pm->suspend(pm->suspend_opaque);            /* S3: suspend to RAM */
 }
 
+void acpi_pm_power_button(struct acpi_pm *pm)
+{
+    pm->pm1_sts |= PM1_PWRBTN;
+    update_sci(pm);
+}
+
 void acpi_pm_set_suspend(struct acpi_pm *pm, void (*suspend)(void *opaque), void *opaque)
 {
     pm->suspend = suspend;

@@ -56,6 +56,10 @@ void acpi_pm_set_suspend(struct acpi_pm *pm, void (*suspend)(void *opaque), void
 /* The RTC raised IRQ8 while the board sleeps: RTC_STS is set; true if
  * RTC_EN makes it a wake event. */
 bool acpi_pm_rtc_wake(struct acpi_pm *pm);
+/* The fixed-feature power button was pressed (ACPI 4.8.3.1.1 PM1 status:
+ * the FADT's PWR_BUTTON flag is clear): PWRBTN_STS is set, and the SCI is
+ * raised while PWRBTN_EN is set. */
+void acpi_pm_power_button(struct acpi_pm *pm);
 /* After the wake-up reset: WAK_STS (and the wake event's status) read 1. */
 void acpi_pm_set_woken(struct acpi_pm *pm);
 

@@ -108,7 +108,7 @@ static void print_help(struct console *c)
         "  a  send Ctrl-A to the guest\r\n"
         "  s  write the screen as a PNG (the -screendump file, or softvm-screen-N.png)\r\n"
         "  v  save a snapshot of the machine (-snapshot-at's file=, else softvm-N.snap)\r\n"
-        "  c  monitor (not implemented yet)\r\n";
+        "  c  switch between the console and the monitor\r\n";
     console_flush(c);
     if (c->out_fd >= 0 && write(c->out_fd, help, sizeof(help) - 1) < 0)
         return;
@@ -119,7 +119,10 @@ void console_feed(struct console *c, const uint8_t *buf, size_t len)
     for (size_t i = 0; i < len; i++) {
         uint8_t b = buf[i];
         if (!c->tty) {               /* pipes and files: every byte is for the guest */
-            queue_input(c, b);
+            if (c->monitor_mode && c->monitor)
+                c->monitor(c->monitor_opaque, b);
+            else
+                queue_input(c, b);
             continue;
         }
         if (c->escape) {
@@ -131,8 +134,16 @@ void console_feed(struct console *c, const uint8_t *buf, size_t len)
             case 'a': case CONSOLE_ESCAPE: queue_input(c, CONSOLE_ESCAPE); break;
             case 's': case 'S': c->screendump = true; break;
             case 'c': case 'C': {
-                static const char msg[] = "\r\nsoftvm: monitor: not implemented yet\r\n";
                 console_flush(c);
+                if (c->monitor) {
+                    c->monitor_mode = !c->monitor_mode;
+                    if (c->monitor_mode)
+                        c->monitor(c->monitor_opaque, -1);
+                    else if (c->out_fd >= 0 && write(c->out_fd, "\r\n", 2) < 0)
+                        break;
+                    break;
+                }
+                static const char msg[] = "\r\nsoftvm: no monitor\r\n";
                 if (c->out_fd >= 0 && write(c->out_fd, msg, sizeof(msg) - 1) < 0)
                     break;
                 break;
@@ -141,6 +152,8 @@ void console_feed(struct console *c, const uint8_t *buf, size_t len)
             }
         } else if (b == CONSOLE_ESCAPE) {
             c->escape = true;
+        } else if (c->monitor_mode && c->monitor) {
+            c->monitor(c->monitor_opaque, b);
         } else {
             queue_input(c, b);
         }

@@ -6,10 +6,12 @@
  * no signals: Ctrl-C goes to the guest) and restored on every exit path:
  * console_close, exit() (atexit) and fatal signals. Ctrl-A is the escape key:
  *   Ctrl-A x  quit softvm        Ctrl-A h  print this help
- *   Ctrl-A a  send Ctrl-A        Ctrl-A c  reserved (monitor, not built yet)
+ *   Ctrl-A a  send Ctrl-A        Ctrl-A c  switch between the guest and the
+ *                                          human monitor (frontend/monitor.h)
  *   Ctrl-A s  screendump (PNG)
  *   Ctrl-A v  save a snapshot (savevm) (frontend/snapshot.h)
- * When stdin is not a terminal its bytes are passed through untouched.
+ * When stdin is not a terminal its bytes are passed through untouched (to
+ * the monitor instead while monitor mode is on: -monitor stdio).
  */
 #ifndef SOFTVM_FRONTEND_CONSOLE_H
 #define SOFTVM_FRONTEND_CONSOLE_H
@@ -30,6 +32,12 @@ struct console {
     bool quit;            /* Ctrl-A x seen */
     bool screendump;      /* Ctrl-A s seen: the host writes a PNG */
     bool snapshot;        /* Ctrl-A v seen: the host side saves a snapshot */
+    /* The human monitor: while monitor_mode is on, typed bytes go to
+     * monitor(opaque, byte) instead of the guest; monitor(opaque, -1) says
+     * the monitor was just entered. NULL: no monitor (Ctrl-A c says so). */
+    bool monitor_mode;
+    void (*monitor)(void *opaque, int byte);
+    void *monitor_opaque;
     /* Bytes typed for the guest, not yet taken by the UART. */
     uint8_t in[CONSOLE_INBUF];
     size_t in_head, in_len;
@@ -51,6 +59,9 @@ bool console_read(struct console *c);
 bool console_wants_input(const struct console *c);
 /* Feed bytes to a pure function (tests): same escape handling as typing. */
 void console_feed(struct console *c, const uint8_t *buf, size_t len);
+
+/* Can console_poll read more now (open, not at end of file, room)? */
+bool console_wants_input(const struct console *c);
 
 /* Next byte for the guest; false if none. */
 bool console_peek(const struct console *c, uint8_t *byte);

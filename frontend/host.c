@@ -2,7 +2,8 @@
  * host.c - the host side of one machine (see host.h): the one host event
  * loop (frontend/hostloop.h), the terminal (frontend/console.h), files and
  * null sinks (frontend/chardev.h) behind COM1..COM4 and port 0x402, the
- * network backends (frontend/hostnet.h), the SDL window, the one host input
+ * network backends (frontend/hostnet.h), the SDL window, the monitors (QMP
+ * sockets, the human monitor) with the VM's run state, the one host input
  * path host_feed(), and the tracer's slice hooks.
  */
 #include "frontend/host.h"
@@ -20,6 +21,8 @@
 #include "frontend/console.h"
 #include "frontend/hostloop.h"
 #include "frontend/hostnet.h"
+#include "frontend/monitor.h"
+#include "frontend/qmp.h"
 #include "frontend/screendump.h"
 #include "frontend/sdl.h"
 #include "frontend/snapshot.h"
@@ -40,6 +43,16 @@ struct host {
     unsigned screendumps;        /* Ctrl-A s count, for the file names */
     int term_fd;                 /* with -screendump: SIGTERM/SIGINT/SIGHUP stop the run, or -1 */
     struct snapshot_trigger snap;   /* -snapshot-at, Ctrl-A v */
+
+    struct qmp_server qmp;       /* -qmp sockets (and test sessions), a loop source */
+    bool qmp_input;              /* a QMP client sent something this loop round */
+    struct monitor_term mon;     /* the human monitor on the terminal */
+    bool mon_used;               /* -monitor stdio: Ctrl-A c reaches it */
+    enum host_vm_state state;    /* running, paused (stop), prelaunch (-S) */
+    unsigned pending;            /* 1 << HOST_REQ_*: host inputs for the next boundary */
+    bool host_quit;              /* quit came from a monitor (SHUTDOWN already sent) */
+    uint64_t resets_seen;        /* m->resets already reported as RESET events */
+    uint64_t resets_expected;    /* resets asked for by a monitor (no guest event) */
 };
 
 static struct host *host_of(const struct machine *m)
@@ -82,6 +95,23 @@ static void term_ready(void *opaque, int fd, short revents)
     host_poll_term(opaque);
 }
 
+/* The QMP sockets as an event-loop source: replies go out before each wait. */
+static int qmp_fill(void *opaque, struct pollfd *fds, int max, int *timeout_ms)
+{
+    struct host *h = opaque;
+    (void)timeout_ms;
+    qmp_server_flush(&h->qmp, false);
+    return qmp_server_pollfds(&h->qmp, fds, max);
+}
+
+static void qmp_dispatch(void *opaque, struct pollfd *fds, int n)
+{
+    struct host *h = opaque;
+    for (int i = 0; i < n; i++)
+        h->qmp_input |= (fds[i].revents & ~POLLOUT) != 0;
+    qmp_server_service(&h->qmp, fds, n);
+}
+
 /* One round of the event loop; true if any host input arrived. (The SDL
  * window has its own event queue: it is waited on after the loop looked.) */
 static bool host_poll(struct machine *m, int timeout_ms)
@@ -91,9 +121,11 @@ static bool host_poll(struct machine *m, int timeout_ms)
         hostloop_set_events(&h->loop, h->console_watch,
                             console_wants_input(&h->console) ? POLLIN : 0);
     size_t typed = h->console.in_len;
+    h->qmp_input = false;
     int events = hostloop_run(&h->loop, h->sdl ? 0 : timeout_ms);
     bool got = events > 0 && (h->console.in_len != typed || h->console.quit ||
-                              h->console.eof || hostnet_pending(&h->net));
+                              h->console.eof || hostnet_pending(&h->net) || h->qmp_input ||
+                              h->console.monitor_mode);
     if (!h->sdl)
         return got;
     return sdl_display_poll(h->sdl, m, got ? 0 : timeout_ms) || got;
@@ -123,11 +155,30 @@ static void host_screendump(struct machine *m)
         fprintf(stderr, "\r\nsoftvm: screen written to %s\r\n", path);
 }
 
+/* Apply the host inputs the monitors queued (we are at a slice boundary). */
+static void apply_requests(struct machine *m, struct host *h)
+{
+    unsigned p = h->pending;
+    h->pending = 0;
+    for (int r = HOST_REQ_RESET; r <= HOST_REQ_QUIT; r++)
+        if ((p & (1u << r)) && h->input_log)
+            h->input_log(h->input_log_opaque, m, HOST_INPUT_MONITOR, r, NULL, 0);
+    if (p & (1u << HOST_REQ_RESET)) {
+        h->resets_expected++;
+        machine_request_reset(m);
+    }
+    if (p & (1u << HOST_REQ_POWERDOWN))
+        acpi_pm_power_button(&m->dev.pm);
+    if (p & (1u << HOST_REQ_QUIT))
+        machine_request_stop(m, 0);
+}
+
+/* Move typed bytes into the UART as far as its FIFO takes them. */
 /*
  * The one path by which host input enters the guest, at slice boundaries
- * only: queued frames into their cards, the window's keys and mouse, typed
- * bytes into the console's UART (as far as its FIFO takes them), Ctrl-A x
- * as a stop request. Frames and typed bytes are shown to the input log
+ * only: the monitors' requests (reset, power button, quit), queued frames
+ * into their cards, the window's keys and mouse, typed bytes into the
+ * console's UART (as far as its FIFO takes them), Ctrl-A x as a stop request. Frames and typed bytes are shown to the input log
  * (record/replay) as they are delivered.
  */
 void host_feed(struct machine *m)
@@ -135,6 +186,8 @@ void host_feed(struct machine *m)
     struct host *h = host_of(m);
     if (!h)
         return;
+    if (h->pending)
+        apply_requests(m, h);
     if (h->net.nlinks)
         hostnet_feed(&h->net, log_frame, m);
     if (h->sdl)
@@ -164,6 +217,13 @@ void host_feed(struct machine *m)
     }
     if (h->console.quit) {
         h->console.quit = false;
+        if (!h->host_quit) {             /* Ctrl-A x: QEMU's SHUTDOWN cause host-ui */
+            h->host_quit = true;
+            struct json *d = json_object();
+            json_set(d, "guest", json_bool(false));
+            json_set(d, "reason", json_string("host-ui"));
+            qmp_server_event(&h->qmp, "SHUTDOWN", d);
+        }
         machine_request_stop(m, 0);
     }
 }
@@ -200,8 +260,9 @@ static bool host_wait_input(struct machine *m, uint64_t max_ns)
 static bool host_input_possible(const struct machine *m)
 {
     const struct host *h = host_of(m);
-    return h->sdl || (h->console_used && !h->console.eof && console_uart(h) >= 0) ||
-           hostnet_active(&h->net);
+    return h->sdl ||
+           (h->console_used && !h->console.eof && (console_uart(h) >= 0 || h->mon_used)) ||
+           hostnet_active(&h->net) || qmp_server_active(&h->qmp);
 }
 
 static void host_flush(struct machine *m)
@@ -210,11 +271,52 @@ static void host_flush(struct machine *m)
     for (int i = 0; i < PC_NUM_UARTS; i++)
         chardev_flush(&h->serial[i]);
     chardev_flush(&h->debugcon);
+    qmp_server_flush(&h->qmp, false);
 }
 
+static struct json *reset_data(bool guest)
+{
+    struct json *d = json_object();
+    json_set(d, "guest", json_bool(guest));
+    json_set(d, "reason", json_string(guest ? "guest-reset" : "host-qmp-system-reset"));
+    return d;
+}
+
+/* Resets the board did since the last look: the guest's own get an event
+ * (a monitor's had theirs when asked for). */
+static void notice_resets(struct machine *m, struct host *h)
+{
+    while (h->resets_seen < m->resets) {
+        h->resets_seen++;
+        if (h->resets_expected)
+            h->resets_expected--;
+        else
+            qmp_server_event(&h->qmp, "RESET", reset_data(true));
+    }
+}
+
+/* Before each slice: hold the CPU while the VM is stopped. Nothing runs,
+ * so the virtual clock stands still and the guest cannot tell. */
 static uint64_t host_before_slice(struct machine *m, uint64_t budget)
 {
     struct host *h = host_of(m);
+    notice_resets(m, h);
+    while (h->state != HOST_VM_RUNNING && !m->stop) {
+        host_flush(m);
+        if (h->pending & (1u << HOST_REQ_QUIT)) {
+            apply_requests(m, h);
+            break;
+        }
+        if (!host_input_possible(m)) {
+            fprintf(stderr, "softvm: the VM is stopped and no monitor is left to continue "
+                    "it: exiting\n");
+            machine_request_stop(m, 1);
+            break;
+        }
+        host_poll(m, -1);
+    }
+    if (m->stop)
+        return 0;
     snapshot_trigger_check(&h->snap, m);
     budget = snapshot_trigger_budget(&h->snap, m, budget);   /* end a slice at -snapshot-at */
     return m->trace ? trace_machine_before_slice(m, budget) : budget;
@@ -229,6 +331,15 @@ static void host_after_slice(struct machine *m)
 static void host_run_finished(struct machine *m)
 {
     struct host *h = host_of(m);
+    if (!h->host_quit) {
+        /* The guest ended the run (ACPI power-off, the exit port, an error). */
+        struct json *d = json_object();
+        json_set(d, "guest", json_bool(true));
+        json_set(d, "reason", json_string("guest-shutdown"));
+        qmp_server_event(&h->qmp, "SHUTDOWN", d);
+    }
+    h->state = HOST_VM_SHUTDOWN;
+    qmp_server_flush(&h->qmp, true);
     if (h->console_used)
         console_close(&h->console);   /* the terminal back to normal before any message */
     if (m->opt.screendump)
@@ -246,6 +357,8 @@ static void host_detach(struct machine *m)
 {
     struct host *h = host_of(m);
     trace_machine_teardown(m);
+    qmp_server_close(&h->qmp);
+    monitor_term_free(&h->mon);
     hostnet_close(&h->net, &h->loop);
     sdl_display_close(h->sdl);
     h->sdl = NULL;
@@ -279,6 +392,45 @@ static bool host_backend(enum vm_chardev_kind kind)
            kind != VM_CHARDEV_CALLBACK;
 }
 
+/* The console's monitor hook: -1 on entering monitor mode, else a byte. */
+static void monitor_input(void *opaque, int byte)
+{
+    struct machine *m = opaque;
+    struct host *h = host_of(m);
+    if (byte < 0)
+        monitor_term_start(&h->mon);
+    else
+        monitor_term_byte(&h->mon, m, (uint8_t)byte);
+}
+
+/* -qmp sockets; wait=on blocks here until a client connects (as QEMU). */
+static int open_monitors(struct machine *m, struct host *h)
+{
+    bool wait = false;
+    for (int i = 0; i < m->opt.qmp_count; i++) {
+        struct qmp_spec spec;
+        char err[256];
+        if (!qmp_parse_spec(m->opt.qmp[i], &spec, err, sizeof(err)) ||
+            qmp_server_listen(&h->qmp, &spec, err, sizeof(err)) != 0) {
+            fprintf(stderr, "softvm: -qmp: %s\n", err);
+            return -1;
+        }
+        wait |= spec.wait;
+    }
+    if (m->opt.qmp_count &&
+        hostloop_add_source(&h->loop, qmp_fill, qmp_dispatch, h) < 0) {
+        fprintf(stderr, "softvm: -qmp: the host event loop is full\n");
+        return -1;
+    }
+    if (wait) {
+        fprintf(stderr, "softvm: waiting for a QMP client (-qmp ...,wait=on)\n");
+        qmp_server_wait_client(&h->qmp);
+    }
+    if (m->opt.start_stopped && (m->opt.qmp_count || m->opt.monitor_stdio))
+        h->state = HOST_VM_PRELAUNCH;      /* -S with a monitor: wait for cont */
+    return 0;
+}
+
 int host_attach(struct machine *m)
 {
     struct host *h = calloc(1, sizeof(*h));
@@ -289,6 +441,8 @@ int host_attach(struct machine *m)
     m->host = h;
     m->host_ops = &host_ops;
     hostloop_init(&h->loop);
+    qmp_server_init(&h->qmp, m);
+    monitor_term_init(&h->mon, STDOUT_FILENO);
     h->console_watch = -1;
     h->term_fd = -1;
     if (m->opt.screendump) {
@@ -305,7 +459,7 @@ int host_attach(struct machine *m)
     h->snap.at_icount = m->opt.snapshot_at;
     h->snap.file = m->opt.snapshot_file[0] ? m->opt.snapshot_file : NULL;
 
-    bool use_console = m->opt.debugcon.kind == VM_CHARDEV_STDIO;
+    bool use_console = m->opt.debugcon.kind == VM_CHARDEV_STDIO || m->opt.monitor_stdio;
     for (int i = 0; i < PC_NUM_UARTS; i++)
         use_console |= m->opt.serial[i].kind == VM_CHARDEV_STDIO;
     if (use_console) {
@@ -313,6 +467,14 @@ int host_attach(struct machine *m)
         h->console_used = true;
         h->console_watch = hostloop_watch_fd(&h->loop, STDIN_FILENO, POLLIN, console_ready,
                                              &h->console);
+        /* Ctrl-A c always reaches the human monitor; -monitor stdio starts in it. */
+        h->mon_used = m->opt.monitor_stdio;
+        h->console.monitor = monitor_input;
+        h->console.monitor_opaque = m;
+        if (m->opt.monitor_stdio) {
+            h->console.monitor_mode = true;
+            monitor_term_start(&h->mon);
+        }
     }
     for (int i = 0; i < PC_NUM_UARTS; i++) {
         if (!host_backend(m->opt.serial[i].kind))
@@ -330,7 +492,76 @@ int host_attach(struct machine *m)
         h->sdl = sdl_display_open(m, stderr);   /* NULL: said why, runs headless */
     if (hostnet_open(&h->net, m, &h->loop))
         return -1;
+    if (open_monitors(m, h))
+        return -1;
     return trace_machine_setup(m);       /* -d, -D, --stats, -gdb/-s/-S */
+}
+
+/* ---- the run state, for the monitors ------------------------------------------------ */
+
+enum host_vm_state host_vm_state(const struct machine *m)
+{
+    const struct host *h = host_of(m);
+    if (m->stop || h->state == HOST_VM_SHUTDOWN)
+        return HOST_VM_SHUTDOWN;
+    if (h->state == HOST_VM_RUNNING && m->dev.asleep)
+        return HOST_VM_SUSPENDED;
+    return h->state;
+}
+
+const char *host_vm_state_name(enum host_vm_state s)
+{
+    switch (s) {
+    case HOST_VM_RUNNING: return "running";
+    case HOST_VM_PAUSED: return "paused";
+    case HOST_VM_PRELAUNCH: return "prelaunch";
+    case HOST_VM_SUSPENDED: return "suspended";
+    case HOST_VM_SHUTDOWN: return "shutdown";
+    }
+    return "?";
+}
+
+void host_vm_stop(struct machine *m)
+{
+    struct host *h = host_of(m);
+    if (h->state != HOST_VM_RUNNING)
+        return;
+    h->state = HOST_VM_PAUSED;
+    cpu_request_exit(&m->cpu);           /* end the slice if one is running */
+    qmp_server_event(&h->qmp, "STOP", NULL);
+}
+
+void host_vm_cont(struct machine *m)
+{
+    struct host *h = host_of(m);
+    if (h->state == HOST_VM_RUNNING || h->state == HOST_VM_SHUTDOWN)
+        return;
+    h->state = HOST_VM_RUNNING;
+    qmp_server_event(&h->qmp, "RESUME", NULL);
+}
+
+void host_vm_request(struct machine *m, enum host_request r)
+{
+    struct host *h = host_of(m);
+    h->pending |= 1u << r;
+    /* QEMU's events, sent when the command is taken (before its reply). */
+    if (r == HOST_REQ_RESET) {
+        qmp_server_event(&h->qmp, "RESET", reset_data(false));
+    } else if (r == HOST_REQ_POWERDOWN) {
+        qmp_server_event(&h->qmp, "POWERDOWN", NULL);
+    } else if (r == HOST_REQ_QUIT && !h->host_quit) {
+        h->host_quit = true;
+        struct json *d = json_object();
+        json_set(d, "guest", json_bool(false));
+        json_set(d, "reason", json_string("host-qmp-quit"));
+        qmp_server_event(&h->qmp, "SHUTDOWN", d);
+    }
+    cpu_request_exit(&m->cpu);
+}
+
+struct qmp_server *host_qmp(struct machine *m)
+{
+    return &host_of(m)->qmp;
 }
 
 int host_machine_init(struct machine *m, const struct vm_options *opt)

@@ -31,10 +31,35 @@ struct hostloop *host_loop(struct machine *m);
  * m->cpu.icount and the virtual clock at that point: what record/replay
  * writes down. unit: the UART index, or the card index.
  */
-enum host_input_kind { HOST_INPUT_SERIAL, HOST_INPUT_FRAME };
+enum host_input_kind { HOST_INPUT_SERIAL, HOST_INPUT_FRAME,
+                       HOST_INPUT_MONITOR };   /* unit: the enum host_request; no data */
 typedef void (*host_input_log_fn)(void *opaque, struct machine *m, enum host_input_kind kind,
                                   int unit, const uint8_t *data, size_t len);
 void host_feed(struct machine *m);
 void host_set_input_log(struct machine *m, host_input_log_fn fn, void *opaque);
+
+/* ---- control of the VM, for the monitors (frontend/qmp.h, monitor.h) ---------- */
+
+/* QEMU's run states (qapi RunState), as query-status names them. */
+enum host_vm_state { HOST_VM_RUNNING, HOST_VM_PAUSED, HOST_VM_PRELAUNCH, HOST_VM_SUSPENDED,
+                     HOST_VM_SHUTDOWN };
+enum host_vm_state host_vm_state(const struct machine *m);
+const char *host_vm_state_name(enum host_vm_state s);
+/* stop: the CPU stays stopped from the next slice boundary until cont;
+ * nothing the guest can see happens meanwhile (the virtual clock only moves
+ * with retired instructions and skipped idle time), so a run stopped and
+ * continued is the same run. STOP and RESUME events go to QMP. */
+void host_vm_stop(struct machine *m);
+void host_vm_cont(struct machine *m);
+
+/* Host inputs that change what the guest sees. They are queued and applied
+ * at the next slice boundary by the host side's feed hook, where typed
+ * input enters too (the one input path record/replay will log). */
+enum host_request { HOST_REQ_RESET, HOST_REQ_POWERDOWN, HOST_REQ_QUIT };
+void host_vm_request(struct machine *m, enum host_request r);
+
+struct qmp_server;
+/* The QMP server of the machine's host side (never NULL once attached). */
+struct qmp_server *host_qmp(struct machine *m);
 
 #endif

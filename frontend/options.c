@@ -7,6 +7,7 @@
  * does that and reports bad files with status 1).
  */
 #include "frontend/cmdline.h"
+#include "frontend/qmp.h"
 #include "frontend/trace.h"
 #include "translator/jit.h"
 
@@ -1141,6 +1142,7 @@ enum opt_id {
     O_NIC, O_NETDEV, O_S, O_GDB, O_BIG_S, O_D, O_BIG_D, O_DEBUGCON, O_RTC, O_ICOUNT,
     O_CLOCK, O_STATS, O_DFILTER, O_DICOUNT, O_ONE_INSN, O_CPU, O_SMP, O_MACHINE,
     O_NODEFAULTS, O_DEVICE, O_GLOBAL, O_SCREENDUMP, O_SNAPSHOT_AT, O_LOADVM, O_STATE_HASH,
+    O_QMP, O_MONITOR, O_NAME,
 };
 
 static const struct option_desc {
@@ -1198,6 +1200,9 @@ static const struct option_desc {
     { "snapshot-at", O_SNAPSHOT_AT, "N,file=F", "save a snapshot of the machine when N instructions have retired (Ctrl-A v: now, to F)" },
     { "loadvm",    O_LOADVM,    "FILE", "start from a snapshot (the other options must build the same machine)" },
     { "state-hash", O_STATE_HASH, NULL, "print a hash of the machine's state (CPU, devices, RAM) at exit" },
+    { "qmp",       O_QMP,       "DEV",  "QMP monitor socket: unix:PATH,server=on,wait=off or tcp:127.0.0.1:PORT,server=on,wait=off" },
+    { "monitor",   O_MONITOR,   "DEV",  "human monitor: stdio (Ctrl-A c switches to the guest) or none" },
+    { "name",      O_NAME,      "NAME", "the VM's name (query-name, info name)[,process=...,debug-threads=...]" },
 };
 #define OPTION_COUNT (sizeof(option_table) / sizeof(option_table[0]))
 
@@ -1335,6 +1340,36 @@ static int apply_option(struct vm_options *opt, const struct option_desc *o, con
     }
     case O_LOADVM: opt->loadvm = a; return 0;
     case O_STATE_HASH: opt->state_hash = true; return 0;
+    case O_QMP: {
+        struct qmp_spec spec;
+        char why[256];
+        if (opt->qmp_count >= VM_MAX_QMP)
+            return fail(err, "%s: at most %d QMP sockets", on, VM_MAX_QMP);
+        if (!qmp_parse_spec(a, &spec, why, sizeof(why)))
+            return fail(err, "%s: %s", on, why);
+        opt->qmp[opt->qmp_count++] = a;
+        return 0;
+    }
+    case O_MONITOR:
+        if (!strcmp(a, "stdio") || !strcmp(a, "mon:stdio"))
+            opt->monitor_stdio = true;
+        else if (!strcmp(a, "none") || !strcmp(a, "null"))
+            opt->monitor_stdio = false;
+        else
+            return fail(err, "%s: '%s': only stdio and none are implemented (use -qmp for "
+                        "sockets)", on, a);
+        return 0;
+    case O_NAME: {
+        /* NAME or guest=NAME, then process=/debug-threads= (accepted, ignored). */
+        const char *n = !strncmp(a, "guest=", 6) ? a + 6 : a;
+        size_t len = strcspn(n, ",");
+        if (len == 0 || len >= sizeof(opt->name))
+            return fail(err, "%s: '%s': the name must be 1 to %zu characters", on, a,
+                        sizeof(opt->name) - 1);
+        memcpy(opt->name, n, len);
+        opt->name[len] = '\0';
+        return 0;
+    }
     }
     (void)n;
     return fail(err, "%s: internal error: unhandled option", on);

@@ -96,11 +96,33 @@ static int write_text(struct machine *m, const char *path, FILE *err)
     return 0;
 }
 
-int screendump_machine(struct machine *m, const char *path, FILE *err)
+/* P6 PPM (netpbm's format, what QEMU's screendump writes by default). */
+int ppm_write_rgb(const char *path, const uint32_t *px, unsigned w, unsigned h,
+                  unsigned pitch, FILE *err)
 {
-    size_t len = strlen(path);
-    if (len > 4 && !strcmp(path + len - 4, ".txt"))
-        return write_text(m, path, err);
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        fprintf(err, "softvm: screendump '%s': %s\n", path, strerror(errno));
+        return -1;
+    }
+    fprintf(f, "P6\n%u %u\n255\n", w, h);
+    for (unsigned y = 0; y < h; y++)
+        for (unsigned x = 0; x < w; x++) {
+            uint32_t p = px[(size_t)y * pitch + x];
+            uint8_t rgb[3] = { (uint8_t)(p >> 16), (uint8_t)(p >> 8), (uint8_t)p };
+            fwrite(rgb, 1, 3, f);
+        }
+    if (fclose(f) != 0) {
+        fprintf(err, "softvm: screendump '%s': %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int render_and_write(struct machine *m, const char *path, FILE *err,
+                            int (*write)(const char *, const uint32_t *, unsigned, unsigned,
+                                         unsigned, FILE *))
+{
     uint32_t *px = malloc((size_t)VGA_MAX_WIDTH * VGA_MAX_HEIGHT * sizeof(*px));
     if (!px) {
         fprintf(err, "softvm: screendump '%s': out of memory\n", path);
@@ -108,7 +130,20 @@ int screendump_machine(struct machine *m, const char *path, FILE *err)
     }
     struct vga_screen s;
     vga_render(&m->dev.vga, &s, px);
-    int rc = png_write_rgb(path, px, s.width, s.height, s.width, err);
+    int rc = write(path, px, s.width, s.height, s.width, err);
     free(px);
     return rc;
+}
+
+int screendump_machine(struct machine *m, const char *path, FILE *err)
+{
+    size_t len = strlen(path);
+    if (len > 4 && !strcmp(path + len - 4, ".txt"))
+        return write_text(m, path, err);
+    return render_and_write(m, path, err, png_write_rgb);
+}
+
+int screendump_machine_ppm(struct machine *m, const char *path, FILE *err)
+{
+    return render_and_write(m, path, err, ppm_write_rgb);
 }

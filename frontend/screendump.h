@@ -1,6 +1,6 @@
 /*
  * screendump.h - the guest screen as a PNG file (libpng): -screendump FILE
- * at exit, Ctrl-A s on the console, and later the monitor's screendump.
+ * at exit, Ctrl-A s on the console, and QMP's screendump (PNG or PPM).
  */
 #ifndef SOFTVM_FRONTEND_SCREENDUMP_H
 #define SOFTVM_FRONTEND_SCREENDUMP_H
@@ -18,5 +18,9 @@ int png_write_rgb(const char *path, const uint32_t *px, unsigned w, unsigned h,
  * ending in ".txt" gets the characters of a text mode instead (a text dump
  * of the screen memory, one line per row). */
 int screendump_machine(struct machine *m, const char *path, FILE *err);
+/* The same picture as a binary PPM (P6), QMP screendump's default format. */
+int ppm_write_rgb(const char *path, const uint32_t *px, unsigned w, unsigned h,
+                  unsigned pitch, FILE *err);
+int screendump_machine_ppm(struct machine *m, const char *path, FILE *err);
 
 #endif

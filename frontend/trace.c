@@ -612,11 +612,14 @@ int trace_machine_setup(struct machine *m)
         stats_start(&t->stats);
     m->trace = t;
     trace_attach(t, &m->cpu);
-    if (o->gdb || o->start_stopped) {
+    /* -S alone waits for a debugger; with a monitor it waits for cont
+     * (frontend/host.c) unless -gdb/-s asks for the debugger too. */
+    bool monitor = o->qmp_count > 0 || o->monitor_stdio;
+    if (o->gdb || (o->start_stopped && !monitor)) {
         struct gdbstub *g = calloc(1, sizeof(*g));
         const char *host = o->gdb_host[0] ? o->gdb_host : NULL;   /* NULL: 127.0.0.1 */
         if (!g || gdbstub_open(g, m, host, o->gdb ? o->gdb_port : VM_DEFAULT_GDB_PORT,
-                               o->start_stopped) != 0) {
+                               o->start_stopped && !monitor) != 0) {
             free(g);
             return -1;       /* machine_destroy frees the trace */
         }

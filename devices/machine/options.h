@@ -24,6 +24,7 @@
 #define VM_MAX_SERIAL   4
 #define VM_MAX_NETDEV   4
 #define VM_DEFAULT_GDB_PORT 1234
+#define VM_MAX_QMP      4
 
 /* What main() should do after parsing. */
 enum vm_action { VM_ACTION_RUN, VM_ACTION_HELP, VM_ACTION_VERSION, VM_ACTION_LOG_HELP,
@@ -167,6 +168,12 @@ struct vm_options {
     char snapshot_file[VM_PATH_MAX];     /* -snapshot-at ...,file=F (Ctrl-A s too); "": none */
     const char *loadvm;                  /* -loadvm FILE: start from a snapshot */
     bool state_hash;                     /* -state-hash: print the machine's state hash at exit */
+
+    /* The monitors (frontend/qmp.h, frontend/monitor.h). */
+    const char *qmp[VM_MAX_QMP];         /* -qmp unix:PATH,server=on,wait=off / tcp:H:P,... */
+    int qmp_count;
+    bool monitor_stdio;                  /* -monitor stdio: the human monitor on the terminal */
+    char name[128];                      /* -name NAME: query-name, info name ("": none) */
 
     /* Not on the command line: the assembled linuxboot option ROM for
      * -kernel with -bios (NULL: $SOFTVM_ROM_DIR, then beside the program). */
