@@ -23,6 +23,7 @@
 #include "frontend/hostnet.h"
 #include "frontend/monitor.h"
 #include "frontend/qmp.h"
+#include "frontend/sandbox.h"
 #include "frontend/screendump.h"
 #include "frontend/sdl.h"
 #include "frontend/snapshot.h"
@@ -494,7 +495,10 @@ int host_attach(struct machine *m)
         return -1;
     if (open_monitors(m, h))
         return -1;
-    return trace_machine_setup(m);       /* -d, -D, --stats, -gdb/-s/-S */
+    if (trace_machine_setup(m))          /* -d, -D, --stats, -gdb/-s/-S */
+        return -1;
+    /* Everything is open: from here on only what a running VM needs. */
+    return m->opt.sandbox ? sandbox_enter(m->opt.netdev_count > 0, stderr) : 0;
 }
 
 /* ---- the run state, for the monitors ------------------------------------------------ */

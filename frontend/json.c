@@ -434,44 +434,44 @@ static struct json *parse_string(struct parser *ps)
     return NULL;
 }
 
+/* Skip one or more decimal digits at *q; false if there is none. */
+static bool digits(const struct parser *ps, const char **q)
+{
+    if (*q >= ps->end || **q < '0' || **q > '9')
+        return false;
+    while (*q < ps->end && **q >= '0' && **q <= '9')
+        (*q)++;
+    return true;
+}
+
 static struct json *parse_number(struct parser *ps)
 {
     const char *s = ps->p;
     const char *q = s;
-    bool is_int = true;
+    bool is_int = true, ok;
     if (q < ps->end && *q == '-')
         q++;
-    if (q >= ps->end || *q < '0' || *q > '9') {
-        perr(ps, "invalid number");
-        return NULL;
-    }
-    if (*q == '0') {
-        q++;
+    if (q < ps->end && *q == '0') {
+        q++;                          /* no leading zeros: "01" ends after the 0 */
+        ok = true;
     } else {
-        while (q < ps->end && *q >= '0' && *q <= '9')
-            q++;
+        ok = digits(ps, &q);
     }
-    if (q < ps->end && *q == '.') {
+    if (ok && q < ps->end && *q == '.') {
         is_int = false;
         q++;
-        if (q >= ps->end || *q < '0' || *q > '9') {
-            perr(ps, "invalid number");
-            return NULL;
-        }
-        while (q < ps->end && *q >= '0' && *q <= '9')
-            q++;
+        ok = digits(ps, &q);
     }
-    if (q < ps->end && (*q == 'e' || *q == 'E')) {
+    if (ok && q < ps->end && (*q == 'e' || *q == 'E')) {
         is_int = false;
         q++;
         if (q < ps->end && (*q == '+' || *q == '-'))
             q++;
-        if (q >= ps->end || *q < '0' || *q > '9') {
-            perr(ps, "invalid number");
-            return NULL;
-        }
-        while (q < ps->end && *q >= '0' && *q <= '9')
-            q++;
+        ok = digits(ps, &q);
+    }
+    if (!ok) {
+        perr(ps, "invalid number");
+        return NULL;
     }
     size_t len = (size_t)(q - s);
     if (len > 400) {
@@ -610,6 +610,8 @@ static struct json *parse_value(struct parser *ps)
             q++;
         if (q > ps->p)
             perr(ps, "invalid keyword '%.*s'", (int)(q - ps->p), ps->p);
+        else if (strchr("]},:", c) && c)
+            perr(ps, "expecting value");
         else
             perr(ps, "unexpected character 0x%02x", (unsigned char)c);
         return NULL;
@@ -686,9 +688,12 @@ void json_write(struct strbuf *b, const struct json *v)
     case JSON_BOOL: strbuf_puts(b, v->b ? "true" : "false"); return;
     case JSON_INT: strbuf_printf(b, "%lld", (long long)v->i); return;
     case JSON_DOUBLE:
-        if (isfinite(v->d))
-            strbuf_printf(b, "%.17g", v->d);
-        else
+        if (isfinite(v->d)) {
+            char num[40];
+            snprintf(num, sizeof(num), "%.17g", v->d);
+            /* keep it a non-integer literal, so it reads back as a double */
+            strbuf_printf(b, strpbrk(num, ".eE") ? "%s" : "%s.0", num);
+        } else
             strbuf_puts(b, "null");       /* JSON has no inf/nan */
         return;
     case JSON_STRING: write_string(b, v->s); return;

@@ -277,11 +277,17 @@ static void memory_dump(struct machine *m, const char *fmtspec, const char *rest
                 mprintf(out, "%*" PRId64, max_digits, sv);
                 break;
             }
-            case 'c':
-                if (v >= 32 && v < 127 && v != '\'' && v != '\\')
+            case 'c':                     /* QEMU's monitor_printc */
+                if (v == '\'' || v == '\\')
+                    mprintf(out, "'\\%c'", (int)v);
+                else if (v == '\n')
+                    mprintf(out, "'\\n'");
+                else if (v == '\r')
+                    mprintf(out, "'\\r'");
+                else if (v >= 32 && v <= 126)
                     mprintf(out, "'%c'", (int)v);
                 else
-                    mprintf(out, "\\x%02x", (unsigned)v);
+                    mprintf(out, "'\\x%02x'", (unsigned)v);
                 break;
             }
         }

@@ -1069,6 +1069,27 @@ static int debug_exit_kv(struct vm_options *opt, const char *on, const char *key
     return fail(err, "%s: isa-debug-exit: unknown property '%s'", on, key);
 }
 
+/* -sandbox on|off[,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny]:
+ * the allow-list already denies all of QEMU's groups. */
+static int sandbox_kv(struct vm_options *opt, const char *on, const char *key,
+                      const char *value, FILE *err)
+{
+    bool b;
+    if (!*key || !strcmp(key, "enable")) {
+        if (!parse_onoff(value, &b))
+            return fail(err, "%s: '%s': use on or off", on, value);
+        opt->sandbox = b;
+        return 0;
+    }
+    if (strcmp(key, "obsolete") && strcmp(key, "elevateprivileges") && strcmp(key, "spawn") &&
+        strcmp(key, "resourcecontrol"))
+        return fail(err, "%s: unknown property '%s'", on, key);
+    if (strcmp(value, "deny"))
+        return fail(err, "%s: %s=%s is not implemented (the filter denies them all)", on, key,
+                    value);
+    return 0;
+}
+
 static int no_props_kv(struct vm_options *opt, const char *on, const char *key,
                        const char *value, FILE *err)
 {
@@ -1142,7 +1163,7 @@ enum opt_id {
     O_NIC, O_NETDEV, O_S, O_GDB, O_BIG_S, O_D, O_BIG_D, O_DEBUGCON, O_RTC, O_ICOUNT,
     O_CLOCK, O_STATS, O_DFILTER, O_DICOUNT, O_ONE_INSN, O_CPU, O_SMP, O_MACHINE,
     O_NODEFAULTS, O_DEVICE, O_GLOBAL, O_SCREENDUMP, O_SNAPSHOT_AT, O_LOADVM, O_STATE_HASH,
-    O_QMP, O_MONITOR, O_NAME,
+    O_QMP, O_MONITOR, O_NAME, O_SANDBOX,
 };
 
 static const struct option_desc {
@@ -1202,6 +1223,7 @@ static const struct option_desc {
     { "state-hash", O_STATE_HASH, NULL, "print a hash of the machine's state (CPU, devices, RAM) at exit" },
     { "qmp",       O_QMP,       "DEV",  "QMP monitor socket: unix:PATH,server=on,wait=off or tcp:127.0.0.1:PORT,server=on,wait=off" },
     { "monitor",   O_MONITOR,   "DEV",  "human monitor: stdio (Ctrl-A c switches to the guest) or none" },
+    { "sandbox",   O_SANDBOX,   "on|off", "seccomp filter: after set-up only the system calls a running VM needs (docs/MONITOR.md)" },
     { "name",      O_NAME,      "NAME", "the VM's name (query-name, info name)[,process=...,debug-threads=...]" },
 };
 #define OPTION_COUNT (sizeof(option_table) / sizeof(option_table[0]))
@@ -1359,6 +1381,7 @@ static int apply_option(struct vm_options *opt, const struct option_desc *o, con
             return fail(err, "%s: '%s': only stdio and none are implemented (use -qmp for "
                         "sockets)", on, a);
         return 0;
+    case O_SANDBOX: return parse_kv_list(opt, on, a, sandbox_kv, err);
     case O_NAME: {
         /* NAME or guest=NAME, then process=/debug-threads= (accepted, ignored). */
         const char *n = !strncmp(a, "guest=", 6) ? a + 6 : a;
@@ -1438,6 +1461,8 @@ int options_check_implemented(const struct vm_options *opt, FILE *err)
         return not_yet(err, "-display curses");
     if (opt->accel != VM_ACCEL_JIT && (opt->accel_lockstep || opt->accel_tb_size))
         return fail(err, "-accel: lockstep= and tb-size= need -accel jit");
+    if (opt->sandbox && opt->display == VM_DISPLAY_SDL)
+        return not_yet(err, "-sandbox on with -display sdl");
     return 0;
 }
 

@@ -19,6 +19,8 @@ PACKAGES=(
     python3 cpio gzip kmod seabios gdb
     zlib1g-dev libzstd-dev qemu-utils e2fsprogs clang libclang-rt-dev xorriso
     libpng-dev xvfb xdotool acpica-tools
+    qemu-system-x86   # the QMP case compares softvm's replies with qemu-system-i386's
+    libseccomp-dev    # -sandbox on
 )
 if [[ "${1:-}" == "--bench" ]]; then
     PACKAGES+=(qemu-system-x86)

@@ -174,6 +174,7 @@ struct vm_options {
     int qmp_count;
     bool monitor_stdio;                  /* -monitor stdio: the human monitor on the terminal */
     char name[128];                      /* -name NAME: query-name, info name ("": none) */
+    bool sandbox;                        /* -sandbox on: seccomp filter after set-up */
 
     /* Not on the command line: the assembled linuxboot option ROM for
      * -kernel with -bios (NULL: $SOFTVM_ROM_DIR, then beside the program). */
