@@ -8,6 +8,9 @@
  */
 #include "cpu/flags.h"
 
+const uint64_t size_masks[9] = { [1] = 0xff, [2] = 0xffff, [4] = 0xffffffffu, [8] = ~0ull };
+const uint64_t size_signs[9] = { [1] = 0x80, [2] = 0x8000, [4] = 0x80000000u, [8] = 1ull << 63 };
+
 uint32_t flags_compute(const struct cpu *cpu)
 {
     uint32_t op = (uint32_t)cpu->priv.lf_op;

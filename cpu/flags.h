@@ -31,8 +31,10 @@ enum lazy_kind {
 
 /* Operand size in bytes (1, 2, 4, 8) -> size code 0-3 (log2). */
 static inline uint32_t lf_size_code(int size) { return (uint32_t)__builtin_ctz((unsigned)size); }
-static inline uint64_t size_mask(int size) { return ~0ull >> (64 - 8 * size); }
-static inline uint64_t size_sign(int size) { return 1ull << (8 * size - 1); }
+/* By table: one load on the hot paths (a shift by 64 - 8 * size costs more). */
+extern const uint64_t size_masks[9], size_signs[9];
+static inline uint64_t size_mask(int size) { return size_masks[size]; }
+static inline uint64_t size_sign(int size) { return size_signs[size]; }
 
 /* Compute the six arithmetic flags of the lazily recorded operation. */
 uint32_t flags_compute(const struct cpu *cpu);

@@ -36,20 +36,20 @@ static inline void reg_write8(struct cpu *cpu, int r, uint8_t v)
 /* Sizes 1, 2, 4, 8 (cpu.h: a 4-byte write zero-extends, 1/2 keep the rest). */
 static inline uint64_t reg_read(const struct cpu *cpu, int r, int size)
 {
+    if (__builtin_expect(size == 4, 1))     /* the common case first */
+        return cpu_reg32(cpu, r);
     if (size == 1)
         return reg_read8(cpu, r);
-    if (size == 8)
-        return cpu->regs[r];
-    return size == 2 ? cpu_reg16(cpu, r) : cpu_reg32(cpu, r);
+    return size == 2 ? cpu_reg16(cpu, r) : cpu->regs[r];
 }
 static inline void reg_write(struct cpu *cpu, int r, int size, uint64_t v)
 {
-    if (size == 1)
+    if (__builtin_expect(size == 4, 1))
+        cpu_set_reg32(cpu, r, (uint32_t)v);
+    else if (size == 1)
         reg_write8(cpu, r, (uint8_t)v);
     else if (size == 2)
         cpu_set_reg16(cpu, r, (uint16_t)v);
-    else if (size == 4)
-        cpu_set_reg32(cpu, r, (uint32_t)v);
     else
         cpu->regs[r] = v;
 }
