@@ -132,11 +132,12 @@ static void store_lazy(struct x86_emit *e, enum lazy_kind kind, int size, int ds
 enum form {
     F_HELPER,
     F_MOV_RR, F_MOV_RI, F_ALU_RR, F_ALU_RI, F_TEST_RR, F_TEST_RI, F_INCDEC, F_LEA, F_NOP,
-    F_JCC, F_JMP, F_SHIFT, F_IMUL, F_NOT, F_NEG,
+    F_JCC, F_JMP, F_SHIFT, F_IMUL, F_NOT, F_NEG, F_SETCC, F_CMOV, F_ADC, F_SHIFT_CL,
     /* with a memory operand (inline TLB hit, else the handler) */
     F_LOAD, F_STORE, F_STORE_IMM, F_ALU_LOAD, F_ALU_RMW, F_ALU_RMW_IMM, F_TEST_M, F_MOVX,
     F_PUSH, F_POP, F_CALL, F_RET, F_PUSH_IMM, F_JMP_R, F_CALL_R, F_SHIFT_M, F_IMUL_M,
     F_UNARY_M,      /* INC, DEC, NOT, NEG of memory */
+    F_CMOV_M,
 };
 
 /* What the instruction does to the flags, for liveness: nothing, writes
@@ -186,8 +187,8 @@ static enum form classify(const struct insn *in, bool no_inline)
         return F_MOVX;
     if (fn == op_alu_rm_r || fn == op_alu_r_rm || fn == op_alu_acc_imm || fn == op_alu_rm_imm) {
         int op = fn == op_alu_rm_imm ? in->reg : (in->opcode >> 3) & 7;
-        if (op == 2 || op == 3)
-            return F_HELPER;            /* ADC/SBB read CF */
+        if (op == 2 || op == 3)         /* ADC/SBB read CF */
+            return reg || fn == op_alu_acc_imm ? (in->size <= 4 ? F_ADC : F_HELPER) : F_HELPER;
         if (fn == op_alu_acc_imm)
             return F_ALU_RI;
         if (!reg) {
@@ -238,6 +239,12 @@ static enum form classify(const struct insn *in, bool no_inline)
         return F_LEA;
     if (fn == op_nop)
         return F_NOP;
+    if (fn == op_setcc)
+        return reg ? F_SETCC : F_HELPER;
+    if (fn == op_cmovcc && (in->opsize == 2 || in->opsize == 4))
+        return reg ? F_CMOV : F_CMOV_M;
+    if (fn == op_shift_rm_cl && reg && in->size == 4 && in->reg != 2 && in->reg != 3)
+        return F_SHIFT_CL;              /* (a count of 0 at run time changes nothing) */
     if (fn == op_shift_rm_1 || fn == op_shift_rm_imm) {
         if (!shift_inline_ok(in))
             return F_HELPER;
@@ -261,6 +268,8 @@ static enum flag_use flag_use(const struct insn *in, enum form f)
         return FU_WRITE_ALL;
     case F_SHIFT:
         return is_rotate(in) ? FU_PARTIAL : FU_WRITE_ALL;
+    case F_SHIFT_CL:
+        return FU_PARTIAL;
     default:
         /* INC/DEC (CF), Jcc, handlers, block ends, and memory forms: their
          * slow path may fault, and a fault saves the flags as they are */
@@ -433,6 +442,49 @@ static void emit_set_arith(struct state *s, int size)
     s->kf = (struct known_flags){ true, LF_NONE, size };
 }
 
+/* After a rotate left RAX: CF and OF into EFLAGS as the handler sets them
+ * (ROL: CF = bit 0, OF = MSB ^ CF; ROR: CF = MSB, OF = MSB ^ the bit
+ * below), the other flags kept (materialized before). */
+static void emit_rotate_flags(struct state *s, int op, int bits)
+{
+    struct x86_emit *e = s->e;
+    x86_mov_rr(e, 4, X86_RCX, X86_RAX);
+    x86_mov_rr(e, 4, X86_RDX, X86_RAX);
+    if (op == SH_ROL) {
+        x86_alu_ri(e, X86_AND, 4, X86_RCX, 1);
+        x86_shift_ri(e, X86_SHR, 4, X86_RDX, (uint8_t)(bits - 1));
+    } else {
+        x86_shift_ri(e, X86_SHR, 4, X86_RCX, (uint8_t)(bits - 1));
+        x86_shift_ri(e, X86_SHR, 4, X86_RDX, (uint8_t)(bits - 2));
+        x86_alu_ri(e, X86_AND, 4, X86_RDX, 1);
+    }
+    x86_alu_rr(e, X86_XOR, 4, X86_RDX, X86_RCX);
+    x86_shift_ri(e, X86_SHL, 4, X86_RDX, 11);       /* OF */
+    x86_alu_rr(e, X86_OR, 4, X86_RCX, X86_RDX);
+    x86_alu_mi(e, X86_AND, SZ(rflags), CPUM(OFF(rflags)), (int32_t)~(EFLAGS_CF | EFLAGS_OF));
+    x86_alu_mr(e, X86_OR, 4, CPUM(OFF(rflags)), X86_RCX);
+    s->kf = (struct known_flags){ true, LF_NONE, bits / 8 };
+}
+
+/* Right after the host SHL/SHR/SAR that left RAX (count below the width):
+ * ECX = its CF, PF, ZF, SF, and for SHL OF = MSB(res) ^ CF (the caller
+ * adds SHR's OF; SAR's is 0; AF stays 0). Clobbers RDX only for SHL. */
+static void emit_shift_flags_begin(struct state *s, int op, int bits)
+{
+    struct x86_emit *e = s->e;
+    x86_pushfq(e);
+    x86_pop(e, X86_RCX);
+    x86_alu_ri(e, X86_AND, 4, X86_RCX, (int32_t)(EFLAGS_CF | EFLAGS_PF | EFLAGS_ZF | EFLAGS_SF));
+    if (op == SH_SHL || op == SH_SAL) {
+        x86_mov_rr(e, 4, X86_RDX, X86_RAX);
+        x86_shift_ri(e, X86_SHR, 4, X86_RDX, (uint8_t)(bits - 1));
+        x86_alu_rr(e, X86_XOR, 4, X86_RDX, X86_RCX);
+        x86_alu_ri(e, X86_AND, 4, X86_RDX, 1);
+        x86_shift_ri(e, X86_SHL, 4, X86_RDX, 11);
+        x86_alu_rr(e, X86_OR, 4, X86_RCX, X86_RDX);
+    }
+}
+
 /* RAX = the zero-extended operand shifted or rotated by in's count (not 0);
  * with live flags, EFLAGS as cpu/ops_shift.c leaves them (the caller has
  * materialized the lazy flags before a rotate). The host instruction gives
@@ -447,24 +499,8 @@ static void emit_shift_op(struct state *s, const struct insn *in, bool live)
         int r = c & (bits - 1);
         if (r)
             x86_shift_ri(e, op == SH_ROL ? X86_ROL : X86_ROR, size, X86_RAX, (uint8_t)r);
-        if (!live)
-            return;
-        x86_mov_rr(e, 4, X86_RCX, X86_RAX);
-        x86_mov_rr(e, 4, X86_RDX, X86_RAX);
-        if (op == SH_ROL) {                         /* CF = bit 0, OF = MSB ^ CF */
-            x86_alu_ri(e, X86_AND, 4, X86_RCX, 1);
-            x86_shift_ri(e, X86_SHR, 4, X86_RDX, (uint8_t)(bits - 1));
-        } else {                                    /* CF = MSB, OF = MSB ^ next bit */
-            x86_shift_ri(e, X86_SHR, 4, X86_RCX, (uint8_t)(bits - 1));
-            x86_shift_ri(e, X86_SHR, 4, X86_RDX, (uint8_t)(bits - 2));
-            x86_alu_ri(e, X86_AND, 4, X86_RDX, 1);
-        }
-        x86_alu_rr(e, X86_XOR, 4, X86_RDX, X86_RCX);
-        x86_shift_ri(e, X86_SHL, 4, X86_RDX, 11);   /* OF */
-        x86_alu_rr(e, X86_OR, 4, X86_RCX, X86_RDX);
-        x86_alu_mi(e, X86_AND, SZ(rflags), CPUM(OFF(rflags)), (int32_t)~(EFLAGS_CF | EFLAGS_OF));
-        x86_alu_mr(e, X86_OR, 4, CPUM(OFF(rflags)), X86_RCX);
-        s->kf = (struct known_flags){ true, LF_NONE, size };
+        if (live)
+            emit_rotate_flags(s, op, bits);
         return;
     }
     if (live && op == SH_SHR && c == 1)
@@ -472,17 +508,8 @@ static void emit_shift_op(struct state *s, const struct insn *in, bool live)
     x86_shift_ri(e, op == SH_SAR ? X86_SAR : op == SH_SHR ? X86_SHR : X86_SHL, size, X86_RAX, (uint8_t)c);
     if (!live)
         return;
-    x86_pushfq(e);
-    x86_pop(e, X86_RCX);
-    x86_alu_ri(e, X86_AND, 4, X86_RCX, (int32_t)(EFLAGS_CF | EFLAGS_PF | EFLAGS_ZF | EFLAGS_SF));
-    if (op == SH_SHL || op == SH_SAL) {             /* OF = MSB(res) ^ CF */
-        x86_mov_rr(e, 4, X86_RDX, X86_RAX);
-        x86_shift_ri(e, X86_SHR, 4, X86_RDX, (uint8_t)(bits - 1));
-        x86_alu_rr(e, X86_XOR, 4, X86_RDX, X86_RCX);
-        x86_alu_ri(e, X86_AND, 4, X86_RDX, 1);
-        x86_shift_ri(e, X86_SHL, 4, X86_RDX, 11);
-        x86_alu_rr(e, X86_OR, 4, X86_RCX, X86_RDX);
-    } else if (op == SH_SHR && c == 1) {
+    emit_shift_flags_begin(s, op, bits);
+    if (op == SH_SHR && c == 1) {
         x86_shift_ri(e, X86_SHR, 4, X86_RDX, (uint8_t)(bits - 1));
         x86_shift_ri(e, X86_SHL, 4, X86_RDX, 11);
         x86_alu_rr(e, X86_OR, 4, X86_RCX, X86_RDX);
@@ -525,6 +552,60 @@ static void emit_imul_flags(struct state *s, int size, bool live)
     x86_alu_ri(e, X86_AND, 4, X86_RDX, (int32_t)(EFLAGS_CF | EFLAGS_OF));
     x86_alu_rr(e, X86_OR, 4, X86_RCX, X86_RDX);
     emit_set_arith(s, size);
+}
+
+static enum x86_cc emit_cond(struct state *s, int cc);
+
+/* CMOVcc: the register = hreg when host condition hcc holds (else it is
+ * not written at all, as cmovcc does). */
+static void emit_cmov_store(struct state *s, const struct insn *in, enum x86_cc hcc, int hreg)
+{
+    struct x86_emit *e = s->e;
+    size_t skip = x86_jcc_rel8(e, (enum x86_cc)(hcc ^ 1));
+    store_greg(e, in->reg, in->opsize, hreg);
+    if (!x86_patch_rel8_here(e, skip))
+        e->overflow = true;
+}
+
+/* SHL/SHR/SAR/ROL/ROR r32, CL: the count is ECX & 31; 0 changes nothing
+ * (not even flags). Otherwise as emit_shift_op, with OF of SHR depending
+ * on the count being 1. The flags' origin is unknown afterwards. */
+static void emit_shift_cl(struct state *s, const struct insn *in, bool live)
+{
+    struct x86_emit *e = s->e;
+    int op = in->reg;
+    bool rot = op == SH_ROL || op == SH_ROR;
+    load_greg(e, X86_RCX, R_ECX, 4);
+    x86_alu_ri(e, X86_AND, 4, X86_RCX, 31);
+    size_t zero = x86_jcc_rel32(e, X86_CC_E, NULL);
+    if (live && rot) {
+        emit_materialize(s);
+        load_greg(e, X86_RCX, R_ECX, 4);
+        x86_alu_ri(e, X86_AND, 4, X86_RCX, 31);
+    }
+    x86_mov_rr(e, 4, X86_RSI, X86_RCX);             /* the count */
+    load_greg(e, X86_RAX, in->rm, 4);
+    x86_mov_rr(e, 4, X86_RDX, X86_RAX);             /* the operand, for SHR's OF */
+    x86_shift_rcl(e, op == SH_ROL ? X86_ROL : op == SH_ROR ? X86_ROR : op == SH_SAR ? X86_SAR
+                  : op == SH_SHR ? X86_SHR : X86_SHL, 4, X86_RAX);
+    store_greg(e, in->rm, 4, X86_RAX);
+    if (live && rot) {
+        emit_rotate_flags(s, op, 32);
+    } else if (live) {
+        emit_shift_flags_begin(s, op, 32);
+        if (op == SH_SHR) {                         /* OF = count == 1 ? MSB(operand) : 0 */
+            x86_shift_ri(e, X86_SHR, 4, X86_RDX, 31);
+            x86_mov_ri(e, 4, X86_RDI, 0);
+            x86_alu_ri(e, X86_CMP, 4, X86_RSI, 1);
+            x86_cmovcc(e, X86_CC_NE, 4, X86_RDX, X86_RDI);
+            x86_shift_ri(e, X86_SHL, 4, X86_RDX, 11);
+            x86_alu_rr(e, X86_OR, 4, X86_RCX, X86_RDX);
+        }
+        emit_set_arith(s, 4);
+    }
+    if (zero != (size_t)-1)
+        x86_patch_rel32(e, zero, (void *)x86_here(e));
+    s->kf.known = false;
 }
 
 static void emit_inline(struct state *s, const struct insn *in, enum form f, bool live)
@@ -599,6 +680,53 @@ static void emit_inline(struct state *s, const struct insn *in, enum form f, boo
     case F_IMUL:
         load_greg(e, X86_RCX, in->rm, in->opsize);
         emit_imul(s, in, live);
+        break;
+    case F_SETCC: {
+        enum x86_cc hcc = emit_cond(s, in->opcode & 0xf);
+        x86_setcc(e, hcc, X86_RAX);
+        store_greg(e, in->rm, 1, X86_RAX);
+        break;
+    }
+    case F_CMOV: {
+        enum x86_cc hcc = emit_cond(s, in->opcode & 0xf);
+        load_greg(e, X86_RCX, in->rm, in->opsize);
+        emit_cmov_store(s, in, hcc, X86_RCX);
+        break;
+    }
+    case F_ADC: {
+        /* CF in, then res = dst +/- src +/- CF, recorded as LF_ADC/LF_SBB
+         * when CF was set, else LF_ADD/LF_SUB (cpu/ops_alu.c) */
+        bool acc = in->desc->fn == op_alu_acc_imm, imm = acc || in->desc->fn == op_alu_rm_imm;
+        int op = in->desc->fn == op_alu_rm_imm ? in->reg : (in->opcode >> 3) & 7;
+        bool to_rm = in->desc->fn == op_alu_rm_r;
+        int dst = acc ? R_EAX : imm || to_rm ? in->rm : in->reg;
+        enum x86_cc hcc = emit_cond(s, X86_CC_B);
+        x86_setcc(e, hcc, X86_RSI);
+        x86_movzx_rr(e, 1, X86_RSI, X86_RSI);
+        load_greg(e, X86_RAX, dst, size);
+        if (imm)
+            x86_mov_ri(e, 4, X86_RCX, in->imm & mask);
+        else
+            load_greg(e, X86_RCX, to_rm ? in->reg : in->rm, size);
+        x86_mov_rr(e, 4, X86_RDX, X86_RAX);
+        x86_alu_rr(e, op == 2 ? X86_ADD : X86_SUB, 4, X86_RDX, X86_RCX);
+        x86_alu_rr(e, op == 2 ? X86_ADD : X86_SUB, 4, X86_RDX, X86_RSI);
+        mask_to(e, X86_RDX, size);
+        store_greg(e, dst, size, X86_RDX);
+        if (live) {
+            uint32_t base = ((uint32_t)(op == 2 ? LF_ADD : LF_SUB) << 2) | lf_size_code(size);
+            _Static_assert(LF_ADC == LF_ADD + 1 && LF_SBB == LF_SUB + 1, "kind + CF");
+            x86_lea(e, 4, X86_RDI, x86_mem_sib(X86_NOREG, X86_RSI, 4, (int32_t)base));
+            st_reg(e, CPUF(priv.lf_op), X86_RDI);
+            st_reg(e, CPUF(priv.lf_dst), X86_RAX);
+            st_reg(e, CPUF(priv.lf_src), X86_RCX);
+            st_reg(e, CPUF(priv.lf_res), X86_RDX);
+        }
+        s->kf.known = false;            /* (LF_ADD or LF_ADC: known at run time only) */
+        break;
+    }
+    case F_SHIFT_CL:
+        emit_shift_cl(s, in, live);
         break;
     case F_NOT:
         load_greg(e, X86_RAX, in->rm, size);
@@ -942,6 +1070,15 @@ static bool emit_mem(struct state *s, const struct insn *in, enum form f, uint32
         }
         break;
     }
+    case F_CMOV_M: {
+        /* the source is read (and may fault) whatever the condition */
+        emit_ea(e, in);
+        emit_host_addr(s, in->seg, in->opsize, false, &fx);
+        x86_load(e, in->opsize, X86_RBP, x86_mem_at(X86_RAX, 0));   /* (callee-saved) */
+        enum x86_cc hcc = emit_cond(s, in->opcode & 0xf);
+        emit_cmov_store(s, in, hcc, X86_RBP);
+        break;
+    }
     case F_SHIFT_M:
         emit_ea(e, in);
         emit_host_addr(s, in->seg, size, true, &fx);
@@ -1122,6 +1259,38 @@ static void emit_host_flags(struct state *s)
     }
 }
 
+/* cond_eval for the compiled code when the flags' origin is not known. */
+static uint32_t jit_cond(struct cpu *cpu, uint32_t cc)
+{
+    return cond_eval(cpu, (int)cc);
+}
+
+/* Host flags on which the returned host condition is true exactly when
+ * guest condition cc holds: re-created from the known lazy operation, or
+ * EFLAGS itself when it holds the flags (LF_NONE: its arithmetic bits
+ * through POPFQ, which leaves TF/AC/DF clear and IF alone at CPL 3), or
+ * else cond_eval called (ZF clear: true). Clobbers the scratch registers. */
+static enum x86_cc emit_cond(struct state *s, int cc)
+{
+    struct x86_emit *e = s->e;
+    if (host_flags_ok(s, cc)) {
+        emit_host_flags(s);
+        return (enum x86_cc)cc;
+    }
+    if (s->kf.known && s->kf.kind == LF_NONE) {
+        x86_load(e, 4, X86_RAX, CPUM(OFF(rflags)));
+        x86_alu_ri(e, X86_AND, 4, X86_RAX, (int32_t)EFLAGS_ARITH);
+        x86_push(e, X86_RAX);
+        x86_popfq(e);
+        return (enum x86_cc)cc;
+    }
+    x86_mov_rr(e, 8, X86_RDI, X86_RBX);
+    x86_mov_ri(e, 4, X86_RSI, (uint32_t)cc);
+    x86_call_abs(e, (const void *)jit_cond);
+    x86_test_rr(e, 4, X86_RAX, X86_RAX);
+    return X86_CC_NE;
+}
+
 /* Whether EIP eip is in another page than the block (with the block's
  * CS base: the block's linear page and eip's differ). Such an exit is
  * never chained (a chain needs the same physical page). */
@@ -1214,11 +1383,11 @@ void jit_translate_insns(struct jit_ctx *c)
             if (in->opsize == 2)
                 target &= 0xffff;
             int cc = in->opcode & 0xf;
-            if (f == F_JMP || host_flags_ok(&s, cc)) {
+            {
                 flush_icount(&s, 1);            /* (its ADD clobbers host flags) */
                 if (f == F_JCC) {
-                    emit_host_flags(&s);
-                    size_t taken = x86_jcc_rel32(e, (enum x86_cc)cc, NULL);
+                    enum x86_cc hcc = emit_cond(&s, cc);
+                    size_t taken = x86_jcc_rel32(e, hcc, NULL);
                     exit_to(&s, next_eip);
                     if (taken != (size_t)-1)
                         x86_patch_rel32(e, taken, (void *)x86_here(e));
@@ -1227,7 +1396,6 @@ void jit_translate_insns(struct jit_ctx *c)
                 c->stats->inline_insns++;
                 return;
             }
-            f = F_HELPER;
         }
         if (f == F_HELPER) {
             emit_helper(&s, in, next_eip, next);

@@ -120,6 +120,8 @@ pm_main:
     FAULT f_dec16, dec word [ebx + 2]
     FAULT f_not8, not byte [ebx + 1]
     FAULT f_neg, neg dword [ebx]
+    FAULT f_cmovz, cmovz edx, [ebx]         ; ZF = 0 after SETUP: not moved, but read
+    FAULT f_cmovc, cmovc edx, [ebx]         ; CF = 1 after SETUP
     FAULT f_push_m, push dword [ebx]
     FAULT f_pop_m, pop dword [ebx]
     FAULT f_call_m, call [ebx]

@@ -91,7 +91,7 @@ static void alu_rr(struct prog *p, int dst)
 static void gen_insn(struct prog *p, int depth)
 {
     int op;
-    switch (rnd() % 35) {
+    switch (rnd() % 37) {
     case 0: case 1: alu_rr(p, rdst()); break;
     case 2: op = (int)(rnd() % 8); put(p, 3, 0x83, 0xc0 | (op << 3) | rdst(), rnd() & 0xff); break;
     case 3: op = (int)(rnd() % 8); put(p, 2, 0x81, 0xc0 | (op << 3) | rdst()); put32(p, rnd() * 7919u); break;
@@ -241,6 +241,22 @@ static void gen_insn(struct prog *p, int depth)
         else
             put(p, 2, 0xf6, 0xc0 | ((2 + rnd() % 2) << 3) | bdsts[rnd() % 6]);
         put(p, 2, 0x9c, 0x58 + rdst());
+        break;
+    case 35:        /* a flag setter, then cmovcc r, [ebx + disp8] (16/32-bit) */
+        alu_rr(p, rdst());
+        if (rnd() & 1)
+            put(p, 1, 0x66);
+        put(p, 4, 0x0f, 0x40 + (rnd() % 16), 0x43 | (rdst() << 3), (rnd() % 32) * 4);
+        break;
+    case 36:        /* adc/sbb al/ax/eax, imm; then a shift by CL and a flag reader */
+        if (rnd() & 1) {
+            put(p, 2, rnd() & 1 ? 0x14 : 0x1c, rnd() & 0xff);
+        } else {
+            put(p, 1, rnd() & 1 ? 0x15 : 0x1d);
+            put32(p, rnd() * 2246822519u);
+        }
+        put(p, 2, 0xd3, 0xc0 | ((int)(rnd() % 8) << 3) | rdst());
+        put(p, 3, 0x0f, 0x90 + (rnd() % 16), 0xc0 | bdsts[rnd() % 6]);
         break;
     case 24:        /* call f; jmp over; f: op; ret; over: */
         put(p, 5, 0xe8, 0x02, 0x00, 0x00, 0x00);
@@ -405,6 +421,8 @@ Test(jit, faults_on_memory_operands_are_precise)
         { "dec m16", NO_ERROR, HOLE + 0x12, R0 },
         { "not m8", NO_ERROR, HOLE + 0x11, R0 },
         { "neg m", NO_ERROR, HOLE + 0x10, R0 },
+        { "cmovcc m (false)", 0, HOLE + 0x10, R0 },
+        { "cmovcc m (true)", 0, HOLE + 0x10, R0 },
         { "push m", 0, HOLE + 0x10, R0 },
         { "pop m", 2, HOLE + 0x10, R0 },
         { "call m", 0, HOLE + 0x10, R0 },
