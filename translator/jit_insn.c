@@ -355,6 +355,35 @@ static void emit_helper(struct state *s, const struct insn *in, uint32_t next_ei
     s->kf.known = false;
 }
 
+/* rel32 branches to a slow path, patched when it is placed */
+struct fixups {
+    size_t at[16];
+    int n;
+};
+static void to_slow(struct x86_emit *e, enum x86_cc cc, struct fixups *f)
+{
+    size_t at = x86_jcc_rel32(e, cc, NULL);
+    if (at == (size_t)-1 || f->n >= 16)
+        e->overflow = true;
+    else
+        f->at[f->n++] = at;
+}
+/* An unconditional jump to the same place. */
+static void jmp_fix(struct x86_emit *e, struct fixups *f)
+{
+    size_t at = x86_jmp_rel32(e, NULL);
+    if (at == (size_t)-1 || f->n >= 16)
+        e->overflow = true;
+    else
+        f->at[f->n++] = at;
+}
+static void place_slow(struct x86_emit *e, struct fixups *f)
+{
+    for (int i = 0; i < f->n; i++)
+        x86_patch_rel32(e, f->at[i], (void *)x86_here(e));
+    f->n = 0;
+}
+
 /* CF into EFLAGS before INC/DEC (flags_lazy_incdec): from what is known of
  * the lazy flags, else through flags_cf_only in C. */
 static void jit_fold_cf(struct cpu *cpu)
@@ -387,8 +416,45 @@ static void emit_fold_cf(struct state *s)
         x86_alu_mr(e, X86_OR, 4, CPUM(OFF(rflags)), X86_RDX);
         return;
     }
+    /* not known here: dispatch at run time on lf_op; the 32-bit ADD/SUB
+     * records and the kinds that need nothing inline, the rest in C */
+    struct fixups set = { .n = 0 }, done = { .n = 0 };
+    x86_load(e, 4, X86_RAX, CPUM(OFF(priv.lf_op)));
+    x86_alu_ri(e, X86_CMP, 4, X86_RAX, (LF_SUB << 2) | 2);
+    size_t not_sub = x86_jcc_rel8(e, X86_CC_NE);
+    x86_load(e, 4, X86_RDX, CPUM(OFF(priv.lf_dst)));        /* CF = dst < src */
+    x86_alu_rm(e, X86_CMP, 4, X86_RDX, CPUM(OFF(priv.lf_src)));
+    jmp_fix(e, &set);
+    if (!x86_patch_rel8_here(e, not_sub))
+        e->overflow = true;
+    x86_alu_ri(e, X86_CMP, 4, X86_RAX, (LF_ADD << 2) | 2);
+    size_t not_add = x86_jcc_rel8(e, X86_CC_NE);
+    x86_load(e, 4, X86_RDX, CPUM(OFF(priv.lf_res)));        /* CF = res < dst */
+    x86_alu_rm(e, X86_CMP, 4, X86_RDX, CPUM(OFF(priv.lf_dst)));
+    jmp_fix(e, &set);
+    if (!x86_patch_rel8_here(e, not_add))
+        e->overflow = true;
+    x86_shift_ri(e, X86_SHR, 4, X86_RAX, 2);                /* the kind */
+    x86_alu_ri(e, X86_CMP, 4, X86_RAX, LF_LOGIC);
+    size_t not_logic = x86_jcc_rel8(e, X86_CC_NE);
+    x86_alu_mi(e, X86_AND, SZ(rflags), CPUM(OFF(rflags)), (int32_t)~EFLAGS_CF);
+    jmp_fix(e, &done);
+    if (!x86_patch_rel8_here(e, not_logic))
+        e->overflow = true;
+    _Static_assert(LF_NONE == 0 && LF_INC > LF_LOGIC && LF_DEC > LF_LOGIC, "the kinds tested");
+    x86_test_rr(e, 4, X86_RAX, X86_RAX);
+    to_slow(e, X86_CC_E, &done);                            /* LF_NONE: CF in EFLAGS */
+    x86_alu_ri(e, X86_CMP, 4, X86_RAX, LF_INC);
+    to_slow(e, X86_CC_AE, &done);                           /* INC/DEC: likewise */
     x86_mov_rr(e, 8, X86_RDI, X86_RBX);
     x86_call_abs(e, (const void *)jit_fold_cf);
+    jmp_fix(e, &done);
+    place_slow(e, &set);
+    x86_setcc(e, X86_CC_B, X86_RDX);
+    x86_movzx_rr(e, 1, X86_RDX, X86_RDX);
+    x86_alu_mi(e, X86_AND, SZ(rflags), CPUM(OFF(rflags)), (int32_t)~EFLAGS_CF);
+    x86_alu_mr(e, X86_OR, 4, CPUM(OFF(rflags)), X86_RDX);
+    place_slow(e, &done);
 }
 
 /* --- inline instructions ---------------------------------------------------------- */
@@ -789,25 +855,6 @@ _Static_assert(sizeof(struct tlb_entry) == 32, "the emitted TLB index scales by 
 _Static_assert(sizeof(struct tlb_page) == 16, "the emitted page[] index scales by 16");
 _Static_assert(sizeof(((struct tlb_entry *)0)->addend) == 8, "64-bit addend");
 
-/* rel32 branches to a slow path, patched when it is placed */
-struct fixups {
-    size_t at[16];
-    int n;
-};
-static void to_slow(struct x86_emit *e, enum x86_cc cc, struct fixups *f)
-{
-    size_t at = x86_jcc_rel32(e, cc, NULL);
-    if (at == (size_t)-1 || f->n >= 16)
-        e->overflow = true;
-    else
-        f->at[f->n++] = at;
-}
-static void place_slow(struct x86_emit *e, struct fixups *f)
-{
-    for (int i = 0; i < f->n; i++)
-        x86_patch_rel32(e, f->at[i], (void *)x86_here(e));
-    f->n = 0;
-}
 
 /* EAX = the effective offset of in's memory operand (insn_ea). */
 static void emit_ea(struct x86_emit *e, const struct insn *in)
