@@ -140,6 +140,13 @@ static void log_frame(void *opaque, int card, const uint8_t *frame, size_t len)
         h->input_log(h->input_log_opaque, m, HOST_INPUT_FRAME, card, frame, len);
 }
 
+static void log_window_input(struct machine *m, int kind, const uint8_t *data, size_t len)
+{
+    struct host *h = host_of(m);
+    if (h->input_log)
+        h->input_log(h->input_log_opaque, m, (enum host_input_kind)kind, 0, data, len);
+}
+
 /* Ctrl-A s: the screen now, as -screendump's file (or softvm-screen-N.png). */
 static void host_screendump(struct machine *m)
 {
@@ -192,7 +199,7 @@ void host_feed(struct machine *m)
     if (h->net.nlinks)
         hostnet_feed(&h->net, log_frame, m);
     if (h->sdl)
-        sdl_display_feed(h->sdl, m);
+        sdl_display_feed(h->sdl, m, log_window_input);
     if (h->console_used && h->console.screendump) {
         h->console.screendump = false;
         host_screendump(m);

@@ -29,10 +29,15 @@ struct hostloop *host_loop(struct machine *m);
  * calls this at a slice boundary; nothing else may hand host data to a
  * device. The input log, if set, sees each input as it is delivered, with
  * m->cpu.icount and the virtual clock at that point: what record/replay
- * writes down. unit: the UART index, or the card index.
+ * writes down. unit: the UART index, or the card index (0 for the window's
+ * keyboard and mouse).
  */
-enum host_input_kind { HOST_INPUT_SERIAL, HOST_INPUT_FRAME,
-                       HOST_INPUT_MONITOR };   /* unit: the enum host_request; no data */
+/* MONITOR: unit is the enum host_request, no data. KEY: PS/2 set-2 bytes
+ * of one key event for the i8042 keyboard (unit 0). MOUSE: one mouse event,
+ * dx, dy, dz as little-endian int16 then the buttons byte (7 bytes;
+ * i8042_mouse_event's arguments). */
+enum host_input_kind { HOST_INPUT_SERIAL, HOST_INPUT_FRAME, HOST_INPUT_MONITOR,
+                       HOST_INPUT_KEY, HOST_INPUT_MOUSE };
 typedef void (*host_input_log_fn)(void *opaque, struct machine *m, enum host_input_kind kind,
                                   int unit, const uint8_t *data, size_t len);
 void host_feed(struct machine *m);

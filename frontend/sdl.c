@@ -16,6 +16,7 @@
 
 #include "devices/machine/machine.h"
 #include "devices/vga_render.h"
+#include "frontend/host.h"
 
 #define SDL_REFRESH_NS 16000000ull        /* redraw at most ~60 times a second */
 #define SDL_TITLE_NS   1000000000ull      /* MIPS over one second */
@@ -139,9 +140,9 @@ unsigned sdl_key_to_set2(int sdl_scancode, bool down, uint8_t out[8])
 
 /*
  * Every event from the window enters the guest here, queued while SDL is
- * polled and delivered by sdl_display_feed at a slice boundary, as typed
- * console bytes are: the place record/replay will log them (the host event
- * loop of frontend/hostloop.* takes this queue over when it lands).
+ * polled and delivered by sdl_display_feed from host_feed at a slice
+ * boundary, as typed console bytes are, and shown to the input log there
+ * (record/replay).
  */
 static void queue_input(struct sdl_display *d, const struct sdl_input *ev)
 {
@@ -151,14 +152,33 @@ static void queue_input(struct sdl_display *d, const struct sdl_input *ev)
     d->q_len++;
 }
 
-void sdl_display_feed(struct sdl_display *d, struct machine *m)
+static void put_le16(uint8_t *p, int v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)((unsigned)v >> 8);
+}
+
+void sdl_display_feed(struct sdl_display *d, struct machine *m, sdl_input_log_fn log)
 {
     while (d->q_len) {
         const struct sdl_input *ev = &d->q[d->q_head];
-        if (ev->mouse)
-            i8042_mouse_event(&m->dev.kbc, ev->dx, ev->dy, ev->dz, ev->buttons);
-        else
+        if (ev->mouse) {
+            int dx = ev->dx < -32768 ? -32768 : ev->dx > 32767 ? 32767 : ev->dx;
+            int dy = ev->dy < -32768 ? -32768 : ev->dy > 32767 ? 32767 : ev->dy;
+            int dz = ev->dz < -32768 ? -32768 : ev->dz > 32767 ? 32767 : ev->dz;
+            uint8_t rec[7];
+            put_le16(rec, dx);
+            put_le16(rec + 2, dy);
+            put_le16(rec + 4, dz);
+            rec[6] = ev->buttons;
+            if (log)
+                log(m, HOST_INPUT_MOUSE, rec, sizeof(rec));
+            i8042_mouse_event(&m->dev.kbc, dx, dy, dz, ev->buttons);
+        } else {
+            if (log)
+                log(m, HOST_INPUT_KEY, ev->bytes, ev->n);
             i8042_key_event(&m->dev.kbc, ev->bytes, ev->n);
+        }
         d->q_head = (d->q_head + 1) % SDL_INPUT_QUEUE;
         d->q_len--;
     }
@@ -336,25 +356,31 @@ static void handle_event(struct sdl_display *d, struct machine *m, const SDL_Eve
     }
 }
 
-bool sdl_display_poll(struct sdl_display *d, struct machine *m, int timeout_ms)
+/* Handle what is waiting; true if anything was. */
+static bool pump(struct sdl_display *d, struct machine *m)
 {
     bool got = false;
     SDL_Event e;
-    uint64_t start = now_ns();
-    for (;;) {
-        while (SDL_PollEvent(&e)) {
-            handle_event(d, m, &e);
-            got = true;
-        }
-        refresh(d, m, now_ns());
-        if (got || timeout_ms == 0 || m->stop)
-            return got;
-        if (timeout_ms > 0 && now_ns() - start >= (uint64_t)timeout_ms * 1000000u)
-            return false;
-        SDL_WaitEventTimeout(NULL, 10);
-        if (timeout_ms < 0)
-            return SDL_PollEvent(NULL) != 0 || got;   /* let the caller look at stdin too */
+    while (SDL_PollEvent(&e)) {
+        handle_event(d, m, &e);
+        got = true;
     }
+    refresh(d, m, now_ns());
+    return got;
+}
+
+bool sdl_display_poll(struct sdl_display *d, struct machine *m, int timeout_ms)
+{
+    bool got = pump(d, m);
+    if (got || timeout_ms == 0 || m->stop)
+        return got;
+    /* Never wait long here: the caller's other inputs (terminal, network)
+     * are only looked at between calls. Returning early counts as "input":
+     * the caller then measures the time that really passed and calls again. */
+    int wait = (timeout_ms < 0 || timeout_ms > 10) ? 10 : timeout_ms;
+    SDL_WaitEventTimeout(NULL, wait);
+    got = pump(d, m);
+    return got || timeout_ms < 0 || wait < timeout_ms;
 }
 
 bool sdl_display_has_input(const struct sdl_display *d)

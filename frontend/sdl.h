@@ -13,6 +13,7 @@
 #define SOFTVM_FRONTEND_SDL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -24,11 +25,14 @@ struct sdl_display;
 struct sdl_display *sdl_display_open(struct machine *m, FILE *err);
 void sdl_display_close(struct sdl_display *d);
 /* Handle window events and redraw if due; wait up to timeout_ms (0: just
- * look; -1: up to 10 ms, so the caller can look at its other inputs).
- * True if an event arrived. */
+ * look), but never more than 10 ms, so the caller looks at its other inputs
+ * often. True if an event arrived or it returned before timeout_ms. */
 bool sdl_display_poll(struct sdl_display *d, struct machine *m, int timeout_ms);
-/* Deliver the queued key and mouse events to the guest. */
-void sdl_display_feed(struct sdl_display *d, struct machine *m);
+/* Deliver the queued key and mouse events to the guest (host_feed calls
+ * it), showing each to log first (kind: HOST_INPUT_KEY or HOST_INPUT_MOUSE
+ * of frontend/host.h, data as described there). */
+typedef void (*sdl_input_log_fn)(struct machine *m, int kind, const uint8_t *data, size_t len);
+void sdl_display_feed(struct sdl_display *d, struct machine *m, sdl_input_log_fn log);
 bool sdl_display_has_input(const struct sdl_display *d);
 
 /* An SDL scancode as PS/2 set-2 bytes (make, or break with down false).
