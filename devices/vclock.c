@@ -17,6 +17,7 @@ void vclock_init(struct vclock *c, const uint64_t *icount, uint64_t ns_per_insn)
     memset(c, 0, sizeof(*c));
     c->icount = icount;
     c->ns_per_insn = ns_per_insn ? ns_per_insn : 1;
+    c->slice_end_ns = VCLOCK_NEVER;
     for (int i = 0; i < VCLOCK_MAX_TIMERS; i++)
         c->timers[i].deadline_ns = VCLOCK_NEVER;
 }
@@ -38,8 +39,11 @@ int vclock_timer_new(struct vclock *c, void (*fire)(void *opaque), void *opaque)
 
 void vclock_timer_arm(struct vclock *c, int id, uint64_t deadline_ns)
 {
-    if (id >= 0 && id < VCLOCK_MAX_TIMERS)
-        c->timers[id].deadline_ns = deadline_ns;
+    if (id < 0 || id >= VCLOCK_MAX_TIMERS)
+        return;
+    c->timers[id].deadline_ns = deadline_ns;
+    if (c->slice_end_ns != VCLOCK_NEVER && deadline_ns < c->slice_end_ns && c->earlier_deadline)
+        c->earlier_deadline(c->earlier_opaque);
 }
 
 void vclock_timer_disarm(struct vclock *c, int id)

@@ -28,6 +28,13 @@ struct vclock {
     uint64_t ns_per_insn;            /* fixed virtual CPU speed */
     uint64_t idle_ns;                /* virtual time skipped while halted */
     struct vtimer timers[VCLOCK_MAX_TIMERS];
+    /* Wiring, not state: while the CPU runs a slice, the virtual time it
+     * ends at (else VCLOCK_NEVER), and whom to tell when a timer is armed
+     * before that, so the slice can end early and the next one stop at the
+     * new deadline (the machine: cpu_request_exit). */
+    uint64_t slice_end_ns;
+    void (*earlier_deadline)(void *opaque);
+    void *earlier_opaque;
 };
 
 void vclock_init(struct vclock *c, const uint64_t *icount, uint64_t ns_per_insn);
@@ -37,6 +44,8 @@ static inline uint64_t vclock_now(const struct vclock *c)
 }
 /* Returns a timer id (>= 0) or -1 when full. */
 int vclock_timer_new(struct vclock *c, void (*fire)(void *opaque), void *opaque);
+/* Arm (or re-arm) a timer. A deadline before the end of the running slice
+ * calls earlier_deadline: the timer must not fire late by up to a slice. */
 void vclock_timer_arm(struct vclock *c, int id, uint64_t deadline_ns);
 void vclock_timer_disarm(struct vclock *c, int id);
 uint64_t vclock_next_deadline(const struct vclock *c);

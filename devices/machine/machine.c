@@ -424,6 +424,17 @@ static void connect_callbacks(struct machine *m)
 
 /* ---- init / destroy ------------------------------------------------------------- */
 
+/* A device armed a timer inside the running slice: end the slice after this
+ * instruction, so that the next one stops exactly at the new deadline
+ * (rather than the timer firing up to MACHINE_MAX_SLICE instructions late,
+ * which made every IDE sector a millisecond). Deterministic: the exit
+ * point is the arming instruction in every engine, and the deadline, a
+ * function of the request, is reached exactly by the next slice. */
+static void end_slice_early(void *opaque)
+{
+    cpu_request_exit(opaque);
+}
+
 int machine_init(struct machine *m, const struct vm_options *opt)
 {
     memset(m, 0, sizeof(*m));
@@ -447,6 +458,8 @@ int machine_init(struct machine *m, const struct vm_options *opt)
     io_bus_init(&m->io);
     vclock_init(&m->clock, &m->cpu.icount, opt->ns_per_insn ? opt->ns_per_insn : 1);
     cpu_init(&m->cpu, m, m->mem, &m->io);
+    m->clock.earlier_deadline = end_slice_early;
+    m->clock.earlier_opaque = &m->cpu;
     m->cpu.clock = &m->clock;
     /* The CPU model's optional features (-cpu max, +umip, +tsc-adjust). */
     m->cpu.feat7_ebx = opt->tsc_adjust ? CPUID7_EBX_TSC_ADJUST : 0;
@@ -634,7 +647,9 @@ void machine_slice(struct machine *m)
         budget = MACHINE_MAX_SLICE;
     if (TRACE_UNLIKELY(m->host_ops && m->host_ops->before_slice))
         budget = m->host_ops->before_slice(m, budget);   /* the debugger may hold the CPU */
+    m->clock.slice_end_ns = vclock_now(&m->clock) + budget * m->clock.ns_per_insn;
     enum cpu_exit why = cpu_exec(&m->cpu, budget);
+    m->clock.slice_end_ns = VCLOCK_NEVER;
     if (TRACE_UNLIKELY(m->host_ops && m->host_ops->after_slice))
         m->host_ops->after_slice(m);
     vclock_run_timers(&m->clock);

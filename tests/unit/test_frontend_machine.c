@@ -417,6 +417,58 @@ Test(machine, rep_outsb_timer_on_time, .timeout = 120)
 
 /* ---- fw_cfg DMA past the top of the address space (multiboot_fwcfg_wrap) ---- */
 
+/* A device that arms a timer from a port write inside a slice: the timer
+ * must fire at its deadline (the write's icount + 5000 at 1 ns per
+ * instruction), not when the slice (up to MACHINE_MAX_SLICE instructions)
+ * would have ended. */
+struct arm_probe {
+    struct machine *m;
+    int timer;
+    uint64_t armed_at, fired_at;
+};
+
+static void arm_probe_fire(void *opaque)
+{
+    struct arm_probe *a = opaque;
+    a->fired_at = a->m->cpu.icount;
+    machine_request_stop(a->m, 0);
+}
+
+static uint32_t arm_probe_read(void *opaque, uint16_t port, unsigned size)
+{
+    return 0xff;
+}
+
+static void arm_probe_write(void *opaque, uint16_t port, uint32_t v, unsigned size)
+{
+    struct arm_probe *a = opaque;
+    a->armed_at = a->m->cpu.icount;
+    vclock_timer_arm(&a->m->clock, a->timer, vclock_now(&a->m->clock) + 5000);
+}
+
+Test(machine, timer_armed_inside_a_slice_fires_on_time, .timeout = 60)
+{
+    struct vm_options opt;
+    options_default(&opt);
+    opt.ram_size = 8u << 20;
+    opt.clock = VM_CLOCK_DETERMINISTIC;
+    opt.ns_per_insn = 1;
+    opt.kernel = SOFTVM_ASM_DIR "/multiboot_timer_arm.bin";
+    opt.no_reboot = true;
+    struct machine *m = calloc(1, sizeof(*m));
+    cr_assert_eq(machine_init(m, &opt), 0);
+    struct arm_probe a = { .m = m, .armed_at = 0, .fired_at = 0 };
+    a.timer = vclock_timer_new(&m->clock, arm_probe_fire, &a);
+    cr_assert_geq(a.timer, 0);
+    cr_assert_eq(io_register(&m->io, 0x99, 1, arm_probe_read, arm_probe_write, &a), 0);
+    cr_assert(machine_run_slices(m, 1000), "the timer never fired");
+    cr_assert_neq(a.armed_at, 0, "the guest never wrote the port");
+    /* the OUT retires after the write: icount counted it when it completes */
+    cr_assert_eq(a.fired_at, a.armed_at + 5000, "armed at %llu, fired at %llu",
+                 (unsigned long long)a.armed_at, (unsigned long long)a.fired_at);
+    done(m);
+}
+
 Test(machine, fw_cfg_dma_does_not_wrap, .timeout = 60)
 {
     struct capture out = {0};
