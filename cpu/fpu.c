@@ -230,27 +230,41 @@ void fpu_finit(struct cpu *cpu)
 
 /* ---- memory operands --------------------------------------------------------- */
 
-void fpu_mem_read(struct cpu *cpu, int seg, uint32_t off, uint8_t *buf, unsigned n)
+/* Offset off + i: 64 bits in 64-bit mode, else wrapping at 4 GiB. */
+static inline uint64_t off_plus(const struct cpu *cpu, uint64_t off, unsigned i)
+{
+    return cpu_code64(cpu) ? off + i : (uint32_t)(off + i);
+}
+
+void fpu_mem_read(struct cpu *cpu, int seg, uint64_t off, uint8_t *buf, unsigned n)
 {
     unsigned i = 0;
     for (; i + 4 <= n; i += 4) {
-        uint32_t v = cpu_read32(cpu, seg, off + i);
+        uint32_t v = cpu_read32(cpu, seg, off_plus(cpu, off, i));
         memcpy(buf + i, &v, 4);
     }
     for (; i < n; i++)
-        buf[i] = cpu_read8(cpu, seg, off + i);
+        buf[i] = cpu_read8(cpu, seg, off_plus(cpu, off, i));
 }
 
-void fpu_mem_write(struct cpu *cpu, int seg, uint32_t off, const uint8_t *buf, unsigned n)
+void fpu_mem_write(struct cpu *cpu, int seg, uint64_t off, const uint8_t *buf, unsigned n)
 {
     unsigned i = 0;
     for (; i + 4 <= n; i += 4) {
         uint32_t v;
         memcpy(&v, buf + i, 4);
-        cpu_write32(cpu, seg, off + i, v);
+        cpu_write32(cpu, seg, off_plus(cpu, off, i), v);
     }
     for (; i < n; i++)
-        cpu_write8(cpu, seg, off + i, buf[i]);
+        cpu_write8(cpu, seg, off_plus(cpu, off, i), buf[i]);
+}
+
+/* The linear address of seg:off for an alignment check (64-bit mode: only
+ * FS/GS have a base). */
+uint64_t fpu_linear(const struct cpu *cpu, int seg, uint64_t off)
+{
+    uint64_t base = (cpu_code64(cpu) && seg < SEG_FS) ? 0 : cpu->seg[seg].base;
+    return linear_addr(cpu, base, off);
 }
 
 static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
@@ -287,7 +301,7 @@ static void store_mem(struct cpu *cpu, const struct insn *in, enum hx_op op, uns
     struct fpu_state *f = fpu_of(cpu);
     struct hx h;
     memset(&h, 0, sizeof h);
-    uint32_t off = insn_ea(cpu, in);
+    uint64_t off = insn_ea(cpu, in);
 
     if (st_empty(f, 0)) {
         if (!(f->fcw & FSW_IE)) {               /* unmasked #IS: nothing stored */
@@ -632,7 +646,7 @@ static void fldenv_frstor(struct cpu *cpu, const struct insn *in, bool regs)
     struct fpu_state *f = fpu_of(cpu);
     uint8_t b[28 + 80];
     unsigned es = env_size(in);
-    uint32_t off = insn_ea(cpu, in);
+    uint64_t off = insn_ea(cpu, in);
     fpu_mem_read(cpu, in->seg, off, b, es + (regs ? 80 : 0));
 
     struct fpu_state t = *f;
@@ -664,13 +678,13 @@ static void fstenv_fsave(struct cpu *cpu, const struct insn *in, bool regs)
 
 /* ---- FXSAVE / FXRSTOR (SDM Vol. 2A, legacy 512-byte layout) ----------------- */
 
-static void check_fx_alignment(struct cpu *cpu, int seg, uint32_t off)
+static void check_fx_alignment(struct cpu *cpu, int seg, uint64_t off)
 {
-    if ((cpu->seg[seg].base + off) & 15)
+    if (fpu_linear(cpu, seg, off) & 15)
         cpu_raise(cpu, EXC_GP, true, 0);
 }
 
-void fpu_fxsave(struct cpu *cpu, int seg, uint32_t off)
+void fpu_fxsave(struct cpu *cpu, int seg, uint64_t off)
 {
     struct fpu_state *f = fpu_of(cpu);
     uint8_t b[288];
@@ -694,7 +708,7 @@ void fpu_fxsave(struct cpu *cpu, int seg, uint32_t off)
     fpu_mem_write(cpu, seg, off, b, sizeof b);
 }
 
-void fpu_fxrstor(struct cpu *cpu, int seg, uint32_t off)
+void fpu_fxrstor(struct cpu *cpu, int seg, uint64_t off)
 {
     struct fpu_state *f = fpu_of(cpu);
     uint8_t b[288];

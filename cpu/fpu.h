@@ -60,12 +60,13 @@ void fpu_check_pending(struct cpu *cpu);
 /* 512-byte FXSAVE image (SDM Vol. 2A FXSAVE, the legacy non-64-bit layout) at
  * seg:off; both check the 16-byte alignment (#GP(0)), FXRSTOR the MXCSR
  * reserved bits (#GP(0)). All memory is read/written before state changes. */
-void fpu_fxsave(struct cpu *cpu, int seg, uint32_t off);
-void fpu_fxrstor(struct cpu *cpu, int seg, uint32_t off);
+void fpu_fxsave(struct cpu *cpu, int seg, uint64_t off);
+void fpu_fxrstor(struct cpu *cpu, int seg, uint64_t off);
 
 /* Byte-wise guest memory access through cpu_read32/cpu_write32 (seg:off). */
-void fpu_mem_read(struct cpu *cpu, int seg, uint32_t off, uint8_t *buf, unsigned n);
-void fpu_mem_write(struct cpu *cpu, int seg, uint32_t off, const uint8_t *buf, unsigned n);
+void fpu_mem_read(struct cpu *cpu, int seg, uint64_t off, uint8_t *buf, unsigned n);
+uint64_t fpu_linear(const struct cpu *cpu, int seg, uint64_t off);
+void fpu_mem_write(struct cpu *cpu, int seg, uint64_t off, const uint8_t *buf, unsigned n);
 
 /* Full tag word computed from the register contents (00 valid, 01 zero,
  * 10 special, 11 empty), as FSTENV/FSAVE store it. */

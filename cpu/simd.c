@@ -67,23 +67,23 @@ static void check_mmx(struct cpu *cpu)
 
 /* ---- operands ----------------------------------------------------------------- */
 
-static uint32_t operand_off(struct cpu *cpu, const struct insn *in, unsigned size, bool align)
+static uint64_t operand_off(struct cpu *cpu, const struct insn *in, unsigned size, bool align)
 {
-    uint32_t off = insn_ea(cpu, in);
-    if (align && size == 16 && ((cpu->seg[in->seg].base + off) & 15))
+    uint64_t off = insn_ea(cpu, in);
+    if (align && size == 16 && (fpu_linear(cpu, in->seg, off) & 15))
         cpu_raise(cpu, EXC_GP, true, 0);
     return off;
 }
 
 static void read_mem(struct cpu *cpu, const struct insn *in, uint8_t *buf, unsigned size, bool align)
 {
-    uint32_t off = operand_off(cpu, in, size, align);
+    uint64_t off = operand_off(cpu, in, size, align);
     fpu_mem_read(cpu, in->seg, off, buf, size);
 }
 
 static void write_mem(struct cpu *cpu, const struct insn *in, const uint8_t *buf, unsigned size, bool align)
 {
-    uint32_t off = operand_off(cpu, in, size, align);
+    uint64_t off = operand_off(cpu, in, size, align);
     fpu_mem_write(cpu, in->seg, off, buf, size);
 }
 
