@@ -74,13 +74,21 @@ def run_one(cmd, mb, timeout):
         if not con.wait("MARK bench-ready", deadline):
             return None
         data = b"\0" * (1 << 20)
-        s = socket.create_connection(("127.0.0.1", hport), timeout=timeout)
-        t0 = time.time()
-        for _ in range(mb):
-            s.sendall(data)
-        s.shutdown(socket.SHUT_WR)
-        while s.recv(65536):
-            pass
+        # slirp accepts at once and resets the connection if the guest's
+        # nc is not listening yet: start again (nothing reached the guest)
+        for attempt in range(20):
+            try:
+                s = socket.create_connection(("127.0.0.1", hport), timeout=timeout)
+                t0 = time.time()
+                for _ in range(mb):
+                    s.sendall(data)
+                s.shutdown(socket.SHUT_WR)
+                while s.recv(65536):
+                    pass
+                break
+            except ConnectionResetError:
+                s.close()
+                time.sleep(0.5)
         h2g = mb / (time.time() - t0)
         s.close()
         listener.settimeout(max(1, deadline - time.time()))
