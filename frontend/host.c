@@ -570,6 +570,19 @@ void host_vm_request(struct machine *m, enum host_request r)
     cpu_request_exit(&m->cpu);
 }
 
+int host_vm_loadvm(struct machine *m, const char *path, char *err, size_t errlen)
+{
+    struct host *h = host_of(m);
+    if (snapshot_load(m, path, err, errlen))
+        return -1;
+    if (h->input_log)
+        h->input_log(h->input_log_opaque, m, HOST_INPUT_MONITOR, HOST_REQ_LOADVM,
+                     (const uint8_t *)path, strlen(path));
+    h->resets_seen = m->resets;          /* the loaded machine's resets are not events */
+    h->resets_expected = 0;
+    return 0;
+}
+
 struct qmp_server *host_qmp(struct machine *m)
 {
     return &host_of(m)->qmp;

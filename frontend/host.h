@@ -32,8 +32,8 @@ struct hostloop *host_loop(struct machine *m);
  * writes down. unit: the UART index, or the card index (0 for the window's
  * keyboard and mouse).
  */
-/* MONITOR: unit is the enum host_request, no data. KEY: PS/2 set-2 bytes
- * of one key event for the i8042 keyboard (unit 0). MOUSE: one mouse event,
+/* MONITOR: unit is the enum host_request; data: loadvm's path, else none.
+ * KEY: PS/2 set-2 bytes of one key event for the i8042 keyboard (unit 0). MOUSE: one mouse event,
  * dx, dy, dz as little-endian int16 then the buttons byte (7 bytes;
  * i8042_mouse_event's arguments). */
 enum host_input_kind { HOST_INPUT_SERIAL, HOST_INPUT_FRAME, HOST_INPUT_MONITOR,
@@ -60,8 +60,14 @@ void host_vm_cont(struct machine *m);
 /* Host inputs that change what the guest sees. They are queued and applied
  * at the next slice boundary by the host side's feed hook, where typed
  * input enters too (the one input path record/replay will log). */
-enum host_request { HOST_REQ_RESET, HOST_REQ_POWERDOWN, HOST_REQ_QUIT };
+enum host_request { HOST_REQ_RESET, HOST_REQ_POWERDOWN, HOST_REQ_QUIT, HOST_REQ_LOADVM };
 void host_vm_request(struct machine *m, enum host_request r);
+
+/* loadvm: replace the whole machine state with a snapshot file's, now (the
+ * monitors call it between slices). It is an input too: the input log sees
+ * HOST_INPUT_MONITOR with unit HOST_REQ_LOADVM and the path as data.
+ * 0, or -1 with a sentence in err (the machine is untouched then). */
+int host_vm_loadvm(struct machine *m, const char *path, char *err, size_t errlen);
 
 struct qmp_server;
 /* The QMP server of the machine's host side (never NULL once attached). */

@@ -5,7 +5,8 @@
  * Commands (QEMU's names and output formats, hmp-commands.hx):
  *   help [CMD], info status|registers|tlb|version|name, x/FMT ADDR,
  *   xp/FMT ADDR (FMT = [count][x|d|u|o|c|i][b|h|w|g]), stop, cont (c),
- *   system_reset, system_powerdown, quit (q).
+ *   system_reset, system_powerdown, quit (q), savevm FILE, loadvm FILE
+ *   (softvm's snapshots are files, frontend/snapshot.h: the tag is a path).
  * ADDR is a number (0x hex or decimal) or $REG (eax.. edi, eip, pc, esp,
  * ...), joined by + and -. x and xp only read guest RAM and ROM (no MMIO
  * side effects: the monitor never changes what the guest sees); x/i

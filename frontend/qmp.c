@@ -316,8 +316,9 @@ static struct json *cmd_migrate_cancel(struct qmp_call *c)
 
 static struct json *cmd_not_yet(struct qmp_call *c)
 {
-    set_error(c->err, "GenericError", "softvm does not support this yet: migration and "
-              "snapshots need the snapshot stream (issue 14)");
+    set_error(c->err, "GenericError", "softvm does not support this yet (migration, and "
+              "snapshots inside disk images; savevm FILE and loadvm FILE work through "
+              "human-monitor-command)");
     return NULL;
 }
 
