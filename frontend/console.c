@@ -106,8 +106,8 @@ static void print_help(struct console *c)
         "  x  quit softvm\r\n"
         "  h  this help\r\n"
         "  a  send Ctrl-A to the guest\r\n"
-        "  s  write the screen as a PNG (the -screendump file, or softvm-screen-N.png)\r\n"
-        "  v  save a snapshot of the machine (-snapshot-at's file=, else softvm-N.snap)\r\n"
+        "  s  save a snapshot of the machine (-snapshot-at's file=, else softvm-N.snap)\r\n"
+        "  p  write the screen as a PNG (the -screendump file, or softvm-screen-N.png)\r\n"
         "  c  switch between the console and the monitor\r\n";
     console_flush(c);
     if (c->out_fd >= 0 && write(c->out_fd, help, sizeof(help) - 1) < 0)
@@ -129,10 +129,10 @@ void console_feed(struct console *c, const uint8_t *buf, size_t len)
             c->escape = false;
             switch (b) {
             case 'x': case 'X': c->quit = true; break;
-            case 'v': case 'V': c->snapshot = true; break;
+            case 's': case 'S': c->snapshot = true; break;
             case 'h': case 'H': case '?': print_help(c); break;
             case 'a': case CONSOLE_ESCAPE: queue_input(c, CONSOLE_ESCAPE); break;
-            case 's': case 'S': c->screendump = true; break;
+            case 'p': case 'P': c->screendump = true; break;
             case 'c': case 'C': {
                 console_flush(c);
                 if (c->monitor) {

@@ -8,8 +8,8 @@
  *   Ctrl-A x  quit softvm        Ctrl-A h  print this help
  *   Ctrl-A a  send Ctrl-A        Ctrl-A c  switch between the guest and the
  *                                          human monitor (frontend/monitor.h)
- *   Ctrl-A s  screendump (PNG)
- *   Ctrl-A v  save a snapshot (savevm) (frontend/snapshot.h)
+ *   Ctrl-A s  save a snapshot (savevm) (frontend/snapshot.h)
+ *   Ctrl-A p  screendump (PNG)
  * When stdin is not a terminal its bytes are passed through untouched (to
  * the monitor instead while monitor mode is on: -monitor stdio).
  */
@@ -30,8 +30,8 @@ struct console {
     bool eof;             /* in_fd reached end of file */
     bool escape;          /* the previous byte was Ctrl-A */
     bool quit;            /* Ctrl-A x seen */
-    bool screendump;      /* Ctrl-A s seen: the host writes a PNG */
-    bool snapshot;        /* Ctrl-A v seen: the host side saves a snapshot */
+    bool screendump;      /* Ctrl-A p seen: the host writes a PNG */
+    bool snapshot;        /* Ctrl-A s seen: the host side saves a snapshot */
     /* The human monitor: while monitor_mode is on, typed bytes go to
      * monitor(opaque, byte) instead of the guest; monitor(opaque, -1) says
      * the monitor was just entered. NULL: no monitor (Ctrl-A c says so). */

@@ -41,9 +41,9 @@ struct host {
     struct chardev serial[PC_NUM_UARTS];   /* COM1..COM4 host sides */
     struct chardev debugcon;     /* port 0x402 host side */
     struct sdl_display *sdl;     /* -display sdl window, or NULL */
-    unsigned screendumps;        /* Ctrl-A s count, for the file names */
+    unsigned screendumps;        /* Ctrl-A p count, for the file names */
     int term_fd;                 /* with -screendump: SIGTERM/SIGINT/SIGHUP stop the run, or -1 */
-    struct snapshot_trigger snap;   /* -snapshot-at, Ctrl-A v */
+    struct snapshot_trigger snap;   /* -snapshot-at, Ctrl-A s */
 
     struct qmp_server qmp;       /* -qmp sockets (and test sessions), a loop source */
     bool qmp_input;              /* a QMP client sent something this loop round */
@@ -147,7 +147,7 @@ static void log_window_input(struct machine *m, int kind, const uint8_t *data, s
         h->input_log(h->input_log_opaque, m, (enum host_input_kind)kind, 0, data, len);
 }
 
-/* Ctrl-A s: the screen now, as -screendump's file (or softvm-screen-N.png). */
+/* Ctrl-A p: the screen now, as -screendump's file (or softvm-screen-N.png). */
 static void host_screendump(struct machine *m)
 {
     struct host *h = host_of(m);
@@ -204,7 +204,7 @@ void host_feed(struct machine *m)
         h->console.screendump = false;
         host_screendump(m);
     }
-    if (h->console_used && h->console.snapshot) {   /* Ctrl-A v: between slices: the state is whole */
+    if (h->console_used && h->console.snapshot) {   /* Ctrl-A s: between slices: the state is whole */
         h->console.snapshot = false;
         snapshot_save_now(&h->snap, m);
     }

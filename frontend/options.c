@@ -1190,7 +1190,7 @@ static const struct option_desc {
     { "nographic", O_NOGRAPHIC, NULL,   "no display; COM1 on the terminal" },
     { "serial",    O_SERIAL,    "DEV",  "next COM port: stdio, null, none, file:PATH" },
     { "display",   O_DISPLAY,   "TYPE", "none or sdl (a window; falls back to none without $DISPLAY)" },
-    { "screendump", O_SCREENDUMP, "FILE", "write the screen as a PNG when softvm exits (FILE.txt: the characters of a text mode; Ctrl-A s: now)" },
+    { "screendump", O_SCREENDUMP, "FILE", "write the screen as a PNG when softvm exits (FILE.txt: the characters of a text mode; Ctrl-A p: now)" },
     { "accel",     O_ACCEL,     "TYPE", "jit[,lockstep=on][,tb-size=MiB] (default on x86-64 Linux) "
                                            "or interp; tcg: the default" },
     { "no-reboot", O_NO_REBOOT, NULL,   "exit instead of rebooting" },
@@ -1218,7 +1218,7 @@ static const struct option_desc {
     { "nodefaults", O_NODEFAULTS, NULL, "no default devices: COM1 only with -serial" },
     { "device",    O_DEVICE,    "DEV",  "virtio-blk-pci,drive=ID[,serial=S] (a disk for -drive if=none,id=ID), isa-debug-exit[,iobase=0xf4,iosize=N], pc-testdev; help lists them" },
     { "global",    O_GLOBAL,    "D.P=V", "device property (kvm-* drivers: ignored, there is no KVM)" },
-    { "snapshot-at", O_SNAPSHOT_AT, "N,file=F", "save a snapshot of the machine when N instructions have retired (Ctrl-A v: now, to F)" },
+    { "snapshot-at", O_SNAPSHOT_AT, "N,file=F", "save a snapshot of the machine when N instructions have retired (Ctrl-A s: now, to F)" },
     { "loadvm",    O_LOADVM,    "FILE", "start from a snapshot (the other options must build the same machine)" },
     { "state-hash", O_STATE_HASH, NULL, "print a hash of the machine's state (CPU, devices, RAM) at exit" },
     { "qmp",       O_QMP,       "DEV",  "QMP monitor socket: unix:PATH,server=on,wait=off or tcp:127.0.0.1:PORT,server=on,wait=off" },

@@ -1,6 +1,6 @@
 /*
  * screendump.h - the guest screen as a PNG file (libpng): -screendump FILE
- * at exit, Ctrl-A s on the console, and QMP's screendump (PNG or PPM).
+ * at exit, Ctrl-A p on the console, and QMP's screendump (PNG or PPM).
  */
 #ifndef SOFTVM_FRONTEND_SCREENDUMP_H
 #define SOFTVM_FRONTEND_SCREENDUMP_H

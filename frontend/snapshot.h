@@ -36,7 +36,7 @@ int snapshot_load(struct machine *m, const char *path, char *err, size_t errlen)
 int snapshot_load_buf(struct machine *m, const uint8_t *data, size_t len,
                       char *err, size_t errlen);
 
-/* -snapshot-at N,file=F and Ctrl-A v, driven from the host side's slice
+/* -snapshot-at N,file=F and Ctrl-A s, driven from the host side's slice
  * hooks. */
 struct snapshot_trigger {
     uint64_t at_icount;      /* save when icount reaches this (UINT64_MAX: never) */
@@ -48,7 +48,7 @@ uint64_t snapshot_trigger_budget(const struct snapshot_trigger *t, const struct 
                                  uint64_t budget);
 /* At a slice boundary: save if the count is reached. */
 void snapshot_trigger_check(struct snapshot_trigger *t, struct machine *m);
-/* Ctrl-A v: save now, to t->file or softvm-<icount>.snap. */
+/* Ctrl-A s: save now, to t->file or softvm-<icount>.snap. */
 void snapshot_save_now(struct snapshot_trigger *t, struct machine *m);
 
 #endif

@@ -220,6 +220,23 @@ Test(console, escapes_on_a_terminal)
     console_close(&c);
 }
 
+/* Ctrl-A s saves a snapshot (issue 14's trigger; QEMU's Ctrl-A s is its
+ * nearest kin, "save disk data"), Ctrl-A p writes the screen; neither byte
+ * reaches the guest. */
+Test(console, snapshot_and_screendump_escapes)
+{
+    struct console c;
+    tty_console(&c, -1);
+    char got[16];
+    console_feed(&c, (const uint8_t *)"\x01s", 2);
+    cr_assert(c.snapshot, "Ctrl-A s asks for a snapshot");
+    cr_assert_not(c.screendump, "Ctrl-A s is not a screendump");
+    console_feed(&c, (const uint8_t *)"\x01p", 2);
+    cr_assert(c.screendump, "Ctrl-A p asks for a screendump");
+    cr_assert_eq(drain(&c, got, sizeof(got)), 0, "the escapes reach no guest");
+    console_close(&c);
+}
+
 Test(console, help_escape_prints_help)
 {
     int p[2];
