@@ -173,6 +173,58 @@ def run_softvm_session(args, tmp):
     return proc, q, sock
 
 
+def stop_cont_exact(args, tmp):
+    """SeaBIOS (no disk: it boots, fails, retries on its timers) runs to
+    instruction N with -snapshot-at, once untouched and once stopped and
+    continued over QMP every 0.05 s; the two snapshots of the whole machine
+    (CPU, RAM, devices, timers) and the two debug consoles (SeaBIOS's log) must
+    be byte-identical."""
+    n_insns = 100000000
+
+    def run(tag, pause):
+        snap = os.path.join(tmp, tag + ".snap")
+        con = os.path.join(tmp, tag + ".con")
+        sock = os.path.join(tmp, tag + ".sock")
+        argv = [args.softvm, "-m", "32", "-display", "none", "-debugcon", "file:" + con,
+                "-clock", "deterministic", "-rtc", "base=2026-01-01T00:00:00",
+                "-snapshot-at", "%d,file=%s" % (n_insns, snap),
+                "-qmp", "unix:%s,server=on,wait=off" % sock]
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
+        q = QMP(sock)
+        q.negotiate()
+        pauses = 0
+        deadline = time.monotonic() + 300
+        while not os.path.exists(snap) and time.monotonic() < deadline:
+            if pause:
+                q.cmd("stop")
+                pauses += 1
+                time.sleep(0.05)
+                q.cmd("cont")
+            time.sleep(0.05)
+        q.cmd("query-status")       # answered between slices: the save is complete
+        q.cmd("stop")
+        with open(snap, "rb") as f:
+            state = f.read()
+        with open(con, "rb") as f:
+            console = f.read()
+        q.cmd("quit")
+        proc.wait(timeout=30)
+        return state, console, pauses
+
+    try:
+        plain, plain_con, _ = run("plain", False)
+        paused, paused_con, pauses = run("paused", True)
+    except (OSError, EOFError) as e:
+        check("stop/cont exactness runs", False, repr(e))
+        return
+    check("stop/cont: %d pauses before instruction %d" % (pauses, n_insns), pauses >= 3)
+    check("stop/cont: the machine state at instruction %d is byte-identical" % n_insns,
+          plain == paused and len(plain) > 0, "%d vs %d bytes" % (len(plain), len(paused)))
+    check("stop/cont: the consoles are identical", plain_con == paused_con and
+          b"SeaBIOS" in plain_con, (plain_con[:200], paused_con[:200]))
+
+
 def human_monitor(args):
     """-monitor stdio from a pipe, and Ctrl-A c on a terminal."""
     base = [args.softvm, "-m", "32", "-display", "none", "-kernel", args.kernel, "-append", "echo"]
@@ -374,6 +426,7 @@ def main():
         print("skip tcp: no free port")
 
     human_monitor(args)
+    stop_cont_exact(args, tmp)
     print("qmp: passed=%d failed=%d skipped=%d" % (passed, failed, skipped))
     return 1 if failed else 0
 

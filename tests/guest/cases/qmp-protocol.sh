@@ -3,12 +3,16 @@
 # tests/guest/qmp_client.py): greeting and negotiation, every command, QEMU's
 # error classes for malformed JSON, unknown commands and wrong arguments,
 # events, two sessions, 1,000 commands, hostile clients, TCP, -S, quit,
-# screendump, -monitor stdio from a pipe and Ctrl-A c on a pty. The
+# screendump, -monitor stdio from a pipe and Ctrl-A c on a pty, and stop/cont
+# exactness (SeaBIOS to a -snapshot-at instruction count, with and without
+# pauses: the same machine state and log byte for byte). The
 # Multiboot test kernel (tests/asm/multiboot_actions.asm, word "echo") keeps
 # the VM running. Every reply is compared with Debian's qemu-system-i386
 # running the same kernel (errors and memory dumps exactly, returns by
 # shape); without qemu-system-i386 the case fails unless
-# SOFTVM_QMP_NO_QEMU=1 (then only softvm's own checks run).
+# SOFTVM_QMP_NO_QEMU=1 (then only softvm's own checks run). It does not
+# depend on the engine:
+# suite: once
 set -uo pipefail
 [[ -x $SOFTVM ]] || { echo "skip: no $SOFTVM (build first)"; exit 77; }
 
