@@ -18,6 +18,7 @@ PACKAGES=(
     libcapstone-dev libelf-dev libsdl2-dev libcriterion-dev libslirp-dev
     python3 cpio gzip kmod seabios gdb
     zlib1g-dev libzstd-dev qemu-utils e2fsprogs clang libclang-rt-dev xorriso
+    isolinux syslinux-common
     libpng-dev xvfb xdotool acpica-tools
     qemu-system-x86   # the QMP case compares softvm's replies with qemu-system-i386's
     libseccomp-dev    # -sandbox on

@@ -12,9 +12,8 @@
 # qemu-img check (clean, or leaks only), e2fsck (journal replay and the
 # superblock's lazy free counts allowed, no other repair), and /out read back
 # with debugfs must hold data2 + data1.
-# acpi=off: the DSDT has no PCI host bridge yet, so with ACPI on Linux would
-# not scan PCI at all (legacy probing finds the devices; IRQs come from the
-# Interrupt Line registers softvm's direct boot fills in).
+# ACPI is on: the DSDT's PCI0 host bridge makes Linux scan PCI and route the
+# controllers' interrupts (_PRT).
 # Runs once per accelerator in $SOFTVM_ACCELS, on the deterministic clock
 # from a fixed RTC start, with images made the same way every time (fixed
 # UUIDs, hash seed and creation time); the console up to MARK read-vda is
@@ -61,7 +60,7 @@ for accel in ${SOFTVM_ACCELS:-interp}; do
     mke2fs "${E2[@]}" -t ext4 "$work/vda.img" 16M || exit 1
     qemu-img convert -f raw -O qcow2 "$work/vda.img" "$work/vda.qcow2" || exit 1
     python3 - "$want_read" "$work/console" "$SOFTVM" -accel "$accel" -m 128 -kernel "$GUEST_KERNEL" \
-        -initrd "$GUEST_TEST_INITRD" -append "console=ttyS0 quiet acpi=off softvm.disktest" \
+        -initrd "$GUEST_TEST_INITRD" -append "console=ttyS0 quiet softvm.disktest" \
         -rtc base=2026-01-01T00:00:00 -clock deterministic \
         -drive "file=$work/sda.img,format=raw,if=ide,index=0" \
         -drive "file=$work/vda.qcow2,format=qcow2,if=none,id=vd" -device virtio-blk-pci,drive=vd \

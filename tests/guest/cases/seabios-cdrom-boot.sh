@@ -3,9 +3,7 @@
 # commands): an ISO made with xorriso whose no-emulation boot image is
 # tests/asm/disk_boot.asm must report the CD drive (DL = E0h) and the dword
 # sum of ISO blocks 1-64 (read with INT 13h), which the host computes from
-# the file. (An isolinux ISO with the stock kernel is not here yet: isolinux
-# starts but loading the kernel through the BIOS did not finish in 20 minutes
-# under load; see the storage notes.)
+# the file. (seabios-isolinux-boot boots an isolinux ISO to the workload.)
 # Runs once per accelerator in $SOFTVM_ACCELS, on the deterministic clock;
 # the console is $CONSOLE_DIR/cdrom.log, which suite.sh compares across
 # engines. SOFTVM_SKIP_SEABIOS=1 skips it.
