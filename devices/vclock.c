@@ -115,5 +115,8 @@ static const struct vms_desc vtimer_vmstate = { VMS_DESC(struct vtimer, "vtimer"
 static const struct vms_field vclock_fields[] = {
     VMS_W(struct vclock, icount), VMS_C(struct vclock, ns_per_insn), VMS(struct vclock, idle_ns),
     VMS_SA(struct vclock, timers, vtimer_vmstate),
+    /* the running slice's end and its hook: only meaningful inside cpu_exec */
+    VMS_W(struct vclock, slice_end_ns), VMS_W(struct vclock, earlier_deadline),
+    VMS_W(struct vclock, earlier_opaque),
 };
 const struct vms_desc vclock_vmstate = { VMS_DESC(struct vclock, "vclock", 1, vclock_fields) };
