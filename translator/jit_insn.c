@@ -1007,7 +1007,11 @@ static bool emit_mem(struct state *s, const struct insn *in, enum form f, uint32
     struct x86_emit *e = s->e;
     struct fixups fx = { .n = 0 };
     int size = in->size;
-    flush_icount(s, 0);
+    /* The fast path adds to icount nothing itself: this instruction joins
+     * the pending count. The slow path stores the pending count before
+     * the handler (which may observe icount), and takes it back after
+     * its stop tests, so both paths join with the same pending count. */
+    unsigned pend = s->pending;
     struct known_flags kf_after = s->kf;
     uint32_t target = 0;
     switch (f) {
@@ -1219,11 +1223,14 @@ static bool emit_mem(struct state *s, const struct insn *in, enum form f, uint32
     default:
         break;
     }
-    x86_alu_mi(e, X86_ADD, 8, CPUM(OFF(icount)), 1);
     s->c->stats->inline_insns++;
+    bool ends = f == F_CALL || f == F_RET || f == F_JMP_R || f == F_CALL_R;
+    if (ends)
+        flush_icount(s, 1);                     /* the exits need icount whole */
     if (f == F_CALL) {
         exit_to(s, target);
         place_slow(e, &fx);
+        s->pending = pend;
         emit_helper(s, in, next_eip, NULL);
         jit_emit_cmp_eip(e, target);
         size_t skip = x86_jcc_rel32(e, X86_CC_NE, NULL);
@@ -1240,6 +1247,7 @@ static bool emit_mem(struct state *s, const struct insn *in, enum form f, uint32
         }
         emit_indirect(s);                       /* target in ECX, EIP stored */
         place_slow(e, &fx);
+        s->pending = pend;
         emit_helper(s, in, next_eip, NULL);
         x86_jmp_rel32(e, s->c->exit_generic);
         return false;
@@ -1247,7 +1255,10 @@ static bool emit_mem(struct state *s, const struct insn *in, enum form f, uint32
     size_t join = x86_jmp_rel32(e, NULL);
     place_slow(e, &fx);
     bool helper_ran = s->helper_ran;
+    s->pending = pend;
     emit_helper(s, in, next_eip, next);
+    x86_alu_mi(e, X86_SUB, 8, CPUM(OFF(icount)), (int32_t)(pend + 1));
+    s->pending = pend + 1;
     s->helper_ran = helper_ran;     /* (only on the slow path) */
     if (join != (size_t)-1)
         x86_patch_rel32(e, join, (void *)x86_here(e));
