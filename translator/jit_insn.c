@@ -696,6 +696,15 @@ static void emit_inline(struct state *s, const struct insn *in, enum form f, boo
         int op = (in->opcode >> 3) & 7;
         bool to_rm = in->desc->fn == op_alu_rm_r;
         int dst = to_rm ? in->rm : in->reg, src = to_rm ? in->reg : in->rm;
+        if (!live) {                    /* dead flags: the operation alone (CMP: nothing) */
+            if (op != 7) {
+                load_greg(e, X86_RAX, dst, size);
+                load_greg(e, X86_RCX, src, size);
+                x86_alu_rr(e, host_alu[op], 4, X86_RAX, X86_RCX);
+                store_greg(e, dst, size, X86_RAX);
+            }
+            break;
+        }
         load_greg(e, X86_RAX, dst, size);
         load_greg(e, X86_RCX, src, size);
         emit_alu(s, op, size, dst, live);
@@ -705,6 +714,14 @@ static void emit_inline(struct state *s, const struct insn *in, enum form f, boo
         bool acc = in->desc->fn == op_alu_acc_imm;
         int op = acc ? (in->opcode >> 3) & 7 : in->reg;
         int dst = acc ? R_EAX : in->rm;
+        if (!live) {
+            if (op != 7) {
+                load_greg(e, X86_RAX, dst, size);
+                x86_alu_ri(e, host_alu[op], 4, X86_RAX, (int32_t)(in->imm & mask));
+                store_greg(e, dst, size, X86_RAX);
+            }
+            break;
+        }
         load_greg(e, X86_RAX, dst, size);
         x86_mov_ri(e, 4, X86_RCX, in->imm & mask);
         emit_alu(s, op, size, dst, live);
