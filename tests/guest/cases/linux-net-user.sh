@@ -9,8 +9,8 @@
 #     through the card's hostfwd, md5 checked;
 #   - with "e1000/r" (restrict=on): DHCP and hostfwd work, the download from
 #     the host does not.
-# $NET_MODELS picks the cards (default "e1000 virtio-net e1000/r"; ne2k_pci
-# is left out while its transmit times out under Linux's ne2k-pci).
+# $NET_MODELS picks the cards (default: all, "e1000 ne2k_pci virtio-net
+# e1000/r").
 # Runs once per accelerator in $SOFTVM_ACCELS. SOFTVM_GUEST_LINUX=0 skips it.
 set -uo pipefail
 
@@ -25,7 +25,7 @@ fi
 status=0
 for accel in ${SOFTVM_ACCELS:-interp}; do
     echo "accel $accel:"
-    python3 tests/guest/net_case.py user ${NET_MODELS:-e1000 virtio-net e1000/r} -- \
+    python3 tests/guest/net_case.py user ${NET_MODELS:-e1000 ne2k_pci virtio-net e1000/r} -- \
         "$SOFTVM" -accel "$accel" -m 256 -kernel "$GUEST_KERNEL" -initrd "$GUEST_TEST_INITRD" \
         -append "console=ttyS0 quiet" -nographic -no-reboot || status=1
 done
