@@ -88,6 +88,33 @@ void gdbstub_check_access(struct gdbstub *g, struct cpu *cpu, uint32_t lin, unsi
  * 32bit-core.xml lists them; GDB checks the names, not our text). Our own
  * feature adds the system registers a kernel developer wants to see.
  */
+/* eflags, the segment selectors and the x87 registers: the same in GDB's
+ * i386 and amd64 core features (after eip or rip). */
+#define GDB_XML_EFLAGS_SEGS_X87 \
+    "<reg name=\"eflags\" bitsize=\"32\" type=\"i386_eflags\"/>" \
+    "<reg name=\"cs\" bitsize=\"32\" type=\"int32\"/>" \
+    "<reg name=\"ss\" bitsize=\"32\" type=\"int32\"/>" \
+    "<reg name=\"ds\" bitsize=\"32\" type=\"int32\"/>" \
+    "<reg name=\"es\" bitsize=\"32\" type=\"int32\"/>" \
+    "<reg name=\"fs\" bitsize=\"32\" type=\"int32\"/>" \
+    "<reg name=\"gs\" bitsize=\"32\" type=\"int32\"/>" \
+    "<reg name=\"st0\" bitsize=\"80\" type=\"i387_ext\"/>" \
+    "<reg name=\"st1\" bitsize=\"80\" type=\"i387_ext\"/>" \
+    "<reg name=\"st2\" bitsize=\"80\" type=\"i387_ext\"/>" \
+    "<reg name=\"st3\" bitsize=\"80\" type=\"i387_ext\"/>" \
+    "<reg name=\"st4\" bitsize=\"80\" type=\"i387_ext\"/>" \
+    "<reg name=\"st5\" bitsize=\"80\" type=\"i387_ext\"/>" \
+    "<reg name=\"st6\" bitsize=\"80\" type=\"i387_ext\"/>" \
+    "<reg name=\"st7\" bitsize=\"80\" type=\"i387_ext\"/>" \
+    "<reg name=\"fctrl\" bitsize=\"32\" type=\"int\" group=\"float\"/>" \
+    "<reg name=\"fstat\" bitsize=\"32\" type=\"int\" group=\"float\"/>" \
+    "<reg name=\"ftag\" bitsize=\"32\" type=\"int\" group=\"float\"/>" \
+    "<reg name=\"fiseg\" bitsize=\"32\" type=\"int\" group=\"float\"/>" \
+    "<reg name=\"fioff\" bitsize=\"32\" type=\"int\" group=\"float\"/>" \
+    "<reg name=\"foseg\" bitsize=\"32\" type=\"int\" group=\"float\"/>" \
+    "<reg name=\"fooff\" bitsize=\"32\" type=\"int\" group=\"float\"/>" \
+    "<reg name=\"fop\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
+
 static const char target_xml[] =
     "<?xml version=\"1.0\"?>"
     "<!DOCTYPE target SYSTEM \"gdb-target.dtd\">"
@@ -114,29 +141,7 @@ static const char target_xml[] =
     "<reg name=\"esi\" bitsize=\"32\" type=\"int32\"/>"
     "<reg name=\"edi\" bitsize=\"32\" type=\"int32\"/>"
     "<reg name=\"eip\" bitsize=\"32\" type=\"code_ptr\"/>"
-    "<reg name=\"eflags\" bitsize=\"32\" type=\"i386_eflags\"/>"
-    "<reg name=\"cs\" bitsize=\"32\" type=\"int32\"/>"
-    "<reg name=\"ss\" bitsize=\"32\" type=\"int32\"/>"
-    "<reg name=\"ds\" bitsize=\"32\" type=\"int32\"/>"
-    "<reg name=\"es\" bitsize=\"32\" type=\"int32\"/>"
-    "<reg name=\"fs\" bitsize=\"32\" type=\"int32\"/>"
-    "<reg name=\"gs\" bitsize=\"32\" type=\"int32\"/>"
-    "<reg name=\"st0\" bitsize=\"80\" type=\"i387_ext\"/>"
-    "<reg name=\"st1\" bitsize=\"80\" type=\"i387_ext\"/>"
-    "<reg name=\"st2\" bitsize=\"80\" type=\"i387_ext\"/>"
-    "<reg name=\"st3\" bitsize=\"80\" type=\"i387_ext\"/>"
-    "<reg name=\"st4\" bitsize=\"80\" type=\"i387_ext\"/>"
-    "<reg name=\"st5\" bitsize=\"80\" type=\"i387_ext\"/>"
-    "<reg name=\"st6\" bitsize=\"80\" type=\"i387_ext\"/>"
-    "<reg name=\"st7\" bitsize=\"80\" type=\"i387_ext\"/>"
-    "<reg name=\"fctrl\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
-    "<reg name=\"fstat\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
-    "<reg name=\"ftag\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
-    "<reg name=\"fiseg\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
-    "<reg name=\"fioff\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
-    "<reg name=\"foseg\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
-    "<reg name=\"fooff\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
-    "<reg name=\"fop\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
+    GDB_XML_EFLAGS_SEGS_X87
     "</feature>"
     "<feature name=\"org.softvm.i386.system\">"
     "<reg name=\"cr0\" bitsize=\"32\" type=\"int32\" group=\"system\"/>"
@@ -197,29 +202,7 @@ static const char target_xml64[] =
     "<reg name=\"r14\" bitsize=\"64\" type=\"int64\"/>"
     "<reg name=\"r15\" bitsize=\"64\" type=\"int64\"/>"
     "<reg name=\"rip\" bitsize=\"64\" type=\"code_ptr\"/>"
-    "<reg name=\"eflags\" bitsize=\"32\" type=\"i386_eflags\"/>"
-    "<reg name=\"cs\" bitsize=\"32\" type=\"int32\"/>"
-    "<reg name=\"ss\" bitsize=\"32\" type=\"int32\"/>"
-    "<reg name=\"ds\" bitsize=\"32\" type=\"int32\"/>"
-    "<reg name=\"es\" bitsize=\"32\" type=\"int32\"/>"
-    "<reg name=\"fs\" bitsize=\"32\" type=\"int32\"/>"
-    "<reg name=\"gs\" bitsize=\"32\" type=\"int32\"/>"
-    "<reg name=\"st0\" bitsize=\"80\" type=\"i387_ext\"/>"
-    "<reg name=\"st1\" bitsize=\"80\" type=\"i387_ext\"/>"
-    "<reg name=\"st2\" bitsize=\"80\" type=\"i387_ext\"/>"
-    "<reg name=\"st3\" bitsize=\"80\" type=\"i387_ext\"/>"
-    "<reg name=\"st4\" bitsize=\"80\" type=\"i387_ext\"/>"
-    "<reg name=\"st5\" bitsize=\"80\" type=\"i387_ext\"/>"
-    "<reg name=\"st6\" bitsize=\"80\" type=\"i387_ext\"/>"
-    "<reg name=\"st7\" bitsize=\"80\" type=\"i387_ext\"/>"
-    "<reg name=\"fctrl\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
-    "<reg name=\"fstat\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
-    "<reg name=\"ftag\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
-    "<reg name=\"fiseg\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
-    "<reg name=\"fioff\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
-    "<reg name=\"foseg\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
-    "<reg name=\"fooff\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
-    "<reg name=\"fop\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
+    GDB_XML_EFLAGS_SEGS_X87
     "</feature>"
     "<feature name=\"org.softvm.x86-64.system\">"
     "<reg name=\"cr0\" bitsize=\"64\" type=\"int64\" group=\"system\"/>"
