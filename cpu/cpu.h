@@ -93,8 +93,12 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
 #define CR4_OSXMMEXCPT 0x00000400u
 #define CR4_UMIP 0x00000800u
 #define CPUID7_EBX_TSC_ADJUST (1u << 1)
+#define CPUID7_EBX_SMEP (1u << 7)
+#define CPUID7_EBX_SMAP (1u << 20)
 #define CPUID7_ECX_UMIP (1u << 2)
 #define CR4_PCIDE 0x00020000u
+#define CR4_SMEP 0x00100000u    /* supervisor-mode execution prevention (SDM Vol. 3A 4.6) */
+#define CR4_SMAP 0x00200000u    /* supervisor-mode access prevention (SDM Vol. 3A 4.6) */
 #define EFER_SCE (1ull << 0)    /* SYSCALL/SYSRET enable */
 #define EFER_LME (1ull << 8)    /* IA-32e mode enable */
 #define EFER_LMA (1ull << 10)   /* IA-32e mode active (read-only: CR0.PG with LME) */
@@ -212,6 +216,9 @@ struct cpu {
     /* Long mode in the CPU model (-cpu qemu64, max, +lm): CPUID LM/LAHF_LM/
      * SYSCALL, EFER.LME and the IA-32e MSRs. Off: a 32-bit part. */
     bool feat_lm;
+    /* RDTSCP and IA32_TSC_AUX in the CPU model (-cpu max, +rdtscp):
+     * CPUID.80000001H:EDX[27]. */
+    bool feat_rdtscp;
     const struct cpu_apic_ops *apic_ops;   /* NULL: no local APIC (CPUID.1:EDX.APIC = 0) */
     void *apic;
 

@@ -26,6 +26,7 @@ struct cpu_msrs {
     uint64_t mtrr_def_type;
     uint64_t mtrr_fixed[11];
     uint64_t mtrr_var[16];          /* base/mask pairs for 8 variable ranges */
+    uint32_t tsc_aux;               /* IA32_TSC_AUX: what RDTSCP returns in ECX */
 };
 
 struct cpu_private {

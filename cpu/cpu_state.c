@@ -46,7 +46,7 @@ static const struct vms_field msr_fields[] = {
     VMS(M, sysenter_cs), VMS(M, sysenter_esp), VMS(M, sysenter_eip), VMS(M, star), VMS(M, lstar),
     VMS(M, cstar), VMS(M, fmask), VMS(M, kernel_gs_base), VMS(M, apic_base),
     VMS(M, pat), VMS(M, misc_enable), VMS(M, tsc_offset), VMS(M, tsc_adjust),
-    VMS(M, mtrr_def_type), VMS_A(M, mtrr_fixed), VMS_A(M, mtrr_var),
+    VMS(M, mtrr_def_type), VMS_A(M, mtrr_fixed), VMS_A(M, mtrr_var), VMS(M, tsc_aux),
 };
 #undef M
 static const struct vms_desc msr_vmstate = { VMS_DESC(struct cpu_msrs, "cpu_msrs", 1, msr_fields) };
@@ -97,6 +97,7 @@ static const struct vms_field cpu_fields[] = {
     VMS(C, shutdown), VMS_W(C, exc_vector), VMS_W(C, exc_has_error), VMS_W(C, exc_error),
     VMS_S(C, priv, priv_vmstate), VMS_W(C, tlb), VMS_W(C, exc_jmp), VMS_W(C, machine),
     VMS_W(C, mem), VMS_W(C, io), VMS_W(C, clock), VMS_C(C, feat7_ebx), VMS_C(C, feat7_ecx), VMS_C(C, feat_lm),
+    VMS_C(C, feat_rdtscp),
     VMS_W(C, apic_ops), VMS_W(C, apic), VMS_W(C, trace_flags), VMS_W(C, trace),
 };
 #undef C

@@ -13,6 +13,7 @@
  * when the APIC offers it (-cpu ...,+x2apic). With long mode in the model
  * (cpu->feat_lm: -cpu qemu64, max, +lm) leaf 0x80000001 reports LM,
  * SYSCALL and LAHF_LM, leaf 1 CX16, and leaf 0x80000008 the address widths.
+ * RDTSCP (leaf 0x80000001 EDX bit 27) follows cpu->feat_rdtscp.
  *
  * Spec: Intel SDM Vol. 2A CPUID (tables 3-8 to 3-20).
  */
@@ -41,6 +42,7 @@
 #define F_NX    (1u << 20)   /* leaf 0x80000001 EDX */
 #define F_SYSCALL (1u << 11) /* leaf 0x80000001 EDX: SYSCALL/SYSRET (in 64-bit mode) */
 #define F_LM    (1u << 29)   /* leaf 0x80000001 EDX: IA-32e mode */
+#define F_RDTSCP (1u << 27)  /* leaf 0x80000001 EDX: RDTSCP and IA32_TSC_AUX */
 #define F_LAHF_LM (1u << 0)  /* leaf 0x80000001 ECX: LAHF/SAHF in 64-bit mode */
 #define F_CX16  (1u << 13)   /* leaf 1 ECX: CMPXCHG16B */
 
@@ -90,14 +92,14 @@ void cpu_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t subleaf, uint32_t out[4]
     case 7:
         if (!(cpu->feat7_ebx | cpu->feat7_ecx) || subleaf != 0)
             return;
-        out[1] = cpu->feat7_ebx;     /* TSC_ADJUST */
+        out[1] = cpu->feat7_ebx;     /* TSC_ADJUST, SMEP, SMAP */
         out[2] = cpu->feat7_ecx;     /* UMIP */
         return;
     case 0x80000000u:
         out[0] = cpu->feat_lm ? 0x80000008u : 0x80000004u;
         return;
     case 0x80000001u:
-        out[3] = F_NX | (cpu->feat_lm ? F_LM | F_SYSCALL : 0);
+        out[3] = F_NX | (cpu->feat_lm ? F_LM | F_SYSCALL : 0) | (cpu->feat_rdtscp ? F_RDTSCP : 0);
         out[2] = cpu->feat_lm ? F_LAHF_LM : 0;
         return;
     case 0x80000008u:

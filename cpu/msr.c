@@ -10,7 +10,8 @@
  * (0x200-0x20F), the fixed MTRRs (0x250, 0x258, 0x259, 0x268-0x26F),
  * MCG_CAP/MCG_STATUS (0x179/0x17A: no banks), PAT (0x277), MTRR_DEF_TYPE
  * (0x2FF), EFER (0xC0000080: NXE, SCE, and LME/LMA with long mode) and,
- * with long mode, STAR/LSTAR/CSTAR/FMASK and the FS/GS/KERNEL_GS bases.
+ * with long mode, STAR/LSTAR/CSTAR/FMASK and the FS/GS/KERNEL_GS bases;
+ * TSC_AUX (0xC0000103, bits 31:0, with RDTSCP in the model).
  * The MTRRs and PAT are stored and validated but do not change how memory
  * behaves (softvm has no caches to model).
  *
@@ -28,6 +29,7 @@ enum {
     MSR_MTRR_FIX4K_C0000 = 0x268, MSR_MTRR_FIX4K_F8000 = 0x26f,
     MSR_MCG_CAP = 0x179, MSR_MCG_STATUS = 0x17a, MSR_X2APIC_FIRST = 0x800, MSR_X2APIC_LAST = 0x8ff,
     MSR_PAT = 0x277, MSR_MTRR_DEF_TYPE = 0x2ff, MSR_TSC_DEADLINE = 0x6e0,
+    MSR_TSC_AUX = 0xc0000103u,
     MSR_EFER = 0xc0000080u, MSR_STAR = 0xc0000081u, MSR_LSTAR = 0xc0000082u,
     MSR_CSTAR = 0xc0000083u, MSR_FMASK = 0xc0000084u, MSR_FS_BASE = 0xc0000100u,
     MSR_GS_BASE = 0xc0000101u, MSR_KERNEL_GS_BASE = 0xc0000102u,
@@ -117,6 +119,10 @@ uint64_t cpu_rdmsr(struct cpu *cpu, uint32_t index)
         if (!(cpu->feat7_ebx & CPUID7_EBX_TSC_ADJUST))
             break;
         return m->tsc_adjust;
+    case MSR_TSC_AUX:
+        if (!cpu->feat_rdtscp)
+            break;
+        return m->tsc_aux;
     case MSR_APIC_BASE:
         return cpu->apic_ops ? cpu->apic_ops->read_base(cpu->apic) : m->apic_base;
     case MSR_TSC_DEADLINE:
@@ -174,6 +180,11 @@ void cpu_wrmsr(struct cpu *cpu, uint32_t index, uint64_t value)
             break;
         m->tsc_offset += value - m->tsc_adjust;   /* the TSC moves by the change */
         m->tsc_adjust = value;
+        return;
+    case MSR_TSC_AUX:
+        if (!cpu->feat_rdtscp || (value >> 32))
+            break;                      /* bits 63:32 are reserved */
+        m->tsc_aux = (uint32_t)value;
         return;
     case MSR_APIC_BASE:
         if (value & APIC_BASE_RSVD)

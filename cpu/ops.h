@@ -275,6 +275,7 @@ OP(sldt); OP(str); OP(lldt); OP(ltr); OP(verr); OP(verw);
 OP(sgdt); OP(sidt); OP(lgdt); OP(lidt); OP(smsw); OP(lmsw); OP(invlpg);
 OP(lar); OP(lsl); OP(clts); OP(invd); OP(wbinvd); OP(mov_r_cr); OP(mov_cr_r);
 OP(mov_r_dr); OP(mov_dr_r); OP(wrmsr); OP(rdtsc); OP(rdmsr); OP(rdpmc);
+OP(swapgs_rdtscp); OP(clac_stac);
 OP(sysenter); OP(sysexit); OP(cpuid); OP(arpl); OP(syscall); OP(sysret);
 
 #endif

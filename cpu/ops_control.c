@@ -192,8 +192,9 @@ OP(sti)
 }
 
 /* SWAPGS (0F 01 F8, 64-bit mode): exchange GS.base with IA32_KERNEL_GS_BASE;
- * CPL 0 only (SDM Vol. 2B "SWAPGS"). The other rm values of 0F 01 /7 with
- * mod = 3 (RDTSCP ...) are not built. */
+ * CPL 0 only (SDM Vol. 2B "SWAPGS"). Reached through op_swapgs_rdtscp
+ * (ops_system.c), which checks the mode; rm values other than 0 and 1 of
+ * 0F 01 /7 with mod = 3 are not built. */
 OP(swapgs)
 {
     if ((in->modrm & 7) != 0)       /* the raw rm field: REX.B does not matter */

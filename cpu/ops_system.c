@@ -221,6 +221,41 @@ OP(rdtsc)
     cpu_set_reg32(cpu, R_EDX, (uint32_t)(v >> 32));
 }
 
+/* RDTSCP (0F 01 F9): EDX:EAX = the TSC, ECX = IA32_TSC_AUX[31:0]; #UD
+ * without CPUID.80000001H:EDX.RDTSCP, #GP(0) as RDTSC with CR4.TSD (SDM
+ * Vol. 2B RDTSCP). SWAPGS (0F 01 F8) shares the row: #UD outside 64-bit
+ * mode, on Intel (SDM Vol. 2B SWAPGS). */
+OP(swapgs_rdtscp)
+{
+    if ((in->modrm & 7) == 1) {
+        if (!cpu->feat_rdtscp)
+            raise_ud(cpu);
+        uint64_t v = cpu_rdtsc(cpu);
+        cpu_set_reg32(cpu, R_EAX, (uint32_t)v);
+        cpu_set_reg32(cpu, R_EDX, (uint32_t)(v >> 32));
+        cpu_set_reg32(cpu, R_ECX, cpu->priv.msr.tsc_aux);
+        return;
+    }
+    if (!cpu_code64(cpu))
+        raise_ud(cpu);
+    op_swapgs(cpu, in);
+}
+
+/* CLAC (0F 01 CA) and STAC (0F 01 CB): clear or set EFLAGS.AC, which lets
+ * CPL 0-2 reach user-mode pages under CR4.SMAP (SDM Vol. 2A CLAC, Vol. 2B
+ * STAC): #UD without CPUID.(EAX=7,ECX=0):EBX.SMAP and at CPL > 0 (so in
+ * virtual-8086 mode). */
+OP(clac_stac)
+{
+    unsigned rm = in->modrm & 7;
+    if ((rm != 2 && rm != 3) || !(cpu->feat7_ebx & CPUID7_EBX_SMAP) || cpu->cpl != 0)
+        raise_ud(cpu);
+    if (rm == 3)
+        cpu->rflags |= EFLAGS_AC;
+    else
+        cpu->rflags &= ~EFLAGS_AC;
+}
+
 /* RDPMC: no performance counters are implemented: #GP(0). */
 OP(rdpmc) { raise_gp0(cpu); }
 

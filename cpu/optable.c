@@ -122,11 +122,12 @@ static const struct op_desc grp7[16] = {
     ROW(SGDT, "sgdt", sgdt, 0, 0, 0, 0), ROW(SIDT, "sidt", sidt, 0, 0, 0, 0),
     ROW(LGDT, "lgdt", lgdt, E, 0, 0, 0), ROW(LIDT, "lidt", lidt, E, 0, 0, 0),
     ROW(SMSW, "smsw", smsw, 0, 0, 0, 0), BAD, ROW(LMSW, "lmsw", lmsw, E, 0, 0, 0), ROW(INVLPG, "invlpg", invlpg, E, 0, 0, 0),
-    /* mod = 3: MONITOR/MWAIT/VMX/RDTSCP are not built; reg 7 rm 0 is
-     * SWAPGS (64-bit mode only; the handler refuses the other rm values) */
-    BAD, BAD, BAD, BAD,
+    /* mod = 3, the handlers pick by rm: reg 1 rm 2/3 CLAC/STAC (with SMAP);
+     * reg 7 rm 0 SWAPGS (64-bit mode only), rm 1 RDTSCP (with the feature);
+     * the other rm values (MONITOR/MWAIT, VMX, ...) are not built */
+    BAD, ROW(CLAC_STAC, "clac/stac", clac_stac, E, 0, EFLAGS_AC, 0), BAD, BAD,
     ROW(SMSW, "smsw", smsw, 0, 0, 0, 0), BAD, ROW(LMSW, "lmsw", lmsw, E, 0, 0, 0),
-    ROWX(SWAPGS, "swapgs", swapgs, E, 0, 0, 0, X64_O64),
+    ROW(SWAPGS, "swapgs/rdtscp", swapgs_rdtscp, E, 0, 0, 0),
 };
 /* Group 8 (0F BA): BT* with imm8. */
 static const struct op_desc grp8[8] = {

@@ -69,14 +69,17 @@ void cpu_write_cr(struct cpu *cpu, int n, uint64_t value)
         tlb_flush_nonglobal(cpu);
         return;
     case 4: {
-        uint32_t valid = CR4_VALID | (cpu->feat7_ecx & CPUID7_ECX_UMIP ? CR4_UMIP : 0);
+        uint32_t valid = CR4_VALID | (cpu->feat7_ecx & CPUID7_ECX_UMIP ? CR4_UMIP : 0) |
+                         (cpu->feat7_ebx & CPUID7_EBX_SMEP ? CR4_SMEP : 0) |
+                         (cpu->feat7_ebx & CPUID7_EBX_SMAP ? CR4_SMAP : 0);
         if (value & ~(uint64_t)valid)
             cpu_raise(cpu, EXC_GP, true, 0);
         if (cpu_long_mode(cpu) && !(value & CR4_PAE))
             cpu_raise(cpu, EXC_GP, true, 0);   /* PAE cannot be cleared in IA-32e mode */
         uint64_t changed = cpu->cr4 ^ value;
         cpu->cr4 = value;
-        if (changed & (CR4_PSE | CR4_PAE | CR4_PGE))
+        /* SMEP/SMAP change which cached supervisor translations are allowed. */
+        if (changed & (CR4_PSE | CR4_PAE | CR4_PGE | CR4_SMEP | CR4_SMAP))
             tlb_flush_all(cpu);
         return;
     }

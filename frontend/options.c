@@ -909,7 +909,7 @@ static const char *const cpu_features[] = {
 };
 /* Features softvm does not have: asking for them to be off is what we are. */
 static const char *const cpu_absent_ok[] = { "vme", "pcid", "invpcid",
-                                             "smap", "smep", "pku", "svm", "vmx", NULL };
+                                             "pku", "svm", "vmx", NULL };
 
 static bool in_list(const char *const *list, const char *s)
 {
@@ -963,6 +963,18 @@ static int cpu_kv(struct vm_options *opt, const char *on, const char *key, const
         opt->lm = add;
         return 0;
     }
+    if (!strcmp(f, "smep")) {
+        opt->smep = add;
+        return 0;
+    }
+    if (!strcmp(f, "smap")) {
+        opt->smap = add;
+        return 0;
+    }
+    if (!strcmp(f, "rdtscp")) {
+        opt->rdtscp = add;
+        return 0;
+    }
     if (!strcmp(f, "tsc-adjust") || !strcmp(f, "tsc_adjust")) {
         opt->tsc_adjust = add;
         return 0;
@@ -986,13 +998,13 @@ static int parse_cpu(struct vm_options *opt, const char *on, const char *a, FILE
     model[n] = '\0';
     if (!strcmp(model, "help") || !strcmp(model, "?"))
         return fail(err, "%s: models: qemu32 (32-bit), qemu64 (with long mode), max "
-                    "(qemu64 with UMIP and TSC_ADJUST), base (as qemu32): GenuineIntel", on);
+                    "(qemu64 with UMIP, TSC_ADJUST, SMEP, SMAP, RDTSCP), base (as qemu32): GenuineIntel", on);
     if (!strcmp(model, "host"))
         return fail(err, "%s: CPU model 'host' requires KVM (softvm emulates in software)", on);
     if (!in_list(cpu_models, model))
         return fail(err, "%s: CPU model '%s' is not implemented (use qemu32)", on, model);
-    if (!strcmp(model, "max"))
-        opt->umip = opt->tsc_adjust = true;   /* everything softvm can offer */
+    if (!strcmp(model, "max"))   /* everything softvm can offer */
+        opt->umip = opt->tsc_adjust = opt->smep = opt->smap = opt->rdtscp = true;
     opt->lm = !strcmp(model, "max") || !strcmp(model, "qemu64");
     return a[n] ? parse_kv_list(opt, on, a + n + 1, cpu_kv, err) : 0;
 }

@@ -114,14 +114,13 @@ static const enum walk_access walk_kind[TLB_KINDS] = {
 /* Fill the tag of one kind for the 4 KiB linear page of lin from a
  * physical page (tlb.h says what happens to the slot's other tags). */
 static struct tlb_entry *tlb_set(struct cpu *cpu, uint64_t lin, int priv, int kind,
-                                 uint64_t paddr_page, bool global)
+                                 uint64_t paddr_page, uint32_t flags)
 {
     struct phys_mem *pm = cpu->mem;
     unsigned idx = tlb_index(lin);
     struct tlb_entry *e = &cpu->tlb.e[priv][idx];
     struct tlb_page *pg = &cpu->tlb.page[priv][idx];
     uint64_t page = lin & TLB_PAGE_MASK;
-    uint32_t flags = global ? TLBF_GLOBAL : 0;
     struct phys_target t;
 
     phys_resolve(pm, paddr_page, kind == TLB_WRITE, &t);
@@ -136,6 +135,8 @@ static struct tlb_entry *tlb_set(struct cpu *cpu, uint64_t lin, int priv, int ki
         fast = false;     /* the first write to a clean page sets its dirty bit */
     if (fast && kind != TLB_EXEC && cpu->tlb.force_slow)
         fast = false;     /* debugger watchpoints are checked on the slow path */
+    if (flags & TLBF_SMAP)
+        fast = false;     /* EFLAGS.AC decides at each access (tlb_get) */
 
     bool same = (e->tag[TLB_READ] | e->tag[TLB_WRITE] | e->tag[TLB_EXEC]) != 0 &&
                 slot_page(e) == page && pg->paddr == paddr_page && pg->flags == flags;
@@ -157,28 +158,31 @@ static struct tlb_entry *tlb_set(struct cpu *cpu, uint64_t lin, int priv, int ki
 
 /*
  * The TLB slot for lin with a valid tag for this kind and privilege,
- * walking the page tables on a miss. user_access selects the U/S rules and
- * the U bit of the error code. Raises #PF and does not return on a fault.
+ * walking the page tables on a miss. who (paging.h WALK_*) selects the U/S
+ * and SMAP rules and the U bit of the error code. A slot that SMAP lets
+ * only WALK_SMAP_OK accesses use (TLBF_SMAP) makes any other access walk
+ * again, and so fault. Raises #PF and does not return on a fault.
  */
-static struct tlb_entry *tlb_get(struct cpu *cpu, uint64_t lin, int kind, bool user_access)
+static struct tlb_entry *tlb_get(struct cpu *cpu, uint64_t lin, int kind, unsigned who)
 {
-    int priv = user_access ? TLB_USER : TLB_SUPER;
+    int priv = (who & WALK_USER) ? TLB_USER : TLB_SUPER;
     struct tlb_entry *e = &cpu->tlb.e[priv][tlb_index(lin)];
-    if ((e->tag[kind] & ~(uint64_t)TLB_SLOW) == ((lin & TLB_PAGE_MASK) | TLB_VALID))
+    if ((e->tag[kind] & ~(uint64_t)TLB_SLOW) == ((lin & TLB_PAGE_MASK) | TLB_VALID) &&
+        (!(cpu->tlb.page[priv][tlb_index(lin)].flags & TLBF_SMAP) || (who & WALK_SMAP_OK)))
         return e;
 
     phys_register_tlb(cpu->mem, &cpu->tlb);
     uint64_t paddr;
-    bool global = false;
+    uint32_t flags = 0;
     if (!(cpu->cr0 & CR0_PG)) {
         paddr = lin;
     } else {
         struct walk_result w;
-        uint32_t ec = paging_walk(cpu, lin, walk_kind[kind], user_access, false, &w);
+        uint32_t ec = paging_walk(cpu, lin, walk_kind[kind], who, false, &w);
         if (ec & WALK_FAULT)
             cpu_raise_pf(cpu, lin, ec & ~WALK_FAULT);
         paddr = w.paddr;
-        global = w.global;
+        flags = (w.global ? TLBF_GLOBAL : 0) | (w.smap_user_page ? TLBF_SMAP : 0);
         if (w.page_size > 4096)
             note_large_page(&cpu->tlb, lin, w.page_size);
     }
@@ -187,8 +191,8 @@ static struct tlb_entry *tlb_get(struct cpu *cpu, uint64_t lin, int kind, bool u
         trace_tlb_fill(cpu, lin, kind, paddr_page | (lin & 0xfffu));
     /* A write walk also proved the page readable (and set A/D). */
     if (kind == TLB_WRITE)
-        tlb_set(cpu, lin, priv, TLB_READ, paddr_page, global);
-    return tlb_set(cpu, lin, priv, kind, paddr_page, global);
+        tlb_set(cpu, lin, priv, TLB_READ, paddr_page, flags);
+    return tlb_set(cpu, lin, priv, kind, paddr_page, flags);
 }
 
 /* One kind's translation, copied out of its slot (a later fill may reuse
@@ -198,18 +202,31 @@ struct xlat {
     uint32_t flags;
 };
 
-static struct xlat xlat_get(struct cpu *cpu, uint64_t lin, int kind, bool user_access)
+static struct xlat xlat_get(struct cpu *cpu, uint64_t lin, int kind, unsigned who)
 {
-    const struct tlb_entry *e = tlb_get(cpu, lin, kind, user_access);
-    const struct tlb_page *pg = &cpu->tlb.page[user_access ? TLB_USER : TLB_SUPER][tlb_index(lin)];
+    const struct tlb_entry *e = tlb_get(cpu, lin, kind, who);
+    const struct tlb_page *pg = &cpu->tlb.page[(who & WALK_USER) ? TLB_USER : TLB_SUPER][tlb_index(lin)];
     return (struct xlat){ e->tag[kind], e->addend, pg->paddr, pg->flags };
 }
 
 /* --- slow-path accesses --------------------------------------------------- */
 
-static bool user_access(const struct cpu *cpu, unsigned flags)
+/* Who makes a data access (SDM Vol. 3A 4.6.1): implicit supervisor
+ * accesses (MMU_SYS) at any CPL; user-mode ones at CPL 3; explicit
+ * supervisor ones, which EFLAGS.AC = 1 lets past SMAP, below it. */
+static unsigned data_who(const struct cpu *cpu, unsigned flags)
 {
-    return !(flags & MMU_SYS) && cpu->cpl == 3;
+    if (flags & MMU_SYS)
+        return 0;
+    if (cpu->cpl == 3)
+        return WALK_USER;
+    return (cpu->rflags & EFLAGS_AC) ? WALK_SMAP_OK : 0;
+}
+
+/* Instruction fetches: user-mode at CPL 3 (SMAP does not apply). */
+static unsigned fetch_who(const struct cpu *cpu)
+{
+    return cpu->cpl == 3 ? WALK_USER : 0;
 }
 
 /* #AC: CR0.AM, EFLAGS.AC, CPL 3 and a misaligned data access (SDM 6.15). */
@@ -245,17 +262,17 @@ uint64_t mmu_read_slow(struct cpu *cpu, uint64_t lin, unsigned size, unsigned fl
     if (TRACE_UNLIKELY(cpu->trace_flags & TRACE_HOOK_MEM))    /* watchpoints, --stats */
         trace_mem_access(cpu, lin, size, false);
     check_alignment(cpu, lin, size, flags);
-    bool user = user_access(cpu, flags);
+    unsigned who = data_who(cpu, flags);
     unsigned first = 0x1000 - (lin & 0xfff);
     if (first >= size) {
-        struct xlat x = xlat_get(cpu, lin, TLB_READ, user);
+        struct xlat x = xlat_get(cpu, lin, TLB_READ, who);
         return read_via(cpu, &x, lin, size);
     }
 
     /* Crosses a page: translate both before reading either (both may fault). */
     uint64_t lin2 = sys_linear(cpu, lin, first);
-    struct xlat x1 = xlat_get(cpu, lin, TLB_READ, user);
-    struct xlat x2 = xlat_get(cpu, lin2, TLB_READ, user);
+    struct xlat x1 = xlat_get(cpu, lin, TLB_READ, who);
+    struct xlat x2 = xlat_get(cpu, lin2, TLB_READ, who);
     uint64_t v = 0;
     for (unsigned i = 0; i < size; i++) {
         uint64_t a = sys_linear(cpu, lin, i);
@@ -269,11 +286,11 @@ void mmu_write_slow(struct cpu *cpu, uint64_t lin, uint64_t v, unsigned size, un
     if (TRACE_UNLIKELY(cpu->trace_flags & TRACE_HOOK_MEM))    /* watchpoints, --stats */
         trace_mem_access(cpu, lin, size, true);
     check_alignment(cpu, lin, size, flags);
-    bool user = user_access(cpu, flags);
+    unsigned who = data_who(cpu, flags);
     unsigned first = 0x1000 - (lin & 0xfff);
     if (first >= size) {
-        int priv = user ? TLB_USER : TLB_SUPER;
-        struct xlat x = xlat_get(cpu, lin, TLB_WRITE, user);
+        int priv = (who & WALK_USER) ? TLB_USER : TLB_SUPER;
+        struct xlat x = xlat_get(cpu, lin, TLB_WRITE, who);
         write_via(cpu, &x, lin, v, size);
         /* A page that was slow only because it held code is plain RAM again
          * once the write cleared its mark (a clean device RAM page is dirty
@@ -281,20 +298,20 @@ void mmu_write_slow(struct cpu *cpu, uint64_t lin, uint64_t v, unsigned size, un
          * not flush this entry meanwhile). */
         const struct tlb_entry *e = &cpu->tlb.e[priv][tlb_index(lin)];
         if ((x.tag & TLB_SLOW) && e->tag[TLB_WRITE] == ((lin & TLB_PAGE_MASK) | TLB_VALID | TLB_SLOW))
-            tlb_set(cpu, lin, priv, TLB_WRITE, x.paddr, x.flags & TLBF_GLOBAL);
+            tlb_set(cpu, lin, priv, TLB_WRITE, x.paddr, x.flags);
         return;
     }
     /* Both pages must be writable before the first byte is stored. */
     uint64_t lin2 = sys_linear(cpu, lin, first);
-    struct xlat x1 = xlat_get(cpu, lin, TLB_WRITE, user);
-    struct xlat x2 = xlat_get(cpu, lin2, TLB_WRITE, user);
+    struct xlat x1 = xlat_get(cpu, lin, TLB_WRITE, who);
+    struct xlat x2 = xlat_get(cpu, lin2, TLB_WRITE, who);
     for (unsigned i = 0; i < size; i++)
         write_via(cpu, i < first ? &x1 : &x2, sys_linear(cpu, lin, i), (v >> (8 * i)) & 0xff, 1);
 }
 
 uint8_t mmu_fetch_slow(struct cpu *cpu, uint64_t lin)
 {
-    struct xlat x = xlat_get(cpu, lin, TLB_EXEC, cpu->cpl == 3);
+    struct xlat x = xlat_get(cpu, lin, TLB_EXEC, fetch_who(cpu));
     return (uint8_t)read_via(cpu, &x, lin, 1);
 }
 
@@ -302,14 +319,14 @@ static void probe(struct cpu *cpu, uint64_t lin, uint32_t len, int kind)
 {
     if (len == 0)
         return;
-    bool user = cpu->cpl == 3;
+    unsigned who = data_who(cpu, 0);
     /* Every page in [lin, lin + len - 1], stepping by pages (the range
      * wraps where linear addresses do, at 4 GiB outside long mode). */
     uint64_t page = lin & TLB_PAGE_MASK;
     uint64_t npages = (((lin & 0xfff) + len - 1) >> 12) + 1;
     for (uint64_t i = 0; i < npages; i++) {
         uint64_t a = i == 0 ? lin : sys_linear(cpu, page, i * 0x1000);
-        tlb_get(cpu, a, kind, user);
+        tlb_get(cpu, a, kind, who);
     }
 }
 
@@ -325,7 +342,7 @@ void mmu_probe_read(struct cpu *cpu, uint64_t lin, uint32_t len)
 
 uint64_t mmu_translate_exec_slow(struct cpu *cpu, uint64_t lin)
 {
-    return xlat_get(cpu, lin, TLB_EXEC, cpu->cpl == 3).paddr | (lin & 0xfff);
+    return xlat_get(cpu, lin, TLB_EXEC, fetch_who(cpu)).paddr | (lin & 0xfff);
 }
 
 int64_t mmu_translate_debug(struct cpu *cpu, uint64_t lin)
@@ -333,7 +350,7 @@ int64_t mmu_translate_debug(struct cpu *cpu, uint64_t lin)
     uint64_t paddr = lin;
     if (cpu->cr0 & CR0_PG) {
         struct walk_result w;
-        if (paging_walk(cpu, lin, WALK_READ, false, true, &w) & WALK_FAULT)
+        if (paging_walk(cpu, lin, WALK_READ, 0, true, &w) & WALK_FAULT)
             return -1;
         paddr = w.paddr;
     }

@@ -41,6 +41,10 @@
 
 /* Entry flags. */
 #define TLBF_GLOBAL 0x01u    /* from a G=1 leaf with CR4.PGE: survives MOV CR3 */
+/* A supervisor data translation of a user-mode address under CR4.SMAP
+ * (made for an explicit access with EFLAGS.AC = 1): its tags are slow, and
+ * the slow path lets only accesses that SMAP allows use it. */
+#define TLBF_SMAP   0x02u
 
 enum { TLB_READ, TLB_WRITE, TLB_EXEC, TLB_KINDS };
 enum { TLB_SUPER, TLB_USER, TLB_PRIVS };

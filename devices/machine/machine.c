@@ -461,10 +461,13 @@ int machine_init(struct machine *m, const struct vm_options *opt)
     m->clock.earlier_deadline = end_slice_early;
     m->clock.earlier_opaque = &m->cpu;
     m->cpu.clock = &m->clock;
-    /* The CPU model's optional features (-cpu max, +umip, +tsc-adjust). */
-    m->cpu.feat7_ebx = opt->tsc_adjust ? CPUID7_EBX_TSC_ADJUST : 0;
+    /* The CPU model's optional features (-cpu max, +umip, +tsc-adjust,
+     * +smep, +smap, +rdtscp). */
+    m->cpu.feat7_ebx = (opt->tsc_adjust ? CPUID7_EBX_TSC_ADJUST : 0) |
+                       (opt->smep ? CPUID7_EBX_SMEP : 0) | (opt->smap ? CPUID7_EBX_SMAP : 0);
     m->cpu.feat7_ecx = opt->umip ? CPUID7_ECX_UMIP : 0;
     m->cpu.feat_lm = opt->lm;
+    m->cpu.feat_rdtscp = opt->rdtscp;
     if (pc_devices_init(&m->dev, m) != 0) {
         fprintf(stderr, "softvm: internal error: device wiring failed\n");
         machine_destroy(m);

@@ -131,6 +131,8 @@ struct vm_options {
     bool no_apic;                        /* -cpu ...,-apic: no local APIC and no I/O APIC */
     bool x2apic;                         /* -cpu ...,+x2apic: the APIC offers x2APIC mode */
     bool umip, tsc_adjust;               /* -cpu max, +umip, +tsc-adjust: CPUID leaf 7 */
+    bool smep, smap;                     /* -cpu max, +smep, +smap: CPUID leaf 7, CR4 bits 20/21 */
+    bool rdtscp;                         /* -cpu max, +rdtscp: RDTSCP and IA32_TSC_AUX */
     bool lm;                             /* -cpu qemu64, max, +lm: long mode (x86-64) */
     bool nodefaults;                     /* -nodefaults: no COM1 on stdio unless -serial */
     bool pc_testdev;                     /* -device pc-testdev (QEMU's test device) */

@@ -1,13 +1,14 @@
 /*
  * test_cpu_exec.c - the main loop: running guest code through the TB cache,
  * self-modifying code, HLT, exact instruction budgets, exceptions delivered
- * through the real-mode IVT, REP string resumption.
+ * through the real-mode IVT, REP string resumption, RDTSCP and CLAC/STAC.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <criterion/criterion.h>
 
 #include "cpu/cpu.h"
+#include "cpu/system.h"
 #include "memory/memory.h"
 #include "tests/unit/support_cpu.h"
 #include "translator/tb.h"
@@ -528,5 +529,89 @@ Test(cpu_exec, linear_address_wraps_at_4g)
     cr_assert_eq(support_cpu_run(m, 100), CPU_EXIT_HALT);
     cr_assert_eq(c->regs[R_EAX], 0xdeadbeefu);
     cr_assert_eq(phys_read32(m->mem, 0x1014), 0x12345678u);
+    support_cpu_destroy(m);
+}
+
+/* --- RDTSCP, CLAC/STAC -------------------------------------------------------- */
+
+/* RDTSCP: EDX:EAX = the TSC, ECX = IA32_TSC_AUX[31:0] (SDM Vol. 2B RDTSCP);
+ * without a clock the TSC counts retired instructions (cpu/system.h), so
+ * RDTSC as the 6th instruction reads 5 and RDTSCP as the 8th reads 7. */
+Test(cpu_exec, rdtscp_reads_tsc_and_tsc_aux)
+{
+    struct support_cpu *m = support_cpu_create(1 << 20);
+    static const uint8_t code[] = {
+        0x66, 0xb9, 0x03, 0x01, 0x00, 0xc0,     /* mov ecx, 0xc0000103 (IA32_TSC_AUX) */
+        0x66, 0xb8, 0x78, 0x56, 0x34, 0x12,     /* mov eax, 0x12345678 */
+        0x66, 0x31, 0xd2,                       /* xor edx, edx */
+        0x0f, 0x30,                             /* wrmsr */
+        0x66, 0x31, 0xc9,                       /* xor ecx, ecx */
+        0x0f, 0x31,                             /* rdtsc */
+        0x66, 0x89, 0xc6,                       /* mov esi, eax */
+        0x0f, 0x01, 0xf9,                       /* rdtscp */
+        0xf4,                                   /* hlt */
+    };
+    support_cpu_load(m, 0x7c00, code, sizeof(code));
+    m->cpu->feat_rdtscp = true;
+    m->cpu->rip = 0x7c00;
+    cr_assert_eq(support_cpu_run(m, 100), CPU_EXIT_HALT);
+    cr_assert_eq((uint32_t)m->cpu->regs[R_ECX], 0x12345678);
+    cr_assert_eq((uint32_t)m->cpu->regs[R_ESI], 5 * CPU_TSC_PER_INSN);
+    cr_assert_eq((uint32_t)m->cpu->regs[R_EAX], 7 * CPU_TSC_PER_INSN);
+    cr_assert_eq((uint32_t)m->cpu->regs[R_EDX], 0);
+    support_cpu_destroy(m);
+}
+
+/* Run code at 0000:7C00 in real mode with IVT[6] -> 0000:0600 (HLT): the
+ * IP #UD pushed, or 0 if the code reached its own HLT. */
+static uint16_t ud_ip(const uint8_t *code, size_t n, bool rdtscp, uint32_t feat7_ebx)
+{
+    struct support_cpu *m = support_cpu_create(1 << 20);
+    support_cpu_load(m, 0x7c00, code, n);
+    phys_write8(m->mem, 0x600, 0xf4);
+    phys_write16(m->mem, 6 * 4, 0x0600);
+    phys_write16(m->mem, 6 * 4 + 2, 0);
+    m->cpu->feat_rdtscp = rdtscp;
+    m->cpu->feat7_ebx = feat7_ebx;
+    m->cpu->rip = 0x7c00;
+    cr_assert_eq(support_cpu_run(m, 100), CPU_EXIT_HALT);
+    uint16_t ip = m->cpu->rip == 0x601 ? phys_read16(m->mem, 0xfff8) : 0;
+    support_cpu_destroy(m);
+    return ip;
+}
+
+/* #UD where CPUID says the instruction is absent (SDM Vol. 2B RDTSCP,
+ * STAC; Vol. 2A CLAC). */
+Test(cpu_exec, rdtscp_clac_stac_ud_without_the_feature)
+{
+    static const uint8_t rdtscp[] = { 0x90, 0x0f, 0x01, 0xf9, 0xf4 };
+    static const uint8_t stac[] = { 0x90, 0x0f, 0x01, 0xcb, 0xf4 };
+    static const uint8_t clac[] = { 0x90, 0x0f, 0x01, 0xca, 0xf4 };
+    cr_assert_eq(ud_ip(rdtscp, sizeof(rdtscp), false, 1u << 20), 0x7c01);
+    cr_assert_eq(ud_ip(rdtscp, sizeof(rdtscp), true, 0), 0);
+    cr_assert_eq(ud_ip(stac, sizeof(stac), true, 0), 0x7c01);
+    cr_assert_eq(ud_ip(clac, sizeof(clac), true, 1u << 7), 0x7c01);     /* SMEP alone */
+    cr_assert_eq(ud_ip(stac, sizeof(stac), false, 1u << 20), 0);
+    cr_assert_eq(ud_ip(clac, sizeof(clac), false, 1u << 20), 0);
+}
+
+/* STAC sets EFLAGS.AC (bit 18), CLAC clears it, no other flag changes. */
+Test(cpu_exec, stac_clac_set_and_clear_ac)
+{
+    struct support_cpu *m = support_cpu_create(1 << 20);
+    static const uint8_t code[] = {
+        0xf9,                   /* stc */
+        0x0f, 0x01, 0xcb,       /* stac */
+        0x66, 0x9c,             /* pushfd -> 0xfffa */
+        0x0f, 0x01, 0xca,       /* clac */
+        0x66, 0x9c,             /* pushfd -> 0xfff6 */
+        0xf4,
+    };
+    support_cpu_load(m, 0x7c00, code, sizeof(code));
+    m->cpu->feat7_ebx = 1u << 20;
+    m->cpu->rip = 0x7c00;
+    cr_assert_eq(support_cpu_run(m, 100), CPU_EXIT_HALT);
+    cr_assert_eq(phys_read32(m->mem, 0xfffa), 0x00040003u, "EFLAGS after STAC %#x", phys_read32(m->mem, 0xfffa));
+    cr_assert_eq(phys_read32(m->mem, 0xfff6), 0x00000003u, "EFLAGS after CLAC %#x", phys_read32(m->mem, 0xfff6));
     support_cpu_destroy(m);
 }

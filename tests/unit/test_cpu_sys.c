@@ -953,3 +953,38 @@ Test(sys, leaf7_umip_and_tsc_adjust)
     ST_ASSERT_OK(cpu, cpu_wrmsr(cpu, 0x3b, 1000));      /* TSC moves back by 3000 */
     cr_assert_eq(cpu_rdtsc(cpu), 2000);
 }
+
+/* SMEP and SMAP (CPUID.(EAX=7,ECX=0):EBX bits 7 and 20) gate CR4 bits 20
+ * and 21 (SDM Vol. 3A 2.5: setting a reserved CR4 bit is #GP(0)); RDTSCP
+ * (CPUID.80000001H:EDX bit 27) comes with IA32_TSC_AUX (0xC0000103), whose
+ * bits 63:32 are reserved (SDM Vol. 4 table 2-2). */
+Test(sys, smep_smap_cr4_and_tsc_aux)
+{
+    uint32_t r[4];
+    ST_ASSERT_FAULT(cpu, cpu_write_cr(cpu, 4, 1u << 20), EXC_GP, 0);
+    ST_ASSERT_FAULT(cpu, cpu_write_cr(cpu, 4, 1u << 21), EXC_GP, 0);
+    ST_ASSERT_FAULT(cpu, cpu_rdmsr(cpu, 0xc0000103), EXC_GP, 0);
+    ST_ASSERT_FAULT(cpu, cpu_wrmsr(cpu, 0xc0000103, 1), EXC_GP, 0);
+    cpu_cpuid(cpu, 0x80000001u, 0, r);
+    cr_assert_eq(r[3] & (1u << 27), 0);
+
+    cpu->feat7_ebx = (1u << 7) | (1u << 20);
+    cpu->feat_rdtscp = true;
+    cpu_cpuid(cpu, 0, 0, r);
+    cr_assert_eq(r[0], 7);
+    cpu_cpuid(cpu, 7, 0, r);
+    cr_assert_eq(r[1], (1u << 7) | (1u << 20));
+    cpu_cpuid(cpu, 0x80000001u, 0, r);
+    cr_assert_eq(r[3] & (1u << 27), 1u << 27);
+    ST_ASSERT_OK(cpu, cpu_write_cr(cpu, 4, (1u << 20) | (1u << 21)));
+    cr_assert_eq(cpu->cr4, (1u << 20) | (1u << 21));
+    volatile uint64_t v = 1;
+    ST_ASSERT_OK(cpu, v = cpu_rdmsr(cpu, 0xc0000103));
+    cr_assert_eq(v, 0);
+    ST_ASSERT_OK(cpu, cpu_wrmsr(cpu, 0xc0000103, 0xfedcba98));
+    ST_ASSERT_OK(cpu, v = cpu_rdmsr(cpu, 0xc0000103));
+    cr_assert_eq(v, 0xfedcba98);
+    ST_ASSERT_FAULT(cpu, cpu_wrmsr(cpu, 0xc0000103, 1ull << 32), EXC_GP, 0);
+    ST_ASSERT_OK(cpu, v = cpu_rdmsr(cpu, 0xc0000103));
+    cr_assert_eq(v, 0xfedcba98);
+}

@@ -2,7 +2,7 @@
  * test_mem_paging.c - the softMMU page walker and TLB: 32-bit paging with
  * PSE, PAE with NX, U/S and R/W rules with CR0.WP at CPL 0 and 3, #PF error
  * codes and CR2, Accessed/Dirty updates, TLB flush semantics, page-crossing
- * accesses and #AC (SDM Vol. 3A ch. 4 and 6.15).
+ * accesses and #AC, SMEP and SMAP (SDM Vol. 3A ch. 4 and 6.15).
  */
 #include "mem_harness.h"
 
@@ -103,6 +103,18 @@ static __attribute__((noinline)) int try_access(uint32_t a, bool write, bool sys
     return MT_FAULTS(cpu, write ? mmu_write8(cpu, a, v) : (void)mmu_read8(cpu, a));
 }
 
+/* Paging on (PAE without NXE, or 32-bit) with lin -> 0x900000. */
+static void paging_on_with_page(bool pae, uint32_t lin, uint32_t pdef, uint32_t ptef)
+{
+    if (pae) {
+        paging_pae_on(cpu, 0);
+        map_pae(cpu, lin, 0x900000, pdef, ptef);
+    } else {
+        paging32_on(cpu);
+        map32(cpu, lin, 0x900000, pdef, ptef);
+    }
+}
+
 /* Every U/S and R/W combination at both levels, CPL 0/3, WP 0/1, read/write. */
 static void permission_matrix(bool pae)
 {
@@ -115,13 +127,7 @@ static void permission_matrix(bool pae)
         cpu->cpl = 0;
         cpu->cr0 = CR0_PE | (wp ? CR0_WP : 0);
         cpu->cr4 = 0;
-        if (pae) {
-            paging_pae_on(cpu, 0);
-            map_pae(cpu, lin, 0x900000, pdef, ptef);
-        } else {
-            paging32_on(cpu);
-            map32(cpu, lin, 0x900000, pdef, ptef);
-        }
+        paging_on_with_page(pae, lin, pdef, ptef);
         cpu->cpl = user ? 3 : 0;
         for (int write = 0; write < 2; write++) {
             tlb_flush_all(cpu);
@@ -483,4 +489,137 @@ Test(mem_paging, large_page_rights_come_from_the_pde)
     MT_ASSERT_OK(cpu, mmu_read8(cpu, 0x00612345));
     MT_ASSERT_PF(cpu, mmu_write8(cpu, 0x00612345, 1), EC_P | EC_W | EC_U, 0x00612345);
     MT_ASSERT_PF(cpu, mmu_fetch8(cpu, 0x00612345), EC_P | EC_I | EC_U, 0x00612345);
+}
+
+/* --- SMEP and SMAP (SDM Vol. 3A 4.6.1, 4.7) ------------------------------ */
+
+enum smx_kind { SMX_READ, SMX_WRITE, SMX_FETCH };
+enum smx_who { SMX_CPL0, SMX_CPL3, SMX_IMPLICIT0, SMX_IMPLICIT3 };
+
+/* The SDM 4.6.1 rules with CR4.SMEP/SMAP, written from the text, not from
+ * the walker: a user-mode address has U/S = 1 at every level; explicit
+ * supervisor accesses are those at CPL < 3 that are not implicit. */
+static bool smx_allowed(enum smx_kind k, enum smx_who who, bool ac, bool wp, bool smep,
+                        bool smap, bool us_all, bool rw_all)
+{
+    if (who == SMX_CPL3) {          /* user-mode access */
+        if (!us_all)
+            return false;
+        return k != SMX_WRITE || rw_all;
+    }
+    bool explicit_ac = who == SMX_CPL0 && ac;
+    if (k == SMX_FETCH)             /* "If CR4.SMEP = 1, instructions may not be fetched
+                                       from any user-mode address" */
+        return !(smep && us_all);
+    if (us_all && smap && !explicit_ac)   /* "If EFLAGS.AC = 0 or the access is implicit,
+                                             data may not be read/written from/to any
+                                             user-mode address" */
+        return false;
+    if (k == SMX_WRITE && wp && !rw_all)
+        return false;
+    return true;
+}
+
+static __attribute__((noinline)) int smx_try(uint32_t a, enum smx_kind k, enum smx_who who)
+{
+    bool sys = who == SMX_IMPLICIT0 || who == SMX_IMPLICIT3;
+    if (k == SMX_FETCH)
+        return MT_FAULTS(cpu, (void)mmu_fetch8(cpu, a));
+    return try_access(a, k == SMX_WRITE, sys, 0x77);
+}
+
+/* Every U/S and R/W combination of PDE and PTE, with CR0.WP, CR4.SMEP,
+ * CR4.SMAP and EFLAGS.AC each 0 and 1, for explicit accesses at CPL 0 and 3
+ * and implicit supervisor accesses at CPL 0 and 3: reads, writes, fetches. */
+static void smep_smap_matrix(bool pae)
+{
+    const uint32_t lin = 0x00405000;
+    for (int combo = 0; combo < 256; combo++) {
+        bool pde_us = combo & 1, pde_rw = combo & 2, pte_us = combo & 4, pte_rw = combo & 8;
+        bool wp = combo & 16, smep = combo & 32, smap = combo & 64, ac = combo & 128;
+        uint32_t pdef = P_ | (pde_us ? US_ : 0) | (pde_rw ? RW_ : 0);
+        uint32_t ptef = P_ | (pte_us ? US_ : 0) | (pte_rw ? RW_ : 0);
+        cpu->cpl = 0;
+        cpu->cr0 = CR0_PE | (wp ? CR0_WP : 0);
+        cpu->cr4 = (smep ? CR4_SMEP : 0) | (smap ? CR4_SMAP : 0);
+        cpu->rflags = EFLAGS_FIXED1 | (ac ? EFLAGS_AC : 0);
+        paging_on_with_page(pae, lin, pdef, ptef);
+        for (int who = SMX_CPL0; who <= SMX_IMPLICIT3; who++) {
+            for (int k = SMX_READ; k <= SMX_FETCH; k++) {
+                bool implicit = who == SMX_IMPLICIT0 || who == SMX_IMPLICIT3;
+                if (implicit && k == SMX_FETCH)
+                    continue;       /* fetches are never implicit */
+                cpu->cpl = (who == SMX_CPL3 || who == SMX_IMPLICIT3) ? 3 : 0;
+                tlb_flush_all(cpu);
+                bool ok = smx_allowed(k, who, ac, wp, smep, smap, pde_us && pte_us, pde_rw && pte_rw);
+                uint32_t a = lin + 0x20 + (uint32_t)(who * 3 + k);
+                int faulted = smx_try(a, k, who);
+                cr_assert_eq(faulted, !ok, "pae=%d combo=%#x who=%d kind=%d: faulted=%d",
+                             pae, combo, who, k, faulted);
+                if (faulted) {
+                    /* P=1 (a protection fault), W for writes, U for user-mode
+                     * accesses, I/D for fetches when SMEP is on (no NXE here). */
+                    uint32_t ec = EC_P | (k == SMX_WRITE ? EC_W : 0) | (who == SMX_CPL3 ? EC_U : 0) |
+                                  (k == SMX_FETCH && smep ? EC_I : 0);
+                    cr_assert_eq(cpu->exc_vector, EXC_PF);
+                    cr_assert_eq(cpu->exc_error, ec, "pae=%d combo=%#x who=%d kind=%d: ec %#x want %#x",
+                                 pae, combo, who, k, cpu->exc_error, ec);
+                    cr_assert_eq(cpu->cr2, a);
+                } else if (k == SMX_WRITE) {
+                    cr_assert_eq(phys_read8(pm, 0x900000 + (a & 0xfff)), 0x77);
+                }
+            }
+        }
+    }
+}
+
+Test(mem_paging, smep_smap_32bit) { smep_smap_matrix(false); }
+Test(mem_paging, smep_smap_pae) { smep_smap_matrix(true); }
+
+/* EFLAGS.AC changes without a TLB flush (STAC/CLAC, POPF): a translation
+ * an AC = 1 access cached must not serve a later AC = 0 or implicit access. */
+Test(mem_paging, smap_follows_ac_without_a_flush)
+{
+    paging32_on(cpu);
+    map32(cpu, 0x00400000, 0x900000, P_ | RW_ | US_, P_ | RW_ | US_);   /* user page */
+    phys_write32(pm, 0x900000, 0x12345678);
+    cpu->cr4 = CR4_SMAP;
+    cpu->cpl = 0;
+    cpu->rflags = EFLAGS_FIXED1 | EFLAGS_AC;
+    cr_assert_eq(mmu_read32(cpu, 0x00400000), 0x12345678);
+    MT_ASSERT_OK(cpu, mmu_write32(cpu, 0x00400004, 0xcafe));
+    cpu->rflags = EFLAGS_FIXED1;                  /* CLAC */
+    MT_ASSERT_PF(cpu, mmu_read32(cpu, 0x00400000), EC_P, 0x00400000);
+    MT_ASSERT_PF(cpu, mmu_write32(cpu, 0x00400004, 1), EC_P | EC_W, 0x00400004);
+    MT_ASSERT_PF(cpu, mmu_read16(cpu, 0x00400ffe), EC_P, 0x00400ffe);   /* the crossing half */
+    cr_assert_eq(phys_read32(pm, 0x900004), 0xcafe);
+    cpu->rflags = EFLAGS_FIXED1 | EFLAGS_AC;      /* STAC */
+    cr_assert_eq(mmu_read32(cpu, 0x00400004), 0xcafe);
+    /* Implicit supervisor accesses ignore AC. */
+    MT_ASSERT_PF(cpu, mmu_read32_sys(cpu, 0x00400000), EC_P, 0x00400000);
+    MT_ASSERT_PF(cpu, mmu_write32_sys(cpu, 0x00400000, 1), EC_P | EC_W, 0x00400000);
+    /* CPL 3 reads its own page whatever AC says. */
+    cpu->cpl = 3;
+    cpu->rflags = EFLAGS_FIXED1;
+    cr_assert_eq(mmu_read32(cpu, 0x00400000), 0x12345678);
+    /* A supervisor page stays reachable at CPL 0 with AC = 0. */
+    cpu->cpl = 0;
+    map32(cpu, 0x00401000, 0x901000, P_ | RW_ | US_, P_ | RW_);
+    MT_ASSERT_OK(cpu, mmu_write32(cpu, 0x00401000, 5));
+    cr_assert_eq(phys_read32(pm, 0x901000), 5);
+}
+
+/* SMEP sets I/D in fetch faults under 32-bit paging too (SDM 4.7), and a
+ * 4 MiB user page is a user-mode address by its PDE alone. */
+Test(mem_paging, smep_id_bit_and_large_pages)
+{
+    paging32_on(cpu);
+    cpu->cr4 = CR4_PSE | CR4_SMEP;
+    phys_write32(pm, PD32 + (0x00800000u >> 22) * 4, 0x00c00000u | P_ | RW_ | US_ | PS_);
+    MT_ASSERT_PF(cpu, mmu_fetch8(cpu, 0x00812345), EC_P | EC_I, 0x00812345);
+    MT_ASSERT_PF(cpu, mmu_fetch8(cpu, 0x00c00000), EC_I, 0x00c00000);   /* not present */
+    cr_assert_eq(mmu_read8(cpu, 0x00812345), 0);                       /* data: fine without SMAP */
+    cpu->cpl = 3;
+    phys_write8(pm, 0x00c12345, 0x90);
+    cr_assert_eq(mmu_fetch8(cpu, 0x00812345), 0x90);                    /* user fetches are fine */
 }
