@@ -162,6 +162,17 @@ static int refblock_offset(struct block_dev *bd, uint64_t c, uint64_t *out)
     return 0;
 }
 
+/* The bytes that hold one refcount (the one byte it shares for widths below
+ * 8). At most 8: qcow2_open rejects refcount_order > 6. The bound is spelled
+ * out here as well because the callers read and write an 8-byte buffer, and
+ * GCC cannot see the check in qcow2_open from them (a -O3 ASan build once
+ * failed with -Werror=stringop-overflow on that buffer). */
+static unsigned refcount_bytes(const struct qcow2 *q)
+{
+    unsigned n = q->refcount_bits >= 8 ? q->refcount_bits / 8 : 1;
+    return n < 8 ? n : 8;
+}
+
 /* A refcount's value from its bytes p (shift: its bit position for widths
  * below 8), and the reverse. Widths of 8 bits and more are big-endian. */
 static uint64_t refcount_decode(const struct qcow2 *q, const uint8_t *p, unsigned shift)
@@ -169,7 +180,7 @@ static uint64_t refcount_decode(const struct qcow2 *q, const uint8_t *p, unsigne
     if (q->refcount_bits < 8)
         return (p[0] >> shift) & ((1u << q->refcount_bits) - 1);
     uint64_t v = 0;
-    for (unsigned i = 0; i < q->refcount_bits / 8; i++)
+    for (unsigned i = 0; i < refcount_bytes(q); i++)
         v = v << 8 | p[i];
     return v;
 }
@@ -181,7 +192,7 @@ static void refcount_encode(const struct qcow2 *q, uint8_t *p, unsigned shift, u
         p[0] = (uint8_t)((p[0] & ~mask) | ((value << shift) & mask));
         return;
     }
-    unsigned n = q->refcount_bits / 8;
+    unsigned n = refcount_bytes(q);
     for (unsigned i = 0; i < n; i++)
         p[i] = (uint8_t)(value >> (8 * (n - 1 - i)));
 }
@@ -200,7 +211,7 @@ static int refcount_get(struct block_dev *bd, uint64_t c, uint64_t *value)
     unsigned shift;
     refcount_pos(q, c, &byte, &shift);
     uint8_t b[8];
-    unsigned n = q->refcount_bits >= 8 ? q->refcount_bits / 8 : 1;
+    unsigned n = refcount_bytes(q);
     if ((rc = block_pread(bd, b, n, blk + byte)) != 0)
         return rc;
     *value = refcount_decode(q, b, shift);
@@ -215,7 +226,7 @@ static int refcount_store(struct block_dev *bd, uint64_t blk, uint64_t c, uint64
     unsigned shift;
     refcount_pos(q, c, &byte, &shift);
     uint8_t b[8];
-    unsigned n = q->refcount_bits >= 8 ? q->refcount_bits / 8 : 1;
+    unsigned n = refcount_bytes(q);
     int rc;
     if (q->refcount_bits < 8 && (rc = block_pread(bd, b, 1, blk + byte)) != 0)
         return rc;
@@ -475,6 +486,7 @@ static int alloc_cluster(struct block_dev *bd, const void *data, uint64_t *host)
 static int l2_load(struct block_dev *bd, uint64_t off, struct l2_slot **out)
 {
     struct qcow2 *q = bd->state;
+    *out = NULL;                    /* on an error too */
     struct l2_slot *victim = &q->l2c[0];
     for (int i = 0; i < QCOW2_L2_CACHE; i++) {
         struct l2_slot *s = &q->l2c[i];
