@@ -162,6 +162,10 @@ struct cpu_apic_ops {
     bool (*rdmsr)(void *apic, uint32_t index, uint64_t *value);   /* x2APIC 0x800-0x8FF */
     bool (*wrmsr)(void *apic, uint32_t index, uint64_t value);
     uint32_t (*cpuid_ecx)(void *apic);                        /* leaf 1 ECX bits */
+    /* The task-priority register, which MOV CR8 reads and writes as
+     * TPR[7:4] (SDM Vol. 3A 10.8.6.1) */
+    uint8_t (*read_tpr)(void *apic);
+    void (*write_tpr)(void *apic, uint8_t tpr);
 };
 
 #include "memory/tlb.h"        /* struct tlb: owned by memory/ */

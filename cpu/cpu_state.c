@@ -34,7 +34,7 @@ static const struct vms_field fpu_fields[] = {
     VMS_W(F, ferr_hook), VMS_W(F, ferr_opaque),
 };
 #undef F
-static const struct vms_desc fpu_vmstate = { VMS_DESC(struct fpu_state, "fpu", 1, fpu_fields) };
+static const struct vms_desc fpu_vmstate = { VMS_DESC(struct fpu_state, "fpu", 2, fpu_fields) };
 
 static const struct vms_field sys_fields[] = {
     VMS(struct cpu_sys, db_trap_pending), VMS_W(struct cpu_sys, deliver_ctx),

@@ -676,7 +676,7 @@ static void fstenv_fsave(struct cpu *cpu, const struct insn *in, bool regs)
     }
 }
 
-/* ---- FXSAVE / FXRSTOR (SDM Vol. 2A, legacy 512-byte layout) ----------------- */
+/* ---- FXSAVE / FXRSTOR (SDM Vol. 2A FXSAVE, Vol. 1 10.5.1 tables 10-2, 10-3) -- */
 
 static void check_fx_alignment(struct cpu *cpu, int seg, uint64_t off)
 {
@@ -684,10 +684,14 @@ static void check_fx_alignment(struct cpu *cpu, int seg, uint64_t off)
         cpu_raise(cpu, EXC_GP, true, 0);
 }
 
-void fpu_fxsave(struct cpu *cpu, int seg, uint64_t off)
+/* Bytes of the image an FXSAVE writes: 160 + 16 per XMM register. */
+static unsigned fx_size(struct cpu *cpu) { return cpu_code64(cpu) ? 416 : 288; }
+
+void fpu_fxsave(struct cpu *cpu, int seg, uint64_t off, bool rex_w)
 {
     struct fpu_state *f = fpu_of(cpu);
-    uint8_t b[288];
+    uint8_t b[416];
+    unsigned n = fx_size(cpu);
     check_fx_alignment(cpu, seg, off);
     memset(b, 0, sizeof b);
     put16(b + 0, f->fcw);
@@ -696,24 +700,30 @@ void fpu_fxsave(struct cpu *cpu, int seg, uint64_t off)
         if (((f->ftw >> (2 * r)) & 3) != 3)
             b[4] |= (uint8_t)(1u << r);
     put16(b + 6, f->fop & 0x7ff);
-    put32(b + 8, f->fip);
-    put16(b + 12, f->fcs);
-    put32(b + 16, f->fdp);
-    put16(b + 20, f->fds);
+    if (rex_w) {
+        memcpy(b + 8, &f->fip, 8);
+        memcpy(b + 16, &f->fdp, 8);
+    } else {
+        put32(b + 8, (uint32_t)f->fip);
+        put16(b + 12, f->fcs);
+        put32(b + 16, (uint32_t)f->fdp);
+        put16(b + 20, f->fds);
+    }
     put32(b + 24, f->mxcsr);
     put32(b + 28, MXCSR_MASK);
     for (int i = 0; i < 8; i++)
         memcpy(b + 32 + 16 * i, f->st[st_phys(f, i)], 10);
-    memcpy(b + 160, f->xmm, 128);
-    fpu_mem_write(cpu, seg, off, b, sizeof b);
+    memcpy(b + 160, f->xmm, n - 160);
+    fpu_mem_write(cpu, seg, off, b, n);
 }
 
-void fpu_fxrstor(struct cpu *cpu, int seg, uint64_t off)
+void fpu_fxrstor(struct cpu *cpu, int seg, uint64_t off, bool rex_w)
 {
     struct fpu_state *f = fpu_of(cpu);
-    uint8_t b[288];
+    uint8_t b[416];
+    unsigned n = fx_size(cpu);
     check_fx_alignment(cpu, seg, off);
-    fpu_mem_read(cpu, seg, off, b, sizeof b);
+    fpu_mem_read(cpu, seg, off, b, n);
     uint32_t mxcsr = get32(b + 24);
     if (mxcsr & ~MXCSR_MASK)
         cpu_raise(cpu, EXC_GP, true, 0);
@@ -726,14 +736,20 @@ void fpu_fxrstor(struct cpu *cpu, int seg, uint64_t off)
         if (!(b[4] & (1u << r)))
             t.ftw |= (uint16_t)(3u << (2 * r));
     t.fop = get16(b + 6) & 0x7ff;
-    t.fip = get32(b + 8);
-    t.fcs = get16(b + 12);
-    t.fdp = get32(b + 16);
-    t.fds = get16(b + 20);
+    if (rex_w) {
+        memcpy(&t.fip, b + 8, 8);
+        memcpy(&t.fdp, b + 16, 8);
+        t.fcs = t.fds = 0;
+    } else {
+        t.fip = get32(b + 8);
+        t.fcs = get16(b + 12);
+        t.fdp = get32(b + 16);
+        t.fds = get16(b + 20);
+    }
     t.mxcsr = mxcsr;
     for (int i = 0; i < 8; i++)
         memcpy(t.st[(fpu_top(&t) + i) & 7], b + 32 + 16 * i, 10);
-    memcpy(t.xmm, b + 160, 128);
+    memcpy(t.xmm, b + 160, n - 160);
     retag(&t);
     *f = t;
 }

@@ -57,11 +57,14 @@ void fpu_check_nm(struct cpu *cpu);
 /* A waiting instruction found FSW.ES set: #MF with CR0.NE, else FERR#. */
 void fpu_check_pending(struct cpu *cpu);
 
-/* 512-byte FXSAVE image (SDM Vol. 2A FXSAVE, the legacy non-64-bit layout) at
+/* 512-byte FXSAVE image (SDM Vol. 2A FXSAVE, tables 10-2 and 10-3) at
  * seg:off; both check the 16-byte alignment (#GP(0)), FXRSTOR the MXCSR
- * reserved bits (#GP(0)). All memory is read/written before state changes. */
-void fpu_fxsave(struct cpu *cpu, int seg, uint64_t off);
-void fpu_fxrstor(struct cpu *cpu, int seg, uint64_t off);
+ * reserved bits (#GP(0)). All memory is read/written before state changes.
+ * In 64-bit mode the image holds XMM0-15 (bytes 160-415), else XMM0-7;
+ * rex_w (FXSAVE64/FXRSTOR64, 64-bit mode) selects the 64-bit FPU IP/DP
+ * fields at bytes 8 and 16 instead of offset32 + selector. */
+void fpu_fxsave(struct cpu *cpu, int seg, uint64_t off, bool rex_w);
+void fpu_fxrstor(struct cpu *cpu, int seg, uint64_t off, bool rex_w);
 
 /* Byte-wise guest memory access through cpu_read32/cpu_write32 (seg:off). */
 void fpu_mem_read(struct cpu *cpu, int seg, uint64_t off, uint8_t *buf, unsigned n);

@@ -22,10 +22,11 @@ struct fpu_state {
     uint16_t fcw, fsw, ftw;
     uint8_t st[8][10];          /* 80-bit registers, physical order */
     uint32_t mxcsr;
-    uint8_t xmm[8][16];
+    uint8_t xmm[16][16];        /* XMM8-15 exist in 64-bit mode only (REX) */
 
-    /* Last instruction/operand pointers (SDM Vol. 1 8.1.8-8.1.10). */
-    uint32_t fip, fdp;
+    /* Last instruction/operand pointers (SDM Vol. 1 8.1.8-8.1.10): offsets,
+     * 64 bits wide in 64-bit mode (FXSAVE64 stores them whole). */
+    uint64_t fip, fdp;
     uint16_t fcs, fds;
     uint16_t fop;               /* 11-bit opcode: (first byte & 7) << 8 | modrm */
 

@@ -164,10 +164,10 @@ OP(invd) { require_cpl0(cpu); }
 OP(wbinvd) { require_cpl0(cpu); }
 
 /* MOV r32, CRn / MOV CRn, r32: ModRM.mod is ignored (always a register).
- * CR1, CR5-CR7 are #UD. */
+ * CR1, CR5-CR7 are #UD, and CR8 (REX.R) outside 64-bit mode, CR9-CR15. */
 static void check_cr(struct cpu *cpu, int n)
 {
-    if (n == 1 || n > 4)
+    if (n == 1 || (n > 4 && !(n == 8 && cpu_code64(cpu))))
         raise_ud(cpu);
     require_cpl0(cpu);
 }

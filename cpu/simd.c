@@ -30,6 +30,7 @@ enum { P_NP, P_66, P_F3, P_F2 };
 #define F_DST_GPR 0x20  /* result (low 32 bits) goes to a GPR */
 #define F_DST_MM  0x40  /* result (low 64 bits) goes to an MMX register */
 #define F_EFLAGS  0x80  /* result is EFLAGS (COMISS & co, through LAHF) */
+#define F_GPR64   0x100 /* the GPR operand is 64 bits (a REX.W form, simd_table_w) */
 
 struct simd_row;
 typedef void simd_handler(struct cpu *cpu, const struct insn *in, const struct simd_row *row);
@@ -39,7 +40,7 @@ struct simd_row {
     simd_stub *stub;        /* host computation, or NULL */
     simd_handler *run;      /* special shape, or NULL for the generic path */
     uint8_t msize;          /* memory operand bytes */
-    uint8_t flags;
+    uint16_t flags;
 };
 
 static inline struct fpu_state *fpu_of(struct cpu *cpu) { return &cpu->priv.fpu; }
@@ -100,7 +101,21 @@ static void mm_put(struct cpu *cpu, int n, const uint8_t *b)
     fpu_mmx_set(fpu_of(cpu), n, v);
 }
 
-static uint8_t *xmm(struct cpu *cpu, int n) { return fpu_of(cpu)->xmm[n & 7]; }
+/* XMM8-15 are reached only through REX (64-bit mode): the decoder adds
+ * REX.R to reg and REX.B to a register rm. */
+static uint8_t *xmm(struct cpu *cpu, int n) { return fpu_of(cpu)->xmm[n & 15]; }
+
+/* The GPR operand of a row: 32 bits (zero-extended into the 64-bit
+ * register, as every 32-bit write is) or, with F_GPR64, all 64. */
+static uint64_t gpr_get(struct cpu *cpu, int r, unsigned fl)
+{
+    return (fl & F_GPR64) ? cpu->regs[r] : cpu_reg32(cpu, r);
+}
+
+static void gpr_put(struct cpu *cpu, int r, unsigned fl, uint64_t v)
+{
+    cpu->regs[r] = (fl & F_GPR64) ? v : (uint32_t)v;
+}
 
 /* Record SIMD FP exception flags; an unmasked one raises #XM (or #UD when
  * the OS has not set CR4.OSXMMEXCPT) before any result is written. With an
@@ -139,8 +154,8 @@ static void gen_binary(struct cpu *cpu, const struct insn *in, const struct simd
 
     if (in->mod == 3) {
         if (fl & F_SRC_GPR) {
-            uint32_t v = cpu_reg32(cpu, in->rm);
-            memcpy(s, &v, 4);
+            uint64_t v = gpr_get(cpu, in->rm, fl);
+            memcpy(s, &v, 8);
         } else if (fl & (F_MMX | F_SRC_MM)) {
             mm_get(cpu, in->rm, s);
         } else {
@@ -177,9 +192,9 @@ static void gen_binary(struct cpu *cpu, const struct insn *in, const struct simd
         e |= d[0] & (EFLAGS_ZF | EFLAGS_PF | EFLAGS_CF);
         cpu_set_eflags(cpu, e);
     } else if (fl & F_DST_GPR) {
-        uint32_t v;
-        memcpy(&v, d, 4);
-        cpu_set_reg32(cpu, in->reg, v);
+        uint64_t v;
+        memcpy(&v, d, 8);
+        gpr_put(cpu, in->reg, fl, v);
     } else if (mm_dst) {
         mm_put(cpu, in->reg, d);
     } else {
@@ -279,22 +294,22 @@ static void h_dup(struct cpu *cpu, const struct insn *in, const struct simd_row 
     memcpy(xmm(cpu, in->reg), d, 16);
 }
 
-/* MOVD mm/xmm, r/m32 (0F 6E) */
+/* MOVD mm/xmm, r/m32 (0F 6E); with REX.W MOVQ mm/xmm, r/m64 */
 static void h_movd_load(struct cpu *cpu, const struct insn *in, const struct simd_row *row)
 {
     uint8_t b[16] = { 0 };
     if (in->mod == 3) {
-        uint32_t v = cpu_reg32(cpu, in->rm);
-        memcpy(b, &v, 4);
+        uint64_t v = gpr_get(cpu, in->rm, row->flags);
+        memcpy(b, &v, 8);
     } else
-        read_mem(cpu, in, b, 4, false);
+        read_mem(cpu, in, b, row->msize, false);
     if (row->flags & F_MMX)
         mm_put(cpu, in->reg, b);
     else
         memcpy(xmm(cpu, in->reg), b, 16);
 }
 
-/* MOVD r/m32, mm/xmm (0F 7E) */
+/* MOVD r/m32, mm/xmm (0F 7E); with REX.W MOVQ r/m64, mm/xmm */
 static void h_movd_store(struct cpu *cpu, const struct insn *in, const struct simd_row *row)
 {
     uint8_t b[16];
@@ -303,11 +318,11 @@ static void h_movd_store(struct cpu *cpu, const struct insn *in, const struct si
     else
         memcpy(b, xmm(cpu, in->reg), 16);
     if (in->mod == 3) {
-        uint32_t v;
-        memcpy(&v, b, 4);
-        cpu_set_reg32(cpu, in->rm, v);
+        uint64_t v;
+        memcpy(&v, b, 8);
+        gpr_put(cpu, in->rm, row->flags, v);
     } else
-        write_mem(cpu, in, b, 4, false);
+        write_mem(cpu, in, b, row->msize, false);
 }
 
 /* MOVQ mm, mm/m64 (0F 6F) and MOVQ xmm, xmm/m64 (F3 0F 7E): zero-extends. */
@@ -365,12 +380,15 @@ static void h_movq2dq(struct cpu *cpu, const struct insn *in, const struct simd_
     }
 }
 
-/* MOVNTI m32, r32 (0F C3) */
+/* MOVNTI m32, r32 (0F C3); with REX.W m64, r64 */
 static void h_movnti(struct cpu *cpu, const struct insn *in, const struct simd_row *row)
 {
     if (in->mod == 3)
         ud(cpu);
-    cpu_write32(cpu, in->seg, insn_ea(cpu, in), cpu_reg32(cpu, in->reg));
+    if (row->flags & F_GPR64)
+        cpu_write64(cpu, in->seg, insn_ea(cpu, in), cpu->regs[in->reg]);
+    else
+        cpu_write32(cpu, in->seg, insn_ea(cpu, in), cpu_reg32(cpu, in->reg));
 }
 
 /* MOVMSKPS/MOVMSKPD r32, xmm: the sign bits. */
@@ -579,8 +597,10 @@ static void h_maskmov(struct cpu *cpu, const struct insn *in, const struct simd_
         memcpy(m, xmm(cpu, in->rm), 16);
     }
     int seg = (in->prefixes & PFX_SEG) ? in->seg : SEG_DS;
-    uint32_t di = cpu_reg32(cpu, R_EDI);
-    if (in->addrsize == 2)
+    uint64_t di = cpu->regs[R_EDI];     /* RDI, EDI or DI by address size */
+    if (in->addrsize == 4)
+        di = (uint32_t)di;
+    else if (in->addrsize == 2)
         di &= 0xffff;
     for (unsigned i = 0; i < n; i++)
         if (m[i] & 0x80)
@@ -739,6 +759,22 @@ static const struct simd_row simd_table[256][4] = {
     [0xfc] = INT2(paddb), [0xfd] = INT2(paddw), [0xfe] = INT2(paddd),
 };
 
+/* The forms REX.W changes (a 64-bit GPR operand, SDM Vol. 2 "MOVD/MOVQ",
+ * "CVTSI2SD" ...); for every other row REX.W is ignored. */
+static const struct simd_row simd_table_w[256][4] = {
+    [0x2a] = { [P_F3] = XOP(cvtsi2ss64, 8, F_FP | F_SRC_GPR | F_GPR64),
+               [P_F2] = XOP(cvtsi2sd64, 8, F_FP | F_SRC_GPR | F_GPR64) },
+    [0x2c] = { [P_F3] = XOP(cvttss2si64, 4, F_FP | F_DST_GPR | F_GPR64),
+               [P_F2] = XOP(cvttsd2si64, 8, F_FP | F_DST_GPR | F_GPR64) },
+    [0x2d] = { [P_F3] = XOP(cvtss2si64, 4, F_FP | F_DST_GPR | F_GPR64),
+               [P_F2] = XOP(cvtsd2si64, 8, F_FP | F_DST_GPR | F_GPR64) },
+    [0x6e] = { [P_NP] = SPECIAL(movq, h_movd_load, 8, F_MMX | F_GPR64),
+               [P_66] = SPECIAL(movq, h_movd_load, 8, F_GPR64) },
+    [0x7e] = { [P_NP] = SPECIAL(movq, h_movd_store, 8, F_MMX | F_GPR64),
+               [P_66] = SPECIAL(movq, h_movd_store, 8, F_GPR64) },
+    [0xc3] = { [P_NP] = SPECIAL(movnti, h_movnti, 8, F_GPR64) },
+};
+
 /* ---- group 15, EMMS, dispatch -------------------------------------------------- */
 
 static void group15(struct cpu *cpu, const struct insn *in)
@@ -752,14 +788,14 @@ static void group15(struct cpu *cpu, const struct insn *in)
         ud(cpu);
     }
     switch (in->reg) {
-    case 0:                                 /* FXSAVE */
-    case 1:                                 /* FXRSTOR */
+    case 0:                                 /* FXSAVE, FXSAVE64 (REX.W) */
+    case 1:                                 /* FXRSTOR, FXRSTOR64 */
         if (cpu->cr0 & (CR0_EM | CR0_TS))
             cpu_raise(cpu, EXC_NM, false, 0);
         if (in->reg == 0)
-            fpu_fxsave(cpu, in->seg, insn_ea(cpu, in));
+            fpu_fxsave(cpu, in->seg, insn_ea(cpu, in), in->rex & REX_W);
         else
-            fpu_fxrstor(cpu, in->seg, insn_ea(cpu, in));
+            fpu_fxrstor(cpu, in->seg, insn_ea(cpu, in), in->rex & REX_W);
         return;
     case 2: {                               /* LDMXCSR */
         check_sse(cpu);
@@ -785,13 +821,15 @@ static void group15(struct cpu *cpu, const struct insn *in)
 void simd_execute(struct cpu *cpu, const struct insn *in)
 {
     uint8_t op = in->opcode & 0xff;
+    struct insn ext;
 
-    /* 64-bit mode: REX.B/REX.X addressing memory works; XMM8-15 (REX.R, or
-     * REX.B on a register operand) and the REX.W forms (MOVQ r64, CVTSI2SD
-     * r64, FXSAVE64 ...) are not built yet: #UD rather than a wrong result */
-    if (__builtin_expect(in->rex != 0, 0)
-        && ((in->rex & REX_W) || in->reg > 7 || (in->mod == 3 && in->rm > 7)))
-        cpu_raise(cpu, EXC_UD, false, 0);
+    /* In 0F 71-73 and 0F AE ModRM.reg is an opcode extension, which REX.R
+     * does not extend (the decoder added it, as for a register operand). */
+    if ((in->rex & REX_R) && ((op >= 0x71 && op <= 0x73) || op == 0xae)) {
+        ext = *in;
+        ext.reg &= 7;
+        in = &ext;
+    }
 
     switch (op) {
     case 0x0d: case 0x18:
@@ -806,6 +844,8 @@ void simd_execute(struct cpu *cpu, const struct insn *in)
     }
 
     const struct simd_row *row = &simd_table[op][prefix_class(in)];
+    if ((in->rex & REX_W) && (simd_table_w[op][prefix_class(in)].stub || simd_table_w[op][prefix_class(in)].run))
+        row = &simd_table_w[op][prefix_class(in)];
     if (!row->stub && !row->run)
         ud(cpu);
 

@@ -49,7 +49,8 @@ typedef void simd_stub(uint8_t *d, const uint8_t *s, uint32_t *mxcsr);
     X(haddps) X(haddpd) X(hsubps) X(hsubpd) X(addsubps) X(addsubpd)
 
 /* Operations with another shape, each with its own asm body:
- * the result (GPR, MMX or EFLAGS low byte via LAHF) is left in xmm0. */
+ * the result (GPR, MMX or EFLAGS low byte via LAHF) is left in xmm0.
+ * The ...64 conversions are the REX.W forms (a 64-bit integer operand). */
 #define SIMD_SPECIAL_OPS(X) \
     X(comiss,    "comiss %%xmm1, %%xmm0\n\tlahf\n\tmovzbl %%ah, %%eax\n\tmovd %%eax, %%xmm0") \
     X(comisd,    "comisd %%xmm1, %%xmm0\n\tlahf\n\tmovzbl %%ah, %%eax\n\tmovd %%eax, %%xmm0") \
@@ -61,6 +62,12 @@ typedef void simd_stub(uint8_t *d, const uint8_t *s, uint32_t *mxcsr);
     X(cvttss2si, "cvttss2si %%xmm1, %%eax\n\tmovd %%eax, %%xmm0") \
     X(cvtsd2si,  "cvtsd2si %%xmm1, %%eax\n\tmovd %%eax, %%xmm0") \
     X(cvttsd2si, "cvttsd2si %%xmm1, %%eax\n\tmovd %%eax, %%xmm0") \
+    X(cvtsi2ss64,  "cvtsi2ssq %[s], %%xmm0") \
+    X(cvtsi2sd64,  "cvtsi2sdq %[s], %%xmm0") \
+    X(cvtss2si64,  "cvtss2si %%xmm1, %%rax\n\tmovq %%rax, %%xmm0") \
+    X(cvttss2si64, "cvttss2si %%xmm1, %%rax\n\tmovq %%rax, %%xmm0") \
+    X(cvtsd2si64,  "cvtsd2si %%xmm1, %%rax\n\tmovq %%rax, %%xmm0") \
+    X(cvttsd2si64, "cvttsd2si %%xmm1, %%rax\n\tmovq %%rax, %%xmm0") \
     X(cvtpi2ps,  "cvtpi2ps %[s], %%xmm0") \
     X(cvtpi2pd,  "cvtpi2pd %[s], %%xmm0") \
     X(cvtps2pi,  "cvtps2pi %%xmm1, %%mm0\n\tmovq2dq %%mm0, %%xmm0\n\temms") \

@@ -4,7 +4,9 @@
  * breakpoint helpers the interpreter calls, the I/O permission check
  * (IOPL and the TSS I/O bitmap) and SYSENTER/SYSEXIT.
  *
- * Spec: Intel SDM Vol. 3A 2.5 (control registers), 4.10.4 (TLB
+ * CR8 is the local APIC's task priority (through cpu_apic_ops).
+ *
+ * Spec: Intel SDM Vol. 3A 2.5 (control registers), 10.8.6.1 (CR8), 4.10.4 (TLB
  * invalidation), 17.2 (debug registers), 5.8.7 (SYSENTER/SYSEXIT);
  * Vol. 1 18.5 (I/O permission bit map); Vol. 2 MOV CR, MOV DR, CLTS.
  */
@@ -83,6 +85,14 @@ void cpu_write_cr(struct cpu *cpu, int n, uint64_t value)
             tlb_flush_all(cpu);
         return;
     }
+    case 8:
+        /* CR8 (64-bit mode): the APIC's TPR[7:4]; bits 63:4 are reserved.
+         * Without a local APIC there is no TPR: the write is dropped. */
+        if (value >> 4)
+            cpu_raise(cpu, EXC_GP, true, 0);
+        if (cpu->apic_ops)
+            cpu->apic_ops->write_tpr(cpu->apic, (uint8_t)(value << 4));
+        return;
     default:
         cpu_raise(cpu, EXC_UD, false, 0);
     }
@@ -96,6 +106,7 @@ uint64_t cpu_read_cr(struct cpu *cpu, int n)
     case 2: return cpu->cr2;
     case 3: return cpu->cr3;
     case 4: return cpu->cr4;
+    case 8: return cpu->apic_ops ? cpu->apic_ops->read_tpr(cpu->apic) >> 4 : 0;
     default: cpu_raise(cpu, EXC_UD, false, 0);
     }
 }

@@ -77,6 +77,8 @@ static bool apic_write_base(void *apic, uint64_t v) { return lapic_write_base(ap
 static bool apic_rdmsr(void *apic, uint32_t i, uint64_t *v) { return lapic_rdmsr(apic, i, v); }
 static bool apic_wrmsr(void *apic, uint32_t i, uint64_t v) { return lapic_wrmsr(apic, i, v); }
 static uint32_t apic_cpuid_ecx(void *apic) { return lapic_cpuid_ecx(apic); }
+static uint8_t apic_read_tpr(void *apic) { return (uint8_t)lapic_reg_read(apic, 0x80); }
+static void apic_write_tpr(void *apic, uint8_t tpr) { lapic_reg_write(apic, 0x80, tpr); }
 static uint64_t apic_read_deadline(void *apic) { return lapic_read_tsc_deadline(apic); }
 static void apic_write_deadline(void *apic, uint64_t v, uint64_t ns)
 {
@@ -87,6 +89,7 @@ static const struct cpu_apic_ops pc_apic_ops = {
     .read_base = apic_read_base, .write_base = apic_write_base,
     .read_tsc_deadline = apic_read_deadline, .write_tsc_deadline = apic_write_deadline,
     .rdmsr = apic_rdmsr, .wrmsr = apic_wrmsr, .cpuid_ecx = apic_cpuid_ecx,
+    .read_tpr = apic_read_tpr, .write_tpr = apic_write_tpr,
 };
 
 /* The local APIC between the 8259 and the CPU, the I/O APIC beside the 8259. */

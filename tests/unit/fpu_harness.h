@@ -214,7 +214,7 @@ static inline enum cpu_exit fh_run_guest(struct fh *h, const struct fh_case *c, 
     cpu->rip = FH_GUEST_CODE;
     cpu->halted = false;
     /* The state goes in and out through this FPU's own FXRSTOR/FXSAVE. */
-    fpu_fxrstor(cpu, SEG_DS, FH_GUEST_IN);
+    fpu_fxrstor(cpu, SEG_DS, FH_GUEST_IN, false);
     enum cpu_exit e;
     r->vector = -1;
     if (h->direct) {
@@ -222,7 +222,7 @@ static inline enum cpu_exit fh_run_guest(struct fh *h, const struct fh_case *c, 
         e = v < 0 ? CPU_EXIT_HALT : CPU_EXIT_SHUTDOWN;
         if (v >= 0) {
             r->vector = v;
-            fpu_fxsave(cpu, SEG_DS, FH_GUEST_OUT);
+            fpu_fxsave(cpu, SEG_DS, FH_GUEST_OUT, false);
             dma_read(h->m->mem, FH_GUEST_OUT, r->fx, 512);
         }
     } else {
@@ -231,7 +231,7 @@ static inline enum cpu_exit fh_run_guest(struct fh *h, const struct fh_case *c, 
             e = cpu_exec(cpu, 1);   /* the HLT */
     }
     if (e == CPU_EXIT_HALT)
-        fpu_fxsave(cpu, SEG_DS, FH_GUEST_OUT);
+        fpu_fxsave(cpu, SEG_DS, FH_GUEST_OUT, false);
     dma_read(h->m->mem, FH_GUEST_OUT, r->fx, 512);
     dma_read(h->m->mem, FH_GUEST_MEM, r->mem, FH_MEM_SIZE);
     for (int i = 0; i < 8; i++)

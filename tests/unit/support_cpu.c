@@ -79,6 +79,15 @@ void support_cpu_flat32(struct support_cpu *m)
     }
 }
 
+void support_cpu_flat64(struct support_cpu *m)
+{
+    struct cpu *c = m->cpu;
+    support_cpu_flat32(m);
+    c->feat_lm = true;
+    c->efer |= EFER_LME | EFER_LMA;
+    c->seg[SEG_CS].flags = (c->seg[SEG_CS].flags & ~SEGF_DB) | SEGF_L;
+}
+
 enum cpu_exit support_cpu_run(struct support_cpu *m, uint64_t budget)
 {
     return cpu_exec(m->cpu, budget);

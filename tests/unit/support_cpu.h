@@ -31,6 +31,9 @@ void support_cpu_load(struct support_cpu *m, uint64_t addr, const void *data, si
 /* Flat 32-bit protected mode without descriptor tables: every segment
  * cache base 0, limit 4 GiB, CPL 0 (paging off). */
 void support_cpu_flat32(struct support_cpu *m);
+/* The same, then 64-bit mode: long mode in the model, EFER.LME/LMA and CS.L
+ * (paging stays off; enough for instructions that do not walk tables). */
+void support_cpu_flat64(struct support_cpu *m);
 /* Make all of the first MB plain RAM: PAM to read/write RAM for
  * 0xC0000-0xFFFFF and a RAM-like MMIO region over the VGA hole. */
 void support_cpu_plain_low_mb(struct support_cpu *m);

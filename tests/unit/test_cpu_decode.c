@@ -43,7 +43,7 @@
 enum disagreement {
     /* Capstone valid, softvm #UD */
     D_CS_LOCK, D_CS_PREFIX, D_EXTENSION, D_UD_BY_DEFINITION, D_RSM, D_RESERVED_CR, D_LONG_MODE, D_MOV_CS,
-    D_XMM_HIGH, D_CR8,
+    D_CR8, D_CS_REX_ADSZ,
     /* softvm valid, Capstone rejects */
     D_HINT_NOP, D_CS_SSE_PREFIXES, D_CS_REP_MOFFS, D_FENCE_RM, D_LDDQU_REG,
     D_COUNT
@@ -62,9 +62,10 @@ static const char *const disagreement_reason[D_COUNT] = {
     [D_RESERVED_CR] = "MOV to/from CR1, CR5-CR7: #UD (SDM Vol. 2B MOV-Move to/from Control Registers)",
     [D_LONG_MODE] = "SYSCALL/SYSRET/SWAPGS: #UD outside 64-bit mode on Intel (SDM Vol. 2B)",
     [D_MOV_CS] = "MOV CS, r/m (8E /1): #UD (SDM Vol. 2B MOV: loading CS with MOV)",
-    [D_XMM_HIGH] = "64-bit mode: an SSE/MMX/FXSAVE form naming XMM8-XMM15 through REX, or with "
-                   "REX.W: not built yet (#UD; the register file has 8 XMM registers)",
-    [D_CR8] = "64-bit mode: MOV to/from CR8 (the TPR alias; not built) and CR9-CR15, DR8-DR15 "
+    [D_CS_REX_ADSZ] = "64-bit mode: an MMX/SSE form with 67 and REX: Capstone 4 takes the 67 for a 66 "
+                      "(67 4F 0F 6D is PUNPCKHQDQ xmm15 to it, 67 4F 0F 75 PCMPEQW xmm13; the processor "
+                      "has no NP 0F 6D, and 0F 75 names mm registers)",
+    [D_CR8] = "64-bit mode: MOV to/from CR9-CR15 and DR8-DR15 (CR8 is the TPR) "
               "(#UD, SDM Vol. 2B MOV CR/DR)",
     [D_HINT_NOP] = "0F 0D and 0F 18-0F 1F: prefetch hints and the reserved-NOP space, run as NOPs "
                    "(SDM Vol. 2D table A-3, Vol. 2B NOP); Capstone 4 takes 0F 1A/1B as MPX and "
@@ -227,6 +228,7 @@ static bool drop_lock(uint8_t b) { return b == 0xf0; }
 static bool drop_rep(uint8_t b) { return b == 0xf2 || b == 0xf3; }
 static bool drop_opsize(uint8_t b) { return b == 0x66; }
 static bool drop_simd(uint8_t b) { return b == 0x66 || b == 0xf2 || b == 0xf3; }
+static bool drop_adsz(uint8_t b) { return b == 0x67; }
 
 /* Capstone's text for buf ("" if it rejects it). */
 static void cs_text(csh h, const uint8_t *buf, unsigned len, char *out, size_t n)
@@ -299,6 +301,22 @@ static int classify_theirs(csh h, csh h32, const uint8_t *buf, unsigned len, uns
                 return D_CS_LOCK;
         }
     }
+    /* Capstone's 67-as-66 with REX on the SIMD maps: the form without the
+     * 67 is rejected by Capstone too, or disagrees for a listed reason. */
+    if ((mode & DECODE_CODE64) && memchr(buf, 0x67, len)) {
+        struct insn in;
+        n = strip(buf, len, tmp, drop_adsz);
+        if (n != len && decode_insn(buf, len, mode, &in) > 0 && in.rex &&
+            (op_table[in.opcode].form & OPF_SIMD)) {
+            cs_insn *c2 = NULL;
+            if (cs_disasm(h, tmp, n, 0x1000, 1, &c2) != 1)
+                return D_CS_REX_ADSZ;
+            int cls = classify_theirs(h, h32, tmp, n, mode, c2);
+            cs_free(c2, 1);
+            if (cls >= 0)
+                return D_CS_REX_ADSZ;
+        }
+    }
     /* Capstone ignored a 66/F2/F3 that softvm treats as part of the opcode. */
     cs_text(h, buf, len, a, sizeof(a));
     bool (*const drops[])(uint8_t) = { drop_rep, drop_opsize, drop_simd };
@@ -328,11 +346,9 @@ static int classify_theirs(csh h, csh h32, const uint8_t *buf, unsigned len, uns
     if (mode & DECODE_CODE64) {
         struct insn in;
         if (decode_insn(buf, len, mode, &in) > 0) {
-            if (in.opcode >= 0x120 && in.opcode <= 0x123 && in.reg >= 8)
+            bool cr = in.opcode == 0x120 || in.opcode == 0x122;
+            if (in.opcode >= 0x120 && in.opcode <= 0x123 && in.reg >= (cr ? 9 : 8))
                 return D_CR8;
-            bool simd = (in.desc->form & OPF_SIMD) || (op_table[in.opcode].form & OPF_SIMD);
-            if (simd && in.rex)
-                return D_XMM_HIGH;
         }
     }
     unsigned cr = (modrm >> 3) & 7;

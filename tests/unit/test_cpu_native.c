@@ -867,11 +867,8 @@ Test(cpu_native, differential_64bit, .timeout = 300)
         cr_skip("cannot map executable memory on this host");
     struct support_cpu *m = support_cpu_create(1 << 20);
     cr_assert(m);
-    support_cpu_flat32(m);
+    support_cpu_flat64(m);
     struct cpu *cpu = m->cpu;
-    cpu->feat_lm = true;
-    cpu->efer |= EFER_LME | EFER_LMA;
-    cpu->seg[SEG_CS].flags = (cpu->seg[SEG_CS].flags & ~SEGF_DB) | SEGF_L;
     uint64_t total = 0;
     for (size_t ci = 0; ci < sizeof(cases64) / sizeof(cases64[0]); ci++) {
         const struct ncase64 *c = &cases64[ci];

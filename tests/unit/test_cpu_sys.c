@@ -629,6 +629,30 @@ Test(sys, control_registers)
     ST_ASSERT_FAULT(cpu, cpu_read_cr(cpu, 3), EXC_GP, 0);
 }
 
+/* CR8 (64-bit mode) is TPR[7:4] of the local APIC (SDM Vol. 3A 10.8.6.1):
+ * a write of n sets TPR = n << 4, a read gives TPR >> 4 (TPR[3:0] dropped);
+ * bits 63:4 of the source are reserved (#GP(0)). A stand-in APIC here; the
+ * PC's wiring goes to lapic_reg_read/lapic_reg_write(0x80). */
+static uint8_t fake_tpr;
+static uint8_t fake_read_tpr(void *apic) { (void)apic; return fake_tpr; }
+static void fake_write_tpr(void *apic, uint8_t v) { (void)apic; fake_tpr = v; }
+
+Test(sys, cr8_is_the_task_priority)
+{
+    static const struct cpu_apic_ops ops = { .read_tpr = fake_read_tpr, .write_tpr = fake_write_tpr };
+    const struct cpu_apic_ops *saved = cpu->apic_ops;
+    cpu->apic_ops = &ops;
+    fake_tpr = 0x3c;
+    cr_assert_eq(cpu_read_cr(cpu, 8), 3);
+    ST_ASSERT_OK(cpu, cpu_write_cr(cpu, 8, 0xa));
+    cr_assert_eq(fake_tpr, 0xa0);
+    cr_assert_eq(cpu_read_cr(cpu, 8), 0xa);
+    ST_ASSERT_FAULT(cpu, cpu_write_cr(cpu, 8, 0x10), EXC_GP, 0);
+    ST_ASSERT_FAULT(cpu, cpu_write_cr(cpu, 8, 1ull << 63), EXC_GP, 0);
+    cr_assert_eq(fake_tpr, 0xa0, "a faulting write leaves the TPR");
+    cpu->apic_ops = saved;
+}
+
 Test(sys, debug_registers)
 {
     ST_ASSERT_OK(cpu, cpu_write_dr(cpu, 0, 0x1000));

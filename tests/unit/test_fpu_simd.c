@@ -290,3 +290,355 @@ Test(fpu_simd, fxsave_fxrstor_mxcsr_match_host)
     fh_fini(&h);
     cr_assert_eq(failures, 0, "%d of %d cases differ from the host", failures, cases);
 }
+
+/* ==== 64-bit mode: XMM8-15, REX prefixes, the REX.W forms, FXSAVE64 ==========
+ *
+ * The host runs the instruction in its own 64-bit mode through
+ * tests/asm/simd64_native.asm (FXRSTOR64/FXSAVE64 around it, 64-bit GPRs);
+ * softvm decodes it in 64-bit mode and runs simd_execute on a CPU with
+ * EFER.LMA and CS.L set, its state loaded and saved by its own
+ * FXRSTOR64/FXSAVE64. The GPR operands are rax rcx rdx rsi r8-r11, random
+ * 64-bit values; memory is [rbx] (REX.X set at random: no index, no effect).
+ */
+
+struct native64_ctx {
+    uint8_t fx_in[512];
+    uint8_t fx_out[512];
+    uint64_t mem;
+    uint64_t gpr_in[8];
+    uint64_t gpr_out[8];
+    uint64_t rflags_in, rflags_out;
+    uint32_t scratch;
+} __attribute__((aligned(16)));
+_Static_assert(offsetof(struct native64_ctx, gpr_in) == 1032, "layout");
+_Static_assert(offsetof(struct native64_ctx, gpr_out) == 1096, "layout");
+_Static_assert(offsetof(struct native64_ctx, rflags_in) == 1160, "layout");
+_Static_assert(offsetof(struct native64_ctx, scratch) == 1176, "layout");
+
+static const uint8_t gpr64[8] = { R_EAX, R_ECX, R_EDX, R_ESI, R_R8, R_R8 + 1, R_R8 + 2, R_R8 + 3 };
+
+struct case64 {
+    uint8_t code[16];
+    int code_len;
+    uint8_t fx[512] __attribute__((aligned(16)));
+    uint8_t mem[FH_MEM_SIZE];
+    uint64_t gpr[8];        /* in gpr64[] order */
+    uint32_t eflags;
+};
+
+struct result64 {
+    uint8_t fx[512];
+    uint8_t mem[FH_MEM_SIZE];
+    uint64_t gpr[8];
+    uint32_t eflags;
+    int vector;
+};
+
+static uint8_t *native64_page(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/simd64_native.bin", SOFTVM_ASM_DIR);
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "missing %s", path);
+    uint8_t *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert(page != MAP_FAILED);
+    size_t n = fread(page, 1, 0x800, f);
+    fclose(f);
+    cr_assert(n > 0 && n < 0x800);
+    return page;
+}
+
+static void run_native64(uint8_t *page, const struct case64 *c, struct result64 *r)
+{
+    static struct native64_ctx ctx;
+    static uint8_t mem[FH_MEM_SIZE] __attribute__((aligned(16)));
+    cr_assert(mprotect(page, 4096, PROT_READ | PROT_WRITE) == 0);
+    memcpy(page + 0x800, c->code, c->code_len);
+    page[0x800 + c->code_len] = 0xc3;                   /* ret */
+    cr_assert(mprotect(page, 4096, PROT_READ | PROT_EXEC) == 0);
+    memset(&ctx, 0, sizeof ctx);
+    memcpy(ctx.fx_in, c->fx, 512);
+    memcpy(mem, c->mem, FH_MEM_SIZE);
+    ctx.mem = (uint64_t)(uintptr_t)mem;
+    memcpy(ctx.gpr_in, c->gpr, sizeof c->gpr);
+    ctx.rflags_in = 0x2 | (c->eflags & EFLAGS_ARITH);
+    ((void (*)(struct native64_ctx *))(void *)page)(&ctx);
+    memcpy(r->fx, ctx.fx_out, 512);
+    memcpy(r->mem, mem, FH_MEM_SIZE);
+    memcpy(r->gpr, ctx.gpr_out, sizeof r->gpr);
+    r->eflags = (uint32_t)ctx.rflags_out & EFLAGS_ARITH;
+    r->vector = -1;
+}
+
+/* A CPU in 64-bit mode (EFER.LMA, CS.L; paging is not needed by the
+ * instructions here), SSE enabled. */
+static struct support_cpu *guest64_create(void)
+{
+    struct support_cpu *m = support_cpu_create(1 << 20);
+    cr_assert(m);
+    support_cpu_flat64(m);
+    struct cpu *cpu = m->cpu;
+    cpu->cr0 = (cpu->cr0 | CR0_NE | CR0_PE | CR0_ET) & ~(CR0_EM | CR0_TS | CR0_MP);
+    cpu->cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT;
+    return m;
+}
+
+static void run_guest64(struct support_cpu *m, const struct case64 *c, struct result64 *r)
+{
+    struct cpu *cpu = m->cpu;
+    support_cpu_load(m, FH_GUEST_IN, c->fx, 512);
+    support_cpu_load(m, FH_GUEST_MEM, c->mem, FH_MEM_SIZE);
+    for (int i = 0; i < 8; i++)
+        cpu->regs[gpr64[i]] = c->gpr[i];
+    cpu->regs[R_EBX] = FH_GUEST_MEM;
+    cpu->regs[R_EDI] = FH_GUEST_MEM + 32;
+    cpu_set_eflags(cpu, 0x2 | (c->eflags & EFLAGS_ARITH));
+    fpu_fxrstor(cpu, SEG_DS, FH_GUEST_IN, true);
+    struct insn in;
+    int n = decode_insn(c->code, (unsigned)c->code_len, DECODE_CODE64 | DECODE_PM, &in);
+    cr_assert_eq(n, c->code_len, "decode length %d of %d", n, c->code_len);
+    in.rip = FH_GUEST_CODE;
+    cpu->rip = FH_GUEST_CODE + (uint64_t)n;
+    r->vector = -1;
+    if (setjmp(cpu->exc_jmp) == 0)
+        in.desc->fn(cpu, &in);
+    else
+        r->vector = cpu->exc_vector;
+    fpu_fxsave(cpu, SEG_DS, FH_GUEST_OUT, true);
+    dma_read(m->mem, FH_GUEST_OUT, r->fx, 512);
+    dma_read(m->mem, FH_GUEST_MEM, r->mem, FH_MEM_SIZE);
+    for (int i = 0; i < 8; i++)
+        r->gpr[i] = cpu->regs[gpr64[i]];
+    r->eflags = cpu_get_eflags(cpu) & EFLAGS_ARITH;
+}
+
+/* FXSAVE64 bytes compared: all but FOP (6-7, the host's deprecation) and
+ * MXCSR_MASK (28-31, the host's), up to the end of XMM15 (415). The FPU IP
+ * and DP (8-23) only while FSW.ES is set: AMD processors store them only
+ * then (zeros otherwise), Intel's and softvm always. */
+static bool fx64_compared(int i, const uint8_t *native_fx)
+{
+    if (i >= 8 && i < 24)
+        return native_fx[2] & 0x80;
+    return i < 6 || (i >= 8 && i < 28) || (i >= 32 && i < 416);
+}
+
+static int compare64(const struct case64 *c, const struct result64 *a, const struct result64 *b)
+{
+    char ins[64];
+    fh_hex(ins, sizeof ins, c->code, c->code_len);
+    if (a->vector != b->vector) {
+        cr_log_error("insn %s: vector native %d guest %d", ins, a->vector, b->vector);
+        return 1;
+    }
+    for (int i = 0; i < 512; i++)
+        if (fx64_compared(i, a->fx) && a->fx[i] != b->fx[i]) {
+            char in[200], na[200], gu[200];
+            int base = i < 32 ? 0 : (i - 32) / 16 * 16 + 32;
+            fh_hex(in, sizeof in, c->fx + base, 16);
+            fh_hex(na, sizeof na, a->fx + base, 16);
+            fh_hex(gu, sizeof gu, b->fx + base, 16);
+            cr_log_error("insn %s: fxsave64 byte %d differs\n  in:     %s\n  native: %s\n  guest:  %s",
+                         ins, i, in, na, gu);
+            return 1;
+        }
+    for (int i = 0; i < FH_MEM_SIZE; i++)
+        if (a->mem[i] != b->mem[i]) {
+            char na[200], gu[200];
+            fh_hex(na, sizeof na, a->mem + (i & ~15), 16);
+            fh_hex(gu, sizeof gu, b->mem + (i & ~15), 16);
+            cr_log_error("insn %s: memory byte %d differs\n  native: %s\n  guest:  %s", ins, i, na, gu);
+            return 1;
+        }
+    for (int k = 0; k < 8; k++)
+        if (a->gpr[k] != b->gpr[k]) {
+            cr_log_error("insn %s: GPR %d native %016llx guest %016llx (in %016llx)", ins, gpr64[k],
+                         (unsigned long long)a->gpr[k], (unsigned long long)b->gpr[k],
+                         (unsigned long long)c->gpr[k]);
+            return 1;
+        }
+    if (a->eflags != b->eflags) {
+        cr_log_error("insn %s: EFLAGS native %03x guest %03x", ins, a->eflags, b->eflags);
+        return 1;
+    }
+    return 0;
+}
+
+/* A random FXSAVE64 image: XMM0-7 and XMM8-15 from two random legacy images,
+ * random canonical 64-bit FPU IP and DP (bytes 8-23; they are addresses, and
+ * what a host keeps of the upper bits of a non-canonical one is its own). */
+static void rand_fx64(struct fh *h, uint8_t *fx, bool x87_unmasked_ok)
+{
+    static uint8_t hi[512];
+    fh_rand_fx(h, fx, x87_unmasked_ok);
+    fh_rand_fx(h, hi, x87_unmasked_ok);
+    memcpy(fx + 288, hi + 160, 128);
+    for (int k = 0; k < 2; k++) {
+        uint64_t v = (uint64_t)((int64_t)(fh_rand(h) << 16) >> 16);
+        memcpy(fx + 8 + 8 * k, &v, 8);
+    }
+}
+
+/* A GPR value: often an integer a conversion keeps exactly, else any bits. */
+static uint64_t rand_gpr64(struct fh *h)
+{
+    uint64_t r = fh_rand(h);
+    switch (r & 3) {
+    case 0: return (uint64_t)(int64_t)(int32_t)(r >> 32) % 1000;
+    case 1: return (uint64_t)(int64_t)(int32_t)(r >> 16);
+    default: return fh_rand(h);
+    }
+}
+
+/* Pick the 4-bit register number of a ModRM field: XMM0-15; an MMX register
+ * with a random REX bit (which MMX operands ignore); one of the eight GPRs. */
+static uint8_t pick64(struct fh *h, int cls)
+{
+    static const uint8_t gnum[8] = { 0, 1, 2, 6, 8, 9, 10, 11 };
+    uint64_t r = fh_rand(h);
+    if (cls == G)
+        return gnum[r % 8];
+    return (uint8_t)(r % 16);
+}
+
+/* [pfx] REX 0F op ModRM [imm8]; w: REX.W */
+static int build64(struct fh *h, const struct enc *e, bool mem, bool w, uint8_t *code)
+{
+    int n = 0;
+    if (e->pfx)
+        code[n++] = e->pfx;
+    uint8_t reg = e->fixed_reg >= 0 ? (uint8_t)e->fixed_reg : pick64(h, e->regc);
+    uint8_t rm = mem ? 3 : pick64(h, e->rmc);
+    uint8_t rex = (uint8_t)(0x40 | (w ? 8 : 0) | ((reg & 8) ? 4 : 0) | ((rm & 8) ? 1 : 0));
+    if (mem && (fh_rand(h) & 1))
+        rex |= 2;                                       /* REX.X without an index */
+    if (e->fixed_reg >= 0 && (fh_rand(h) & 1))
+        rex |= 4;                                       /* REX.R on an opcode extension: ignored */
+    code[n++] = rex;
+    code[n++] = 0x0f;
+    code[n++] = e->op;
+    code[n++] = mem ? (uint8_t)((reg & 7) << 3 | 3) : (uint8_t)(0xc0 | (reg & 7) << 3 | (rm & 7));
+    if (e->flags & IMM) {
+        uint8_t imm = (uint8_t)fh_rand(h);
+        if (e->op == 0xc2)
+            imm &= 7;
+        else if ((e->op >= 0x71 && e->op <= 0x73) && (fh_rand(h) & 1))
+            imm &= 0x1f;
+        code[n++] = imm;
+    }
+    return n;
+}
+
+/* The forms REX.W changes: a 64-bit GPR operand (SDM Vol. 2 MOVD/MOVQ,
+ * CVTSI2SS/SD, CVT(T)SS2SI/SD2SI, MOVNTI; PEXTRW, PMOVMSKB and MOVMSKPS/PD
+ * write the zero-extended r64). */
+static const struct enc encs_w[] = {
+    E(NP, 0x6e, M, G, 0), E(0x66, 0x6e, X, G, 0), E(NP, 0x7e, M, G, 0), E(0x66, 0x7e, X, G, 0),
+    E(0xf3, 0x2a, X, G, 0), E(0xf2, 0x2a, X, G, 0),
+    E(0xf3, 0x2c, G, X, 0), E(0xf2, 0x2c, G, X, 0), E(0xf3, 0x2d, G, X, 0), E(0xf2, 0x2d, G, X, 0),
+    E(NP, 0xc3, G, G, MEMONLY),
+    E(NP, 0xc5, G, M, REGONLY | IMM), E(0x66, 0xc5, G, X, REGONLY | IMM),
+    E(NP, 0xd7, G, M, REGONLY), E(0x66, 0xd7, G, X, REGONLY),
+    E(NP, 0x50, G, X, REGONLY), E(0x66, 0x50, G, X, REGONLY),
+    /* and some whose REX.W is ignored */
+    E(0x66, 0x6f, X, X, 0), E(0xf2, 0x58, X, X, 0), E(0x66, 0xfe, X, X, 0),
+};
+
+static int run_forms64(struct fh *h, uint8_t *page, struct support_cpu *m, const struct enc *list,
+                       size_t count, bool w, int per_form, int *cases)
+{
+    static struct case64 c;
+    int failures = 0;
+    for (size_t i = 0; i < count; i++) {
+        const struct enc *e = &list[i];
+        for (int form = 0; form < 2; form++) {
+            bool mem = form == 1;
+            if ((mem && (e->flags & REGONLY)) || (!mem && (e->flags & MEMONLY)))
+                continue;
+            for (int k = 0; k < per_form && failures < 20; k++) {
+                c.code_len = build64(h, e, mem, w, c.code);
+                rand_fx64(h, c.fx, false);
+                for (int g = 0; g < 8; g++)
+                    c.gpr[g] = rand_gpr64(h);
+                c.eflags = (uint32_t)fh_rand(h) & EFLAGS_ARITH;
+                fill_mem(h, c.mem);
+                struct result64 native, guest;
+                run_native64(page, &c, &native);
+                run_guest64(m, &c, &guest);
+                (*cases)++;
+                failures += compare64(&c, &native, &guest);
+            }
+        }
+    }
+    return failures;
+}
+
+Test(fpu_simd, rex_forms_match_host_in_64bit_mode)
+{
+    struct fh h;
+    int cases = 0, failures = 0;
+    fh_init(&h, 0x64646464);
+    uint8_t *page = native64_page();
+    struct support_cpu *m = guest64_create();
+    failures += run_forms64(&h, page, m, encs, sizeof encs / sizeof encs[0], false, 60, &cases);
+    failures += run_forms64(&h, page, m, encs_w, sizeof encs_w / sizeof encs_w[0], true, 400, &cases);
+    support_cpu_destroy(m);
+    munmap(page, 4096);
+    fh_fini(&h);
+    cr_assert_eq(failures, 0, "%d of %d cases differ from the host", failures, cases);
+    cr_assert_gt(cases, 30000);
+}
+
+/*
+ * FXSAVE/FXRSTOR in 64-bit mode, with and without REX.W, against the host:
+ * the image holds XMM0-15; FXSAVE64/FXRSTOR64 carry the FPU IP and DP as
+ * 64-bit offsets (bytes 8-23), which go in and come back out unchanged when
+ * no x87 instruction runs between. Not compared: FOP, MXCSR_MASK, 416-511.
+ */
+Test(fpu_simd, fxsave64_fxrstor64_match_host)
+{
+    struct fh h;
+    int cases = 0, failures = 0;
+    fh_init(&h, 0xf64);
+    uint8_t *page = native64_page();
+    struct support_cpu *m = guest64_create();
+    static struct case64 c;
+    /* fxsave64 [rbx], fxrstor64 [rbx], fxsave [rbx], fxrstor [rbx] (REX.X, ignored) */
+    static const uint8_t forms[4][4] = {
+        { 0x48, 0x0f, 0xae, 0x03 }, { 0x48, 0x0f, 0xae, 0x0b }, { 0x42, 0x0f, 0xae, 0x03 }, { 0x42, 0x0f, 0xae, 0x0b } };
+    for (int form = 0; form < 4; form++)
+        for (int k = 0; k < 300 && failures < 20; k++) {
+            memcpy(c.code, forms[form], 4);
+            c.code_len = 4;
+            rand_fx64(&h, c.fx, true);
+            for (int g = 0; g < 8; g++)
+                c.gpr[g] = rand_gpr64(&h);
+            c.eflags = (uint32_t)fh_rand(&h) & EFLAGS_ARITH;
+            fill_mem(&h, c.mem);
+            bool rstor = form & 1, w = form < 2;
+            if (rstor) {
+                rand_fx64(&h, c.mem, true);
+                c.mem[2] = (uint8_t)fh_rand(&h);        /* any FSW, pending or not */
+                c.mem[3] = (uint8_t)fh_rand(&h);
+                c.mem[4] = (uint8_t)fh_rand(&h);        /* any abridged tags */
+                if (!w)
+                    memset(c.fx + 8, 0, 16);            /* see below */
+            }
+            struct result64 native, guest;
+            run_native64(page, &c, &native);
+            run_guest64(m, &c, &guest);
+            cases++;
+            /* FOP and MXCSR_MASK are the host's; past XMM15 is not written;
+             * the IP/DP fields as in fx64_compared (AMD: only with ES). */
+            memcpy(guest.mem + 6, native.mem + 6, 2);
+            if (!rstor && !(native.mem[2] & 0x80))
+                memcpy(guest.mem + 8, native.mem + 8, 16);
+            memcpy(guest.mem + 28, native.mem + 28, 4);
+            memcpy(guest.mem + 416, native.mem + 416, FH_MEM_SIZE - 416);
+            failures += compare64(&c, &native, &guest);
+        }
+    support_cpu_destroy(m);
+    munmap(page, 4096);
+    fh_fini(&h);
+    cr_assert_eq(failures, 0, "%d of %d cases differ from the host", failures, cases);
+}
