@@ -101,6 +101,7 @@ fi
 
 step "3. building the guest images (tests/guests/build.sh)"
 bash tests/guests/build.sh || broken "guest images"
+bash tests/guests/build.sh --arch amd64 || broken "amd64 guest images"
 
 step "4. fetching the firmware (roms/fetch-firmware.sh)"
 bash roms/fetch-firmware.sh || broken "firmware"

@@ -23,6 +23,9 @@
 #   GUEST_TEST_INITRD         test-initramfs.cpio.gz: workloads, MARKs, power-off
 #   GUEST_INTERACTIVE_INITRD  interactive-initramfs.cpio.gz: a shell on ttyS0
 #   GUEST_EXPECTED_MARKS      tests/guests/expected-marks (harness --expect-file)
+#   GUEST_KERNEL_AMD64, GUEST_TEST_INITRD_AMD64, GUEST_INTERACTIVE_INITRD_AMD64
+#                             the same three for x86-64 (Debian's amd64 kernel and
+#                             busybox: bash tests/guests/build.sh --arch amd64)
 #   FIRMWARE_BIOS             SeaBIOS bios.bin
 #   FIRMWARE_VGABIOS          SeaVGABIOS vgabios-stdvga.bin
 #
@@ -42,6 +45,9 @@ export GUEST_KERNEL=$SOFTVM_CACHE/vmlinuz
 export GUEST_TEST_INITRD=$SOFTVM_CACHE/test-initramfs.cpio.gz
 export GUEST_INTERACTIVE_INITRD=$SOFTVM_CACHE/interactive-initramfs.cpio.gz
 export GUEST_EXPECTED_MARKS=$ROOT/tests/guests/expected-marks
+export GUEST_KERNEL_AMD64=$SOFTVM_CACHE/vmlinuz-amd64
+export GUEST_TEST_INITRD_AMD64=$SOFTVM_CACHE/test-initramfs-amd64.cpio.gz
+export GUEST_INTERACTIVE_INITRD_AMD64=$SOFTVM_CACHE/interactive-initramfs-amd64.cpio.gz
 export FIRMWARE_BIOS=$SOFTVM_CACHE/bios.bin
 export FIRMWARE_VGABIOS=$SOFTVM_CACHE/vgabios-stdvga.bin
 CASE_TIMEOUT=${CASE_TIMEOUT:-1500}

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Build the softvm test guests from Debian bookworm i386 packages.
+# Build the softvm test guests from Debian bookworm i386 (or amd64) packages.
 #
-#   bash tests/guests/build.sh
+#   bash tests/guests/build.sh                 the i386 guest (686 kernel)
+#   bash tests/guests/build.sh --arch amd64    the x86-64 guest (amd64 kernel):
+#       the same images from linux-image-amd64 and busybox-static:amd64,
+#       written with an "-amd64" suffix (vmlinuz-amd64,
+#       test-initramfs-amd64.cpio.gz, ..., guests-amd64.manifest)
 #
 # Downloads (apt-get download, checked against the SHA256 apt reports):
 #   linux-image-686:i386  -> the real kernel package it depends on
@@ -20,12 +24,24 @@
 # Needs the packages of tests/install-deps.sh (which also enables i386).
 set -euo pipefail
 
+ARCH=i386
+case "${1:-}" in
+"") ;;
+--arch) ARCH=${2:?--arch needs i386 or amd64} ;;
+*) echo "usage: build.sh [--arch i386|amd64]" >&2; exit 2 ;;
+esac
+case $ARCH in
+i386)  KFLAVOUR=686 SUFFIX= ;;
+amd64) KFLAVOUR=amd64 SUFFIX=-amd64 ;;
+*) echo "build.sh: unknown --arch $ARCH (i386 or amd64)" >&2; exit 2 ;;
+esac
+
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${SOFTVM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/softvm}
 DOWNLOADS=$CACHE/downloads
-WORK=$CACHE/work
-MANIFEST=$CACHE/guests.manifest
-OUTPUTS=(vmlinuz test-initramfs.cpio.gz interactive-initramfs.cpio.gz)
+WORK=$CACHE/work$SUFFIX
+MANIFEST=$CACHE/guests$SUFFIX.manifest
+OUTPUTS=(vmlinuz$SUFFIX test-initramfs$SUFFIX.cpio.gz interactive-initramfs$SUFFIX.cpio.gz)
 
 # Kernel modules later tests load (disk, CD-ROM, filesystems, NICs, the
 # stdvga's DRM driver bochs). Their
@@ -48,10 +64,10 @@ mkdir -p "$DOWNLOADS"
 exec 9>"$CACHE/.build.lock"
 flock 9   # one builder at a time per cache
 
-# apt_records PKG...: apt's records of the candidate versions of PKG:i386.
+# apt_records PKG...: apt's records of the candidate versions of PKG:$ARCH.
 # (apt-cache can take a second or two per call, so ask for several at once.)
 apt_records() {
-    apt-cache show --no-all-versions "${@/%/:i386}" 2>/dev/null || true
+    apt-cache show --no-all-versions "${@/%/:$ARCH}" 2>/dev/null || true
 }
 
 # field RECORDS PKG FIELD: FIELD of PKG's record in RECORDS.
@@ -74,7 +90,7 @@ resolve() {
     sha=$(field "$records" "$pkg" SHA256)
     file=$(field "$records" "$pkg" Filename)
     if [[ -z $version || -z $sha || -z $file ]]; then
-        die "apt knows no $pkg:i386; run: bash tests/install-deps.sh (it enables i386 and updates the package lists)"
+        die "apt knows no $pkg:$ARCH; run: bash tests/install-deps.sh (it enables i386 and updates the package lists)"
     fi
     printf -v "${var}_pkg" '%s' "$pkg"
     printf -v "${var}_version" '%s' "$version"
@@ -91,16 +107,16 @@ fetch() {
         say "cached:      $(basename "$deb") (sha256 ok)"
         return
     fi
-    say "downloading: $pkg:i386 $version"
+    say "downloading: $pkg:$ARCH $version"
     local tmp
     tmp=$(mktemp -d "$DOWNLOADS/.download.XXXXXX")
     local apt_opts=(-q)
     # As root, apt would hand the download to the _apt user, who cannot
     # write into a private cache directory.
     [[ $(id -u) -eq 0 ]] && apt_opts+=(-o APT::Sandbox::User=root)
-    if ! (cd "$tmp" && apt-get download "${apt_opts[@]}" "$pkg:i386=$version"); then
+    if ! (cd "$tmp" && apt-get download "${apt_opts[@]}" "$pkg:$ARCH=$version"); then
         rm -rf "$tmp"
-        die "apt-get download $pkg:i386=$version failed"
+        die "apt-get download $pkg:$ARCH=$version failed"
     fi
     local got actual
     got=$(find "$tmp" -name '*.deb' | head -n 1)
@@ -116,12 +132,12 @@ fetch() {
 
 # --- which packages -------------------------------------------------------
 
-records=$(apt_records linux-image-686 busybox-static)
-meta_depends=$(field "$records" linux-image-686 Depends)
+records=$(apt_records linux-image-$KFLAVOUR busybox-static)
+meta_depends=$(field "$records" linux-image-$KFLAVOUR Depends)
 kernel_pkg=${meta_depends%% *}
 kernel_pkg=${kernel_pkg%,}
-[[ $kernel_pkg == linux-image-6.1.*-686 ]] ||
-    die "linux-image-686:i386 depends on '$meta_depends', expected linux-image-6.1.*-686 (run: bash tests/install-deps.sh)"
+[[ $kernel_pkg == linux-image-6.1.*-$KFLAVOUR ]] ||
+    die "linux-image-$KFLAVOUR:$ARCH depends on '$meta_depends', expected linux-image-6.1.*-$KFLAVOUR (run: bash tests/install-deps.sh)"
 resolve "$records" busybox-static busybox
 resolve "$(apt_records "$kernel_pkg")" "$kernel_pkg" kernel
 say "kernel:  $kernel_pkg $kernel_version"
@@ -153,8 +169,8 @@ fi
 
 fetch kernel
 fetch busybox
-# Keep only the packages in use.
-for deb in "$DOWNLOADS"/*.deb; do
+# Keep only the packages in use (of this architecture: the other guest's stay).
+for deb in "$DOWNLOADS"/*_"$ARCH".deb; do
     if [[ $deb != "$kernel_deb" && $deb != "$busybox_deb" ]]; then
         say "removing old download $(basename "$deb")"
         rm -f "$deb"
@@ -261,9 +277,9 @@ build_image() {
     pack "$root" "$WORK/$name.cpio.gz"
     say "packed $name.cpio.gz ($(du -k "$WORK/$name.cpio.gz" | cut -f 1) KiB)"
 }
-build_image test-initramfs init-test.sh
-build_image interactive-initramfs init-interactive.sh
-cp "$WORK/kernel/boot/vmlinuz-$krel" "$WORK/vmlinuz"
+build_image test-initramfs$SUFFIX init-test.sh
+build_image interactive-initramfs$SUFFIX init-interactive.sh
+cp "$WORK/kernel/boot/vmlinuz-$krel" "$WORK/vmlinuz$SUFFIX"
 
 # Check the expected workload values against this very busybox, where the
 # host can run an i386 binary (natively, or with qemu-i386 if installed).
@@ -284,7 +300,7 @@ for f in "${OUTPUTS[@]}"; do
     mv "$WORK/$f" "$CACHE/$f"
 done
 {
-    echo "# softvm guest images, written by tests/guests/build.sh"
+    echo "# softvm $ARCH guest images, written by tests/guests/build.sh"
     echo "inputs $inputs_sha"
     echo "kernel-package $kernel_pkg $kernel_version $kernel_sha256"
     echo "busybox-package busybox-static $busybox_version $busybox_sha256"
