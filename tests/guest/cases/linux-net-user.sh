@@ -10,7 +10,11 @@
 #   - with "e1000/r" (restrict=on): DHCP and hostfwd work, the download from
 #     the host does not.
 # $NET_MODELS picks the cards (default: all, "e1000 ne2k_pci virtio-net
-# e1000/r").
+# e1000/r"). On the interpreter the default is e1000 alone
+# ($NET_MODELS_INTERP): a CI run of 2026-12-02 saw ne2k_pci on the
+# interpreter stall after its DHCP (a timing-dependent bug, open on issue
+# 13), and all four cards on the interpreter cost most of CI's budget. The
+# JIT runs every card.
 # Runs once per accelerator in $SOFTVM_ACCELS. SOFTVM_GUEST_LINUX=0 skips it.
 set -uo pipefail
 
@@ -25,7 +29,14 @@ fi
 status=0
 for accel in ${SOFTVM_ACCELS:-interp}; do
     echo "accel $accel:"
-    python3 tests/guest/net_case.py user ${NET_MODELS:-e1000 ne2k_pci virtio-net e1000/r} -- \
+    models=${NET_MODELS:-e1000 ne2k_pci virtio-net e1000/r}
+    limit=1200
+    if [[ $accel == interp ]]; then
+        models=${NET_MODELS:-${NET_MODELS_INTERP:-e1000}}
+        limit=600
+    fi
+    # shellcheck disable=SC2086  # one word per card model
+    NET_CASE_TIMEOUT=${NET_CASE_TIMEOUT:-$limit} python3 tests/guest/net_case.py user $models -- \
         "$SOFTVM" -accel "$accel" -m 256 -kernel "$GUEST_KERNEL" -initrd "$GUEST_TEST_INITRD" \
         -append "console=ttyS0 quiet" -nographic -no-reboot || status=1
 done
