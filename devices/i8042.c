@@ -221,6 +221,11 @@ static void kbd_write(struct i8042 *k, uint8_t v)
     }
 }
 
+bool i8042_key_ready(const struct i8042 *k)
+{
+    return k->kbd_out.count == 0;
+}
+
 void i8042_key_event(struct i8042 *k, const uint8_t *set2, unsigned n)
 {
     if (!k->kbd_scanning)

@@ -68,6 +68,10 @@ void i8042_reset(struct i8042 *k);
 /* Host input: scancode set 2 bytes for a key event (e.g. 0x1c, or 0xf0 0x1c
  * for its release). Dropped while the keyboard is not scanning. */
 void i8042_key_event(struct i8042 *k, const uint8_t *set2_bytes, unsigned n);
+/* Whether the keyboard has handed the controller every byte of the keys
+ * before (its queue is empty): a real keyboard sends only as fast as the
+ * host reads, so the host side holds back new keys until then. */
+bool i8042_key_ready(const struct i8042 *k);
 /* Host input: relative mouse motion (dy > 0 = up) and buttons (bit 0 left,
  * 1 right, 2 middle). */
 void i8042_mouse_event(struct i8042 *k, int dx, int dy, int dz, uint8_t buttons);

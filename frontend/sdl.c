@@ -158,10 +158,19 @@ static void put_le16(uint8_t *p, int v)
     p[1] = (uint8_t)((unsigned)v >> 8);
 }
 
+/*
+ * A key waits until the guest has read the bytes of the one before (a
+ * PS/2 keyboard sends only as fast as the controller takes them): events
+ * that arrive together on a busy host would otherwise overflow the
+ * keyboard's queue and lose bytes (a lost break code is a stuck key).
+ * Events after a waiting key wait too, so the order stays.
+ */
 void sdl_display_feed(struct sdl_display *d, struct machine *m, sdl_input_log_fn log)
 {
     while (d->q_len) {
         const struct sdl_input *ev = &d->q[d->q_head];
+        if (!ev->mouse && !i8042_key_ready(&m->dev.kbc))
+            break;
         if (ev->mouse) {
             int dx = ev->dx < -32768 ? -32768 : ev->dx > 32767 ? 32767 : ev->dx;
             int dy = ev->dy < -32768 ? -32768 : ev->dy > 32767 ? 32767 : ev->dy;

@@ -7,7 +7,9 @@
 ; 800x600x32 with the linear framebuffer, checks the ID and the registers
 ; read back, and fills the screen with pixel(x, y) = R: x mod 256,
 ; G: y mod 256, B: (x xor y) mod 256 (32-bit pixels are B, G, R, unused).
-; Then it writes 0x2A to the debug-exit port 0xF4: softvm exits with 85.
+; Then it writes 0x2A to the debug-exit port 0xF4: softvm exits with 85 --
+; unless its command line (-append) ends in "hold": then it spins with the
+; picture on screen until it is stopped (the SDL window test looks at it).
 ; Failures exit with (code << 1) | 1: 0x11 bad magic (35), 0x12 no stdvga
 ; (37), 0x13 a dispi register did not read back (39).
 ; Spec: Bochs vbe.h (dispi registers), PCI Local Bus 3.0 section 3.2.2.3.2.
@@ -47,6 +49,7 @@ start:
     mov esp, stack_top
     cmp eax, 0x2BADB002
     jne bad_magic
+    mov [mbi], ebx
 
     xor ebx, ebx                  ; device number on bus 0
 .scan:
@@ -117,6 +120,22 @@ start:
     cmp ecx, YRES
     jb .row
 
+    mov esi, [mbi]                ; Multiboot info: flags bit 2, cmdline at +16
+    test byte [esi], 4
+    jz .exit
+    mov esi, [esi + 16]
+.eol:
+    cmp byte [esi], 0
+    je .last4
+    inc esi
+    jmp .eol
+.last4:
+    cmp dword [esi - 4], 'hold'   ; "<kernel> hold": never empty before it
+    jne .exit
+.spin:
+    pause
+    jmp .spin
+.exit:
     mov al, 0x2A
     out 0xF4, al
 hang:
@@ -133,6 +152,8 @@ bad_dispi:
     mov al, 0x13
     out 0xF4, al
     jmp hang
+
+mbi: dd 0
 
 file_end:
 ; The stack is ELF bss after the file's bytes (p_memsz > p_filesz).
