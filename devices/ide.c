@@ -112,6 +112,13 @@ static void set_signature(struct ide_channel *ch, int drive)
     ch->tf.error = 1;                         /* diagnostic: no error */
 }
 
+/* The READ/WRITE MULTIPLE block size a drive has before any SET MULTIPLE
+ * MODE: IDENTIFY word 47's maximum. ATA/ATAPI-6 8.15.28 lets word 59 default
+ * to the device's preferred value, and 8.31.8 (READ MULTIPLE EXT) says that
+ * without a successful SET MULTIPLE the block is word 47's default; QEMU's
+ * drive also starts at 16. */
+#define IDE_DEFAULT_MULT 16
+
 static void channel_reset(struct ide_channel *ch)
 {
     vclock_timer_disarm(ch->ctl->clock, ch->timer);
@@ -123,8 +130,13 @@ static void channel_reset(struct ide_channel *ch)
     set_signature(ch, 0);
     struct ide_drive *d = &ch->drive[0];
     ch->tf.status = d->present && !d->atapi ? ST_DRDY | ST_DSC : 0;
+    /* A software reset takes the multiple mode back to its power-on
+     * default, unless SET FEATURES 66h ("disable reverting to power-on
+     * defaults", ATA/ATAPI-6 8.46) was given since the last hardware reset
+     * (ide_reset clears it, CCh turns reverting back on). */
     for (int i = 0; i < 2; i++)
-        ch->drive[i].mult = 0;
+        if (!ch->drive[i].keep_mult_on_srst)
+            ch->drive[i].mult = IDE_DEFAULT_MULT;
 }
 
 static void put_string(uint16_t *w, int first, int words, const char *s)
@@ -763,8 +775,12 @@ static void exec_cmd(struct ide_channel *ch, uint8_t cmd)
             d->write_cache = ch->tf.feature == 0x02;
             done_later(ch, false);
             break;
-        case 0xaa: case 0x55: case 0xcc: case 0x66: case 0x05: case 0x85:
-            done_later(ch, false);            /* look-ahead, reverting, APM: accepted */
+        case 0x66: case 0xcc:                 /* disable/enable reverting to defaults */
+            d->keep_mult_on_srst = ch->tf.feature == 0x66;
+            done_later(ch, false);
+            break;
+        case 0xaa: case 0x55: case 0x05: case 0x85:
+            done_later(ch, false);            /* look-ahead, APM: accepted */
             break;
         default:
             finish_error(ch, ER_ABRT);
@@ -1094,6 +1110,8 @@ void ide_reset(struct ide_controller *c)
         for (int i = 0; i < 2; i++) {
             ch->drive[i].xfer_mode = 0;
             ch->drive[i].write_cache = true;
+            ch->drive[i].keep_mult_on_srst = false;
+            ch->drive[i].mult = IDE_DEFAULT_MULT;
         }
         update_irq(ch);
     }
@@ -1119,11 +1137,11 @@ void ide_destroy(struct ide_controller *c)
 static const struct vms_field ide_drive_fields[] = {
     VMS_W(D, bd), VMS_C(D, present), VMS_C(D, atapi), VMS_C(D, sectors), VMS_C(D, cyls),
     VMS_C(D, heads), VMS_C(D, spt), VMS(D, mult), VMS(D, xfer_mode), VMS(D, write_cache),
-    VMS_S(D, atapi_state, atapi_vmstate),
+    VMS_V(D, keep_mult_on_srst, 2), VMS_S(D, atapi_state, atapi_vmstate),
 };
 #undef D
 static const struct vms_desc ide_drive_vmstate = {
-    VMS_DESC(struct ide_drive, "ide_drive", 1, ide_drive_fields)
+    VMS_DESC(struct ide_drive, "ide_drive", 2, ide_drive_fields)
 };
 #define T struct ide_taskfile
 static const struct vms_field ide_taskfile_fields[] = {

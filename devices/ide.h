@@ -43,9 +43,10 @@ struct ide_drive {
     bool atapi;                     /* a CD-ROM (PACKET device) */
     uint64_t sectors;               /* 512-byte sectors */
     uint16_t cyls, heads, spt;      /* the geometry IDENTIFY reports */
-    uint8_t mult;                   /* SET MULTIPLE: sectors per DRQ block (0 = off) */
+    uint8_t mult;                   /* READ/WRITE MULTIPLE sectors per DRQ block (0 = off) */
     uint8_t xfer_mode;              /* SET FEATURES 03h value */
     bool write_cache;
+    bool keep_mult_on_srst;         /* SET FEATURES 66h: no reverting to defaults at SRST */
     struct atapi atapi_state;
 };
 

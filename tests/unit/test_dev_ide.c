@@ -191,6 +191,107 @@ Test(ide, identify_device)
     rig_free(r);
 }
 
+/* IDENTIFY DEVICE word `word` of the primary master. */
+static uint16_t identify_word(struct rig *r, int word)
+{
+    uint16_t w[256];
+    outb(r->h, PRI + 6, 0xa0);
+    outb(r->h, PRI + 7, 0xec);
+    wait_not_busy(r, PRI);
+    cr_assert_eq(inb(r->h, PRI + 7), ST_DRDY | ST_DSC | ST_DRQ);
+    for (int i = 0; i < 256; i++)
+        w[i] = inw(r->h, PRI);
+    return w[word];
+}
+
+static void ata_nondata(struct rig *r, uint8_t cmd, uint8_t feature, uint8_t count)
+{
+    outb(r->h, PRI + 6, 0xa0);
+    outb(r->h, PRI + 1, feature);
+    outb(r->h, PRI + 2, count);
+    outb(r->h, PRI + 7, cmd);
+    wait_not_busy(r, PRI);
+    cr_assert_eq(inb(r->h, PRI + 7), ST_DRDY | ST_DSC, "cmd %#x feature %#x", cmd, feature);
+}
+
+static void soft_reset(struct rig *r)
+{
+    outb(r->h, PRI_CTL, 0x04);
+    outb(r->h, PRI_CTL, 0x00);
+    wait_not_busy(r, PRI);
+    cr_assert_eq(inb(r->h, PRI + 7), ST_DRDY | ST_DSC);
+}
+
+/* READ MULTIPLE of 32 sectors from LBA 64: the data must be the disk's, and
+ * the result is the number of interrupts, one per DRQ block (ATA/ATAPI-6
+ * 9.5 PIO data-in). */
+static unsigned read_multiple_irqs(struct rig *r)
+{
+    uint8_t got[32 * 512], want[32 * 512];
+    unsigned irqs = 0;
+    lba28(r, PRI, 0, 64, 32, 0xc4);
+    for (size_t i = 0; i < sizeof(got); i += 2) {
+        wait_not_busy(r, PRI);
+        if (r->h->line[14]) {
+            irqs++;
+            inb(r->h, PRI + 7);                   /* acknowledge */
+        }
+        cr_assert(alt_status(r, PRI) & ST_DRQ, "no DRQ at byte %zu", i);
+        uint16_t v = inw(r->h, PRI);
+        got[i] = (uint8_t)v;
+        got[i + 1] = (uint8_t)(v >> 8);
+    }
+    wait_not_busy(r, PRI);
+    cr_assert_eq(inb(r->h, PRI + 7), ST_DRDY | ST_DSC);
+    file_bytes(r->disk, 64 * 512, want, sizeof(want));
+    cr_assert(memcmp(got, want, sizeof(want)) == 0);
+    return irqs;
+}
+
+/*
+ * The multiple mode across resets. Power-on: word 47's maximum, 16
+ * (ATA/ATAPI-6 8.15.28: word 59 "may default to the preferred value";
+ * 8.31.8: without a successful SET MULTIPLE the block size is word 47's
+ * default; QEMU's drive starts at 16 and goes back to 16 at every reset).
+ * A software reset reverts to that default (as the other settings that SET
+ * FEATURES CCh/66h govern, ATA/ATAPI-6 8.46), unless 66h disabled
+ * reverting; a hardware reset always does. Word 59: bit 8 valid, bits 7:0
+ * the current block size.
+ */
+Test(ide, multiple_mode_across_resets)
+{
+    struct rig *r = rig_new(false);
+    cr_assert_eq(identify_word(r, 47), 0x8010);
+    cr_assert_eq(identify_word(r, 59), 0x0110);
+    cr_assert_eq(read_multiple_irqs(r), 2);          /* 2 blocks of 16 */
+    ata_nondata(r, 0xc6, 0, 4);                       /* SET MULTIPLE 4 */
+    cr_assert_eq(identify_word(r, 59), 0x0104);
+    cr_assert_eq(read_multiple_irqs(r), 8);
+    soft_reset(r);                                    /* back to 16 */
+    cr_assert_eq(identify_word(r, 59), 0x0110);
+    cr_assert_eq(read_multiple_irqs(r), 2);
+    ata_nondata(r, 0xef, 0x66, 0);                    /* disable reverting */
+    ata_nondata(r, 0xc6, 0, 8);
+    soft_reset(r);                                    /* 8 is kept */
+    cr_assert_eq(identify_word(r, 59), 0x0108);
+    cr_assert_eq(read_multiple_irqs(r), 4);
+    ata_nondata(r, 0xc6, 0, 2);
+    ata_nondata(r, 0xef, 0xcc, 0);                    /* enable reverting */
+    soft_reset(r);
+    cr_assert_eq(identify_word(r, 59), 0x0110);
+    ata_nondata(r, 0xef, 0x66, 0);
+    ata_nondata(r, 0xc6, 0, 1);
+    ide_reset(&r->ide);                               /* hardware reset: 16, reverting on */
+    pci_config_write(&r->pci, PCI_DEVFN(1, 1), PCI_BAR0 + 16, BM, 4);
+    pci_config_write(&r->pci, PCI_DEVFN(1, 1), PCI_COMMAND, 0x5, 2);
+    wait_not_busy(r, PRI);
+    cr_assert_eq(identify_word(r, 59), 0x0110);
+    ata_nondata(r, 0xc6, 0, 2);
+    soft_reset(r);
+    cr_assert_eq(identify_word(r, 59), 0x0110);
+    rig_free(r);
+}
+
 Test(ide, absent_devices)
 {
     struct rig *r = rig_new(false);
@@ -319,9 +420,15 @@ Test(ide, errors_and_reset)
     /* last sector + 1 */
     lba28(r, PRI, 0, 8191, 2, 0x20);
     cr_assert(inb(r->h, PRI + 7) & ST_ERR);
-    /* READ MULTIPLE without SET MULTIPLE aborts */
+    /* READ MULTIPLE after SET MULTIPLE 0 (multiple mode disabled) aborts */
+    outb(r->h, PRI + 6, 0xa0);
+    outb(r->h, PRI + 2, 0);
+    outb(r->h, PRI + 7, 0xc6);
+    wait_not_busy(r, PRI);
+    cr_assert_eq(inb(r->h, PRI + 7), ST_DRDY | ST_DSC);
     lba28(r, PRI, 0, 0, 1, 0xc4);
     cr_assert(inb(r->h, PRI + 7) & ST_ERR);
+    cr_assert_eq(inb(r->h, PRI + 1), 0x04);
     /* nIEN masks the line, the pending interrupt stays */
     outb(r->h, PRI_CTL, 0x02);
     lba28(r, PRI, 0, 0, 1, 0x20);
@@ -587,7 +694,9 @@ Test(ide, atapi_dma_read)
  * and MULTIPLE block sizes (none set, 1, 4, 16), each driven through the
  * whole protocol as a driver does. What must happen comes from the ATA
  * spec (ATA/ATAPI-6 8.x, 9.x), not from the device:
- *   - READ/WRITE MULTIPLE before SET MULTIPLE: ERR with ABRT (8.25, 8.46);
+ *   - READ/WRITE MULTIPLE with the multiple mode disabled (SET MULTIPLE
+ *     0): ERR with ABRT (8.25, 8.49); before any SET MULTIPLE: blocks of
+ *     word 47's 16 (8.31.8);
  *   - a range not inside the disk: ERR with IDNF (6.2.2), no data moved;
  *   - otherwise: one DRQ block per interrupt (9.5/9.6 PIO data-in/out: none
  *     before the first written block), blocks of the MULTIPLE size with a
@@ -758,21 +867,26 @@ static const uint64_t gen_lbas[] = { 0, 4095, GEN_SECTORS - 17, GEN_SECTORS - 1,
                                      GEN_SECTORS + 1, 0x0fffffff, 0x100000000ull,
                                      0xffffffffffffull };
 static const uint32_t gen_counts[] = { 1, 2, 3, 7, 16, 17, 255, 0, 65535 };
-static const unsigned gen_mults[] = { 0, 1, 4, 16 };
+/* GEN_MULT_UNSET: no SET MULTIPLE at all, the drive's default of 16. */
+#define GEN_MULT_UNSET 255u
+static const unsigned gen_mults[] = { 0, 1, 4, 16, GEN_MULT_UNSET };
+#define GEN_NMULTS (sizeof(gen_mults) / sizeof(gen_mults[0]))
 
 Test(ide, generated_rw_variants)
 {
     unsigned runs = 0;
     for (size_t ci = 0; ci < sizeof(gen_cmds) / sizeof(gen_cmds[0]); ci++) {
         const struct gen_cmd *c = &gen_cmds[ci];
-        for (size_t mi = 0; mi < (c->multiple ? 4u : 1u); mi++) {
-            /* a fresh drive for each block size: mult 0 = SET MULTIPLE never done */
+        for (size_t mi = 0; mi < (c->multiple ? GEN_NMULTS : 1u); mi++) {
+            /* a fresh drive for each block size; mult 0 = SET MULTIPLE 0 (disabled) */
             struct rig *r = rig_new(false);
             uint8_t *model = malloc(r->disk_len);
             file_bytes(r->disk, 0, model, r->disk_len);
             unsigned mult = c->multiple ? gen_mults[mi] : 0;
-            if (mult)
+            if (c->multiple && mult != GEN_MULT_UNSET)
                 gen_set_multiple(r, mult);
+            if (mult == GEN_MULT_UNSET)
+                mult = 16;
             for (size_t li = 0; li < sizeof(gen_lbas) / sizeof(gen_lbas[0]); li++) {
                 uint64_t lba = gen_lbas[li];
                 if (!c->lba48 && lba > 0x0fffffff)
@@ -1036,7 +1150,7 @@ Test(ide, generated_resets_mid_command)
                     free(now);
                     free(data);
                     runs++;
-                    if (cmds[ci].mult)                 /* SRST disabled multiple mode */
+                    if (cmds[ci].mult)                 /* SRST went back to 16 */
                         gen_set_multiple(r, cmds[ci].mult);
                     if (busy == 2)
                         break;
