@@ -6,9 +6,14 @@
 # each of /dev/sda (IDE) and /dev/vda (virtio):
 #   MARK read-sda <uptime> <md5 of data1, data2, sub/data3 concatenated>
 #   MARK read-vda <uptime> <...>
-# writes /out = data2 followed by data1 on each, runs sync, and prints
+# writes /out = data2 followed by data1 and /gen = the output of
+# "seq 1 100000" (data the host makes on its own) on each, runs sync, and
+# prints
 #   MARK synced <uptime>
-# then waits: the host kills softvm (kill -9) and checks the images.
+# then waits: the host kills softvm (kill -9) and checks the images. With
+# "softvm.disktest.poweroff" also on the command line it powers off instead
+# (poweroff -f right after the sync: softvm must write back and close the
+# images as it exits).
 . /lib/softvm/guest-lib.sh
 for m in ata_piix sd_mod virtio_pci virtio_blk ext4; do
     modprobe "$m" || echo "disktest: modprobe $m failed"
@@ -29,7 +34,11 @@ for dev in sda vda; do
     sum=$(cat /mnt/$dev/data1 /mnt/$dev/data2 /mnt/$dev/sub/data3 | md5sum)
     mark read-$dev "${sum%% *}"
     cat /mnt/$dev/data2 /mnt/$dev/data1 > /mnt/$dev/out
+    seq 1 100000 > /mnt/$dev/gen
 done
 sync
 mark synced
+case " $(cat /proc/cmdline) " in
+*" softvm.disktest.poweroff "*) poweroff -f ;;
+esac
 while :; do sleep 1000; done

@@ -6,18 +6,24 @@
 #   - /dev/sda: a raw ext2 image made on the host with mke2fs -d (IDE);
 #   - /dev/vda: an ext4 image, converted to qcow2 by qemu-img (virtio).
 # The guest prints the md5 of three files from each, which must equal the
-# host's md5 of the same files; writes a new file /out on each, runs sync,
-# and prints "MARK synced". softvm is then killed with SIGKILL at once: what
-# the guest's sync reported written must be in the images. On the host:
-# qemu-img check (clean, or leaks only), e2fsck (journal replay and the
-# superblock's lazy free counts allowed, no other repair), and /out read back
-# with debugfs must hold data2 + data1.
+# host's md5 of the same files; writes two new files on each, /out (data2 +
+# data1) and /gen (the output of "seq 1 100000", which the host makes on its
+# own), runs sync, and prints "MARK synced". Two boots per engine:
+#   kill:     softvm is then killed with SIGKILL at once: what the guest's
+#             sync reported written must be in the images;
+#   poweroff: the guest powers off (poweroff -f, "softvm.disktest.poweroff")
+#             and softvm must exit by itself with status 0.
+# On the host after each: qemu-img check (after the kill: clean or leaks
+# only; after the power-off: clean), e2fsck (journal replay and the
+# superblock's lazy free counts allowed, no other repair), and /out and /gen
+# read back with debugfs must have the md5 the host computed.
 # ACPI is on: the DSDT's PCI0 host bridge makes Linux scan PCI and route the
 # controllers' interrupts (_PRT).
 # Runs once per accelerator in $SOFTVM_ACCELS, on the deterministic clock
 # from a fixed RTC start, with images made the same way every time (fixed
 # UUIDs, hash seed and creation time); the console up to MARK read-vda is
-# $CONSOLE_DIR/disks.log, which suite.sh compares across engines. (Not up to
+# $CONSOLE_DIR/disks.log (kill) and disks-poweroff.log, which suite.sh
+# compares across engines. (Not up to
 # MARK synced yet: the writes and sync after it still end a few ms of
 # virtual time apart on the two engines, an open bug of issue 11.)
 # SOFTVM_GUEST_LINUX=0 skips it.
@@ -47,6 +53,7 @@ open(d + "/sub/data3", "wb").write(b"softvm disk test\n" * 100)
 PY
 want_read=$(cat "$work/files/data1" "$work/files/data2" "$work/files/sub/data3" | md5sum | cut -d ' ' -f 1)
 want_out=$(cat "$work/files/data2" "$work/files/data1" | md5sum | cut -d ' ' -f 1)
+want_gen=$(python3 -c 'import hashlib; print(hashlib.md5("".join(f"{i}\n" for i in range(1, 100001)).encode()).hexdigest())')
 # The same filesystems every run: fixed UUID, directory hash seed and time.
 E2=(-q -F -U 2026c0de-0000-4000-8000-000000000001 -E root_owner=0:0,hash_seed=2026c0de-0000-4000-8000-000000000002
     -d "$work/files")
@@ -54,21 +61,24 @@ export E2FSPROGS_FAKE_TIME=1767225600   # 2026-01-01T00:00:00Z
 
 status=0
 for accel in ${SOFTVM_ACCELS:-interp}; do
-    echo "accel $accel:"
+for mode in kill poweroff; do
+    echo "accel $accel, $mode:"
+    append="console=ttyS0 quiet softvm.disktest"
+    [[ $mode == kill ]] || append+=" softvm.disktest.poweroff"
     rm -f "$work"/*.img "$work"/*.qcow2
     mke2fs "${E2[@]}" -t ext2 "$work/sda.img" 16M || exit 1
     mke2fs "${E2[@]}" -t ext4 "$work/vda.img" 16M || exit 1
     qemu-img convert -f raw -O qcow2 "$work/vda.img" "$work/vda.qcow2" || exit 1
-    python3 - "$want_read" "$work/console" "$SOFTVM" -accel "$accel" -m 128 -kernel "$GUEST_KERNEL" \
-        -initrd "$GUEST_TEST_INITRD" -append "console=ttyS0 quiet softvm.disktest" \
+    python3 - "$mode" "$want_read" "$work/console" "$SOFTVM" -accel "$accel" -m 128 -kernel "$GUEST_KERNEL" \
+        -initrd "$GUEST_TEST_INITRD" -append "$append" \
         -rtc base=2026-01-01T00:00:00 -clock deterministic \
         -drive "file=$work/sda.img,format=raw,if=ide,index=0" \
         -drive "file=$work/vda.qcow2,format=qcow2,if=none,id=vd" -device virtio-blk-pci,drive=vd \
         -nographic -no-reboot <<'PY' || status=1
 import os, select, signal, subprocess, sys, time
-want, log, cmd = sys.argv[1], sys.argv[2], sys.argv[3:]
+mode, want, log, cmd = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-out, deadline, ok = b"", time.time() + 1500, False
+out, deadline, ok, exited = b"", time.time() + 1500, False, None
 while time.time() < deadline:
     r, _, _ = select.select([p.stdout], [], [], 5)
     if r:
@@ -76,10 +86,16 @@ while time.time() < deadline:
         if not chunk:
             break
         out += chunk
-        if b"MARK synced" in out:
+        if mode == "kill" and b"MARK synced" in out:
             os.kill(p.pid, signal.SIGKILL)    # right after the guest's sync returned
             ok = True
             break
+if mode == "poweroff":                        # the guest's poweroff ends softvm
+    try:
+        exited = p.wait(timeout=max(1, deadline - time.time()))
+    except subprocess.TimeoutExpired:
+        pass
+    ok = exited == 0 and b"MARK synced" in out
 p.kill()
 p.wait()
 text = out.decode("utf-8", "replace").replace("\r", "")
@@ -90,14 +106,19 @@ marks = {l.split()[1]: l.split()[-1] for l in text.splitlines() if l.startswith(
 bad = [d for d in ("sda", "vda") if marks.get("read-" + d) != want]
 if not ok or bad or "Kernel panic" in text:
     print("\n".join(text.splitlines()[-40:]))
-    print(f"FAIL: synced={ok} wrong or missing reads: {bad} (want {want})")
+    print(f"FAIL: {mode}: synced/exited={ok} (exit status {exited}) wrong or missing reads: {bad} (want {want})")
     sys.exit(1)
-print(f"PASS: read-sda and read-vda = {want}, killed after MARK synced")
+print(f"PASS: read-sda and read-vda = {want}, " +
+      ("killed after MARK synced" if mode == "kill" else "powered off after MARK synced, exit status 0"))
 PY
-    [[ $status -ne 0 || -z ${CONSOLE_DIR:-} ]] || cp "$work/console" "$CONSOLE_DIR/disks.log"
+    log=disks.log
+    [[ $mode == kill ]] || log=disks-$mode.log
+    [[ $status -ne 0 || -z ${CONSOLE_DIR:-} ]] || cp "$work/console" "$CONSOLE_DIR/$log"
     qemu-img check -q "$work/vda.qcow2"
     rc=$?
-    [[ $rc -eq 0 || $rc -eq 3 ]] || { echo "FAIL: qemu-img check status $rc"; status=1; }
+    # Leaks (status 3) are allowed after a crash, not after a clean exit.
+    [[ $rc -eq 0 || ($rc -eq 3 && $mode == kill) ]] ||
+        { echo "FAIL: qemu-img check status $rc after $mode"; status=1; }
     qemu-img convert -f qcow2 -O raw "$work/vda.qcow2" "$work/vda-back.img" || status=1
     for img in sda.img vda-back.img; do
         # A filesystem killed while mounted may need its journal replayed and
@@ -111,12 +132,17 @@ PY
             grep -qiE 'illegal|corrupt|unattached|deleted|duplicate' "$work/fsck.log"; then
             echo "FAIL: e2fsck on $img (status $rc):"; cat "$work/fsck.log"; status=1
         fi
-        got=$(debugfs -R "cat /out" "$work/$img" 2>/dev/null | md5sum | cut -d ' ' -f 1)
-        if [[ $got != "$want_out" ]]; then
-            echo "FAIL: /out on $img has md5 $got, want $want_out"; status=1
-        else
-            echo "PASS: /out on $img survived kill -9 ($got)"
-        fi
+        for f in out gen; do
+            want_f=$want_out
+            [[ $f == out ]] || want_f=$want_gen
+            got=$(debugfs -R "cat /$f" "$work/$img" 2>/dev/null | md5sum | cut -d ' ' -f 1)
+            if [[ $got != "$want_f" ]]; then
+                echo "FAIL: /$f on $img has md5 $got after $mode, want $want_f"; status=1
+            else
+                echo "PASS: /$f on $img survived $mode ($got)"
+            fi
+        done
     done
+done
 done
 exit $status
