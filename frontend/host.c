@@ -23,6 +23,7 @@
 #include "frontend/hostnet.h"
 #include "frontend/monitor.h"
 #include "frontend/qmp.h"
+#include "frontend/replay.h"
 #include "frontend/sandbox.h"
 #include "frontend/screendump.h"
 #include "frontend/sdl.h"
@@ -44,6 +45,7 @@ struct host {
     unsigned screendumps;        /* Ctrl-A p count, for the file names */
     int term_fd;                 /* with -screendump: SIGTERM/SIGINT/SIGHUP stop the run, or -1 */
     struct snapshot_trigger snap;   /* -snapshot-at, Ctrl-A s */
+    struct rr *rr;               /* -icount rr=record|replay, or NULL */
 
     struct qmp_server qmp;       /* -qmp sockets (and test sessions), a loop source */
     bool qmp_input;              /* a QMP client sent something this loop round */
@@ -121,6 +123,12 @@ static bool host_poll(struct machine *m, int timeout_ms)
     if (h->console_watch >= 0)
         hostloop_set_events(&h->loop, h->console_watch,
                             console_wants_input(&h->console) ? POLLIN : 0);
+    if (timeout_ms != 0 && rr_replaying(h->rr) && h->state == HOST_VM_RUNNING) {
+        /* The halted CPU waits for input with no timer armed: in a replay
+         * only the log has input, and it must be due now. */
+        rr_stuck(h->rr, m);
+        timeout_ms = 0;
+    }
     size_t typed = h->console.in_len;
     h->qmp_input = false;
     int events = hostloop_run(&h->loop, h->sdl ? 0 : timeout_ms);
@@ -168,6 +176,13 @@ static void apply_requests(struct machine *m, struct host *h)
 {
     unsigned p = h->pending;
     h->pending = 0;
+    if (rr_replaying(h->rr)) {
+        /* A replay takes its inputs from the log: live ones would change the run. */
+        if (p & ~(1u << HOST_REQ_QUIT))
+            fprintf(stderr, "softvm: replay: a monitor's reset or power-button request is "
+                    "ignored (the recording's own are replayed)\n");
+        p &= 1u << HOST_REQ_QUIT;
+    }
     for (int r = HOST_REQ_RESET; r <= HOST_REQ_QUIT; r++)
         if ((p & (1u << r)) && h->input_log)
             h->input_log(h->input_log_opaque, m, HOST_INPUT_MONITOR, r, NULL, 0);
@@ -194,11 +209,14 @@ void host_feed(struct machine *m)
     struct host *h = host_of(m);
     if (!h)
         return;
+    bool replay = rr_replaying(h->rr);
+    if (replay)
+        rr_feed(h->rr, m);               /* the recorded inputs due at this point */
     if (h->pending)
         apply_requests(m, h);
     if (h->net.nlinks)
         hostnet_feed(&h->net, log_frame, m);
-    if (h->sdl)
+    if (h->sdl && !replay)
         sdl_display_feed(h->sdl, m, log_window_input);
     if (h->console_used && h->console.screendump) {
         h->console.screendump = false;
@@ -210,7 +228,7 @@ void host_feed(struct machine *m)
     }
     if (!h->console_used || (!h->console.in_len && !h->console.quit))
         return;
-    int u = console_uart(h);
+    int u = replay ? -1 : console_uart(h);   /* a replay drops typed bytes */
     uint8_t b;
     if (u < 0) {
         while (console_peek(&h->console, &b))   /* nobody listens: discard */
@@ -257,6 +275,8 @@ struct hostloop *host_loop(struct machine *m)
 static bool host_wait_input(struct machine *m, uint64_t max_ns)
 {
     struct host *h = host_of(m);
+    if (rr_replaying(h->rr))
+        return rr_due(h->rr, m);
     if (!hostnet_active(&h->net))
         return false;
     if (hostnet_pending(&h->net))
@@ -268,6 +288,8 @@ static bool host_wait_input(struct machine *m, uint64_t max_ns)
 static bool host_input_possible(const struct machine *m)
 {
     const struct host *h = host_of(m);
+    if (rr_replaying(h->rr))
+        return rr_pending(h->rr);
     return h->sdl ||
            (h->console_used && !h->console.eof && (console_uart(h) >= 0 || h->mon_used)) ||
            hostnet_active(&h->net) || qmp_server_active(&h->qmp);
@@ -280,6 +302,7 @@ static void host_flush(struct machine *m)
         chardev_flush(&h->serial[i]);
     chardev_flush(&h->debugcon);
     qmp_server_flush(&h->qmp, false);
+    rr_flush(h->rr);
 }
 
 static struct json *reset_data(bool guest)
@@ -327,6 +350,9 @@ static uint64_t host_before_slice(struct machine *m, uint64_t budget)
         return 0;
     snapshot_trigger_check(&h->snap, m);
     budget = snapshot_trigger_budget(&h->snap, m, budget);   /* end a slice at -snapshot-at */
+    budget = rr_before_slice(h->rr, m, budget);   /* and at the next recorded input */
+    if (m->stop)
+        return 0;
     return m->trace ? trace_machine_before_slice(m, budget) : budget;
 }
 
@@ -356,6 +382,7 @@ static void host_run_finished(struct machine *m)
         stats_print_summary(m, stderr);
         stats_print(m, stderr);
     }
+    rr_finish(h->rr, m);
     if (m->opt.state_hash)
         fprintf(stderr, "softvm: state hash %016" PRIx64 " at instruction %" PRIu64 "\n",
                 machine_state_hash(m), m->cpu.icount);
@@ -377,6 +404,7 @@ static void host_detach(struct machine *m)
     chardev_close(&h->debugcon);
     if (h->console_used)
         console_close(&h->console);
+    rr_close(h->rr);
     free(h);
     m->host = NULL;
 }
@@ -498,7 +526,8 @@ int host_attach(struct machine *m)
     }
     if (m->opt.display == VM_DISPLAY_SDL)
         h->sdl = sdl_display_open(m, stderr);   /* NULL: said why, runs headless */
-    if (hostnet_open(&h->net, m, &h->loop))
+    /* A replay's frames come from the log: no backend, guest frames go nowhere. */
+    if (m->opt.rr_mode != VM_RR_REPLAY && hostnet_open(&h->net, m, &h->loop))
         return -1;
     if (open_monitors(m, h))
         return -1;
@@ -573,11 +602,17 @@ void host_vm_request(struct machine *m, enum host_request r)
 int host_vm_loadvm(struct machine *m, const char *path, char *err, size_t errlen)
 {
     struct host *h = host_of(m);
-    if (snapshot_load(m, path, err, errlen))
+    if (rr_replaying(h->rr)) {
+        snprintf(err, errlen, "loadvm is refused during a replay (it would change the run; "
+                 "the recording's own loadvm is replayed)");
         return -1;
+    }
+    /* Logged first, at the count where it happens (a load moves the count). */
     if (h->input_log)
         h->input_log(h->input_log_opaque, m, HOST_INPUT_MONITOR, HOST_REQ_LOADVM,
                      (const uint8_t *)path, strlen(path));
+    if (snapshot_load(m, path, err, errlen))
+        return -1;
     h->resets_seen = m->resets;          /* the loaded machine's resets are not events */
     h->resets_expected = 0;
     return 0;
@@ -588,23 +623,73 @@ struct qmp_server *host_qmp(struct machine *m)
     return &host_of(m)->qmp;
 }
 
-int host_machine_init(struct machine *m, const struct vm_options *opt)
+/* The input log of -icount rr=record. */
+static void record_input(void *opaque, struct machine *m, enum host_input_kind kind, int unit,
+                         const uint8_t *data, size_t len)
 {
+    rr_record_input(opaque, m, (int)kind, unit, data, len);
+}
+
+/* A monitor request the replay log holds: applied as apply_requests and
+ * host_vm_loadvm would have (but not logged again, and loadvm not refused). */
+static void replay_request(struct machine *m, int r, const char *path)
+{
+    struct host *h = host_of(m);
+    if (r == HOST_REQ_RESET) {
+        h->resets_expected++;
+        machine_request_reset(m);
+    } else if (r == HOST_REQ_POWERDOWN) {
+        acpi_pm_power_button(&m->dev.pm);
+    } else if (r == HOST_REQ_QUIT) {
+        machine_request_stop(m, 0);
+    } else if (r == HOST_REQ_LOADVM) {
+        char err[1024];
+        if (snapshot_load(m, path, err, sizeof(err))) {
+            fprintf(stderr, "softvm: replay: loadvm: %s\n", err);
+            return;
+        }
+        h->resets_seen = m->resets;
+        h->resets_expected = 0;
+    }
+}
+
+int host_machine_init(struct machine *m, const struct vm_options *opt_in)
+{
+    /* A replay fixes some options from its log (the RTC's start), so the
+     * machine is built from a copy. */
+    struct vm_options *opt = malloc(sizeof(*opt));
+    if (!opt) {
+        fprintf(stderr, "softvm: out of memory\n");
+        return 1;
+    }
+    *opt = *opt_in;
+    char rerr[1024];
+    struct rr *rr = rr_open(opt, rerr, sizeof(rerr));
+    if (!rr && rerr[0]) {
+        fprintf(stderr, "softvm: -icount: %s\n", rerr);
+        free(opt);
+        return 1;
+    }
     int rc = machine_init(m, opt);
-    if (rc)
+    free(opt);
+    if (rc) {
+        rr_close(rr);
         return rc;
+    }
     if (host_attach(m)) {
+        rr_close(rr);
         machine_destroy(m);
         return 1;
     }
-    if (opt->loadvm) {
+    struct host *h = host_of(m);
+    h->rr = rr;                          /* inert until rr_start */
+    if (m->opt.loadvm) {
         char err[1024];
-        if (snapshot_load(m, opt->loadvm, err, sizeof(err))) {
+        if (snapshot_load(m, m->opt.loadvm, err, sizeof(err))) {
             fprintf(stderr, "softvm: -loadvm: %s\n", err);
             machine_destroy(m);
             return 1;
         }
-        struct host *h = host_of(m);
         if (h->snap.at_icount != UINT64_MAX && h->snap.at_icount < m->cpu.icount) {
             fprintf(stderr, "softvm: -snapshot-at %" PRIu64 ": the snapshot loaded is already "
                     "at instruction %" PRIu64 "; no snapshot will be taken\n",
@@ -612,5 +697,12 @@ int host_machine_init(struct machine *m, const struct vm_options *opt)
             h->snap.done = true;
         }
     }
+    if (rr && rr_start(rr, m, replay_request, rerr, sizeof(rerr))) {
+        fprintf(stderr, "softvm: -icount rr=replay: %s\n", rerr);
+        machine_destroy(m);
+        return 1;
+    }
+    if (rr && !rr_replaying(rr))
+        host_set_input_log(m, record_input, rr);
     return 0;
 }

@@ -790,7 +790,23 @@ static int icount_kv(struct vm_options *opt, const char *optname, const char *ke
         opt->clock = VM_CLOCK_DETERMINISTIC;
         return 0;
     }
-    return fail(err, "%s: unknown parameter '%s' (use shift=N)", optname, key);
+    if (!strcmp(key, "rr")) {           /* QEMU's record/replay spelling */
+        if (!strcmp(value, "record")) opt->rr_mode = VM_RR_RECORD;
+        else if (!strcmp(value, "replay")) opt->rr_mode = VM_RR_REPLAY;
+        else if (!strcmp(value, "off")) opt->rr_mode = VM_RR_NONE;
+        else return fail(err, "%s: rr=%s: use record, replay or off", optname, value);
+        opt->clock = VM_CLOCK_DETERMINISTIC;
+        return 0;
+    }
+    if (!strcmp(key, "rrfile")) {
+        if (!*value || strlen(value) >= sizeof(opt->rr_file))
+            return fail(err, "%s: rrfile= needs a file name (shorter than %zu bytes)", optname,
+                        sizeof(opt->rr_file));
+        strcpy(opt->rr_file, value);
+        return 0;
+    }
+    return fail(err, "%s: unknown parameter '%s' (use shift=N, rr=record|replay, rrfile=F)",
+                optname, key);
 }
 
 /* ---- -accel --------------------------------------------------------------------- */
@@ -1220,7 +1236,7 @@ static const struct option_desc {
     { "singlestep", O_ONE_INSN, NULL,   NULL },
     { "debugcon",  O_DEBUGCON,  "DEV",  "debug console, port 0x402 (SeaBIOS log): stdio, null, none, file:PATH" },
     { "rtc",       O_RTC,       "base=B", "RTC start: utc, localtime or YYYY-MM-DDTHH:MM:SS (UTC)" },
-    { "icount",    O_ICOUNT,    "shift=N", "deterministic clock at 2^N ns per instruction (default 0)" },
+    { "icount",    O_ICOUNT,    "shift=N[,rr=record|replay,rrfile=F]", "deterministic clock at 2^N ns per instruction (default 0); rr= records the host inputs to F or replays them from it" },
     { "clock",     O_CLOCK,     "MODE", "deterministic (idle time is skipped: same input, same run), realtime (idle time follows the host clock) or auto (default: realtime when the console is a terminal or -display sdl)" },
     { "stats",     O_STATS,     NULL,   "print instruction and time counters at exit" },
     { "cpu",       O_CPU,       "MODEL", "qemu32 (qemu64, max: the same CPU)[,+feature|-feature]; -apic: no APICs" },

@@ -106,6 +106,7 @@ enum vm_clock_mode {
     VM_CLOCK_REALTIME,       /* idle time follows the host clock (interactive use) */
 };
 
+enum vm_rr_mode { VM_RR_NONE, VM_RR_RECORD, VM_RR_REPLAY };   /* -icount rr= */
 enum vm_rtc_base { VM_RTC_UTC, VM_RTC_LOCALTIME, VM_RTC_FIXED };
 
 struct vm_options {
@@ -170,6 +171,8 @@ struct vm_options {
     char snapshot_file[VM_PATH_MAX];     /* -snapshot-at ...,file=F (Ctrl-A s too); "": none */
     const char *loadvm;                  /* -loadvm FILE: start from a snapshot */
     bool state_hash;                     /* -state-hash: print the machine's state hash at exit */
+    enum vm_rr_mode rr_mode;             /* -icount rr=record|replay (frontend/replay.h) */
+    char rr_file[VM_PATH_MAX];           /* -icount rrfile= */
 
     /* The monitors (frontend/qmp.h, frontend/monitor.h). */
     const char *qmp[VM_MAX_QMP];         /* -qmp unix:PATH,server=on,wait=off / tcp:H:P,... */

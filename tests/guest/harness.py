@@ -109,6 +109,9 @@ def parse_args(argv):
                    help="stop the command once all expectations are met, "
                         "instead of waiting for it to exit (exit status not checked)")
     p.add_argument("--log", metavar="FILE", help="write the whole console output to FILE")
+    p.add_argument("--raw-log", metavar="FILE",
+                   help="write the command's stdout to FILE byte for byte (no decoding)")
+    p.add_argument("--stderr-log", metavar="FILE", help="write the command's stderr to FILE")
     p.add_argument("--no-jit-check", action="store_true",
                    help="do not check that a command with -accel jit translated blocks")
     p.add_argument("--tail", type=int, default=40, metavar="N",
@@ -279,6 +282,7 @@ def run(args):
     decoders = {tag: codecs.getincrementaldecoder("utf-8")(errors="replace")
                 for tag in ("out", "err")}
     state = Run(args, type_keys)
+    raw_out = bytearray()
     open_streams = 2
     deadline = state.start + args.timeout
     timed_out = stopped = False
@@ -298,6 +302,8 @@ def run(args):
         if chunk is None:
             open_streams -= 1
             continue
+        if tag == "out":
+            raw_out += chunk
         text = decoders[tag].decode(chunk)
         if tag == "out":
             state.on_console(text, proc)
@@ -340,6 +346,12 @@ def run(args):
     if args.log:
         with open(args.log, "w", encoding="utf-8") as f:
             f.write(state.console)
+    if args.raw_log:
+        with open(args.raw_log, "wb") as f:
+            f.write(raw_out)
+    if args.stderr_log:
+        with open(args.stderr_log, "w", encoding="utf-8") as f:
+            f.write(state.stderr)
 
     if state.failure is None:
         if timed_out:
