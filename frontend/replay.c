@@ -200,6 +200,13 @@ static uint64_t checkpoint_after(uint64_t icount, uint64_t every)
     return n > UINT64_MAX / every ? UINT64_MAX : n * every;
 }
 
+/* (icount, vclock) lies after the machine's present point. */
+static bool stamp_after_now(const struct machine *m, uint64_t icount, uint64_t vclock)
+{
+    uint64_t v = vclock_now(&m->clock);
+    return icount > m->cpu.icount || (icount == m->cpu.icount && vclock > v);
+}
+
 int rr_start(struct rr *rr, struct machine *m, rr_monitor_fn monitor, char *err, size_t errlen)
 {
     rr->monitor = monitor;
@@ -227,6 +234,32 @@ int rr_start(struct rr *rr, struct machine *m, rr_monitor_fn monitor, char *err,
     if (h->rom_hash != phys_mem_rom_hash(m->mem))
         return errf(err, errlen, "%s was recorded with other firmware or option ROMs than this "
                     "machine has (-bios, the VGA BIOS, -kernel through SeaBIOS)", rr->path);
+    if (m->opt.loadvm && (m->cpu.icount > h->icount ||
+                          (m->cpu.icount == h->icount && now > h->vclock_ns))) {
+        /* A snapshot taken during this recording (by -snapshot-at in a
+         * replay of it): replay the rest. Inputs at or before the snapshot's
+         * point were delivered before it was taken (host_feed runs before
+         * the slice hook that saves). The start cannot be checked against
+         * the log; the checkpoints after it and the end state are. */
+        if (m->cpu.icount > rr->log.end.icount)
+            return errf(err, errlen, "the -loadvm snapshot is at instruction %" PRIu64 ", after "
+                        "the end of %s (%" PRIu64 ")", m->cpu.icount, rr->path,
+                        rr->log.end.icount);
+        while (rr->next_ev < rr->log.nev &&
+               !stamp_after_now(m, rr->log.ev[rr->next_ev].icount,
+                                       rr->log.ev[rr->next_ev].vclock_ns))
+            rr->next_ev++;
+        while (rr->next_ck < rr->log.nck && rr->log.ck[rr->next_ck].icount < m->cpu.icount)
+            rr->next_ck++;
+        fprintf(stderr, "softvm: replaying %s from instruction %" PRIu64 " (the -loadvm "
+                "snapshot): %zu inputs left\n", rr->path, m->cpu.icount,
+                rr->log.nev - rr->next_ev);
+        rr->next_check = rr->next_ck < rr->log.nck ? rr->log.ck[rr->next_ck].icount
+                                                   : checkpoint_after(m->cpu.icount,
+                                                                      h->checkpoint_every);
+        rr->started = true;
+        return 0;
+    }
     if (h->icount != m->cpu.icount || h->vclock_ns != now)
         return errf(err, errlen, "%s starts at instruction %" PRIu64 "; this machine starts at "
                     "%" PRIu64 " (a different -loadvm snapshot, or none)", rr->path, h->icount,
